@@ -1,0 +1,55 @@
+// Bundles the three runtime entry points with esbuild:
+//   out/extension.js  - the VS Code extension (CommonJS; `vscode` and the native onnxruntime addon stay external)
+//   out/cli.js        - the headless `spacetime-probe` CLI (same core, Node 20+)
+//   out/webview/      - the webview front end (browser IIFE, no CDN: everything is bundled)
+// `tsc -p .` separately type-checks everything and emits out/src, out/test for the tests.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** @type {import('esbuild').BuildOptions} */
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', legalComments: 'linked' };
+
+const builds = [
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'out/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'onnxruntime-node'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'out/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['onnxruntime-node'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+];
+if (existsSync('webview/src/main.ts')) {
+  builds.push({
+    ...common,
+    entryPoints: ['webview/src/main.ts'],
+    outdir: 'out/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    loader: { '.css': 'css', '.json': 'json' },
+  });
+}
+
+if (watch) {
+  for (const options of builds) {
+    const context = await esbuild.context(options);
+    await context.watch();
+  }
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,2 @@
+// Webview front end (placeholder until the results panel lands).
+document.body.dataset.ready = 'true';
