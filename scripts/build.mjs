@@ -24,7 +24,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: ['src/cli/main.ts'],
+    entryPoints: ['src/cli/cli.ts'],
     outfile: 'out/cli.js',
     platform: 'node',
     format: 'cjs',

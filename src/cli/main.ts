@@ -1,11 +1,64 @@
-/** Entry point of the headless `spacetime-probe` CLI (placeholder until the core lands). */
-function main(argv: string[]): number {
-  if (argv.includes('--version')) {
-    console.log('0.1.0');
-    return 0;
-  }
-  console.error('usage: spacetime-probe <command> [options]');
-  return 2;
+/**
+ * Entry point of the headless `spacetime-probe` CLI: dispatches to one command per file in ./commands.
+ * Errors in input become exit code 2 with a message and no stack trace; unexpected failures exit 1.
+ */
+import type { CliCommand, CliIo } from './command';
+import { InputError, UsageError } from './command';
+
+const commands: CliCommand[] = [];
+
+/** Commands register here (kept as a plain list so `--help` shows them in a stable order). */
+export function registerCommand(command: CliCommand): void {
+  commands.push(command);
 }
 
-process.exitCode = main(process.argv.slice(2));
+const VERSION = '0.1.0';
+
+function helpText(): string {
+  const width = Math.max(...commands.map((command) => command.name.length), 8);
+  return [
+    'spacetime-probe — probe language models for representations of space and time',
+    '',
+    'usage: spacetime-probe <command> [options]   (spacetime-probe <command> --help for details)',
+    '',
+    'commands:',
+    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(helpText());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (!command) {
+    io.stderr.write(`spacetime-probe: unknown command "${name}"\n\n${helpText()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.usage.trimEnd()}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`spacetime-probe ${name}: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      io.stderr.write(`spacetime-probe ${name}: ${error.message}\n`);
+      for (const line of error.details) io.stderr.write(`  ${line}\n`);
+      return 2;
+    }
+    io.stderr.write(`spacetime-probe ${name}: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}
