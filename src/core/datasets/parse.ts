@@ -1,0 +1,361 @@
+/**
+ * Dataset parsing and validation: CSV (RFC 4180, UTF-8, BOM tolerated) or JSON Lines into entities with targets.
+ *
+ * Validation lists every problem with file, line and column and never stops at the first one, so the Problems
+ * panel and the CLI can show them all; the caller stops before any model work when `ok` is false.
+ * With `skipInvalid`, bad rows are dropped and their problems are kept as warnings.
+ *
+ * Column conventions (the paper's CSVs load as they are):
+ * - entity text: `name`, `entity`, `headline`, or `title` (+ `creator` → "{creator}'s {title}", the paper's art set);
+ * - space targets: `latitude`/`lat` and `longitude`/`lon`/`lng`;
+ * - time targets: `year`, else a date column (`date`, `release_date`, `death_date`, `birth_date`) → its year;
+ * - `is_test` (true/false/1/0/yes/no) is honoured; every other column is kept as metadata.
+ */
+import type { Dataset, DatasetKind, DatasetProblem, Entity, ParseResult } from './types';
+import { TARGET_NAMES } from './types';
+import { parseCsv, type CsvField } from './csv';
+
+export interface ParseOptions {
+  /** Drop invalid rows (their problems become warnings) instead of failing. */
+  readonly skipInvalid?: boolean;
+  /** Force the dataset kind; by default it is inferred from the columns. */
+  readonly kind?: DatasetKind;
+  /** Force the format; by default `.jsonl`/`.ndjson` files are JSON Lines and everything else CSV. */
+  readonly format?: 'csv' | 'jsonl';
+}
+
+const NAME_COLUMNS = ['name', 'entity', 'headline'];
+const LATITUDE_COLUMNS = ['latitude', 'lat'];
+const LONGITUDE_COLUMNS = ['longitude', 'lon', 'lng'];
+const DATE_COLUMNS = ['date', 'release_date', 'death_date', 'birth_date'];
+
+/** A cell with its position, whatever the file format. */
+interface Cell {
+  readonly value: string;
+  readonly line: number;
+  readonly column: number;
+  readonly length: number;
+}
+
+interface RawRow {
+  readonly line: number;
+  readonly cells: ReadonlyMap<string, Cell>;
+  /** Where to point problems that concern the row as a whole. */
+  readonly anchor: Cell;
+}
+
+/** Parse dataset bytes (checks UTF-8 first). */
+export function parseDatasetBytes(bytes: Uint8Array, file: string, options: ParseOptions = {}): ParseResult {
+  const invalidAt = firstInvalidUtf8(bytes);
+  if (invalidAt !== -1) {
+    let line = 1;
+    let lineStartByte = 0;
+    for (let index = 0; index < invalidAt; index += 1) {
+      if (bytes[index] === 0x0a) {
+        line += 1;
+        lineStartByte = index + 1;
+      }
+    }
+    const column = invalidAt - lineStartByte + 1;
+    return fail([problem('error', 'not-utf8', file, line, column, 1,
+      `not UTF-8 text: invalid byte 0x${bytes[invalidAt].toString(16).padStart(2, '0')} at byte ${invalidAt} (save the file as UTF-8)`)]);
+  }
+  return parseDatasetText(new TextDecoder('utf-8').decode(bytes), file, options);
+}
+
+/** Parse dataset text. `file` is only used in problem locations. */
+export function parseDatasetText(text: string, file: string, options: ParseOptions = {}): ParseResult {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trim() === '') {
+    return fail([problem('error', 'empty-file', file, 0, 0, 0, 'empty file: expected a header row and at least one data row')]);
+  }
+  const format = options.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : 'csv');
+  const table = format === 'jsonl' ? readJsonLines(body, file) : readCsvTable(body, file);
+  if (table.fatal.length > 0) return fail(table.fatal);
+  return buildDataset(table.columns, table.rows, table.problems, file, options);
+}
+
+interface Table {
+  readonly columns: readonly string[];
+  readonly rows: readonly RawRow[];
+  /** Problems local to rows (they make those rows invalid). */
+  readonly problems: readonly DatasetProblem[];
+  /** Problems that make the whole file unusable. */
+  readonly fatal: readonly DatasetProblem[];
+}
+
+function readCsvTable(text: string, file: string): Table {
+  const { records, errors } = parseCsv(text);
+  const fatal = errors.map((error) => problem('error', 'csv-syntax', file, error.line, error.column, 1, error.message));
+  if (records.length === 0) {
+    return { columns: [], rows: [], problems: [], fatal: fatal.length > 0 ? fatal : [problem('error', 'empty-file', file, 0, 0, 0, 'empty file')] };
+  }
+  const header = records[0];
+  const columns = header.fields.map((field) => field.value.trim());
+  const problems: DatasetProblem[] = [];
+  const seen = new Set<string>();
+  header.fields.forEach((field, index) => {
+    const name = columns[index];
+    if (name === '') {
+      fatal.push(problem('error', 'empty-column-name', file, field.line, field.column, Math.max(field.length, 1), `column ${index + 1} of the header has no name`));
+    } else if (seen.has(name)) {
+      fatal.push(problem('error', 'duplicate-column', file, field.line, field.column, field.length, `column "${name}" appears twice in the header`, name));
+    }
+    seen.add(name);
+  });
+  if (records.length === 1 && fatal.length === 0) {
+    fatal.push(problem('error', 'header-only', file, header.line, 1, 0, 'the file has a header row but no data rows'));
+  }
+  const rows: RawRow[] = [];
+  for (const record of records.slice(1)) {
+    if (record.fields.length !== columns.length) {
+      const last = record.fields[record.fields.length - 1];
+      problems.push(problem('error', 'field-count', file, record.line, record.fields.length > columns.length ? record.fields[columns.length].column : last.column + last.length, 1,
+        `expected ${columns.length} fields (as in the header), found ${record.fields.length}`));
+      continue;
+    }
+    const cells = new Map<string, Cell>();
+    record.fields.forEach((field: CsvField, index) => cells.set(columns[index], field));
+    rows.push({ line: record.line, cells, anchor: record.fields[0] });
+  }
+  return { columns, rows, problems, fatal };
+}
+
+function readJsonLines(text: string, file: string): Table {
+  const lines = text.split(/\r?\n/);
+  const columns: string[] = [];
+  const known = new Set<string>();
+  const rows: RawRow[] = [];
+  const problems: DatasetProblem[] = [];
+  lines.forEach((source, index) => {
+    const line = index + 1;
+    if (source.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(source);
+    } catch (error) {
+      problems.push(problem('error', 'json-syntax', file, line, 1, source.length, `not valid JSON: ${(error as Error).message}`));
+      return;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(problem('error', 'json-syntax', file, line, 1, source.length, 'each line must be a JSON object'));
+      return;
+    }
+    const cells = new Map<string, Cell>();
+    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+      if (!known.has(key)) {
+        known.add(key);
+        columns.push(key);
+      }
+      // Point at the value when we can find the key in the line; fall back to the line start.
+      const keyAt = source.indexOf(JSON.stringify(key));
+      const column = keyAt === -1 ? 1 : keyAt + 1;
+      const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+      cells.set(key, { value: text, line, column, length: keyAt === -1 ? 1 : JSON.stringify(key).length });
+    }
+    rows.push({ line, cells, anchor: { value: '', line, column: 1, length: source.length } });
+  });
+  const fatal: DatasetProblem[] = [];
+  if (rows.length === 0 && problems.length === 0) fatal.push(problem('error', 'empty-file', file, 0, 0, 0, 'no JSON objects in the file'));
+  return { columns, rows, problems, fatal };
+}
+
+function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowProblems: readonly DatasetProblem[],
+  file: string, options: ParseOptions): ParseResult {
+  const problems: DatasetProblem[] = [...rowProblems];
+  const lower = new Map(columns.map((column) => [column.toLowerCase(), column]));
+  const find = (candidates: readonly string[]) => candidates.map((candidate) => lower.get(candidate)).find((column) => column !== undefined);
+
+  const nameColumn = find(NAME_COLUMNS);
+  const titleColumn = nameColumn === undefined ? find(['title']) : undefined;
+  const creatorColumn = titleColumn !== undefined ? find(['creator']) : undefined;
+  const latitudeColumn = find(LATITUDE_COLUMNS);
+  const longitudeColumn = find(LONGITUDE_COLUMNS);
+  const yearColumn = find(['year']);
+  const dateColumn = yearColumn === undefined ? find(DATE_COLUMNS) : undefined;
+  const isTestColumn = find(['is_test']);
+
+  const headerProblem = (code: string, message: string) => problem('error', code, file, 1, 1, 0, message);
+  const fileProblems: DatasetProblem[] = [];
+  if (nameColumn === undefined && titleColumn === undefined) {
+    fileProblems.push(headerProblem('missing-column', `missing entity column: expected one of ${[...NAME_COLUMNS, 'title'].map((c) => `"${c}"`).join(', ')} (found: ${columns.join(', ') || 'none'})`));
+  }
+  const hasSpace = latitudeColumn !== undefined || longitudeColumn !== undefined;
+  const kind: DatasetKind | undefined = options.kind ?? (hasSpace ? 'space' : yearColumn !== undefined || dateColumn !== undefined ? 'time' : undefined);
+  if (kind === undefined) {
+    fileProblems.push(headerProblem('missing-column', `missing target columns: expected "latitude" and "longitude" (space) or "year"/"date" (time) (found: ${columns.join(', ') || 'none'})`));
+  } else if (kind === 'space') {
+    if (latitudeColumn === undefined) fileProblems.push(headerProblem('missing-column', 'missing column "latitude" (space datasets need latitude and longitude)'));
+    if (longitudeColumn === undefined) fileProblems.push(headerProblem('missing-column', 'missing column "longitude" (space datasets need latitude and longitude)'));
+  } else if (yearColumn === undefined && dateColumn === undefined) {
+    fileProblems.push(headerProblem('missing-column', 'missing column "year" (or a date column such as "date" or "release_date")'));
+  }
+  if (fileProblems.length > 0 || kind === undefined) return fail([...fileProblems, ...problems]);
+
+  const usedColumns = new Set([nameColumn, titleColumn, creatorColumn, latitudeColumn, longitudeColumn, yearColumn, dateColumn, isTestColumn]);
+  const metadataColumns = columns.filter((column) => !usedColumns.has(column));
+  const entities: Entity[] = [];
+  const invalidLines = new Set<number>(rowProblems.map((rowProblem) => rowProblem.line));
+
+  for (const row of rows) {
+    const before = problems.length;
+    const cell = (column: string | undefined): Cell | undefined => (column === undefined ? undefined : row.cells.get(column));
+    const report = (code: string, at: Cell | undefined, field: string, message: string) => {
+      const where = at ?? row.anchor;
+      problems.push(problem('error', code, file, where.line, where.column, Math.max(where.length, 1), message, field));
+    };
+
+    // Entity text.
+    let name = '';
+    if (nameColumn !== undefined) {
+      name = (cell(nameColumn)?.value ?? '').trim();
+      if (name === '') report('empty-name', cell(nameColumn), nameColumn, `empty entity name in column "${nameColumn}"`);
+    } else if (titleColumn !== undefined) {
+      const title = (cell(titleColumn)?.value ?? '').trim();
+      const creator = (cell(creatorColumn)?.value ?? '').trim();
+      if (title === '') report('empty-name', cell(titleColumn), titleColumn, `empty entity name in column "${titleColumn}"`);
+      name = creator !== '' && title !== '' ? `${creator}'s ${title}` : title;
+    }
+
+    // Targets.
+    const target: number[] = [];
+    if (kind === 'space') {
+      const latitude = readNumber(cell(latitudeColumn), latitudeColumn!, report);
+      const longitude = readNumber(cell(longitudeColumn), longitudeColumn!, report);
+      if (latitude !== undefined && (latitude < -90 || latitude > 90)) {
+        report('out-of-range', cell(latitudeColumn), latitudeColumn!, `latitude ${latitude} is outside [-90, 90]`);
+      }
+      if (longitude !== undefined && (longitude < -180 || longitude > 180)) {
+        report('out-of-range', cell(longitudeColumn), longitudeColumn!, `longitude ${longitude} is outside [-180, 180]`);
+      }
+      target.push(latitude ?? Number.NaN, longitude ?? Number.NaN);
+    } else if (yearColumn !== undefined) {
+      target.push(readNumber(cell(yearColumn), yearColumn, report) ?? Number.NaN);
+    } else {
+      target.push(readDateYear(cell(dateColumn), dateColumn!, report) ?? Number.NaN);
+    }
+
+    // Split column.
+    let isTest: boolean | undefined;
+    if (isTestColumn !== undefined) {
+      const raw = (cell(isTestColumn)?.value ?? '').trim().toLowerCase();
+      if (['true', '1', 'yes', 't', 'y'].includes(raw)) isTest = true;
+      else if (['false', '0', 'no', 'f', 'n'].includes(raw)) isTest = false;
+      else report('bad-boolean', cell(isTestColumn), isTestColumn, `is_test must be true or false, got "${cell(isTestColumn)?.value ?? ''}"`);
+    }
+
+    if (problems.length > before) {
+      invalidLines.add(row.line);
+      continue;
+    }
+    const metadata: Record<string, string> = {};
+    for (const column of metadataColumns) metadata[column] = row.cells.get(column)?.value ?? '';
+    entities.push(Object.freeze({ line: row.line, name, target: Object.freeze(target), isTest, metadata: Object.freeze(metadata) }));
+  }
+
+  // Duplicate entity texts: a warning when the targets differ (the paper's USA and NYC files have dozens).
+  const firstByName = new Map<string, Entity>();
+  for (const entity of entities) {
+    const first = firstByName.get(entity.name);
+    if (first === undefined) {
+      firstByName.set(entity.name, entity);
+    } else if (first.target.some((value, index) => value !== entity.target[index])) {
+      problems.push(problem('warning', 'duplicate-entity', file, entity.line, 1, entity.name.length,
+        `"${entity.name}" also appears on line ${first.line} with a different target (${first.target.join(', ')} vs ${entity.target.join(', ')})`));
+    }
+  }
+
+  const errors = problems.filter((entry) => entry.severity === 'error');
+  if (errors.length > 0 && !options.skipInvalid) return fail(sortProblems(problems));
+  const kept = options.skipInvalid ? problems.map((entry) => (entry.severity === 'error' ? { ...entry, severity: 'warning' as const, message: `${entry.message} (row skipped)` } : entry)) : problems;
+  if (entities.length === 0) {
+    return fail(sortProblems([...problems, problem('error', 'no-valid-rows', file, 0, 0, 0, 'no valid data rows')]));
+  }
+  const dataset: Dataset = {
+    source: file,
+    kind,
+    targets: TARGET_NAMES[kind],
+    entities,
+    problems: sortProblems(kept),
+  };
+  return { ok: true, dataset };
+}
+
+function readNumber(cell: Cell | undefined, field: string,
+  report: (code: string, at: Cell | undefined, field: string, message: string) => void): number | undefined {
+  const raw = (cell?.value ?? '').trim();
+  if (raw === '') {
+    report('missing-value', cell, field, `missing value in column "${field}"`);
+    return undefined;
+  }
+  const value = Number(raw);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) || !Number.isFinite(value)) {
+    report(/^[+-]?(nan|inf(inity)?)$/i.test(raw) ? 'not-finite' : 'non-numeric', cell, field, `"${raw}" in column "${field}" is not a finite number`);
+    return undefined;
+  }
+  return value;
+}
+
+/** A date's year: "1986-09-15" → 1986, "-0044-03-15" → -44, "1986" → 1986, "1986.0" → 1986. */
+function readDateYear(cell: Cell | undefined, field: string,
+  report: (code: string, at: Cell | undefined, field: string, message: string) => void): number | undefined {
+  const raw = (cell?.value ?? '').trim();
+  if (raw === '') {
+    report('missing-value', cell, field, `missing value in column "${field}"`);
+    return undefined;
+  }
+  const match = /^([+-]?\d{1,6})(?:\.0+)?(?:[-/T ].*)?$/.exec(raw);
+  if (!match) {
+    report('bad-date', cell, field, `"${raw}" in column "${field}" is not a date (expected YYYY, YYYY-MM-DD or similar)`);
+    return undefined;
+  }
+  return Number(match[1]);
+}
+
+function problem(severity: DatasetProblem['severity'], code: string, file: string, line: number, column: number,
+  length: number, message: string, field?: string): DatasetProblem {
+  return field === undefined ? { severity, code, file, line, column, length, message } : { severity, code, file, line, column, length, field, message };
+}
+
+function sortProblems(problems: readonly DatasetProblem[]): DatasetProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function fail(problems: readonly DatasetProblem[]): ParseResult {
+  return { ok: false, problems: sortProblems(problems) };
+}
+
+/** Byte offset of the first invalid UTF-8 sequence, or -1 when the bytes are valid UTF-8. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let index = 0;
+  const length = bytes.length;
+  while (index < length) {
+    const byte = bytes[index];
+    if (byte < 0x80) {
+      index += 1;
+      continue;
+    }
+    let needed: number;
+    let minimum: number;
+    let codePoint: number;
+    if (byte >= 0xc2 && byte <= 0xdf) { needed = 1; minimum = 0x80; codePoint = byte & 0x1f; }
+    else if (byte >= 0xe0 && byte <= 0xef) { needed = 2; minimum = 0x800; codePoint = byte & 0x0f; }
+    else if (byte >= 0xf0 && byte <= 0xf4) { needed = 3; minimum = 0x10000; codePoint = byte & 0x07; }
+    else return index;
+    if (index + needed >= length) return index;
+    for (let offset = 1; offset <= needed; offset += 1) {
+      const next = bytes[index + offset];
+      if (next === undefined || (next & 0xc0) !== 0x80) return index;
+      codePoint = (codePoint << 6) | (next & 0x3f);
+    }
+    if (codePoint < minimum || codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return index;
+    index += needed + 1;
+  }
+  return -1;
+}
+
+/** One line per problem, `file:line:col: severity: message`, for terminals and logs. */
+export function formatProblem(entry: DatasetProblem): string {
+  const where = entry.line > 0 ? `${entry.file}:${entry.line}${entry.column > 0 ? `:${entry.column}` : ''}` : entry.file;
+  return `${where}: ${entry.severity}: ${entry.message}`;
+}
