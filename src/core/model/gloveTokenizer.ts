@@ -1,0 +1,95 @@
+/**
+ * @file Word tokenisation and vocabulary lookup for the built-in GloVe model.
+ *
+ * Rule (`GLOVE_TOKENIZER_RULE`): lower-case the text (String.prototype.toLowerCase), then take maximal runs of word
+ * characters (Unicode letters, numbers and `_`) and every other non-space character as a token of its own:
+ * `/[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s]/gu`. This is Python's `re.findall(r"\w+|[^\w\s]", text.lower())`, the rule
+ * that reproduces the reference count n = 26,106 fully known world places (see docs/models-hub.md and
+ * bench/glove/sklearn_reference.py; whitespace splitting gives 15,044 and `\w+` alone 26,145).
+ * GloVe 6B was trained on Stanford-tokenised lower-cased text, so punctuation such as "." "," "(" "'" "-" has
+ * vectors of its own, which is why punctuation is kept as tokens rather than dropped.
+ */
+
+/** Identifies the rule in fingerprints: change it whenever tokenisation changes, so cached vectors are not reused. */
+export const GLOVE_TOKENIZER_RULE = 'glove-word-v1: toLowerCase; /[\\p{L}\\p{N}_]+|[^\\p{L}\\p{N}_\\s]/gu';
+
+const WORD_TOKEN = /[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s]/gu;
+
+/** Split text into GloVe word tokens (lower-cased). */
+export function gloveWordTokens(text: string): string[] {
+  return text.toLowerCase().match(WORD_TOKEN) ?? [];
+}
+
+/** What the vocabulary makes of one text. */
+export interface GloveEncoding {
+  readonly tokens: readonly string[];
+  /** Vocabulary ids of the known tokens, in order. */
+  readonly ids: readonly number[];
+  /** Tokens not in the vocabulary, in order (duplicates kept). */
+  readonly unknown: readonly string[];
+}
+
+/** Coverage of a set of texts by the vocabulary. */
+export interface GloveCoverage {
+  readonly total: number;
+  /** Every token known: the reference's inclusion rule. */
+  readonly allKnown: number;
+  /** Some tokens known: the product uses the mean of the known ones. */
+  readonly partlyKnown: number;
+  /** No token known (or no token at all): listed and skipped. */
+  readonly noneKnown: number;
+  /** Indices (into the input) of the texts with no known token. */
+  readonly noneKnownIndices: readonly number[];
+}
+
+/** The GloVe vocabulary: word → row of the embedding table. */
+export class GloveVocabulary {
+  private readonly index: Map<string, number>;
+
+  constructor(readonly words: readonly string[]) {
+    this.index = new Map();
+    words.forEach((word, id) => {
+      if (this.index.has(word)) throw new Error(`GloVe vocabulary: duplicate word "${word}" at rows ${this.index.get(word)} and ${id}`);
+      this.index.set(word, id);
+    });
+  }
+
+  /** Parse the vocabulary file: one word per line, line i (0-based) = row i; a final newline is optional. */
+  static fromText(text: string): GloveVocabulary {
+    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+    return new GloveVocabulary(body.split('\n'));
+  }
+
+  get size(): number {
+    return this.words.length;
+  }
+
+  idOf(word: string): number | undefined {
+    return this.index.get(word);
+  }
+
+  encode(text: string): GloveEncoding {
+    const tokens = gloveWordTokens(text);
+    const ids: number[] = [];
+    const unknown: string[] = [];
+    for (const token of tokens) {
+      const id = this.index.get(token);
+      if (id === undefined) unknown.push(token);
+      else ids.push(id);
+    }
+    return { tokens, ids, unknown };
+  }
+
+  coverage(texts: readonly string[]): GloveCoverage {
+    let allKnown = 0;
+    let partlyKnown = 0;
+    const noneKnownIndices: number[] = [];
+    texts.forEach((text, index) => {
+      const encoding = this.encode(text);
+      if (encoding.ids.length === 0) noneKnownIndices.push(index);
+      else if (encoding.unknown.length === 0) allKnown += 1;
+      else partlyKnown += 1;
+    });
+    return { total: texts.length, allKnown, partlyKnown, noneKnown: noneKnownIndices.length, noneKnownIndices };
+  }
+}
