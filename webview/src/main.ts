@@ -1,2 +1,566 @@
-// Webview front end (placeholder until the results panel lands).
-document.body.dataset.ready = 'true';
+/**
+ * Results panel front end. Runs inside the webview (browser, strict CSP, no network): receives a run from the
+ * host (see protocol.ts), draws the layer chart, map or time views and the predictions table, and posts back
+ * reveal/export requests. Vega runs with vega-interpreter (`ast: true`) so no code is generated at run time
+ * and the CSP needs no 'unsafe-eval'.
+ */
+import type { EmbedOptions, Result as EmbedResult } from 'vega-embed' with { 'resolution-mode': 'import' };
+import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
+import type { Prediction } from '../../src/core/experiments/results';
+import {
+  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, MAP_POINT_LIMIT,
+  type BaseMap, type ChartTheme, type PredictionRow,
+} from './charts';
+import { chooseMapExtent, errorUnit } from './geo';
+import {
+  MAP_EXTENTS, parseHostToWebview,
+  type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RunView, type WebviewToHost, type WebviewUiState,
+} from './protocol';
+import { renderPredictionTable, type SortColumn } from './table';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: WebviewUiState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+type Embed = (element: HTMLElement, spec: TopLevelSpec, options: EmbedOptions) => Promise<EmbedResult>;
+type TabId = WebviewUiState['tab'];
+
+const vscode = acquireVsCodeApi();
+const TABLE_ROW_LIMIT = 500;
+
+const DEFAULT_STATE: WebviewUiState = { tab: 'layers', split: 'test', sortColumn: 'error', sortDescending: true, filter: '' };
+
+function restoredState(): WebviewUiState {
+  const saved = vscode.getState();
+  if (typeof saved !== 'object' || saved === null) return DEFAULT_STATE;
+  return { ...DEFAULT_STATE, ...(saved as Partial<WebviewUiState>) };
+}
+
+let state: WebviewUiState = restoredState();
+let run: RunView | undefined;
+let compare: readonly ComparedRun[] = [];
+let embed: Embed | undefined;
+let embedOptions: EmbedOptions = {};
+/** Predictions per layer: the best layer's come with the run, others are requested from the host. */
+const layerPredictions = new Map<number, readonly Prediction[]>();
+const pendingLayerRequests = new Map<number, number>();
+let nextRequestId = 1;
+/** The Vega views currently on screen, per tab, for PNG/SVG export and clean-up. */
+const views = new Map<TabId, EmbedResult>();
+const baseMaps = new Map<MapExtent, Promise<BaseMap | undefined>>();
+
+function setState(patch: Partial<WebviewUiState>): void {
+  state = { ...state, ...patch };
+  vscode.setState(state);
+}
+
+function post(message: WebviewToHost): void {
+  vscode.postMessage(message);
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, options: { className?: string; text?: string; id?: string } = {}): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (options.className) node.className = options.className;
+  if (options.text !== undefined) node.textContent = options.text;
+  if (options.id) node.id = options.id;
+  return node;
+}
+
+function formatError(kind: 'space' | 'time', value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  return kind === 'space' ? `${Math.round(value).toLocaleString('en')} km` : `${value.toFixed(1)} years`;
+}
+
+// ---------------------------------------------------------------- theme
+
+function cssVariable(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+/** Reads VS Code's theme variables (set on <html> by the webview host) into chart colours. */
+function currentTheme(): ChartTheme {
+  const highContrast = document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
+  const foreground = cssVariable('--vscode-foreground', FALLBACK_THEME.foreground);
+  const border = cssVariable('--vscode-contrastBorder', '');
+  return {
+    foreground,
+    mutedForeground: cssVariable('--vscode-descriptionForeground', FALLBACK_THEME.mutedForeground),
+    background: cssVariable('--vscode-editor-background', FALLBACK_THEME.background),
+    grid: highContrast && border ? border : cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', FALLBACK_THEME.grid)),
+    fontFamily: cssVariable('--vscode-font-family', FALLBACK_THEME.fontFamily),
+    fontSize: Number.parseFloat(cssVariable('--vscode-font-size', '13')) || 13,
+    series: [
+      cssVariable('--vscode-charts-blue', FALLBACK_THEME.series[0]),
+      cssVariable('--vscode-charts-orange', FALLBACK_THEME.series[1]),
+      cssVariable('--vscode-charts-green', FALLBACK_THEME.series[2]),
+      cssVariable('--vscode-charts-red', FALLBACK_THEME.series[3]),
+      cssVariable('--vscode-charts-purple', FALLBACK_THEME.series[4]),
+      cssVariable('--vscode-charts-yellow', FALLBACK_THEME.series[5]),
+    ],
+    truePoint: cssVariable('--vscode-charts-blue', FALLBACK_THEME.truePoint),
+    predictedPoint: cssVariable('--vscode-charts-orange', FALLBACK_THEME.predictedPoint),
+    errorLine: cssVariable('--vscode-descriptionForeground', FALLBACK_THEME.errorLine),
+    land: highContrast ? 'transparent' : cssVariable('--vscode-editorWidget-background', FALLBACK_THEME.land),
+    landBorder: highContrast && border ? border : cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', FALLBACK_THEME.landBorder)),
+    bestLayer: cssVariable('--vscode-charts-red', FALLBACK_THEME.bestLayer),
+  };
+}
+
+// ---------------------------------------------------------------- base maps (bundled files, fetched locally)
+
+function geoBaseUri(): string {
+  return document.body.dataset.geoBase ?? './geo';
+}
+
+async function fetchJson(name: string): Promise<unknown> {
+  const response = await fetch(`${geoBaseUri()}/${name}`);
+  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function loadBaseMap(extent: MapExtent): Promise<BaseMap | undefined> {
+  let pending = baseMaps.get(extent);
+  if (!pending) {
+    const load = async (): Promise<BaseMap> => {
+      if (extent === 'world') return { data: await fetchJson('world-110m.json'), format: { type: 'topojson', feature: 'countries' } };
+      if (extent === 'usa') return { data: await fetchJson('states-10m.json'), format: { type: 'topojson', feature: 'states' } };
+      return { data: await fetchJson('nyc-boroughs.geojson'), format: { type: 'json', property: 'features' } };
+    };
+    pending = load().catch((error: unknown) => {
+      post({ type: 'log', level: 'error', message: `Base map for ${extent} could not be loaded: ${String(error)}` });
+      return undefined;
+    });
+    baseMaps.set(extent, pending);
+  }
+  return pending;
+}
+
+// ---------------------------------------------------------------- rendering
+
+function chartWidth(container: HTMLElement): number {
+  // Leave room for axis titles, labels and the legend that Vega adds around the plotting area.
+  return Math.max(300, Math.min(1400, (container.clientWidth || document.body.clientWidth || 800) - 130));
+}
+
+async function drawChart(tab: TabId, container: HTMLElement, spec: TopLevelSpec, onClickRow: boolean): Promise<void> {
+  if (!embed) return;
+  views.get(tab)?.finalize();
+  views.delete(tab);
+  const result = await embed(container, spec, embedOptions);
+  views.set(tab, result);
+  if (onClickRow) {
+    result.view.addEventListener('click', (_event, item) => {
+      const datum = (item as { datum?: { row?: unknown } } | null | undefined)?.datum;
+      if (datum && typeof datum.row === 'number') post({ type: 'revealEntity', row: datum.row });
+    });
+  }
+}
+
+function selectedLayer(): number {
+  if (!run) return 0;
+  const layer = state.layer;
+  return layer !== undefined && run.layersWithPredictions.includes(layer) ? layer : run.results.bestLayer;
+}
+
+/** Predictions of the selected layer, requesting them from the host when not yet here. */
+function predictionsForSelectedLayer(): readonly Prediction[] | undefined {
+  if (!run) return undefined;
+  const layer = selectedLayer();
+  const cached = layerPredictions.get(layer);
+  if (cached) return cached;
+  if (![...pendingLayerRequests.values()].includes(layer)) {
+    const requestId = nextRequestId++;
+    pendingLayerRequests.set(requestId, layer);
+    post({ type: 'requestLayerPredictions', requestId, layer });
+  }
+  return undefined;
+}
+
+function rowsForSplit(rows: readonly PredictionRow[]): readonly PredictionRow[] {
+  return state.split === 'all' ? rows : rows.filter((r) => r.split === state.split);
+}
+
+function describeSplit(): string {
+  return state.split === 'all' ? 'train and test splits' : `${state.split} split`;
+}
+
+interface TabDefinition {
+  readonly id: TabId;
+  readonly label: string;
+  readonly available: (view: RunView) => boolean;
+  readonly render: (panel: HTMLElement) => Promise<void>;
+}
+
+/** Tabs in order. Issue 8's "Experiments" view adds one entry here. */
+const TABS: readonly TabDefinition[] = [
+  { id: 'layers', label: 'Layers', available: () => true, render: renderLayersTab },
+  { id: 'map', label: 'Map', available: (view) => view.results.kind === 'space', render: renderMapTab },
+  { id: 'time', label: 'Time', available: (view) => view.results.kind === 'time', render: renderTimeTab },
+  { id: 'table', label: 'Predictions', available: () => true, render: renderTableTab },
+];
+
+async function renderLayersTab(panel: HTMLElement): Promise<void> {
+  if (!run) return;
+  const { results } = run;
+  const best = results.layers.find((l) => l.index === results.bestLayer);
+  const summary = element('p', { className: 'caption' });
+  summary.textContent = best
+    ? `Layerwise probe fit: train R², test R², test Spearman ρ and proximity error (${errorUnit(results.kind)}). Best layer ${results.bestLayer} of ${results.layers.length}: test R² ${best.testR2.toFixed(3)}, proximity error ${formatError(results.kind, best.proximityError)}.`
+    : 'Layerwise probe fit.';
+  const chart = element('div', { className: 'chart', id: 'layer-chart' });
+  panel.replaceChildren(summary, chart);
+  await drawChart('layers', chart, layerChartSpec(results.layers, results.bestLayer, results.kind, currentTheme(), chartWidth(panel)), false);
+  if (compare.length > 0) {
+    const compareChart = element('div', { className: 'chart', id: 'compare-chart' });
+    panel.appendChild(compareChart);
+    const runs: ComparedRun[] = [{ summary: run.summary, layers: results.layers }, ...compare];
+    const result = await embed?.(compareChart, compareChartSpec(runs, currentTheme(), chartWidth(panel)), embedOptions);
+    if (result) views.set('experiments', result);
+  }
+}
+
+function layerControls(onChange: () => void): HTMLElement {
+  const toolbar = element('div', { className: 'toolbar' });
+  if (!run) return toolbar;
+  const available = [...run.layersWithPredictions].sort((a, b) => a - b);
+  const label = element('label', { text: 'Layer ' });
+  const slider = element('input');
+  slider.type = 'range';
+  slider.id = 'layer-slider';
+  slider.min = '0';
+  slider.max = String(Math.max(0, available.length - 1));
+  slider.step = '1';
+  slider.value = String(Math.max(0, available.indexOf(selectedLayer())));
+  slider.disabled = available.length < 2;
+  slider.setAttribute('aria-label', 'Layer');
+  const value = element('span', { className: 'layer-value' });
+  const describe = (layer: number): string => `${layer}${layer === run?.results.bestLayer ? ' (best)' : ''}`;
+  value.textContent = describe(selectedLayer());
+  slider.addEventListener('input', () => {
+    const layer = available[Number(slider.value)] ?? run?.results.bestLayer ?? 0;
+    value.textContent = describe(layer);
+  });
+  slider.addEventListener('change', () => {
+    setState({ layer: available[Number(slider.value)] });
+    onChange();
+  });
+  label.appendChild(slider);
+  label.appendChild(value);
+  toolbar.appendChild(label);
+  if (available.length < 2) {
+    toolbar.appendChild(element('span', { className: 'note', text: 'Only the best layer\u2019s predictions were saved for this run.' }));
+  }
+
+  const split = element('label', { text: 'Split ' });
+  const select = element('select');
+  select.id = 'split-select';
+  for (const option of ['test', 'train', 'all'] as const) {
+    const node = element('option', { text: option });
+    node.value = option;
+    node.selected = state.split === option;
+    select.appendChild(node);
+  }
+  select.addEventListener('change', () => {
+    setState({ split: select.value === 'train' || select.value === 'all' ? select.value : 'test' });
+    onChange();
+  });
+  split.appendChild(select);
+  toolbar.appendChild(split);
+  return toolbar;
+}
+
+function pendingNote(panel: HTMLElement, toolbar: HTMLElement): void {
+  panel.replaceChildren(toolbar, element('p', { className: 'caption', text: `Loading predictions for layer ${selectedLayer()}\u2026` }));
+}
+
+async function renderMapTab(panel: HTMLElement): Promise<void> {
+  if (!run) return;
+  const rerender = (): void => void renderMapTab(panel);
+  const toolbar = layerControls(rerender);
+  const predictions = predictionsForSelectedLayer();
+  if (!predictions) return pendingNote(panel, toolbar);
+  const rows = predictionRows('space', predictions);
+  const autoExtent = chooseMapExtent(rows.map((r) => r.truth));
+  const extent = state.mapExtent ?? autoExtent;
+
+  const extentLabel = element('label', { text: 'Extent ' });
+  const select = element('select');
+  select.id = 'extent-select';
+  for (const option of MAP_EXTENTS) {
+    const node = element('option', { text: option === 'usa' ? 'USA' : option === 'nyc' ? 'New York City' : 'World' });
+    node.value = option;
+    node.selected = extent === option;
+    select.appendChild(node);
+  }
+  select.addEventListener('change', () => {
+    const value = select.value as MapExtent;
+    setState({ mapExtent: MAP_EXTENTS.includes(value) ? value : undefined });
+    rerender();
+  });
+  extentLabel.appendChild(select);
+  toolbar.appendChild(extentLabel);
+
+  const shown = rowsForSplit(rows);
+  const caption = element('p', { className: 'caption' });
+  const meanError = shown.length ? shown.reduce((s, r) => s + r.error, 0) / shown.length : Number.NaN;
+  caption.textContent = `Map: true (blue) vs predicted (orange) positions at layer ${selectedLayer()}, ${describeSplit()}, ` +
+    `${extent === 'usa' ? 'USA' : extent === 'nyc' ? 'New York City' : 'world'} extent. ` +
+    `${shown.length} entities, mean error ${Number.isFinite(meanError) ? Math.round(meanError).toLocaleString('en') : '–'} km` +
+    `${shown.length > MAP_POINT_LIMIT ? ` (every ${Math.ceil(shown.length / MAP_POINT_LIMIT)}th drawn)` : ''}. Click a point to reveal its line.`;
+  const chart = element('div', { className: 'chart', id: 'map-chart' });
+  const note = extent === 'nyc' ? element('p', { className: 'note', text: 'Borough outlines: us-atlas county shapes at 1:10m, coarse at city scale.' }) : undefined;
+  panel.replaceChildren(toolbar, caption, chart, ...(note ? [note] : []));
+  const baseMap = await loadBaseMap(extent);
+  await drawChart('map', chart, mapSpec(shown, extent, baseMap, currentTheme(), chartWidth(panel)), true);
+}
+
+async function renderTimeTab(panel: HTMLElement): Promise<void> {
+  if (!run) return;
+  const toolbar = layerControls(() => void renderTimeTab(panel));
+  const predictions = predictionsForSelectedLayer();
+  if (!predictions) return pendingNote(panel, toolbar);
+  const shown = rowsForSplit(predictionRows('time', predictions));
+  const meanError = shown.length ? shown.reduce((s, r) => s + r.error, 0) / shown.length : Number.NaN;
+  const caption = element('p', { className: 'caption' });
+  caption.textContent = `Time: predicted vs true year at layer ${selectedLayer()}, ${describeSplit()}. ${shown.length} entities, ` +
+    `mean absolute error ${Number.isFinite(meanError) ? meanError.toFixed(1) : '–'} years. Click a point to reveal its line.`;
+  const chart = element('div', { className: 'chart', id: 'time-chart' });
+  panel.replaceChildren(toolbar, caption, chart);
+  await drawChart('time', chart, timeSpec(shown, currentTheme(), chartWidth(panel)), true);
+}
+
+async function renderTableTab(panel: HTMLElement): Promise<void> {
+  if (!run) return;
+  const kind = run.results.kind;
+  const toolbar = layerControls(() => void renderTableTab(panel));
+  const predictions = predictionsForSelectedLayer();
+  if (!predictions) return pendingNote(panel, toolbar);
+  const filterLabel = element('label', { text: 'Filter ' });
+  const filter = element('input');
+  filter.type = 'search';
+  filter.id = 'table-filter';
+  filter.placeholder = 'entity name';
+  filter.value = state.filter;
+  filterLabel.appendChild(filter);
+  toolbar.appendChild(filterLabel);
+  const tableContainer = element('div', { className: 'table-container' });
+  panel.replaceChildren(toolbar, tableContainer);
+  const rows = predictionRows(kind, predictions);
+  const draw = (): void => {
+    renderPredictionTable(tableContainer, rowsForSplit(rows), {
+      kind,
+      sortColumn: state.sortColumn,
+      sortDescending: state.sortDescending,
+      filter: state.filter,
+      limit: TABLE_ROW_LIMIT,
+      onSort: (column: SortColumn) => {
+        // Errors sort largest first on the first click; names and lines sort ascending first.
+        const descending = state.sortColumn === column ? !state.sortDescending : column === 'error';
+        setState({ sortColumn: column, sortDescending: descending });
+        draw();
+      },
+      onReveal: (row) => post({ type: 'revealEntity', row }),
+    });
+  };
+  filter.addEventListener('input', () => {
+    setState({ filter: filter.value });
+    draw();
+  });
+  draw();
+}
+
+let tabPanels = new Map<TabId, HTMLElement>();
+
+function header(view: RunView): HTMLElement {
+  const { summary, results } = view;
+  const best = results.layers.find((l) => l.index === results.bestLayer);
+  const box = element('header');
+  box.appendChild(element('h1', { text: `${summary.dataset} \u00b7 ${summary.model}` }));
+  const facts = [
+    `best layer ${results.bestLayer}${best ? ` (test R\u00b2 ${best.testR2.toFixed(3)})` : ''}`,
+    `${results.split.train} train / ${results.split.test} test (${results.split.method === 'is_test' ? 'is_test column' : 'random split'})`,
+    results.device ? `device ${results.device.used}` : undefined,
+    results.createdAt ? new Date(results.createdAt).toLocaleString() : undefined,
+  ].filter((f): f is string => Boolean(f));
+  box.appendChild(element('p', { className: 'meta', text: facts.join(' \u00b7 ') }));
+  if (results.prompt) box.appendChild(element('p', { className: 'meta prompt', text: `Prompt: ${results.prompt}` }));
+  if (results.skipped && results.skipped.length > 0) {
+    box.appendChild(element('p', { className: 'meta', text: `${results.skipped.length} entities skipped (e.g. line ${results.skipped[0].row}: ${results.skipped[0].reason}).` }));
+  }
+  const actions = element('div', { className: 'actions' });
+  for (const format of ['csv', 'json', 'png', 'svg'] as const) {
+    const button = document.createElement('vscode-button');
+    button.setAttribute('secondary', '');
+    button.textContent = `Export ${format.toUpperCase()}`;
+    button.dataset.format = format;
+    button.addEventListener('click', () => post({ type: 'export', format: format as ExportFormat }));
+    actions.appendChild(button);
+  }
+  box.appendChild(actions);
+  return box;
+}
+
+function renderRun(): void {
+  const app = document.getElementById('app');
+  if (!app || !run) return;
+  for (const result of views.values()) result.finalize();
+  views.clear();
+  const current = run;
+  const tabs = TABS.filter((t) => t.available(current));
+  if (!tabs.some((t) => t.id === state.tab)) setState({ tab: 'layers' });
+  const tabsElement = document.createElement('vscode-tabs');
+  tabPanels = new Map();
+  for (const tab of tabs) {
+    const tabHeader = document.createElement('vscode-tab-header');
+    tabHeader.setAttribute('slot', 'header');
+    // vscode-tabs assigns its own ids to headers and panels, so tests and styles address them by data-tab.
+    tabHeader.dataset.tab = tab.id;
+    tabHeader.textContent = tab.label;
+    const panel = document.createElement('vscode-tab-panel');
+    panel.dataset.tab = tab.id;
+    tabsElement.appendChild(tabHeader);
+    tabsElement.appendChild(panel);
+    tabPanels.set(tab.id, panel);
+  }
+  tabsElement.setAttribute('selected-index', String(tabs.findIndex((t) => t.id === state.tab)));
+  tabsElement.addEventListener('vsc-tabs-select', (event) => {
+    const tab = tabs[(event as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex];
+    if (tab && tab.id !== state.tab) {
+      setState({ tab: tab.id });
+      void renderActiveTab();
+    }
+  });
+  const running = element('div', { className: 'running', id: 'running' });
+  running.hidden = true;
+  app.replaceChildren(header(current), running, tabsElement);
+  void renderActiveTab();
+}
+
+async function renderActiveTab(): Promise<void> {
+  const tab = TABS.find((t) => t.id === state.tab);
+  const panel = tabPanels.get(state.tab);
+  if (!tab || !panel) return;
+  try {
+    await tab.render(panel);
+    document.body.dataset.rendered = state.tab;
+  } catch (error) {
+    panel.replaceChildren(element('p', { className: 'error', text: `Could not draw this view: ${String(error)}` }));
+    post({ type: 'log', level: 'error', message: `Rendering ${state.tab} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
+  }
+}
+
+// ---------------------------------------------------------------- export
+
+async function chartImage(format: 'png' | 'svg'): Promise<string> {
+  const result = views.get(state.tab) ?? views.get('layers');
+  if (!result) throw new Error('No chart is on screen in this tab.');
+  const view = result.view;
+  // Exported images get an opaque theme background: transparent PNGs with light text are unreadable elsewhere.
+  const previous = view.background();
+  view.background(currentTheme().background);
+  try {
+    return format === 'svg' ? await view.toSVG() : await view.toImageURL('png', 2);
+  } finally {
+    view.background(previous);
+    await view.runAsync();
+  }
+}
+
+// ---------------------------------------------------------------- messages
+
+function handle(message: HostToWebview): void {
+  switch (message.type) {
+    case 'show':
+      run = message.run;
+      compare = message.compare ?? [];
+      layerPredictions.clear();
+      pendingLayerRequests.clear();
+      layerPredictions.set(run.results.bestLayer, run.results.predictions);
+      if (state.runId !== run.summary.id) setState({ runId: run.summary.id, layer: undefined, mapExtent: undefined });
+      renderRun();
+      return;
+    case 'layerPredictions': {
+      const layer = pendingLayerRequests.get(message.requestId);
+      pendingLayerRequests.delete(message.requestId);
+      if (layer === undefined) return;
+      if (message.predictions) layerPredictions.set(layer, message.predictions);
+      else {
+        // Not available after all: fall back to the best layer and say why.
+        post({ type: 'log', level: 'error', message: message.error ?? `Predictions for layer ${layer} are not available.` });
+        setState({ layer: undefined });
+      }
+      void renderActiveTab();
+      return;
+    }
+    case 'running': {
+      const box = document.getElementById('running');
+      const app = document.getElementById('app');
+      if (!box) {
+        if (app && message.message) app.replaceChildren(element('p', { className: 'caption', text: message.message }));
+        return;
+      }
+      box.hidden = message.message === null;
+      box.textContent = message.message ?? '';
+      return;
+    }
+    case 'exportChart':
+      chartImage(message.format).then(
+        (data) => post({ type: 'chartImage', requestId: message.requestId, format: message.format, data }),
+        (error: unknown) => post({ type: 'chartImage', requestId: message.requestId, format: message.format, data: null, error: String(error) }),
+      );
+      return;
+    default: {
+      const unreachable: never = message;
+      return unreachable;
+    }
+  }
+}
+
+async function boot(): Promise<void> {
+  const [{ default: vegaEmbed }, { expressionInterpreter }] = await Promise.all([
+    import('vega-embed'),
+    import('vega-interpreter'),
+    import('@vscode-elements/elements/dist/vscode-button/index.js'),
+    import('@vscode-elements/elements/dist/vscode-tabs/index.js'),
+    import('@vscode-elements/elements/dist/vscode-tab-header/index.js'),
+    import('@vscode-elements/elements/dist/vscode-tab-panel/index.js'),
+  ]);
+  embed = vegaEmbed as unknown as Embed;
+  embedOptions = {
+    actions: false,
+    renderer: 'svg',
+    // CSP: interpret Vega expressions instead of compiling them with Function(), and inject no <style>.
+    ast: true,
+    expr: expressionInterpreter,
+    defaultStyle: false,
+    tooltip: { theme: 'custom', disableDefaultStyle: true },
+  } as EmbedOptions;
+
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    const message = parseHostToWebview(event.data);
+    if (!message) {
+      post({ type: 'log', level: 'error', message: `Ignored a malformed message from the host: ${JSON.stringify(event.data)?.slice(0, 200)}` });
+      return;
+    }
+    handle(message);
+  });
+
+  // Re-draw when the user switches colour theme (VS Code swaps the body class and the CSS variables).
+  new MutationObserver(() => { if (run) renderRun(); }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (run) void renderActiveTab(); }, 250);
+  });
+  post({ type: 'ready' });
+}
+
+boot().catch((error: unknown) => {
+  const app = document.getElementById('app');
+  app?.replaceChildren(element('p', { className: 'error', text: `The results view failed to start: ${String(error)}` }));
+  post({ type: 'log', level: 'error', message: `Webview boot failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
+});
