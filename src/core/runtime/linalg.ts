@@ -1,0 +1,137 @@
+/**
+ * @file Dense matrix products through onnxruntime's CPU kernels (MLAS: multithreaded, SIMD).
+ *
+ * Why: plain JavaScript loops reach about 0.5–1 GFLOP/s on this kind of machine, while a one-node ONNX `Gemm`
+ * run by onnxruntime-node reaches ~70 GFLOP/s in float32 and ~40 GFLOP/s in float64 on 2 cores
+ * (docs/probes.md, BENCHMARKS.md). The probe engine uses it for XᵀX, X·Q and the per-alpha products; everything
+ * else stays in plain TypeScript. This file lives in src/core/runtime because that is the only place allowed to
+ * import onnxruntime-node.
+ *
+ * All matrices are dense, row-major typed arrays. `Y = alpha · op(A) · op(B) + beta · C` (ONNX Gemm semantics).
+ */
+import * as os from 'node:os';
+import { onnx } from 'onnx-proto';
+import { ort } from './ort';
+
+export type GemmDtype = 'float32' | 'float64';
+type GemmArray<D extends GemmDtype> = D extends 'float32' ? Float32Array : Float64Array;
+
+/** Shape-carrying view of a row-major matrix. */
+export interface MatrixArg<D extends GemmDtype> {
+  readonly data: GemmArray<D>;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export interface GemmOptions<D extends GemmDtype> {
+  readonly transA?: boolean;
+  readonly transB?: boolean;
+  /** Multiplies op(A)·op(B); fixed per cached session, so use few distinct values. Default 1. */
+  readonly alpha?: number;
+  /** Multiplies C when given. Default 1. */
+  readonly beta?: number;
+  /** Optional addend, rows × cols of the result. */
+  readonly c?: MatrixArg<D>;
+}
+
+const ONNX_TYPE: Record<GemmDtype, number> = { float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE };
+
+/** Serialise a one-node ModelProto: Y = Gemm(A, B[, C]) with symbolic dimensions (one session serves all shapes). */
+export function buildGemmModel(dtype: GemmDtype, transA: boolean, transB: boolean, withC: boolean, alpha: number, beta: number): Uint8Array {
+  const tensorType = (dims: string[]): onnx.ITypeProto => ({
+    tensorType: { elemType: ONNX_TYPE[dtype], shape: { dim: dims.map((dimParam) => ({ dimParam })) } },
+  });
+  const inputs: onnx.IValueInfoProto[] = [
+    { name: 'A', type: tensorType(transA ? ['K', 'M'] : ['M', 'K']) },
+    { name: 'B', type: tensorType(transB ? ['N', 'K'] : ['K', 'N']) },
+  ];
+  if (withC) inputs.push({ name: 'C', type: tensorType(['M', 'N']) });
+  const attribute: onnx.IAttributeProto[] = [
+    { name: 'transA', type: onnx.AttributeProto.AttributeType.INT, i: transA ? 1 : 0 },
+    { name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: transB ? 1 : 0 },
+    { name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: alpha },
+    { name: 'beta', type: onnx.AttributeProto.AttributeType.FLOAT, f: beta },
+  ];
+  const model: onnx.IModelProto = {
+    irVersion: 7,
+    producerName: 'spacetime-probe-linalg',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'gemm',
+      node: [{ opType: 'Gemm', input: inputs.map((input) => input.name as string), output: ['Y'], attribute }],
+      input: inputs,
+      output: [{ name: 'Y', type: tensorType(['M', 'N']) }],
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/**
+ * Cached onnxruntime sessions, one per (dtype, transposes, C, alpha, beta). Sessions are created lazily and kept for
+ * the process lifetime (each holds only a tiny graph); `dispose` releases them.
+ */
+export class OrtGemm {
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)) {}
+
+  private session(dtype: GemmDtype, transA: boolean, transB: boolean, withC: boolean, alpha: number, beta: number): Promise<ort.InferenceSession> {
+    const key = `${dtype}|${transA}|${transB}|${withC}|${alpha}|${beta}`;
+    let session = this.sessions.get(key);
+    if (session === undefined) {
+      session = ort.InferenceSession.create(buildGemmModel(dtype, transA, transB, withC, alpha, beta), {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'disabled',
+      });
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  /** Y = alpha·op(A)·op(B) + beta·C, returned as a new row-major array of the same dtype. */
+  async gemm<D extends GemmDtype>(dtype: D, a: MatrixArg<D>, b: MatrixArg<D>, options: GemmOptions<D> = {}): Promise<GemmArray<D>> {
+    const transA = options.transA ?? false;
+    const transB = options.transB ?? false;
+    const m = transA ? a.cols : a.rows;
+    const k = transA ? a.rows : a.cols;
+    const kB = transB ? b.cols : b.rows;
+    const n = transB ? b.rows : b.cols;
+    if (k !== kB) throw new Error(`gemm: inner dimensions differ (${k} vs ${kB})`);
+    for (const [name, matrix] of [['A', a], ['B', b]] as const) {
+      if (matrix.data.length !== matrix.rows * matrix.cols) throw new Error(`gemm: ${name} has ${matrix.data.length} values for ${matrix.rows}×${matrix.cols}`);
+    }
+    if (m === 0 || n === 0) return (dtype === 'float32' ? new Float32Array(m * n) : new Float64Array(m * n)) as GemmArray<D>;
+    if (k === 0) {
+      const out = (dtype === 'float32' ? new Float32Array(m * n) : new Float64Array(m * n)) as GemmArray<D>;
+      if (options.c !== undefined) for (let index = 0; index < out.length; index++) out[index] = (options.beta ?? 1) * options.c.data[index];
+      return out;
+    }
+    const feeds: Record<string, ort.Tensor> = {
+      A: new ort.Tensor(dtype, a.data, [a.rows, a.cols]),
+      B: new ort.Tensor(dtype, b.data, [b.rows, b.cols]),
+    };
+    if (options.c !== undefined) {
+      if (options.c.rows !== m || options.c.cols !== n) throw new Error(`gemm: C is ${options.c.rows}×${options.c.cols}, result is ${m}×${n}`);
+      feeds.C = new ort.Tensor(dtype, options.c.data, [m, n]);
+    }
+    const session = await this.session(dtype, transA, transB, options.c !== undefined, options.alpha ?? 1, options.beta ?? 1);
+    const output = await session.run(feeds);
+    return output.Y.data as GemmArray<D>;
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const session of sessions) await (await session).release();
+  }
+}
+
+let shared: OrtGemm | undefined;
+
+/** A process-wide instance (sessions are cheap to keep and slow-ish to create). */
+export function sharedGemm(): OrtGemm {
+  shared ??= new OrtGemm();
+  return shared;
+}
