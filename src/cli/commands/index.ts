@@ -1,4 +1,5 @@
 /** Every CLI command, in the order `--help` lists them. Add new commands here. */
 import type { CliCommand } from '../command';
+import { datasetsCommand } from './datasets';
 
-export const allCommands: CliCommand[] = [];
+export const allCommands: CliCommand[] = [datasetsCommand];
