@@ -131,29 +131,40 @@ export function readNpy(file: string): NpyArray {
   return parseNpy(fs.readFileSync(file), file);
 }
 
-function descrOf(data: NpyData): string {
+function descrOf(data: NpyData): '<f4' | '<f8' | '<i4' | '|u1' {
   if (data instanceof Float32Array) return '<f4';
   if (data instanceof Float64Array) return '<f8';
   if (data instanceof Int32Array) return '<i4';
   return '|u1';
 }
 
-/** Encode a C-order array as a version 1.0 `.npy` file, header padded to 64 bytes like NumPy. */
-export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((product, size) => product * size, 1);
-  if (count !== data.length) throw new Error(`encodeNpy: shape (${shape.join(', ')}) has ${count} elements, data has ${data.length}`);
+/**
+ * The magic, version and header dict of a version 1.0 `.npy` file, padded to 64 bytes like NumPy; the C-order data
+ * follows directly. Used alone by writers that stream the data (src/core/activations/npyRowWriter.ts).
+ */
+export function encodeNpyHeader(descr: '<f4' | '<f8' | '<i4' | '|u1', shape: readonly number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
   if (header.length > 0xffff) throw new Error('encodeNpy: header too long for format 1.0');
-  const out = new Uint8Array(10 + header.length + data.byteLength);
+  const out = new Uint8Array(10 + header.length);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let index = 0; index < header.length; index++) out[10 + index] = header.charCodeAt(index);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}
+
+/** Encode a C-order array as a version 1.0 `.npy` file, header padded to 64 bytes like NumPy. */
+export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
+  const count = shape.reduce((product, size) => product * size, 1);
+  if (count !== data.length) throw new Error(`encodeNpy: shape (${shape.join(', ')}) has ${count} elements, data has ${data.length}`);
+  const header = encodeNpyHeader(descrOf(data), shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 

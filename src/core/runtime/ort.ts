@@ -14,6 +14,10 @@ export interface SessionOptions {
   readonly device?: DeviceRequest;
   /** Defaults to the number of CPU cores. */
   readonly intraOpNumThreads?: number;
+  /** Defaults to 'all' (about 10% faster than 'disabled' on CPU). */
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write the graph as optimised by onnxruntime to this path (diagnostics and tests of fused graphs). */
+  readonly optimizedModelFilePath?: string;
 }
 
 export interface CreatedSession {
@@ -50,7 +54,8 @@ export async function createSession(model: string | Uint8Array, options: Session
     }
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: providerOptions(device),
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
       intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       interOpNumThreads: 1,
     };

@@ -1,0 +1,299 @@
+/**
+ * @file Extract the last-token residual stream at every layer for a list of prompts and stream it to disk:
+ * one float32 `.npy` per layer ([numEntities, hiddenSize], rows in dataset order) plus manifest.json.
+ *
+ * Memory stays bounded whatever the model and dataset size: prompts are processed in windows of consecutive
+ * dataset rows sized to a memory budget; inside a window they are sorted by token count (less padding) and run in
+ * batches; the window's rows are then written to each layer file at their final position while the next window
+ * runs (the writes go to libuv's thread pool, the model runs on this thread). A 70B model (81 layers × 8,192 dims
+ * = 2.6 MB per entity in float32) with the default 256 MiB budget holds about 48 entities per window.
+ *
+ * Everything is written into a temporary sibling folder that is renamed to `outDir` at the end, manifest.json
+ * last: a failure or a cancel (AbortSignal) removes the temporary folder and leaves `outDir` as it was.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResidualModel, TokenizedPrompt } from '../model/types';
+import { ACTIVATIONS_FORMAT, MANIFEST_FILE, layerFileName, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
+import { NpyRowWriter } from './npyRowWriter';
+
+/** One prompt: the text fed to the model (template applied) and the dataset line it comes from. */
+export interface ExtractionPrompt {
+  readonly text: string;
+  readonly row: number;
+}
+
+export interface ExtractionProgress {
+  /** Prompts whose activations are computed or found in the cache. */
+  readonly done: number;
+  /** Usable prompts in total. */
+  readonly total: number;
+  /** Real (unpadded) tokens per second of model time so far; 0 before the first batch. */
+  readonly tokensPerSecond: number;
+}
+
+/**
+ * The seam where an activation cache decides which prompts still need the model. Vectors are float32
+ * [numLayers × hiddenSize], row-major by layer (what ResidualModel.runBatch returns per prompt). The cache is
+ * expected to be scoped to one model fingerprint and prompt template by whoever builds it.
+ */
+export interface ActivationCache {
+  /** For each text, its cached vector or undefined. */
+  lookup(texts: readonly string[]): Promise<readonly (Float32Array | undefined)[]> | readonly (Float32Array | undefined)[];
+  /** Remember freshly computed vectors (copies: the caller reuses its buffers). */
+  store(texts: readonly string[], vectors: readonly Float32Array[]): Promise<void> | void;
+}
+
+export interface ExtractOptions {
+  readonly outDir: string;
+  /** Manifest fields: model spec, prompt template and dataset path as the user gave them. */
+  readonly model: string;
+  readonly prompt: string;
+  readonly dataset: string;
+  /** Prompts per model run (default 32). */
+  readonly batchSize?: number;
+  /** Upper bound on batch × padded length (default: no bound beyond batchSize). */
+  readonly maxBatchTokens?: number;
+  /** Bytes of activations held in memory at once, across the two windows in flight (default 256 MiB). */
+  readonly memoryBudgetBytes?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ExtractionProgress) => void;
+  readonly cache?: ActivationCache;
+  /**
+   * Replace an existing `outDir` (only when it is empty or holds a previous activation folder with a
+   * manifest.json). Default true; anything else in the way is never deleted.
+   */
+  readonly overwrite?: boolean;
+}
+
+export interface ExtractionResult {
+  readonly outDir: string;
+  readonly manifest: ActivationManifest;
+  readonly skipped: readonly SkippedPrompt[];
+  /** Real tokens run through the model (cache hits excluded). */
+  readonly tokens: number;
+  /** Tokens including padding. */
+  readonly paddedTokens: number;
+  readonly modelSeconds: number;
+  readonly totalSeconds: number;
+  readonly tokensPerSecond: number;
+  readonly cacheHits: number;
+  readonly batches: number;
+}
+
+/** Bad input to the extraction (no usable prompt, an output folder in the way): the CLI exits with code 2. */
+export class ExtractionError extends Error {
+  override readonly name = 'ExtractionError';
+  constructor(message: string, readonly details: readonly string[] = []) {
+    super(details.length > 0 ? `${message}\n  ${details.join('\n  ')}` : message);
+  }
+}
+
+/** Substitute the entity into a prompt template; `{entity}` may appear several times. */
+export function renderPrompt(template: string, entity: string): string {
+  if (!template.includes('{entity}')) throw new ExtractionError(`Prompt template ${JSON.stringify(template)} has no {entity} placeholder.`);
+  return template.split('{entity}').join(entity);
+}
+
+/** What to do with an existing output folder; throws when it is something we must not delete. */
+function checkOutDir(outDir: string, overwrite: boolean): 'absent' | 'replace' {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(outDir);
+  } catch {
+    return 'absent';
+  }
+  if (!stat.isDirectory()) throw new ExtractionError(`--out ${outDir} exists and is not a folder.`);
+  const entries = fs.readdirSync(outDir);
+  if (entries.length === 0) return 'replace';
+  if (!entries.includes(MANIFEST_FILE)) {
+    throw new ExtractionError(`--out ${outDir} exists and is not an activation folder (no ${MANIFEST_FILE}); refusing to replace it.`,
+      ['Choose a new or empty folder.']);
+  }
+  if (!overwrite) throw new ExtractionError(`--out ${outDir} already holds activations.`, ['Remove it or choose another folder.']);
+  return 'replace';
+}
+
+interface Window {
+  /** Positions (in the valid-prompt list) [start, end). */
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Run the model over `prompts` and write `outDir/layer_###.npy` + `outDir/manifest.json`.
+ * Prompts the tokenizer cannot use are skipped and listed in the result and the manifest.
+ */
+export async function extractActivations(model: ResidualModel, prompts: readonly ExtractionPrompt[], options: ExtractOptions): Promise<ExtractionResult> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ExtractionError(`batch size must be a positive integer, got ${batchSize}`);
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const outDir = path.resolve(options.outDir);
+  const outState = checkOutDir(outDir, options.overwrite ?? true);
+
+  const tokenized = model.tokenize(prompts.map((prompt) => prompt.text));
+  const valid: number[] = [];
+  const skipped: SkippedPrompt[] = [];
+  tokenized.forEach((tokens, index) => {
+    if (tokens.usable && tokens.ids.length > 0) valid.push(index);
+    else skipped.push({ row: prompts[index].row, text: prompts[index].text, reason: tokens.reason ?? 'no usable token' });
+  });
+  if (valid.length === 0) {
+    throw new ExtractionError(`No usable prompt among ${prompts.length}: the tokenizer produced no token for any of them.`,
+      skipped.slice(0, 5).map((skip) => `line ${skip.row}: ${JSON.stringify(skip.text)}: ${skip.reason}`));
+  }
+
+  const numEntities = valid.length;
+  const { numLayers, hiddenSize } = model;
+  const rowBytes = numLayers * hiddenSize * 4;
+  const budget = options.memoryBudgetBytes ?? 256 * 1024 * 1024;
+  // Two windows are in memory at once (one computing, one being written).
+  const windowRows = Math.max(batchSize, Math.floor(budget / 2 / rowBytes));
+  const windows: Window[] = [];
+  for (let start = 0; start < numEntities; start += windowRows) windows.push({ start, end: Math.min(numEntities, start + windowRows) });
+
+  fs.mkdirSync(path.dirname(outDir), { recursive: true });
+  const partial = path.join(path.dirname(outDir), `.${path.basename(outDir)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(partial);
+  const writers: NpyRowWriter[] = [];
+  // Writes in flight per window buffer (two buffers alternate).
+  const bufferWrites: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
+  let tokens = 0;
+  let paddedTokens = 0;
+  let modelMilliseconds = 0;
+  let cacheHits = 0;
+  let batches = 0;
+  let done = 0;
+  try {
+    for (let layer = 0; layer < numLayers; layer++) {
+      writers.push(await NpyRowWriter.create(path.join(partial, layerFileName(layer)), numEntities, hiddenSize));
+    }
+    const report = (): void => {
+      options.onProgress?.({ done, total: numEntities, tokensPerSecond: modelMilliseconds > 0 ? tokens / (modelMilliseconds / 1000) : 0 });
+    };
+    report();
+    const buffers = [new Float32Array(Math.min(windowRows, numEntities) * numLayers * hiddenSize), new Float32Array(0)];
+    if (windows.length > 1) buffers[1] = new Float32Array(windowRows * numLayers * hiddenSize);
+    for (let w = 0; w < windows.length; w++) {
+      const { start, end } = windows[w];
+      const count = end - start;
+      // The buffer of window w-2 is reused: its writes must be finished (window w-1's may still run).
+      await bufferWrites[w % 2];
+      // Layout [layer, row, hidden]: each layer's rows are contiguous, ready for one positional write.
+      const buffer = buffers[w % 2].subarray(0, count * numLayers * hiddenSize);
+      const place = (position: number, vector: Float32Array, offset: number): void => {
+        for (let layer = 0; layer < numLayers; layer++) {
+          buffer.set(vector.subarray(offset + layer * hiddenSize, offset + (layer + 1) * hiddenSize), (layer * count + position) * hiddenSize);
+        }
+      };
+
+      let misses = Array.from({ length: count }, (_, position) => position);
+      if (options.cache) {
+        const texts = misses.map((position) => prompts[valid[start + position]].text);
+        const found = await options.cache.lookup(texts);
+        misses = misses.filter((position) => {
+          const vector = found[position];
+          if (vector === undefined) return true;
+          if (vector.length !== numLayers * hiddenSize) {
+            throw new Error(`activation cache returned ${vector.length} values for ${JSON.stringify(texts[position])}, expected ${numLayers * hiddenSize}`);
+          }
+          place(position, vector, 0);
+          return false;
+        });
+        cacheHits += count - misses.length;
+        done += count - misses.length;
+        if (count > misses.length) report();
+      }
+
+      // Longest first: similar lengths share a batch, and an out-of-memory batch shows up at once.
+      misses.sort((a, b) => tokenized[valid[start + b]].ids.length - tokenized[valid[start + a]].ids.length || a - b);
+      const fresh: Float32Array[] = [];
+      for (let first = 0; first < misses.length;) {
+        signal?.throwIfAborted();
+        const longest = tokenized[valid[start + misses[first]]].ids.length;
+        let size = Math.min(batchSize, misses.length - first);
+        if (options.maxBatchTokens !== undefined) size = Math.max(1, Math.min(size, Math.floor(options.maxBatchTokens / longest)));
+        const batch = misses.slice(first, first + size);
+        const batchPrompts: TokenizedPrompt[] = batch.map((position) => tokenized[valid[start + position]]);
+        const runStarted = performance.now();
+        const output = await model.runBatch(batchPrompts);
+        modelMilliseconds += performance.now() - runStarted;
+        batches++;
+        const stride = numLayers * hiddenSize;
+        if (output.length !== batch.length * stride) {
+          throw new Error(`${model.id}: runBatch returned ${output.length} values for ${batch.length} prompts × ${numLayers} layers × ${hiddenSize}`);
+        }
+        batch.forEach((position, k) => {
+          place(position, output, k * stride);
+          if (options.cache) fresh.push(output.slice(k * stride, (k + 1) * stride));
+        });
+        for (const prompt of batchPrompts) tokens += prompt.ids.length;
+        paddedTokens += longest * batch.length;
+        done += batch.length;
+        first += size;
+        report();
+      }
+      if (options.cache && fresh.length > 0) {
+        const order = misses.slice(0, fresh.length).map((position) => prompts[valid[start + position]].text);
+        await options.cache.store(order, fresh);
+      }
+      signal?.throwIfAborted();
+      const writes = Promise.all(writers.map((writer, layer) =>
+        writer.writeRows(start, buffer.subarray(layer * count * hiddenSize, (layer + 1) * count * hiddenSize))));
+      // A write error is reported when this buffer is next awaited; avoid an unhandled rejection meanwhile.
+      writes.catch(() => undefined);
+      bufferWrites[w % 2] = writes;
+    }
+    await Promise.all(bufferWrites);
+    for (const writer of writers.splice(0)) await writer.close();
+    signal?.throwIfAborted();
+
+    const manifest: ActivationManifest = {
+      format: ACTIVATIONS_FORMAT,
+      model: options.model,
+      prompt: options.prompt,
+      dataset: options.dataset,
+      numEntities,
+      hiddenSize,
+      rows: valid.map((index) => prompts[index].row),
+      layers: Array.from({ length: numLayers }, (_, index) => ({ index, file: layerFileName(index) })),
+      fingerprint: model.fingerprint,
+      architecture: model.architecture,
+      device: model.device.used,
+      dtype: 'float32',
+      skipped,
+    };
+    writeActivationManifest(partial, manifest);
+    moveIntoPlace(partial, outDir, outState);
+    const totalSeconds = (performance.now() - started) / 1000;
+    return {
+      outDir, manifest, skipped, tokens, paddedTokens, modelSeconds: modelMilliseconds / 1000, totalSeconds,
+      tokensPerSecond: modelMilliseconds > 0 ? tokens / (modelMilliseconds / 1000) : 0, cacheHits, batches,
+    };
+  } catch (error) {
+    await Promise.allSettled(bufferWrites);
+    for (const writer of writers) await writer.close().catch(() => undefined);
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Rename the finished folder to outDir; an existing (empty or activation) outDir is swapped out, then removed. */
+function moveIntoPlace(partial: string, outDir: string, state: 'absent' | 'replace'): void {
+  if (state === 'absent') {
+    fs.renameSync(partial, outDir);
+    return;
+  }
+  const old = `${partial}.old`;
+  fs.renameSync(outDir, old);
+  try {
+    fs.renameSync(partial, outDir);
+  } catch (error) {
+    fs.renameSync(old, outDir);
+    throw error;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}

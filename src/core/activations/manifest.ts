@@ -1,0 +1,113 @@
+/**
+ * @file `manifest.json` of an activation folder (format spacetime-probe-activations/1).
+ *
+ *   { "format": "spacetime-probe-activations/1", "model": …, "prompt": …, "dataset": …,
+ *     "numEntities": n, "hiddenSize": d, "rows": [dataset line numbers],
+ *     "layers": [{ "index": 0, "file": "layer_000.npy" }, …] }
+ *
+ * Each layer file is a float32 .npy of shape [numEntities, hiddenSize]; row k belongs to dataset line rows[k].
+ * Layer 0 is the embedding output, layer i the output of block i (the last one before the final norm).
+ * Optional fields (added, never required by readers): fingerprint, architecture, device, dtype, skipped.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readNpy } from './npy';
+
+export const ACTIVATIONS_FORMAT = 'spacetime-probe-activations/1';
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface ActivationLayerEntry {
+  readonly index: number;
+  readonly file: string;
+}
+
+export interface SkippedPrompt {
+  /** Dataset line number. */
+  readonly row: number;
+  readonly text: string;
+  readonly reason: string;
+}
+
+export interface ActivationManifest {
+  readonly format: typeof ACTIVATIONS_FORMAT;
+  /** Model spec as given (folder, .onnx file, builtin:…, hf:…). */
+  readonly model: string;
+  /** Prompt template, e.g. "{entity}". */
+  readonly prompt: string;
+  /** Dataset path or builtin:… name. */
+  readonly dataset: string;
+  readonly numEntities: number;
+  readonly hiddenSize: number;
+  /** Dataset line number of each row, in file order. */
+  readonly rows: readonly number[];
+  readonly layers: readonly ActivationLayerEntry[];
+  readonly fingerprint?: string;
+  readonly architecture?: string;
+  /** Execution provider that ran the model. */
+  readonly device?: string;
+  readonly dtype?: 'float32';
+  /** Rows left out because the tokenizer produced no usable token. */
+  readonly skipped?: readonly SkippedPrompt[];
+}
+
+/** `layer_000.npy`, `layer_001.npy`, … (wider numbers beyond 999 layers). */
+export function layerFileName(index: number): string {
+  return `layer_${String(index).padStart(3, '0')}.npy`;
+}
+
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+  constructor(readonly file: string, readonly field: string, detail: string) {
+    super(`${file}: field "${field}": ${detail}`);
+  }
+}
+
+/** Read and validate `<dir>/manifest.json`; every problem names the file and field. */
+export function readActivationManifest(dir: string): ActivationManifest {
+  const file = path.join(dir, MANIFEST_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ManifestError(file, '(file)', (error as Error).message);
+  }
+  const record = (raw ?? {}) as Record<string, unknown>;
+  const need = (field: string, ok: boolean, what: string): void => {
+    if (!ok) throw new ManifestError(file, field, `expected ${what}, got ${JSON.stringify(record[field])?.slice(0, 80)}`);
+  };
+  need('format', record.format === ACTIVATIONS_FORMAT, JSON.stringify(ACTIVATIONS_FORMAT));
+  for (const field of ['model', 'prompt', 'dataset']) need(field, typeof record[field] === 'string', 'a string');
+  need('numEntities', Number.isInteger(record.numEntities) && (record.numEntities as number) >= 0, 'a non-negative integer');
+  need('hiddenSize', Number.isInteger(record.hiddenSize) && (record.hiddenSize as number) > 0, 'a positive integer');
+  need('rows', Array.isArray(record.rows) && record.rows.length === record.numEntities &&
+    record.rows.every((row) => Number.isInteger(row)), `an array of ${String(record.numEntities)} line numbers`);
+  need('layers', Array.isArray(record.layers) && record.layers.length > 0 && record.layers.every((entry, index) => {
+    const layer = entry as Record<string, unknown>;
+    return layer.index === index && typeof layer.file === 'string' && !layer.file.includes('/') && !layer.file.includes('\\');
+  }), 'a non-empty array of {index: 0,1,…, file: "<name>.npy"}');
+  return record as unknown as ActivationManifest;
+}
+
+/** Read one layer as [numEntities, hiddenSize] float32, checking its shape against the manifest. */
+export function readActivationLayer(dir: string, manifest: ActivationManifest, index: number): Float32Array {
+  const entry = manifest.layers[index];
+  if (!entry) throw new ManifestError(path.join(dir, MANIFEST_FILE), 'layers', `no layer ${index}`);
+  const file = path.join(dir, entry.file);
+  const array = readNpy(file);
+  if (array.shape.length !== 2 || array.shape[0] !== manifest.numEntities || array.shape[1] !== manifest.hiddenSize || !(array.data instanceof Float32Array)) {
+    throw new ManifestError(file, 'shape', `expected float32 [${manifest.numEntities}, ${manifest.hiddenSize}], ` +
+      `got ${array.dtype} [${array.shape.join(', ')}]`);
+  }
+  return array.data;
+}
+
+/** Write `<dir>/manifest.json` via a temporary file and rename. */
+export function writeActivationManifest(dir: string, manifest: ActivationManifest): void {
+  const file = path.join(dir, MANIFEST_FILE);
+  const temporary = `${file}.${process.pid}.tmp`;
+  // One top-level field per line, each value compact: readable, and 40,000 rows stay one line.
+  const lines = Object.entries(manifest).filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+  fs.writeFileSync(temporary, `{\n${lines.join(',\n')}\n}\n`);
+  fs.renameSync(temporary, file);
+}

@@ -1,0 +1,282 @@
+/**
+ * @file Rewrite an ONNX model by splicing raw protobuf fields.
+ *
+ * We never re-encode a decoded model: onnx-proto (protobufjs 6, ONNX 1.10 schema) would drop fields newer than
+ * its schema and copy every weight. Instead, the ModelProto and GraphProto are split into field byte ranges
+ * (onnxGraph.ts), unchanged entries are copied byte-for-byte, dropped entries are skipped, and the few new
+ * entries (nodes, one input, one output) are encoded with protobufjs' Writer. Initializers, external-data
+ * references and unknown fields survive untouched.
+ */
+import { Writer } from 'protobufjs/minimal';
+import {
+  defaultOpsetVersion, GraphField, ModelField, OnnxDataType, TensorField, scanFields,
+  type OnnxModel, type ProtoField,
+} from './onnxGraph';
+import { ModelLoadError } from './errors';
+
+const WIRE_VARINT = 0;
+const WIRE_LENGTH_DELIMITED = 2;
+/** AttributeProto.AttributeType.INT */
+const ATTRIBUTE_INT = 2;
+/** TensorProto.DataLocation.EXTERNAL */
+const DATA_LOCATION_EXTERNAL = 1;
+
+export interface IntAttribute {
+  readonly name: string;
+  readonly value: number;
+}
+
+export interface NewNode {
+  readonly opType: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes?: readonly IntAttribute[];
+  readonly domain?: string;
+}
+
+/** Encode a NodeProto (input 1, output 2, name 3, op_type 4, attribute 5, domain 7). */
+export function encodeNode(node: NewNode): Uint8Array {
+  const writer = Writer.create();
+  for (const input of node.inputs) writer.uint32((1 << 3) | WIRE_LENGTH_DELIMITED).string(input);
+  for (const output of node.outputs) writer.uint32((2 << 3) | WIRE_LENGTH_DELIMITED).string(output);
+  writer.uint32((3 << 3) | WIRE_LENGTH_DELIMITED).string(node.name);
+  writer.uint32((4 << 3) | WIRE_LENGTH_DELIMITED).string(node.opType);
+  for (const attribute of node.attributes ?? []) {
+    // AttributeProto: name 1, i 3, type 20.
+    writer.uint32((5 << 3) | WIRE_LENGTH_DELIMITED).fork()
+      .uint32((1 << 3) | WIRE_LENGTH_DELIMITED).string(attribute.name)
+      .uint32((3 << 3) | WIRE_VARINT).int64(attribute.value)
+      .uint32((20 << 3) | WIRE_VARINT).int32(ATTRIBUTE_INT)
+      .ldelim();
+  }
+  if (node.domain) writer.uint32((7 << 3) | WIRE_LENGTH_DELIMITED).string(node.domain);
+  return writer.finish();
+}
+
+/** Encode a ValueInfoProto for a tensor: name 1, type 2 → TypeProto.tensor_type 1 → elem_type 1, shape 2 → dim 1. */
+export function encodeTensorValueInfo(name: string, elemType: number, dims: readonly (number | string)[]): Uint8Array {
+  const writer = Writer.create();
+  writer.uint32((1 << 3) | WIRE_LENGTH_DELIMITED).string(name);
+  writer.uint32((2 << 3) | WIRE_LENGTH_DELIMITED).fork();
+  writer.uint32((1 << 3) | WIRE_LENGTH_DELIMITED).fork();
+  writer.uint32((1 << 3) | WIRE_VARINT).int32(elemType);
+  writer.uint32((2 << 3) | WIRE_LENGTH_DELIMITED).fork();
+  for (const dim of dims) {
+    writer.uint32((1 << 3) | WIRE_LENGTH_DELIMITED).fork();
+    if (typeof dim === 'number') writer.uint32((1 << 3) | WIRE_VARINT).int64(dim);
+    else writer.uint32((2 << 3) | WIRE_LENGTH_DELIMITED).string(dim);
+    writer.ldelim();
+  }
+  writer.ldelim().ldelim().ldelim();
+  return writer.finish();
+}
+
+/** Tag + length prefix for a length-delimited field of `length` bytes. */
+function fieldHeader(field: number, length: number): Uint8Array {
+  return Writer.create().uint32((field << 3) | WIRE_LENGTH_DELIMITED).uint32(length).finish();
+}
+
+function lengthOf(chunks: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
+  return total;
+}
+
+/** Wrap already-encoded chunks as one length-delimited field. */
+function wrapField(field: number, chunks: readonly Uint8Array[]): Uint8Array[] {
+  return [fieldHeader(field, lengthOf(chunks)), ...chunks];
+}
+
+/** Join chunks into one buffer (a single copy). */
+export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat(chunks.map((chunk) => (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))));
+}
+
+/** Re-emit a ModelProto with its graph field replaced, every other field copied byte-for-byte in order. */
+function spliceModel(model: OnnxModel, graphChunks: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const field of model.modelFields) {
+    if (field.field === ModelField.graph && field.wireType === WIRE_LENGTH_DELIMITED) out.push(...wrapField(ModelField.graph, graphChunks));
+    else out.push(model.bytes.subarray(field.start, field.end));
+  }
+  return out;
+}
+
+export interface TapRewriteOptions {
+  /** Residual tensors to expose, in layer order. */
+  readonly taps: readonly string[];
+  /** Name of the added int64 [batch, 1] input holding each row's last token position. */
+  readonly lastIndexInput?: string;
+  /** Name of the single float32 output [batch, taps·hidden]. */
+  readonly outputName?: string;
+  /** Residual width, written into the output's declared shape when known. */
+  readonly hiddenSize?: number;
+}
+
+export interface TapRewrite {
+  readonly bytes: Uint8Array;
+  readonly lastIndexInput: string;
+  readonly outputName: string;
+  /** Graph inputs the rewritten model still reads (the original ones that stayed alive, then last_index). */
+  readonly inputs: readonly string[];
+  readonly nodesBefore: number;
+  readonly nodesAfter: number;
+  readonly initializersBefore: number;
+  readonly initializersAfter: number;
+}
+
+const PREFIX = 'spacetime_probe/';
+
+/**
+ * Expose the last token of each tap as one output and prune everything the taps do not need (the LM head, the
+ * final norm, KV-cache outputs): for each tap a GatherND(tap, last_index, batch_dims=1) → [B, D] and a Cast to
+ * float32 (fp16/bf16 models), then one Concat on axis 1 → [B, taps·D] (row-major [B, taps, D]).
+ */
+export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOptions): TapRewrite {
+  const lastIndexInput = options.lastIndexInput ?? 'last_index';
+  const outputName = options.outputName ?? 'resid_last';
+  const opset = defaultOpsetVersion(model);
+  if (opset < 12) {
+    throw new ModelLoadError(`The model uses ONNX opset ${opset}; tapping needs opset 12 or newer (GatherND with batch_dims).`,
+      ['Re-export the model with a newer opset (e.g. torch.onnx.export(..., opset_version=14)).']);
+  }
+  const existing = new Set<string>([
+    ...model.nodes.flatMap((node) => [...node.outputs, node.name]),
+    ...model.inputs.map((input) => input.name),
+    ...model.initializers.map((initializer) => initializer.name),
+  ]);
+  for (const name of [lastIndexInput, outputName]) {
+    if (existing.has(name)) throw new ModelLoadError(`The model already has a tensor named "${name}"; cannot add the tap input/output.`);
+  }
+
+  // Dead-code elimination: walk nodes backwards (they are topologically sorted) from the taps.
+  const needed = new Set<string>(options.taps);
+  const keepNode = new Array<boolean>(model.nodes.length).fill(false);
+  for (let index = model.nodes.length - 1; index >= 0; index--) {
+    const node = model.nodes[index];
+    if (!node.outputs.some((output) => needed.has(output))) continue;
+    keepNode[index] = true;
+    for (const input of node.inputs) if (input) needed.add(input);
+    for (const input of node.outerScopeInputs) needed.add(input);
+  }
+
+  const newNodes: NewNode[] = [];
+  const castOutputs: string[] = [];
+  options.taps.forEach((tap, layer) => {
+    const gathered = `${PREFIX}tap_${layer}`;
+    const cast = `${PREFIX}tap_${layer}_f32`;
+    newNodes.push({
+      opType: 'GatherND', name: `${PREFIX}gather_${layer}`, inputs: [tap, lastIndexInput], outputs: [gathered],
+      attributes: [{ name: 'batch_dims', value: 1 }],
+    });
+    newNodes.push({
+      opType: 'Cast', name: `${PREFIX}cast_${layer}`, inputs: [gathered], outputs: [cast],
+      attributes: [{ name: 'to', value: OnnxDataType.FLOAT }],
+    });
+    castOutputs.push(cast);
+  });
+  newNodes.push({ opType: 'Concat', name: `${PREFIX}concat`, inputs: castOutputs, outputs: [outputName], attributes: [{ name: 'axis', value: 1 }] });
+
+  const graphChunks: Uint8Array[] = [];
+  const bytes = model.bytes;
+  const copy = (field: ProtoField): void => { graphChunks.push(bytes.subarray(field.start, field.end)); };
+  let nodeIndex = 0;
+  let initializerIndex = 0;
+  let inputIndex = 0;
+  let valueInfoIndex = 0;
+  const keptInputs: string[] = [];
+  let keptInitializers = 0;
+  for (const field of model.graphFields) {
+    if (field.wireType !== WIRE_LENGTH_DELIMITED) { copy(field); continue; }
+    switch (field.field) {
+      case GraphField.node:
+        if (keepNode[nodeIndex++]) copy(field);
+        break;
+      case GraphField.initializer:
+        if (needed.has(model.initializers[initializerIndex++].name)) { copy(field); keptInitializers++; }
+        break;
+      case GraphField.input: {
+        const name = model.inputs[inputIndex++].name;
+        if (needed.has(name)) { copy(field); keptInputs.push(name); }
+        break;
+      }
+      case GraphField.output:
+        break;
+      case GraphField.valueInfo:
+        if (needed.has(model.valueInfos[valueInfoIndex++].name)) copy(field);
+        break;
+      default:
+        copy(field);
+    }
+  }
+  for (const node of newNodes) graphChunks.push(...wrapField(GraphField.node, [encodeNode(node)]));
+  graphChunks.push(...wrapField(GraphField.input, [encodeTensorValueInfo(lastIndexInput, OnnxDataType.INT64, ['batch_size', 1])]));
+  const width = options.hiddenSize !== undefined ? options.hiddenSize * options.taps.length : 'resid_width';
+  graphChunks.push(...wrapField(GraphField.output, [encodeTensorValueInfo(outputName, OnnxDataType.FLOAT, ['batch_size', width])]));
+
+  return {
+    bytes: concatChunks(spliceModel(model, graphChunks)),
+    lastIndexInput,
+    outputName,
+    inputs: [...keptInputs, lastIndexInput],
+    nodesBefore: model.nodes.length,
+    nodesAfter: keepNode.filter(Boolean).length + newNodes.length,
+    initializersBefore: model.initializers.length,
+    initializersAfter: keptInitializers,
+  };
+}
+
+export interface ExternalizedModel {
+  /** The model with large initializers pointing at `location`. */
+  readonly modelBytes: Uint8Array;
+  /** Contents of the external data file, in order. */
+  readonly dataChunks: readonly Uint8Array[];
+  readonly externalized: number;
+}
+
+/**
+ * Move the raw_data of initializers of at least `minBytes` into an external data file named `location`
+ * (relative to the model file), as onnx's `save_model(..., save_as_external_data=True)` does: the TensorProto
+ * loses raw_data and gains data_location=EXTERNAL plus external_data {location, offset, length}.
+ */
+export function externalizeInitializers(model: OnnxModel, location: string, minBytes = 1024): ExternalizedModel {
+  const bytes = model.bytes;
+  const dataChunks: Uint8Array[] = [];
+  let offset = 0;
+  let externalized = 0;
+  const graphChunks: Uint8Array[] = [];
+  for (const field of model.graphFields) {
+    if (field.field !== GraphField.initializer || field.wireType !== WIRE_LENGTH_DELIMITED) {
+      graphChunks.push(bytes.subarray(field.start, field.end));
+      continue;
+    }
+    const inner = scanFields(bytes, field.payloadStart, field.end);
+    const raw = inner.find((entry) => entry.field === TensorField.rawData && entry.wireType === WIRE_LENGTH_DELIMITED);
+    if (!raw || raw.end - raw.payloadStart < minBytes) {
+      graphChunks.push(bytes.subarray(field.start, field.end));
+      continue;
+    }
+    const data = bytes.subarray(raw.payloadStart, raw.end);
+    // Align each tensor to 64 bytes, as onnx does for memory-mapping.
+    const padding = (64 - (offset % 64)) % 64;
+    if (padding > 0) dataChunks.push(new Uint8Array(padding));
+    offset += padding;
+    const tensorChunks: Uint8Array[] = [];
+    for (const entry of inner) {
+      if (entry.field === TensorField.rawData || entry.field === TensorField.dataLocation) continue;
+      tensorChunks.push(bytes.subarray(entry.start, entry.end));
+    }
+    for (const [key, value] of [['location', location], ['offset', String(offset)], ['length', String(data.byteLength)]]) {
+      const entry = Writer.create().uint32((1 << 3) | WIRE_LENGTH_DELIMITED).string(key)
+        .uint32((2 << 3) | WIRE_LENGTH_DELIMITED).string(value).finish();
+      tensorChunks.push(...wrapField(TensorField.externalData, [entry]));
+    }
+    tensorChunks.push(Writer.create().uint32((TensorField.dataLocation << 3) | WIRE_VARINT).int32(DATA_LOCATION_EXTERNAL).finish());
+    graphChunks.push(...wrapField(GraphField.initializer, tensorChunks));
+    dataChunks.push(data);
+    offset += data.byteLength;
+    externalized++;
+  }
+  return { modelBytes: concatChunks(spliceModel(model, graphChunks)), dataChunks, externalized };
+}

@@ -1,0 +1,55 @@
+/**
+ * @file The one entry point that turns a model spec into a ResidualModel.
+ *
+ * Specs:
+ *   - `builtin:<name>`: builtin:glove-100d (glove.ts);
+ *   - `hf:<repo>[@<rev>]` (Hugging Face Hub) and other schemes: loaders registered with `registerModelScheme`
+ *     (hub*.ts registers `hf`);
+ *   - anything else is a local path: a Hub-layout folder or an .onnx file (transformerModel.ts).
+ */
+import type { DeviceRequest, ResidualModel } from './types';
+import { ModelLoadError } from './errors';
+import { loadTransformerModel, type TransformerModelOptions } from './transformerModel';
+import { GLOVE_MODEL_ID, loadGloveModel } from './glove';
+
+export interface LoadModelOptions extends TransformerModelOptions {
+  readonly device?: DeviceRequest;
+  /** Cancels downloads or long loads where the loader supports it. */
+  readonly signal?: AbortSignal;
+}
+
+export type ModelSchemeLoader = (spec: string, options: LoadModelOptions) => Promise<ResidualModel>;
+
+const schemeLoaders = new Map<string, ModelSchemeLoader>([
+  ['builtin', async (spec, options) => {
+    if (spec === GLOVE_MODEL_ID) return loadGloveModel({ device: options.device });
+    throw new ModelLoadError(`Unknown built-in model ${spec} (available: ${GLOVE_MODEL_ID}).`);
+  }],
+]);
+
+/**
+ * Register the loader for `<scheme>:…` specs. A Hub loader typically downloads to a local folder and then calls
+ * `loadTransformerModel(folder, { ...options, id: spec })`.
+ */
+export function registerModelScheme(scheme: string, loader: ModelSchemeLoader): void {
+  schemeLoaders.set(scheme, loader);
+}
+
+/** The scheme of a spec, or undefined for paths (one-letter "schemes" are Windows drive letters). */
+export function modelScheme(spec: string): string | undefined {
+  const match = /^([a-z][a-z0-9+.-]+):/i.exec(spec);
+  return match ? match[1].toLowerCase() : undefined;
+}
+
+export async function loadModel(spec: string, options: LoadModelOptions = {}): Promise<ResidualModel> {
+  const scheme = modelScheme(spec);
+  if (scheme !== undefined) {
+    const loader = schemeLoaders.get(scheme);
+    if (!loader) {
+      const known = [...schemeLoaders.keys()].map((name) => `${name}:`).join(', ') || 'none registered';
+      throw new ModelLoadError(`Unknown model scheme "${scheme}:" in ${spec} (known: ${known}).`);
+    }
+    return loader(spec, options);
+  }
+  return loadTransformerModel(spec, options);
+}

@@ -1,0 +1,261 @@
+/**
+ * @file ResidualModel for ONNX causal language models: load, find the residual taps, rewrite, run right-padded batches.
+ *
+ * Load steps: resolve the files (modelFolder.ts) → parse the graph (onnxGraph.ts) → find the L+1 block-boundary
+ * tensors (residualTaps.ts, or the user's override) → rewrite: gather the last token of each tap inside the graph
+ * and prune the LM head (graphRewrite.ts) → create the onnxruntime session → one 1-token validation run that
+ * checks the output width against L+1 and hidden_size.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from './types';
+import { ModelLoadError } from './errors';
+import { resolveModelFiles, type ModelVariant, type TransformerConfig } from './modelFolder';
+import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type OnnxModel, type OnnxValueInfo } from './onnxGraph';
+import { discoverResidualTaps, validateTapOverride, type ResidualTaps } from './residualTaps';
+import { rewriteForResidualTaps, type TapRewrite } from './graphRewrite';
+import { ModelTokenizer, type BosPolicy } from './tokenizer';
+import { ResidualSession, type FeedSpec, type IntegerDType, type PaddedBatch, type PastDType } from '../runtime/residualSession';
+
+export interface TransformerModelOptions {
+  readonly device?: DeviceRequest;
+  /** Defaults to the number of CPU cores. */
+  readonly intraOpNumThreads?: number;
+  /** Tensor names to use as the L+1 residual taps instead of discovering them. */
+  readonly taps?: readonly string[];
+  /** Which export to load from a folder (default 'auto': model.onnx, then model_fp16.onnx, then model_quantized.onnx). */
+  readonly variant?: ModelVariant;
+  /** Overrides config.json's layer count (bare .onnx files without config.json). */
+  readonly numHiddenLayers?: number;
+  /** ModelInfo.id to report (e.g. 'hf:<repo>@<rev>' when the Hub downloader resolved the folder). */
+  readonly id?: string;
+}
+
+/** A loaded transformer, with what discovery and rewriting found (for logs, docs and tests). */
+export interface TransformerModel extends ResidualModel {
+  readonly modelPath: string;
+  readonly variant: string;
+  readonly residualTaps: ResidualTaps;
+  readonly rewrite: Omit<TapRewrite, 'bytes'>;
+  readonly bosPolicy: BosPolicy;
+  readonly inputNames: readonly string[];
+}
+
+function integerDType(info: OnnxValueInfo, label: string): IntegerDType {
+  if (info.elemType === OnnxDataType.INT64 || info.elemType === undefined) return 'int64';
+  if (info.elemType === OnnxDataType.INT32) return 'int32';
+  throw new ModelLoadError(`Input ${info.name} of ${label} is ${dataTypeName(info.elemType)}; expected int64 or int32.`);
+}
+
+/** A zero-length KV-cache tensor's shape: batch where the graph says batch, 0 for the past length, config for heads/head_dim. */
+function emptyPastDims(info: OnnxValueInfo, config: TransformerConfig, label: string): (number | 'batch')[] {
+  const declared = info.dims ?? ['batch_size', 'num_heads', 'past_sequence_length', 'head_dim'];
+  const dims = declared.map((dim, index): number | 'batch' | undefined => {
+    if (typeof dim === 'number') return dim;
+    const symbol = (dim ?? '').toLowerCase();
+    if (index === 0 || symbol.includes('batch')) return 'batch';
+    if (/seq|len|past|total|cache/.test(symbol)) return 0;
+    if (index === declared.length - 1) return config.headDim;
+    if (index === 1) return config.numKeyValueHeads;
+    return undefined;
+  });
+  if (!dims.includes(0) && dims.length === 4) dims[2] = 0;
+  if (dims.some((dim) => dim === undefined) || !dims.includes(0)) {
+    throw new ModelLoadError(`Cannot size the empty KV-cache input ${info.name} of ${label} (declared shape ` +
+      `[${declared.join(', ')}]).`, ['config.json needs num_key_value_heads/num_attention_heads and head_dim/hidden_size, ' +
+      'or use an export without past_key_values inputs.']);
+  }
+  return dims as (number | 'batch')[];
+}
+
+function pastDType(info: OnnxValueInfo, label: string): PastDType {
+  switch (info.elemType) {
+    case OnnxDataType.FLOAT: return 'float32';
+    case OnnxDataType.FLOAT16: return 'float16';
+    case OnnxDataType.DOUBLE: return 'float64';
+    default:
+      throw new ModelLoadError(`KV-cache input ${info.name} of ${label} is ${dataTypeName(info.elemType)}, which ` +
+        'onnxruntime-node cannot feed from JavaScript.', ['Use an fp32 or fp16 export.']);
+  }
+}
+
+/** Decide what to feed into each input of the rewritten graph, by the usual Hugging Face export names. */
+export function planFeeds(model: OnnxModel, rewrite: TapRewrite, config: TransformerConfig, label: string): FeedSpec[] {
+  const byName = new Map(model.inputs.map((input) => [input.name, input]));
+  const unknown: string[] = [];
+  const feeds: FeedSpec[] = [];
+  for (const name of rewrite.inputs) {
+    if (name === rewrite.lastIndexInput) { feeds.push({ name, role: 'last_index' }); continue; }
+    const info = byName.get(name) ?? { name, field: { field: 0, wireType: 0, start: 0, payloadStart: 0, end: 0 } };
+    const lower = name.toLowerCase();
+    if (lower === 'input_ids' || lower.endsWith('input_ids')) feeds.push({ name, role: 'input_ids', dtype: integerDType(info, label) });
+    else if (lower.includes('attention_mask')) {
+      const dtype = info.elemType === OnnxDataType.FLOAT ? 'float32' : info.elemType === OnnxDataType.BOOL ? 'bool' : integerDType(info, label);
+      feeds.push({ name, role: 'attention_mask', dtype });
+    } else if (lower.includes('position_ids')) feeds.push({ name, role: 'position_ids', dtype: integerDType(info, label) });
+    else if (lower.includes('cache_position')) feeds.push({ name, role: 'cache_position', dtype: integerDType(info, label) });
+    else if (lower.includes('token_type_ids')) feeds.push({ name, role: 'token_type_ids', dtype: integerDType(info, label) });
+    else if (lower.includes('use_cache_branch')) feeds.push({ name, role: 'use_cache_branch' });
+    else if (lower.startsWith('past') || /\.(key|value)$/.test(lower)) {
+      feeds.push({ name, role: 'empty_past', dtype: pastDType(info, label), dims: emptyPastDims(info, config, label) });
+    } else unknown.push(name);
+  }
+  if (unknown.length > 0) {
+    throw new ModelLoadError(`${label} has input(s) we do not know how to feed: ${unknown.join(', ')}.`, [
+      'Known inputs: input_ids, attention_mask, position_ids, token_type_ids, cache_position, past_key_values.*, use_cache_branch.']);
+  }
+  return feeds;
+}
+
+/** Hash of everything that determines the activations: graph bytes, weights, tokenizer files, taps. */
+function fingerprint(modelBytes: Uint8Array, modelPath: string, model: OnnxModel, files: readonly (string | undefined)[], taps: readonly string[]): string {
+  const hash = crypto.createHash('sha256');
+  hash.update('spacetime-probe-model/1\0');
+  hash.update(modelBytes);
+  // External weights can be tens of GB: hash their size plus 16 evenly spaced 64 KiB samples instead of every byte.
+  for (const location of externalDataFiles(model)) {
+    const file = path.join(path.dirname(modelPath), location);
+    const size = fs.statSync(file).size;
+    hash.update(`${location}\0${size}\0`);
+    const fd = fs.openSync(file, 'r');
+    try {
+      const sample = Buffer.alloc(65536);
+      for (let k = 0; k < 16; k++) {
+        const position = Math.floor(((size - sample.length) * k) / 15);
+        const read = fs.readSync(fd, sample, 0, sample.length, Math.max(0, position));
+        hash.update(sample.subarray(0, read));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  for (const file of files) hash.update(file ? fs.readFileSync(file) : '\0');
+  hash.update(JSON.stringify(taps));
+  return hash.digest('hex');
+}
+
+/** Load an ONNX causal LM from a Hub-layout folder or an .onnx file. Problems with the model throw ModelLoadError. */
+export async function loadTransformerModel(spec: string, options: TransformerModelOptions = {}): Promise<TransformerModel> {
+  const files = resolveModelFiles(spec, options.variant ?? 'auto');
+  const label = files.modelPath;
+  const config: TransformerConfig = { ...files.config, ...(options.numHiddenLayers !== undefined ? { numHiddenLayers: options.numHiddenLayers } : {}) };
+  const tokenizer = ModelTokenizer.fromFiles(files.tokenizerPath, files.tokenizerConfigPath);
+
+  let modelBytes: Uint8Array | undefined = fs.readFileSync(files.modelPath);
+  let model: OnnxModel | undefined;
+  try {
+    model = parseOnnxModel(modelBytes);
+  } catch (error) {
+    throw new ModelLoadError(`Cannot read ${label}: ${(error as Error).message}`);
+  }
+  const discoveryOptions = { numHiddenLayers: config.numHiddenLayers, modelLabel: label };
+  const residualTaps = options.taps && options.taps.length > 0
+    ? validateTapOverride(model, options.taps, discoveryOptions)
+    : discoverResidualTaps(model, discoveryOptions);
+  const rewrite = rewriteForResidualTaps(model, { taps: residualTaps.taps, hiddenSize: config.hiddenSize });
+  const feeds = planFeeds(model, rewrite, config, label);
+  const modelFingerprint = fingerprint(modelBytes, files.modelPath, model, [files.tokenizerPath, files.tokenizerConfigPath], residualTaps.taps);
+  const external = externalDataFiles(model).length > 0;
+  // Drop the original bytes before onnxruntime copies the rewritten ones (peak memory).
+  modelBytes = undefined;
+  model = undefined;
+
+  const sessionOptions = { device: options.device, intraOpNumThreads: options.intraOpNumThreads, feeds, outputName: rewrite.outputName };
+  let session: ResidualSession;
+  try {
+    if (external) {
+      // onnxruntime resolves external data relative to the model file, so the small rewritten graph must sit next
+      // to the data; it is only needed while the session is created.
+      const sibling = path.join(path.dirname(files.modelPath),
+        `.${path.basename(files.modelPath, '.onnx')}.spacetime-taps.${process.pid}.${crypto.randomBytes(4).toString('hex')}.onnx`);
+      try {
+        fs.writeFileSync(sibling, rewrite.bytes);
+      } catch (error) {
+        throw new ModelLoadError(`Cannot write the rewritten graph next to the external weights of ${label}: ` +
+          `${(error as Error).message}`, ['The model folder must be writable (onnxruntime finds external data relative to the graph file).']);
+      }
+      try {
+        session = await ResidualSession.create(sibling, sessionOptions);
+      } finally {
+        fs.rmSync(sibling, { force: true });
+      }
+    } else {
+      session = await ResidualSession.create(rewrite.bytes, sessionOptions);
+    }
+  } catch (error) {
+    if (error instanceof ModelLoadError) throw error;
+    throw new ModelLoadError(`onnxruntime cannot load the rewritten ${label}: ${(error as Error).message.split('\n')[0]}`);
+  }
+
+  const numLayers = residualTaps.taps.length;
+  const padId = config.padTokenId ?? config.eosTokenId ?? tokenizer.bosId ?? 0;
+  const probeId = tokenizer.bosId ?? config.bosTokenId ?? 0;
+  let hiddenSize: number;
+  try {
+    const probe = await session.run(toPaddedBatch([{ ids: [probeId], usable: true }], padId));
+    const width = probe.dims[1] ?? 0;
+    if (probe.dims.length !== 2 || probe.dims[0] !== 1 || width % numLayers !== 0) {
+      throw new ModelLoadError(`The taps of ${label} do not have the expected [batch, tokens, hidden] shape ` +
+        `(gathered output dims [${probe.dims.join(', ')}] for ${numLayers} taps).`, ['Check the tap tensor names.']);
+    }
+    hiddenSize = width / numLayers;
+  } catch (error) {
+    await session.release();
+    if (error instanceof ModelLoadError) throw error;
+    throw new ModelLoadError(`Test run of ${label} failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (config.hiddenSize !== undefined && config.hiddenSize !== hiddenSize) {
+    await session.release();
+    throw new ModelLoadError(`The taps of ${label} are ${hiddenSize} wide but config.json says hidden_size ${config.hiddenSize}.`,
+      ['Some tap is not the residual stream; check the override or report the model.']);
+  }
+
+  const device: DeviceInfo = session.device;
+  const { bytes: _bytes, ...rewriteStats } = rewrite;
+  return {
+    id: options.id ?? spec,
+    architecture: config.modelType ?? 'unknown',
+    numLayers,
+    hiddenSize,
+    fingerprint: modelFingerprint,
+    device,
+    modelPath: files.modelPath,
+    variant: files.variant,
+    residualTaps,
+    rewrite: rewriteStats,
+    bosPolicy: tokenizer.bosPolicy,
+    inputNames: session.inputNames,
+    tokenize(texts: readonly string[]): TokenizedPrompt[] {
+      return tokenizer.encodeAll(texts);
+    },
+    async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
+      const batch = toPaddedBatch(prompts, padId);
+      const result = await session.run(batch);
+      if (result.data.length !== prompts.length * numLayers * hiddenSize) {
+        throw new Error(`${label}: output has ${result.data.length} values, expected ${prompts.length}×${numLayers}×${hiddenSize}`);
+      }
+      return result.data;
+    },
+    async dispose(): Promise<void> {
+      await session.release();
+    },
+  };
+}
+
+/** Right-pad a batch: row b holds its ids, then padId up to the longest row. */
+export function toPaddedBatch(prompts: readonly TokenizedPrompt[], padId: number): PaddedBatch {
+  if (prompts.length === 0) throw new Error('empty batch');
+  let seqLength = 0;
+  for (const prompt of prompts) {
+    if (!prompt.usable || prompt.ids.length === 0) throw new Error('runBatch was given an unusable prompt');
+    seqLength = Math.max(seqLength, prompt.ids.length);
+  }
+  const ids = new Int32Array(prompts.length * seqLength).fill(padId);
+  const lengths = new Int32Array(prompts.length);
+  prompts.forEach((prompt, row) => {
+    ids.set(prompt.ids, row * seqLength);
+    lengths[row] = prompt.ids.length;
+  });
+  return { batchSize: prompts.length, seqLength, ids, lengths };
+}
