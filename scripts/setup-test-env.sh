@@ -15,7 +15,7 @@ NODE24_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_CORE_VERSION=1.65.1
 
-CACHE="${SPACETIME_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/spacetime-probe-test}"
+CACHE="${SPACETIME_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-$(echo ~)}/.cache}/spacetime-probe-test}"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
 
