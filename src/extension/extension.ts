@@ -1,13 +1,72 @@
+/**
+ * Entry point: builds the services once and wires commands, views, editor features and panels.
+ * Everything is registered into context.subscriptions, so deactivation releases it all.
+ */
 import * as vscode from 'vscode';
 import { registerEnvironmentPanel } from './panels/environmentPanel';
+import { Services } from './services';
+import { registerCommands } from './commands/index';
+import { registerResultsPanelSerializer, ResultsPanel } from './panels/resultsPanel';
+import { DatasetsView } from './views/datasetsView';
+import { ModelsView } from './views/modelsView';
+import { RunsView } from './views/runsView';
+import { DatasetDiagnostics } from './datasets/datasetDiagnostics';
+import { DatasetHoverProvider } from './datasets/datasetHover';
+import { DatasetCodeLensProvider } from './datasets/datasetCodeLens';
+import { PredictionLookup } from './datasets/predictionLookup';
+import { RerunOnSave } from './datasets/rerunOnSave';
+import { DATASET_SELECTOR } from './datasets/datasetFiles';
+import { bindProbeEngine, type ProbeEngine } from './runs/engine';
+import { bindModelHub, type ModelHub } from './runs/modelHub';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What `activate` returns: used by integration tests and available to other extensions. */
+export interface SpacetimeProbeApi {
+  readonly services: Services;
+  readonly diagnostics: DatasetDiagnostics;
+  readonly resultsPanel: () => ResultsPanel | undefined;
+  /** Replace the probe engine (tests wrap the real one to count calls or to slow it down). */
+  readonly bindProbeEngine: (engine: ProbeEngine | undefined) => void;
+  readonly bindModelHub: (hub: ModelHub | undefined) => void;
+}
+
+export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
+  const services = new Services(context);
+  const datasetsView = new DatasetsView();
+  const modelsView = new ModelsView(services.store);
+  const diagnostics = new DatasetDiagnostics(services.store);
+  const codeLens = new DatasetCodeLensProvider(services.store, () => services.runner.isRunning, services.runner.onDidChangeStatus);
   context.subscriptions.push(
+    services,
     vscode.commands.registerCommand('spacetimeProbe.hello', () => 'Spacetime Probe is active'),
     registerEnvironmentPanel(context),
+    registerCommands(services),
+    registerResultsPanelSerializer(services.panelDependencies),
+    datasetsView,
+    modelsView,
+    vscode.window.registerTreeDataProvider('spacetimeProbe.datasets', datasetsView),
+    vscode.window.registerTreeDataProvider('spacetimeProbe.models', modelsView),
+    vscode.window.registerTreeDataProvider('spacetimeProbe.runs', new RunsView(services.store)),
+    vscode.commands.registerCommand('spacetimeProbe.refreshViews', () => {
+      services.store.reload();
+      datasetsView.refresh();
+      modelsView.refresh();
+    }),
+    diagnostics,
+    vscode.languages.registerHoverProvider(DATASET_SELECTOR, new DatasetHoverProvider(new PredictionLookup(services.store))),
+    codeLens,
+    vscode.languages.registerCodeLensProvider(DATASET_SELECTOR, codeLens),
+    new RerunOnSave(services.store, services.runner),
+    { dispose: () => ResultsPanel.current?.dispose() },
   );
+  return {
+    services,
+    diagnostics,
+    resultsPanel: () => ResultsPanel.current,
+    bindProbeEngine,
+    bindModelHub,
+  };
 }
 
 export function deactivate(): void {
-  // Nothing to release yet: every registration lives in context.subscriptions.
+  // Nothing beyond context.subscriptions: every registration above is released with it.
 }

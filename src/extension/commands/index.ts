@@ -1,0 +1,52 @@
+/** Builds every command with its dependencies; extension.ts only registers the returned disposable. */
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import { registerCommand, type Command } from './command';
+import { RunProbeCommand } from './runProbe';
+import { RunProbeOnCurrentDatasetCommand } from './runProbeOnCurrentDataset';
+import { ShowResultsCommand } from './showResults';
+import { CompareRunsCommand } from './compareRuns';
+import { SelectDeviceCommand } from './selectDevice';
+import { OpenBuiltinDatasetCommand } from './openBuiltinDataset';
+import { ClearActivationCacheCommand } from './clearActivationCache';
+import { CancelRunCommand } from './cancelRun';
+import { ExportResultsCommand } from './exportResults';
+import { DownloadModelCommand, SetHubTokenCommand } from './downloadModel';
+import { toggleResidualDiagnostics } from '../datasets/datasetDiagnostics';
+import type { RunRecord } from '../runs/runStore';
+
+class ToggleResidualDiagnosticsCommand implements Command {
+  readonly id = 'spacetimeProbe.toggleResidualDiagnostics';
+  execute(): Promise<boolean> {
+    return toggleResidualDiagnostics();
+  }
+}
+
+class DeleteRunCommand implements Command {
+  readonly id = 'spacetimeProbe.deleteRun';
+  constructor(private readonly services: Services) {}
+  async execute(run?: unknown): Promise<void> {
+    const id = typeof run === 'string' ? run : (run as RunRecord | undefined)?.id;
+    if (id && this.services.store.get(id)) await this.services.store.remove(id);
+  }
+}
+
+export function registerCommands(services: Services, extra: readonly Command[] = []): vscode.Disposable {
+  const commands: Command[] = [
+    new RunProbeOnCurrentDatasetCommand(services),
+    new RunProbeCommand(services),
+    new OpenBuiltinDatasetCommand(services),
+    new DownloadModelCommand(services),
+    new SetHubTokenCommand(services),
+    new SelectDeviceCommand(services),
+    new CompareRunsCommand(services),
+    new ShowResultsCommand(services),
+    new ClearActivationCacheCommand(services),
+    new ExportResultsCommand(services),
+    new CancelRunCommand(services),
+    new ToggleResidualDiagnosticsCommand(),
+    new DeleteRunCommand(services),
+    ...extra,
+  ];
+  return vscode.Disposable.from(...commands.map((command) => registerCommand(services, command)));
+}

@@ -1,0 +1,64 @@
+/** Typed access to the `spacetimeProbe.*` settings (declared in package.json `contributes.configuration`). */
+import * as vscode from 'vscode';
+import type { DeviceRequest } from '../core/model/types';
+
+export const CONFIG_SECTION = 'spacetimeProbe';
+export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
+export type RerunOnSave = 'off' | 'onSave' | 'manual';
+
+export interface ProbeSettings {
+  readonly device: DeviceRequest;
+  readonly batchSize: number;
+  readonly cacheDirectory: string | undefined;
+  readonly cacheMaxBytes: number;
+  readonly defaultModel: string;
+  readonly promptTemplates: { readonly space: readonly string[]; readonly time: readonly string[] };
+  readonly alphas: readonly number[] | undefined;
+  readonly rerunOnSave: RerunOnSave;
+  readonly showResidualDiagnostics: boolean;
+  readonly residualDiagnosticsCount: number;
+  readonly keepRuns: number;
+  readonly allLayerPredictions: boolean;
+}
+
+export const DEFAULT_TEMPLATES = {
+  space: ['{entity}', 'Where is {entity}?', 'What is the location of {entity}?'],
+  time: ['{entity}', 'What year was {entity} released?', 'When did {entity} happen?'],
+} as const;
+
+function stringList(value: unknown, fallback: readonly string[]): readonly string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') && value.length > 0 ? value : fallback;
+}
+
+export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
+  const config = vscode.workspace.getConfiguration(CONFIG_SECTION, scope);
+  const device = config.get<string>('device', 'auto');
+  const templates = config.get<Record<string, unknown>>('promptTemplates', {});
+  const alphas = config.get<unknown>('alphas', []);
+  const rerun = config.get<string>('rerunOnSave', 'manual');
+  const cacheDirectory = config.get<string>('cache.directory', '').trim();
+  return {
+    device: (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : 'auto',
+    batchSize: Math.max(1, Math.floor(config.get<number>('batchSize', 16))),
+    cacheDirectory: cacheDirectory || undefined,
+    cacheMaxBytes: Math.max(0.1, config.get<number>('cache.maxSizeGB', 10)) * 1024 ** 3,
+    defaultModel: config.get<string>('defaultModel', 'builtin:glove-100d').trim() || 'builtin:glove-100d',
+    promptTemplates: {
+      space: stringList(templates?.space, DEFAULT_TEMPLATES.space),
+      time: stringList(templates?.time, DEFAULT_TEMPLATES.time),
+    },
+    alphas: Array.isArray(alphas) && alphas.length > 0 && alphas.every((a) => typeof a === 'number' && a > 0) ? alphas : undefined,
+    rerunOnSave: rerun === 'off' || rerun === 'onSave' ? rerun : 'manual',
+    showResidualDiagnostics: config.get<boolean>('diagnostics.showLargestResiduals', false),
+    residualDiagnosticsCount: Math.max(1, Math.floor(config.get<number>('diagnostics.residualCount', 10))),
+    keepRuns: Math.max(1, Math.floor(config.get<number>('runs.keep', 50))),
+    allLayerPredictions: config.get<boolean>('allLayerPredictions', true),
+  };
+}
+
+export async function updateSetting(key: string, value: unknown): Promise<void> {
+  const config = vscode.workspace.getConfiguration(CONFIG_SECTION);
+  // Workspace-level when a folder is open (a device choice is usually per machine/project), else user-level.
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await config.update(key, value, target);
+}

@@ -1,0 +1,127 @@
+/**
+ * Problems panel integration: dataset validation problems at their exact line and column, updated as you type
+ * (debounced), and optionally the entities with the largest probe residuals as information diagnostics.
+ */
+import * as vscode from 'vscode';
+import type { DatasetProblem } from '../../core/datasets/types';
+import { Disposable } from '../util/disposable';
+import { readSettings, updateSetting } from '../config';
+import type { RunStore } from '../runs/runStore';
+import { hasDatasetExtension, looksLikeDataset, parseDocument } from './datasetFiles';
+import { errorUnit, predictionError } from '../../../webview/src/geo';
+import { lineMentions } from './predictionLookup';
+
+const TYPING_DELAY_MS = 250;
+
+/** Converts a core problem (1-based line/column, 0 = unknown) to an editor range clamped to the document. */
+export function problemRange(problem: DatasetProblem, document: Pick<vscode.TextDocument, 'lineCount' | 'lineAt'>): vscode.Range {
+  const line = Math.min(Math.max(0, problem.line - 1), Math.max(0, document.lineCount - 1));
+  const text = document.lineAt(line).text;
+  if (problem.line === 0 || problem.column === 0) return new vscode.Range(line, 0, line, text.length);
+  const start = Math.min(problem.column - 1, text.length);
+  const end = Math.min(text.length, start + Math.max(1, problem.length));
+  return new vscode.Range(line, start, line, Math.max(end, start));
+}
+
+export class DatasetDiagnostics extends Disposable {
+  readonly validation: vscode.DiagnosticCollection;
+  readonly residuals: vscode.DiagnosticCollection;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly onDidValidateEmitter = this._register(new vscode.EventEmitter<vscode.Uri>());
+  /** Fires after a document's validation diagnostics were updated. */
+  readonly onDidValidate = this.onDidValidateEmitter.event;
+
+  constructor(private readonly store: RunStore) {
+    super();
+    this.validation = this._register(vscode.languages.createDiagnosticCollection('spacetime-probe'));
+    this.residuals = this._register(vscode.languages.createDiagnosticCollection('spacetime-probe-residuals'));
+    this._register(vscode.workspace.onDidOpenTextDocument((d) => this.validate(d)));
+    this._register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => {
+      this.validation.delete(d.uri);
+      this.residuals.delete(d.uri);
+    }));
+    this._register(store.onDidChange(() => this.refreshResiduals()));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('spacetimeProbe.diagnostics')) this.refreshResiduals();
+    }));
+    this._register({ dispose: () => { for (const timer of this.timers.values()) clearTimeout(timer); } });
+    for (const document of vscode.workspace.textDocuments) this.validate(document);
+  }
+
+  private schedule(document: vscode.TextDocument): void {
+    if (!hasDatasetExtension(document.fileName)) return;
+    const key = document.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      this.validate(document);
+    }, TYPING_DELAY_MS));
+  }
+
+  validate(document: vscode.TextDocument): void {
+    if (!hasDatasetExtension(document.fileName) || document.isClosed) return;
+    const text = document.getText();
+    if (!looksLikeDataset(text, document.fileName)) {
+      this.validation.delete(document.uri);
+      return;
+    }
+    const result = parseDocument(document);
+    const problems = result.ok ? result.dataset.problems : result.problems;
+    this.validation.set(document.uri, problems.map((problem) => {
+      const diagnostic = new vscode.Diagnostic(problemRange(problem, document), problem.message,
+        problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      diagnostic.source = 'Spacetime Probe';
+      diagnostic.code = problem.code;
+      return diagnostic;
+    }));
+    void this.updateResiduals(document);
+    this.onDidValidateEmitter.fire(document.uri);
+  }
+
+  private refreshResiduals(): void {
+    for (const document of vscode.workspace.textDocuments) void this.updateResiduals(document);
+  }
+
+  /** Information diagnostics on the N entities the latest run got most wrong (when the setting is on). */
+  private async updateResiduals(document: vscode.TextDocument): Promise<void> {
+    const settings = readSettings();
+    const record = document.uri.scheme === 'file' ? this.store.latestForDataset(document.uri.fsPath) : undefined;
+    if (!settings.showResidualDiagnostics || !record) {
+      this.residuals.delete(document.uri);
+      return;
+    }
+    try {
+      const results = await this.store.results(record.id);
+      const worst = results.predictions
+        .map((p) => ({ p, error: predictionError(results.kind, p.true, p.predicted) }))
+        .filter((x) => Number.isFinite(x.error))
+        .sort((a, b) => b.error - a.error)
+        .slice(0, settings.residualDiagnosticsCount);
+      const unit = errorUnit(results.kind);
+      const diagnostics: vscode.Diagnostic[] = [];
+      for (const { p, error } of worst) {
+        if (p.row < 1 || p.row > document.lineCount) continue;
+        const line = document.lineAt(p.row - 1);
+        if (!lineMentions(line.text, p.name)) continue; // the file changed since the run
+        const format = (v: readonly number[]): string => v.map((x) => x.toFixed(results.kind === 'space' ? 2 : 0)).join(', ');
+        const diagnostic = new vscode.Diagnostic(line.range,
+          `Large probe residual: predicted ${format(p.predicted)}, true ${format(p.true)}, error ${error.toFixed(results.kind === 'space' ? 0 : 1)} ${unit} ` +
+          `(layer ${results.bestLayer}, ${p.split} split, ${record.model})`, vscode.DiagnosticSeverity.Information);
+        diagnostic.source = 'Spacetime Probe';
+        diagnostic.code = 'probe-residual';
+        diagnostics.push(diagnostic);
+      }
+      this.residuals.set(document.uri, diagnostics);
+    } catch {
+      this.residuals.delete(document.uri);
+    }
+  }
+}
+
+/** "Toggle Largest-Residual Diagnostics". */
+export async function toggleResidualDiagnostics(): Promise<boolean> {
+  const next = !readSettings().showResidualDiagnostics;
+  await updateSetting('diagnostics.showLargestResiduals', next);
+  return next;
+}

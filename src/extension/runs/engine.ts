@@ -1,0 +1,59 @@
+/**
+ * The one seam between the extension and the core's run orchestration (src/core/experiments/run.ts, `runProbe`).
+ * The signature follows the core's contract; `bindProbeEngine` is where extension.ts plugs the real function in,
+ * and integration tests can plug in a counting wrapper.
+ */
+import type { ProbeResults } from '../../core/experiments/results';
+import type { DeviceRequest } from '../../core/model/types';
+
+export type ProbeStage = 'dataset' | 'model' | 'tokenize' | 'extract' | 'fit' | 'write';
+
+export interface ProbeProgress {
+  readonly stage: ProbeStage;
+  readonly done?: number;
+  readonly total?: number;
+  readonly message: string;
+  readonly tokensPerSecond?: number;
+}
+
+export interface ProbeRunOptions {
+  /** Path, or `builtin:<name>`. */
+  readonly dataset: string;
+  /** `builtin:glove-100d`, a model folder, a .onnx file or a hub id. */
+  readonly model: string;
+  readonly prompt?: string;
+  readonly device?: DeviceRequest;
+  readonly batchSize?: number;
+  readonly alphas?: number[];
+  readonly seed?: number;
+  readonly outDir: string;
+  readonly cacheDir?: string;
+  readonly cacheMaxBytes?: number;
+  readonly skipInvalid?: boolean;
+  /** Ask the core to write predictions_layer_XXX.json for every layer (the map's layer slider). */
+  readonly allLayerPredictions?: boolean;
+}
+
+export interface ProbeRunHooks {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ProbeProgress) => void;
+  readonly log?: (line: string) => void;
+}
+
+export type ProbeEngine = (options: ProbeRunOptions, hooks: ProbeRunHooks) => Promise<ProbeResults>;
+
+/** Thrown when no engine is bound (the core's run orchestration is not part of this build). */
+export class ProbeEngineUnavailableError extends Error {
+  override readonly name = 'ProbeEngineUnavailableError';
+}
+
+let engine: ProbeEngine | undefined;
+
+export function bindProbeEngine(next: ProbeEngine | undefined): void {
+  engine = next;
+}
+
+export function probeEngine(): ProbeEngine {
+  if (!engine) throw new ProbeEngineUnavailableError('The probe engine (core runProbe) is not available in this build.');
+  return engine;
+}

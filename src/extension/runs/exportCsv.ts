@@ -1,0 +1,45 @@
+/** CSV renderings of a run for Export Results (plain functions, unit-tested). */
+import { csvEscape } from '../../core/datasets/csv';
+import type { ProbeResults } from '../../core/experiments/results';
+import { errorUnit, predictionError } from '../../../webview/src/geo';
+
+function number(value: number | undefined): string {
+  return value === undefined || !Number.isFinite(value) ? '' : String(value);
+}
+
+/** One row per entity at the best layer: line, name, split, true and predicted targets, error (km or years). */
+export function predictionsCsv(results: ProbeResults): string {
+  const targets = results.targets;
+  const header = ['line', 'name', 'split', ...targets.map((t) => `true_${t}`), ...targets.map((t) => `predicted_${t}`), `error_${errorUnit(results.kind)}`];
+  const lines = [header.join(',')];
+  for (const p of results.predictions) {
+    lines.push([
+      String(p.row),
+      csvEscape(p.name),
+      p.split,
+      ...targets.map((_, i) => number(p.true[i])),
+      ...targets.map((_, i) => number(p.predicted[i])),
+      number(predictionError(results.kind, p.true, p.predicted)),
+    ].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One row per layer with every metric results.json holds. */
+export function layerMetricsCsv(results: ProbeResults): string {
+  const targets = results.targets;
+  const header = ['layer', 'alpha', 'train_r2', 'test_r2', ...targets.map((t) => `test_r2_${t}`), ...targets.map((t) => `pearson_${t}`),
+    ...targets.map((t) => `spearman_${t}`), 'proximity_error', 'best'];
+  const lines = [header.join(',')];
+  for (const layer of results.layers) {
+    lines.push([
+      String(layer.index), number(layer.alpha), number(layer.trainR2), number(layer.testR2),
+      ...targets.map((t) => number(layer.testR2PerTarget[t])),
+      ...targets.map((t) => number(layer.pearson[t])),
+      ...targets.map((t) => number(layer.spearman[t])),
+      number(layer.proximityError),
+      layer.index === results.bestLayer ? 'true' : 'false',
+    ].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,189 @@
+/**
+ * Starts probe runs from the UI: workspace-trust gate, progress notification with cancel, log lines to the
+ * output channel, run folder lifecycle (a cancelled or failed run leaves nothing behind) and, on success, the
+ * run history entry. At most one run at a time: starting another cancels the previous (MutableDisposable slot).
+ */
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { isBuiltinReference, resolveDatasetPath } from '../../core/datasets/builtin';
+import type { ProbeResults } from '../../core/experiments/results';
+import { Disposable, MutableDisposable } from '../util/disposable';
+import { readSettings } from '../config';
+import type { DeviceStatus } from '../deviceStatus';
+import { probeEngine, type ProbeProgress } from './engine';
+import type { RunRecord, RunStore } from './runStore';
+
+export interface ProbeRequest {
+  /** Path, or `builtin:<name>`. */
+  readonly dataset: string;
+  /** Defaults to the `spacetimeProbe.defaultModel` setting. */
+  readonly model?: string;
+  /** Prompt template with `{entity}`; the core's default when absent. */
+  readonly prompt?: string;
+  /** Why the run starts, for the log ("command", "saved dataset"). */
+  readonly reason?: string;
+  /** Open the results panel when done (default true). */
+  readonly showResults?: boolean;
+}
+
+export type ProbeOutcome =
+  | { readonly status: 'completed'; readonly record: RunRecord; readonly results: ProbeResults }
+  | { readonly status: 'cancelled' }
+  | { readonly status: 'refused'; readonly reason: string }
+  | { readonly status: 'failed'; readonly error: string };
+
+/** A running probe; disposing it cancels it. */
+class ActiveRun implements vscode.Disposable {
+  readonly controller = new AbortController();
+  constructor(readonly label: string) {}
+  dispose(): void {
+    this.controller.abort();
+  }
+}
+
+export function datasetLabel(reference: string): string {
+  return isBuiltinReference(reference) ? reference.slice('builtin:'.length) : path.basename(reference);
+}
+
+/** One-line description of a progress event, as shown in the notification and the panel. */
+export function describeProgress(progress: ProbeProgress): string {
+  const counts = progress.done !== undefined && progress.total !== undefined ? ` ${progress.done}/${progress.total}` : '';
+  const rate = progress.tokensPerSecond !== undefined ? ` (${Math.round(progress.tokensPerSecond).toLocaleString('en')} tokens/s)` : '';
+  const stage: Record<ProbeProgress['stage'], string> = {
+    dataset: 'Reading dataset', model: 'Loading model', tokenize: 'Tokenizing', extract: 'Extracting', fit: 'Fitting probes', write: 'Writing results',
+  };
+  return `${stage[progress.stage]}${counts}${rate}${progress.message ? ` \u2013 ${progress.message}` : ''}`;
+}
+
+export class ProbeRunner extends Disposable {
+  private readonly active = this._register(new MutableDisposable<ActiveRun>());
+  private readonly onDidChangeStatusEmitter = this._register(new vscode.EventEmitter<string | null>());
+  /** Fires a status line while a run is in progress, and null when it ends. */
+  readonly onDidChangeStatus = this.onDidChangeStatusEmitter.event;
+  private readonly onDidCompleteEmitter = this._register(new vscode.EventEmitter<RunRecord>());
+  readonly onDidComplete = this.onDidCompleteEmitter.event;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly deviceStatus: DeviceStatus,
+  ) {
+    super();
+  }
+
+  get isRunning(): boolean {
+    return this.active.value !== undefined;
+  }
+
+  /** Cancels the run in progress, if any. */
+  cancel(): void {
+    this.active.value = undefined;
+  }
+
+  async run(request: ProbeRequest): Promise<ProbeOutcome> {
+    if (!vscode.workspace.isTrusted) {
+      const reason = 'Spacetime Probe runs models only in trusted workspaces. Results of earlier runs can still be viewed.';
+      this.log.warn(`Refused to run a probe on ${request.dataset}: workspace not trusted.`);
+      void vscode.window.showWarningMessage(reason, 'Manage Workspace Trust').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+      });
+      return { status: 'refused', reason };
+    }
+    const settings = readSettings();
+    const model = request.model ?? settings.defaultModel;
+    let datasetPath: string;
+    try {
+      datasetPath = path.resolve(resolveDatasetPath(request.dataset));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      void vscode.window.showErrorMessage(`Spacetime Probe: ${message}`);
+      return { status: 'failed', error: message };
+    }
+    const label = `${datasetLabel(request.dataset)} \u00b7 ${model}`;
+    const run = new ActiveRun(label);
+    this.active.value = run; // cancels any run in progress
+    const { id, dir } = await this.store.createRunFolder();
+    this.log.info(`Run ${id} started (${request.reason ?? 'command'}): dataset ${request.dataset}, model ${model}` +
+      `${request.prompt ? `, prompt ${JSON.stringify(request.prompt)}` : ''}, device ${settings.device}`);
+
+    const started = Date.now();
+    try {
+      const results = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Spacetime Probe: ${label}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => run.controller.abort());
+          let lastFraction = 0;
+          return probeEngine()(
+            {
+              dataset: request.dataset,
+              model,
+              ...(request.prompt ? { prompt: request.prompt } : {}),
+              device: settings.device,
+              batchSize: settings.batchSize,
+              ...(settings.alphas ? { alphas: [...settings.alphas] } : {}),
+              outDir: dir,
+              ...(settings.cacheDirectory ? { cacheDir: settings.cacheDirectory } : {}),
+              cacheMaxBytes: settings.cacheMaxBytes,
+              allLayerPredictions: settings.allLayerPredictions,
+            },
+            {
+              signal: run.controller.signal,
+              log: (line) => this.log.info(line),
+              onProgress: (event) => {
+                const message = describeProgress(event);
+                // Extraction dominates the time, so the bar advances with entities extracted.
+                let increment: number | undefined;
+                if (event.stage === 'extract' && event.done !== undefined && event.total) {
+                  const fraction = (event.done / event.total) * 90;
+                  increment = Math.max(0, fraction - lastFraction);
+                  lastFraction = Math.max(lastFraction, fraction);
+                }
+                progress.report({ message, ...(increment ? { increment } : {}) });
+                this.onDidChangeStatusEmitter.fire(message);
+              },
+            },
+          );
+        },
+      );
+      if (run.controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
+      const best = results.layers.find((l) => l.index === results.bestLayer);
+      const record: RunRecord = {
+        id,
+        model: results.model ?? model,
+        dataset: datasetLabel(request.dataset),
+        ...(results.prompt ?? request.prompt ? { prompt: results.prompt ?? request.prompt } : {}),
+        kind: results.kind,
+        bestLayer: results.bestLayer,
+        bestTestR2: best?.testR2 ?? Number.NaN,
+        createdAt: results.createdAt ?? new Date().toISOString(),
+        datasetReference: request.dataset,
+        datasetPath,
+        modelSpec: model,
+        ...(results.device ? { device: results.device.used } : {}),
+      };
+      await this.store.commit(record);
+      if (results.device) this.deviceStatus.reportDevice(results.device);
+      this.log.info(`Run ${id} finished in ${((Date.now() - started) / 1000).toFixed(1)} s: best layer ${results.bestLayer}, test R\u00b2 ${record.bestTestR2.toFixed(3)}.`);
+      void this.store.prune(settings.keepRuns).catch((error: unknown) => this.log.warn(`Pruning old runs failed: ${String(error)}`));
+      this.onDidCompleteEmitter.fire(record);
+      if (request.showResults !== false) await vscode.commands.executeCommand('spacetimeProbe.showResults', record.id);
+      return { status: 'completed', record, results };
+    } catch (error) {
+      await this.store.discard(id).catch(() => undefined);
+      if (run.controller.signal.aborted || (error instanceof Error && error.name === 'AbortError')) {
+        this.log.info(`Run ${id} cancelled; its partial output was removed (the activation cache keeps only complete entries).`);
+        void vscode.window.showInformationMessage(`Spacetime Probe: run on ${datasetLabel(request.dataset)} cancelled.`);
+        return { status: 'cancelled' };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Run ${id} failed: ${error instanceof Error ? error.stack ?? message : message}`);
+      void vscode.window.showErrorMessage(`Spacetime Probe: ${message}`, 'Show Log').then((choice) => {
+        if (choice) this.log.show(true);
+      });
+      return { status: 'failed', error: message };
+    } finally {
+      this.active.clearIfCurrent(run);
+      this.onDidChangeStatusEmitter.fire(null);
+    }
+  }
+}

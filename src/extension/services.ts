@@ -1,0 +1,40 @@
+/**
+ * The extension's long-lived services, built once in `activate` and passed to commands, views and providers
+ * (constructor injection instead of a global locator).
+ */
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { Disposable } from './util/disposable';
+import { RunStore } from './runs/runStore';
+import { ProbeRunner } from './runs/probeRunner';
+import { DeviceStatus } from './deviceStatus';
+import { ResultsPanel, type ResultsPanelDependencies } from './panels/resultsPanel';
+import { exportRun } from './commands/exportResults';
+
+export class Services extends Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly store: RunStore;
+  readonly deviceStatus: DeviceStatus;
+  readonly runner: ProbeRunner;
+  readonly panelDependencies: ResultsPanelDependencies;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    super();
+    this.log = this._register(vscode.window.createOutputChannel('Spacetime Probe', { log: true }));
+    // Run history lives in global storage: runs are about datasets anywhere on disk, not one workspace.
+    this.store = new RunStore(path.join(context.globalStorageUri.fsPath, 'runs'));
+    this.deviceStatus = this._register(new DeviceStatus(this.log));
+    this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus));
+    this.panelDependencies = {
+      extensionUri: context.extensionUri,
+      store: this.store,
+      log: this.log,
+      exportRun: async (runId, format) => { await exportRun(this, runId, format); },
+      onDidChangeRunStatus: this.runner.onDidChangeStatus,
+    };
+  }
+
+  showResults(runId: string, compareIds: readonly string[] = []): ResultsPanel {
+    return ResultsPanel.show(this.panelDependencies, runId, compareIds);
+  }
+}
