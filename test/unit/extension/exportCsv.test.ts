@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { layerMetricsCsv, predictionsCsv } from '../../../src/extension/runs/exportCsv';
+import { parseCsv } from '../../../src/core/datasets/csv';
+import { RESULTS_FORMAT, type ProbeResults } from '../../../src/core/experiments/results';
+import { greatCircleKm } from '../../../webview/src/geo';
+
+const results: ProbeResults = {
+  format: RESULTS_FORMAT, kind: 'space', targets: ['latitude', 'longitude'], split: { method: 'is_test', train: 1, test: 1 }, alphas: [1, 10],
+  layers: [
+    { index: 0, alpha: 10, trainR2: 0.2, testR2: 0.1, testR2PerTarget: { latitude: 0.15, longitude: 0.05 }, pearson: { latitude: 0.4, longitude: 0.3 }, spearman: { latitude: 0.35, longitude: 0.25 }, proximityError: 0.3 },
+    { index: 1, alpha: 1, trainR2: 0.9, testR2: Number.NaN, testR2PerTarget: { latitude: 0.8, longitude: 0.7 }, pearson: { latitude: 0.9, longitude: 0.85 }, spearman: { latitude: 0.88, longitude: 0.8 }, proximityError: 0.1 },
+  ],
+  bestLayer: 1,
+  predictions: [
+    { row: 2, name: 'Paris, "City of Light"', split: 'train', true: [48.8566, 2.3522], predicted: [47, 3] },
+    { row: 3, name: '<img src=x onerror=alert(1)>', split: 'test', true: [51.5072, -0.1276], predicted: [50, 1] },
+  ],
+};
+
+test('predictions CSV round-trips through a CSV parser, names quoted, errors in km', () => {
+  const { records } = parseCsv(predictionsCsv(results));
+  const rows = records.map((r) => r.fields.map((f) => f.value));
+  assert.deepEqual(rows[0], ['line', 'name', 'split', 'true_latitude', 'true_longitude', 'predicted_latitude', 'predicted_longitude', 'error_km']);
+  assert.equal(rows[1][1], 'Paris, "City of Light"');
+  assert.equal(rows[2][1], '<img src=x onerror=alert(1)>');
+  assert.equal(Number(rows[2][7]), greatCircleKm([51.5072, -0.1276], [50, 1]));
+  assert.equal(rows.length, 3);
+});
+
+test('layer metrics CSV has one row per layer, empty cells for non-finite values, best layer flagged', () => {
+  const { records } = parseCsv(layerMetricsCsv(results));
+  const rows = records.map((r) => r.fields.map((f) => f.value));
+  assert.equal(rows[0].join(','), 'layer,alpha,train_r2,test_r2,test_r2_latitude,test_r2_longitude,pearson_latitude,pearson_longitude,spearman_latitude,spearman_longitude,proximity_error,best');
+  assert.deepEqual(rows[1].slice(0, 4), ['0', '10', '0.2', '0.1']);
+  assert.equal(rows[2][3], '');
+  assert.deepEqual(rows.slice(1).map((r) => r[11]), ['false', 'true']);
+});
