@@ -4,6 +4,16 @@
  */
 import type { CliCommand, CliIo } from './command';
 import { InputError, UsageError } from './command';
+import { DatasetError } from '../core/datasets/load';
+
+/**
+ * Errors the core raises for bad input rather than bugs (matched by name so the CLI need not import every
+ * module that defines one): printed without a stack trace, exit code 2.
+ */
+const INPUT_ERRORS = new Set([
+  'ModelLoadError', 'HubError', 'NetworkError', 'RidgeInputError', 'NpyFormatError', 'ExtractionError', 'ManifestError',
+  'BuiltinDatasetError', 'ActivationMismatchError',
+]);
 
 const commands: CliCommand[] = [];
 
@@ -57,6 +67,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stderr.write(`spacetime-probe ${name}: ${error.message}\n`);
       for (const line of error.details) io.stderr.write(`  ${line}\n`);
       return 2;
+    }
+    if (error instanceof DatasetError) {
+      io.stderr.write(`spacetime-probe ${name}: ${error.message}\n`);
+      for (const line of error.lines()) io.stderr.write(`  ${line}\n`);
+      return 2;
+    }
+    if (error instanceof Error && INPUT_ERRORS.has(error.name)) {
+      // Problems with the user's input (model folder, activation folder, network): message only, no stack.
+      io.stderr.write(`spacetime-probe ${name}: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof Error && (error.name === 'AbortError' || error.message === 'interrupted')) {
+      io.stderr.write(`spacetime-probe ${name}: interrupted; nothing was written\n`);
+      return 130;
     }
     io.stderr.write(`spacetime-probe ${name}: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

@@ -1,6 +1,7 @@
 /** `spacetime-probe datasets`: the built-in datasets (name, kind, rows, licence, source), as a table or JSON. */
 import type { CliCommand, CliIo } from '../command';
 import { InputError, UsageError, parseCommandArgs } from '../command';
+import { formatTable } from '../format';
 import { BuiltinDatasetError, listBuiltinDatasets, type BuiltinDatasetInfo } from '../../core/datasets/builtin';
 
 const USAGE = `usage: spacetime-probe datasets [--json]
@@ -12,13 +13,6 @@ options:
   --json   machine-readable output: a JSON array with name, reference, title, kind, rows, testRows,
            licence, source, description, blockKind, columns, sha256 and path
 `;
-
-/** Rows of a plain-text table, columns padded to their widest cell (the last column is not padded). */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ').trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n') + '\n';
-}
 
 function tableRow(info: BuiltinDatasetInfo): string[] {
   return [info.reference, info.kind, info.rows.toLocaleString('en-US'), info.licence, info.source];

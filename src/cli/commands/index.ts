@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `--help` lists them. Add new commands here. */
 import type { CliCommand } from '../command';
 import { datasetsCommand } from './datasets';
+import { extractCommand, probeCommand, runCommand } from './probeCommands';
 
-export const allCommands: CliCommand[] = [datasetsCommand];
+export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand];

@@ -1,0 +1,264 @@
+/**
+ * `spacetime-probe extract | probe | run`: the paper's pipeline from the command line.
+ *   extract  dataset + model → activation folder (manifest.json + layer_###.npy)
+ *   probe    activation folder + dataset → results.json
+ *   run      both, printing the layerwise table
+ */
+import * as path from 'node:path';
+import type { CliCommand, CliIo } from '../command';
+import { UsageError, intOption, parseCommandArgs } from '../command';
+import { fixed, formatTable, ProgressLine } from '../format';
+import { loadDataset } from '../../core/datasets/load';
+import { loadModel } from '../../core/model/loadModel';
+import type { DeviceRequest } from '../../core/model/types';
+import { extractActivations, renderPrompt } from '../../core/activations/extract';
+import { ActivationCache } from '../../core/activations/cache';
+import { probeActivations, writeProbeResults } from '../../core/experiments/probeActivations';
+import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
+import type { ProbeResults } from '../../core/experiments/results';
+import { DEFAULT_ALPHAS } from '../../core/probes/probe';
+import { GLOVE_MODEL_ID } from '../../core/model/glove';
+
+const DEVICES: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
+
+const COMMON_HELP = `  --dataset FILE       CSV or JSONL dataset, or builtin:<name> (see \`spacetime-probe datasets\`)
+  --skip-invalid       skip invalid rows with warnings instead of stopping`;
+const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
+  --prompt TEMPLATE    prompt template with {entity} (default "${DEFAULT_PROMPT}")
+  --device D           auto|cpu|webgpu|cuda (default auto: cuda, then webgpu, then cpu)
+  --batch-size N       prompts per model run (default 32)
+  --cache-dir DIR      activation cache folder (default ~/.cache/spacetime-probe/activations)
+  --no-cache           do not read or write the activation cache`;
+const PROBE_HELP = `  --alphas a,b,…       ridge alpha grid (default: 12 values log-spaced 10^0.8…10^4.1, the paper's)
+  --seed N             seed of the random 20% test split (used when the dataset has no is_test column; default 0)`;
+
+function parseAlphas(value: string | undefined): readonly number[] {
+  if (value === undefined) return DEFAULT_ALPHAS;
+  const alphas = value.split(',').map((part) => Number(part.trim()));
+  if (alphas.length === 0 || alphas.some((alpha) => !Number.isFinite(alpha) || alpha <= 0)) {
+    throw new UsageError(`--alphas must be a comma-separated list of positive numbers, got "${value}"`);
+  }
+  return alphas;
+}
+
+function parseDevice(value: string | undefined): DeviceRequest {
+  const device = (value ?? 'auto') as DeviceRequest;
+  if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${value}"`);
+  return device;
+}
+
+function required(name: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function noPositionals(command: string, positionals: readonly string[]): void {
+  if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument "${positionals[0]}"`);
+}
+
+const modelOptions = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  device: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean', default: false },
+} as const;
+
+/** The layerwise table `run` and `probe` print. */
+export function formatLayerTable(results: ProbeResults): string {
+  const rows = results.layers.map((layer) => [
+    `${layer.index}${layer.index === results.bestLayer ? ' *' : ''}`,
+    layer.alpha.toPrecision(4),
+    fixed(layer.trainR2),
+    fixed(layer.testR2),
+    results.targets.map((target) => fixed(layer.spearman[target])).join(' / '),
+    fixed(layer.proximityError),
+  ]);
+  const header = ['layer', 'alpha', 'train R²', 'test R²', `Spearman (${results.targets.join(' / ')})`, 'prox. error'];
+  const table = formatTable(header, rows, ['right', 'right', 'right', 'right', 'right', 'right']);
+  const best = results.layers.find((layer) => layer.index === results.bestLayer);
+  const summary = best
+    ? `best layer ${best.index}: test R² ${fixed(best.testR2)} (${results.targets.map((target) => `${target} ${fixed(best.testR2PerTarget[target])}`).join(', ')}), ` +
+      `proximity error ${fixed(best.proximityError)}; split ${results.split.method} ${results.split.train} train / ${results.split.test} test\n`
+    : '';
+  return table + summary;
+}
+
+function progressReporter(io: CliIo): { progress: ProgressLine; onProgress: (update: RunProgress) => void } {
+  const progress = new ProgressLine(io);
+  return { progress, onProgress: (update) => progress.update(update.stage, update.message, update.done, update.total) };
+}
+
+function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return { signal: controller.signal, dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); } };
+}
+
+export const extractCommand: CliCommand = {
+  name: 'extract',
+  summary: 'write the last-token residual stream at every layer to DIR/layer_###.npy + manifest.json',
+  usage: `usage: spacetime-probe extract --dataset FILE --out DIR [--model SPEC] [options]
+
+Runs the model over every entity (prompt template applied) and writes one float32 .npy per layer
+([numEntities, hiddenSize], rows in dataset order) and manifest.json. Nothing is left half-written.
+
+options:
+${COMMON_HELP}
+${MODEL_HELP}
+  --out DIR            output folder (created; replaced only if it holds a previous activation folder)
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('extract', args, {
+      dataset: { type: 'string' }, out: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, ...modelOptions,
+    });
+    noPositionals('extract', positionals);
+    const datasetSpec = required('dataset', values.dataset);
+    const outDir = required('out', values.out);
+    const template = values.prompt ?? DEFAULT_PROMPT;
+    renderPrompt(template, 'x');
+    const batchSize = intOption('batch-size', values['batch-size'], 32);
+    const device = parseDevice(values.device);
+    const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'] });
+    for (const problem of dataset.problems) io.stderr.write(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}\n`);
+    const modelSpec = values.model ?? GLOVE_MODEL_ID;
+    const { progress, onProgress } = progressReporter(io);
+    const { signal, dispose } = interruptSignal();
+    onProgress({ stage: 'model', message: `loading ${modelSpec}` });
+    const model = await loadModel(modelSpec, { device, signal });
+    try {
+      const cache = values['no-cache'] ? undefined : await new ActivationCache({ dir: values['cache-dir'] })
+        .namespace({ fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id });
+      try {
+        const result = await extractActivations(model,
+          dataset.entities.map((entity) => ({ text: renderPrompt(template, entity.name), row: entity.line })),
+          {
+            outDir, model: modelSpec, prompt: template, dataset: datasetSpec, batchSize, signal, cache,
+            onProgress: (update) => onProgress({ stage: 'extract', done: update.done, total: update.total, message: `extracting ${update.done}/${update.total}` }),
+          });
+        progress.finish();
+        io.stderr.write(`device: ${model.device.used}${model.device.fallbacks.length ? ` (${model.device.fallbacks.join('; ')})` : ''}\n`);
+        io.stderr.write(`${result.manifest.numEntities} entities × ${result.manifest.layers.length} layers × ${result.manifest.hiddenSize} → ${path.resolve(outDir)}` +
+          ` (${result.cacheHits} from cache, ${Math.round(result.tokensPerSecond)} tokens/s, ${result.skipped.length} skipped)\n`);
+        for (const skipped of result.skipped.slice(0, 20)) io.stderr.write(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}\n`);
+        return 0;
+      } finally {
+        await cache?.close();
+      }
+    } finally {
+      progress.finish();
+      dispose();
+      await model.dispose();
+    }
+  },
+};
+
+export const probeCommand: CliCommand = {
+  name: 'probe',
+  summary: 'fit ridge probes per layer of an activation folder; write DIR/results.json',
+  usage: `usage: spacetime-probe probe --activations DIR --dataset FILE --out DIR [options]
+
+Fits one ridge probe per layer (alpha by efficient leave-one-out on the training split, targets
+standardised), scores train and test splits, and writes results.json.
+
+options:
+  --activations DIR    folder written by \`spacetime-probe extract\`
+${COMMON_HELP}
+${PROBE_HELP}
+  --out DIR            where results.json goes
+  --json               print results.json to stdout instead of the table
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('probe', args, {
+      activations: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, alphas: { type: 'string' },
+      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+    });
+    noPositionals('probe', positionals);
+    const activations = required('activations', values.activations);
+    const datasetSpec = required('dataset', values.dataset);
+    const outDir = required('out', values.out);
+    const alphas = parseAlphas(values.alphas);
+    const seed = intOption('seed', values.seed, 0, 0);
+    const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'] });
+    const { progress, onProgress } = progressReporter(io);
+    const { signal, dispose } = interruptSignal();
+    try {
+      const results = await probeActivations(activations, dataset, {
+        alphas, seed, signal, onProgress, provenance: { dataset: datasetSpec },
+      });
+      progress.finish();
+      const file = writeProbeResults(outDir, results);
+      if (values.json) io.stdout.write(`${JSON.stringify(results)}\n`);
+      else io.stdout.write(formatLayerTable(results));
+      io.stderr.write(`results: ${file}\n`);
+      return 0;
+    } finally {
+      progress.finish();
+      dispose();
+    }
+  },
+};
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'extract + probe in one go and print the layerwise table (the main job)',
+  usage: `usage: spacetime-probe run --dataset FILE [--model SPEC] [--out DIR] [options]
+
+Extracts activations (through the activation cache), fits a probe per layer and prints the
+layerwise table: layer, alpha, train R², test R², Spearman, proximity error (best layer marked *).
+
+options:
+${COMMON_HELP}
+${MODEL_HELP}
+${PROBE_HELP}
+  --out DIR            output folder for results.json and activations/ (default ./spacetime-probe-run)
+  --activations DIR    where the per-layer .npy files go (default OUT/activations)
+  --layer-predictions  also write every layer's predictions (OUT/layer_predictions/)
+  --json               print results.json to stdout instead of the table
+`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs('run', args, {
+      dataset: { type: 'string' }, out: { type: 'string' }, activations: { type: 'string' }, alphas: { type: 'string' },
+      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      'layer-predictions': { type: 'boolean', default: false }, ...modelOptions,
+    });
+    noPositionals('run', positionals);
+    const { progress, onProgress } = progressReporter(io);
+    const { signal, dispose } = interruptSignal();
+    try {
+      const outcome = await runProbe({
+        dataset: required('dataset', values.dataset),
+        model: values.model ?? GLOVE_MODEL_ID,
+        prompt: values.prompt,
+        device: parseDevice(values.device),
+        batchSize: intOption('batch-size', values['batch-size'], 32),
+        alphas: parseAlphas(values.alphas),
+        seed: intOption('seed', values.seed, 0, 0),
+        outDir: values.out ?? 'spacetime-probe-run',
+        activationsDir: values.activations,
+        cacheDir: values['no-cache'] ? false : values['cache-dir'],
+        skipInvalid: values['skip-invalid'],
+        layerPredictions: values['layer-predictions'],
+      }, {
+        signal,
+        onProgress,
+        log: (line) => { progress.finish(); io.stderr.write(`${line}\n`); },
+      });
+      progress.finish();
+      if (values.json) io.stdout.write(`${JSON.stringify(outcome.results)}\n`);
+      else {
+        const { results } = outcome;
+        io.stdout.write(`${results.dataset} · ${results.model} · prompt "${results.prompt}" · device ${results.device?.used ?? '?'}\n`);
+        io.stdout.write(formatLayerTable(results));
+      }
+      io.stderr.write(`results: ${outcome.resultsFile}\n`);
+      return 0;
+    } finally {
+      progress.finish();
+      dispose();
+    }
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * @file Probe every layer of an activation folder against a dataset and assemble results.json.
+ *
+ * Layers are read and fitted one at a time, so memory holds one layer (nEntities × hiddenSize float32) plus the
+ * probe's working set, whatever the number of layers. The split is computed once and shared by all layers:
+ * the dataset's `is_test` column when every row has one, else a seeded random 20% split over the probed rows.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Dataset, Entity } from '../datasets/types';
+import { readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
+import { fitLayerProbe, DEFAULT_ALPHAS } from '../probes/probe';
+import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
+import { absoluteYears, greatCircleKm } from '../probes/metrics';
+import { RESULTS_FORMAT, type LayerResult, type Prediction, type ProbeResults } from './results';
+
+export const RESULTS_FILE = 'results.json';
+/** Per-layer predictions for every probed row (the map's layer slider), one small JSON file per layer. */
+export const LAYER_PREDICTIONS_DIR = 'layer_predictions';
+
+export interface ProbeProgress {
+  readonly stage: 'fit';
+  /** Layers fitted so far. */
+  readonly done: number;
+  readonly total: number;
+  readonly message: string;
+}
+
+export interface ProbeActivationsOptions {
+  readonly alphas?: readonly number[];
+  /** Seed of the random split (used only when the dataset has no is_test column). */
+  readonly seed?: number;
+  /** Write layer_predictions/layer_###.json next to results.json (predictions of every layer, not only the best). */
+  readonly layerPredictions?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ProbeProgress) => void;
+  /** Provenance copied into results.json. */
+  readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'skipped'>;
+}
+
+/** The dataset and the activation folder do not describe the same rows. */
+export class ActivationMismatchError extends Error {
+  override readonly name = 'ActivationMismatchError';
+}
+
+/** Entities of `dataset` in the order of the activation rows (manifest.rows are dataset line numbers). */
+export function alignEntities(dataset: Dataset, manifest: ActivationManifest, activationsDir: string): Entity[] {
+  const byLine = new Map(dataset.entities.map((entity) => [entity.line, entity]));
+  const missing: number[] = [];
+  const aligned: Entity[] = [];
+  for (const line of manifest.rows) {
+    const entity = byLine.get(line);
+    if (entity === undefined) missing.push(line);
+    else aligned.push(entity);
+  }
+  if (missing.length > 0) {
+    throw new ActivationMismatchError(`${activationsDir} holds activations for dataset lines that are not valid rows of ${dataset.source} ` +
+      `(first: ${missing.slice(0, 5).join(', ')}); the dataset changed since extraction — extract again.`);
+  }
+  return aligned;
+}
+
+/** The train/test split over aligned entities: is_test when every row has it, else seeded random 20%. */
+export function splitFor(entities: readonly Entity[], seed = DEFAULT_SPLIT_SEED): TrainTestSplit {
+  const flags = entities.map((entity) => entity.isTest);
+  const complete = flags.every((flag) => flag !== undefined);
+  if (complete) {
+    const split = splitTrainTest(entities.length, flags as boolean[]);
+    if (split.train.length > 0 && split.test.length > 0) return split;
+  }
+  return splitTrainTest(entities.length, undefined, seed);
+}
+
+/** Row-major [entities × targets] float64 targets. */
+export function targetMatrix(entities: readonly Entity[], nTargets: number): Float64Array {
+  const targets = new Float64Array(entities.length * nTargets);
+  entities.forEach((entity, row) => {
+    for (let column = 0; column < nTargets; column += 1) targets[row * nTargets + column] = entity.target[column];
+  });
+  return targets;
+}
+
+function byTarget(names: readonly string[], values: readonly number[]): Record<string, number> {
+  return Object.fromEntries(names.map((name, index) => [name, values[index]]));
+}
+
+/**
+ * Fit a probe per layer of `activationsDir` and return results.json's content (predictions at the best layer =
+ * the layer with the highest mean test R²). Writes nothing unless `outDir` is given to writeProbeResults.
+ */
+export async function probeActivations(activationsDir: string, dataset: Dataset, options: ProbeActivationsOptions = {},
+  layerPredictionsSink?: (layer: number, predictions: Float64Array) => void): Promise<ProbeResults> {
+  const manifest = readActivationManifest(activationsDir);
+  const entities = alignEntities(dataset, manifest, activationsDir);
+  if (entities.length < 5) {
+    throw new ActivationMismatchError(`only ${entities.length} usable entities; a probe needs at least 5 (a few per split).`);
+  }
+  const nTargets = dataset.targets.length;
+  const split = splitFor(entities, options.seed);
+  const targets = targetMatrix(entities, nTargets);
+  const alphas = options.alphas ?? DEFAULT_ALPHAS;
+  const distance = dataset.kind === 'space' ? greatCircleKm : absoluteYears;
+
+  const layers: LayerResult[] = [];
+  let best: { layer: number; testR2: number; predictions: Float64Array<ArrayBufferLike> } = { layer: -1, testR2: -Infinity, predictions: new Float64Array(0) };
+  const total = manifest.layers.length;
+  for (const entry of manifest.layers) {
+    options.signal?.throwIfAborted();
+    options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${layers.length + 1}/${total})` });
+    const x = readActivationLayer(activationsDir, manifest, entry.index);
+    const fit = await fitLayerProbe({
+      x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
+      trainIdx: split.train, testIdx: split.test, alphas, distance,
+    });
+    layers.push({
+      index: entry.index,
+      alpha: fit.alpha,
+      trainR2: fit.train.r2,
+      testR2: fit.test.r2,
+      testR2PerTarget: byTarget(dataset.targets, fit.test.r2PerTarget),
+      trainR2PerTarget: byTarget(dataset.targets, fit.train.r2PerTarget),
+      pearson: byTarget(dataset.targets, fit.test.pearson),
+      spearman: byTarget(dataset.targets, fit.test.spearman),
+      proximityError: fit.test.proximityError ?? Number.NaN,
+    });
+    layerPredictionsSink?.(entry.index, fit.predictions);
+    // Strictly greater: on ties the earlier layer stays best.
+    if (fit.test.r2 > best.testR2 || best.layer === -1) best = { layer: entry.index, testR2: fit.test.r2, predictions: fit.predictions };
+  }
+  options.onProgress?.({ stage: 'fit', done: total, total, message: 'probes fitted' });
+
+  const testRows = new Set(split.test);
+  const predictions: Prediction[] = entities.map((entity, row) => ({
+    row: entity.line,
+    name: entity.name,
+    split: testRows.has(row) ? 'test' : 'train',
+    true: [...entity.target],
+    predicted: Array.from(best.predictions.subarray(row * nTargets, (row + 1) * nTargets)),
+  }));
+  return {
+    format: RESULTS_FORMAT,
+    kind: dataset.kind,
+    targets: [...dataset.targets],
+    split: { method: split.method, train: split.train.length, test: split.test.length, ...(split.method === 'random' ? { seed: split.seed } : {}) },
+    alphas: [...alphas],
+    layers,
+    bestLayer: best.layer,
+    predictions,
+    ...options.provenance,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Write a file atomically: a temp file in the same folder, then rename (readers never see half a file). */
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    fs.writeFileSync(temporary, content);
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Write results.json into outDir (atomically). */
+export function writeProbeResults(outDir: string, results: ProbeResults): string {
+  const file = path.join(outDir, RESULTS_FILE);
+  writeFileAtomic(file, `${JSON.stringify(results, null, 1)}\n`);
+  return file;
+}
+
+/** Read and check a results.json. */
+export function readProbeResults(file: string): ProbeResults {
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as ProbeResults;
+  if (parsed.format !== RESULTS_FORMAT) throw new Error(`${file}: not a Spacetime Probe results file (format ${JSON.stringify(parsed.format)}, expected ${RESULTS_FORMAT})`);
+  return parsed;
+}

@@ -1,0 +1,146 @@
+/**
+ * @file One probe run, end to end: dataset → prompts → activations (through the cache) → per-layer probes →
+ * results.json. The CLI's `run` and the extension's commands both call `runProbe`.
+ *
+ * Layout of `outDir` after a run:
+ *   results.json                 the results (format spacetime-probe-results/1), written last
+ *   activations/                 manifest.json + layer_###.npy (unless `activationsDir` points elsewhere)
+ *   layer_predictions/           predictions of every layer (optional, for the map's layer slider)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Dataset } from '../datasets/types';
+import { loadDataset } from '../datasets/load';
+import type { DeviceRequest, ResidualModel } from '../model/types';
+import { loadModel } from '../model/loadModel';
+import { extractActivations, renderPrompt, type ExtractionResult } from '../activations/extract';
+import { ActivationCache } from '../activations/cache';
+import { LAYER_PREDICTIONS_DIR, probeActivations, writeFileAtomic, writeProbeResults } from './probeActivations';
+import type { ProbeResults } from './results';
+
+export const DEFAULT_PROMPT = '{entity}';
+
+export interface RunOptions {
+  /** Path or builtin:<name>. */
+  readonly dataset: string;
+  /** builtin:glove-100d, a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]. */
+  readonly model: string;
+  readonly prompt?: string;
+  readonly device?: DeviceRequest;
+  readonly batchSize?: number;
+  readonly alphas?: readonly number[];
+  readonly seed?: number;
+  readonly outDir: string;
+  /** Where the per-layer .npy files go (default outDir/activations). */
+  readonly activationsDir?: string;
+  /** Activation cache folder (default: the user cache); `false` disables the cache. */
+  readonly cacheDir?: string | false;
+  /** Cache size cap in bytes (LRU eviction). */
+  readonly cacheMaxBytes?: number;
+  readonly skipInvalid?: boolean;
+  /** Write every layer's predictions (for the map's layer slider). */
+  readonly layerPredictions?: boolean;
+  /** Reuse an already loaded model (the extension keeps one warm between runs); not disposed by runProbe. */
+  readonly loadedModel?: ResidualModel;
+}
+
+export type RunStage = 'dataset' | 'model' | 'tokenize' | 'extract' | 'fit' | 'write';
+
+export interface RunProgress {
+  readonly stage: RunStage;
+  readonly done?: number;
+  readonly total?: number;
+  readonly message: string;
+  readonly tokensPerSecond?: number;
+}
+
+export interface RunHooks {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: RunProgress) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunOutcome {
+  readonly results: ProbeResults;
+  readonly resultsFile: string;
+  readonly dataset: Dataset;
+  readonly extraction: ExtractionResult;
+}
+
+/** Run extraction + probes and write results.json; see the file comment for the layout. */
+export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promise<RunOutcome> {
+  const { signal, onProgress, log } = hooks;
+  const template = options.prompt ?? DEFAULT_PROMPT;
+  renderPrompt(template, 'x'); // validates the template before any work
+
+  onProgress?.({ stage: 'dataset', message: `reading ${options.dataset}` });
+  const dataset = loadDataset(options.dataset, { skipInvalid: options.skipInvalid });
+  for (const problem of dataset.problems) log?.(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}`);
+  signal?.throwIfAborted();
+
+  onProgress?.({ stage: 'model', message: `loading ${options.model}` });
+  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal });
+  try {
+    log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
+      (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));
+    const activationsDir = path.resolve(options.activationsDir ?? path.join(options.outDir, 'activations'));
+
+    let cacheNote = 'cache off';
+    const cache = options.cacheDir === false ? undefined : new ActivationCache({ dir: options.cacheDir, maxBytes: options.cacheMaxBytes, log });
+    const namespace = cache ? await cache.namespace({
+      fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id,
+    }) : undefined;
+    try {
+      onProgress?.({ stage: 'tokenize', message: `tokenizing ${dataset.entities.length} entities` });
+      const prompts = dataset.entities.map((entity) => ({ text: renderPrompt(template, entity.name), row: entity.line }));
+      const extraction = await extractActivations(model, prompts, {
+        outDir: activationsDir,
+        model: options.model,
+        prompt: template,
+        dataset: options.dataset,
+        batchSize: options.batchSize,
+        signal,
+        cache: namespace,
+        onProgress: (progress) => onProgress?.({
+          stage: 'extract', done: progress.done, total: progress.total, tokensPerSecond: progress.tokensPerSecond,
+          message: `extracting ${progress.done}/${progress.total} entities` +
+            (progress.tokensPerSecond > 0 ? ` (${Math.round(progress.tokensPerSecond).toLocaleString('en-US')} tokens/s)` : ''),
+        }),
+      });
+      if (namespace) cacheNote = `${extraction.cacheHits} from cache, ${extraction.manifest.numEntities - extraction.cacheHits} through the model`;
+      log?.(`extracted ${extraction.manifest.numEntities} entities (${cacheNote}); ${extraction.skipped.length} skipped`);
+      for (const skipped of extraction.skipped.slice(0, 20)) log?.(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}`);
+      if (extraction.skipped.length > 20) log?.(`… and ${extraction.skipped.length - 20} more skipped`);
+
+      const layerPredictionsDir = path.join(options.outDir, LAYER_PREDICTIONS_DIR);
+      if (options.layerPredictions) fs.rmSync(layerPredictionsDir, { recursive: true, force: true });
+      const results = await probeActivations(activationsDir, dataset, {
+        alphas: options.alphas,
+        seed: options.seed,
+        signal,
+        onProgress: (progress) => onProgress?.(progress),
+        provenance: {
+          model: options.model,
+          dataset: options.dataset,
+          prompt: template,
+          device: model.device,
+          skipped: extraction.skipped.map((skipped) => ({ row: skipped.row, name: skipped.text, reason: skipped.reason })),
+        },
+      }, options.layerPredictions ? (layer, predictions) => writeLayerPredictions(layerPredictionsDir, layer, predictions) : undefined);
+
+      onProgress?.({ stage: 'write', message: 'writing results.json' });
+      const resultsFile = writeProbeResults(options.outDir, results);
+      return { results, resultsFile, dataset, extraction };
+    } finally {
+      await namespace?.close?.();
+    }
+  } finally {
+    if (!options.loadedModel) await model.dispose();
+  }
+}
+
+/** layer_predictions/layer_###.json: {"layer": i, "predicted": [row-major, rows in results.predictions order]}. */
+function writeLayerPredictions(dir: string, layer: number, predictions: Float64Array): void {
+  const rounded = Array.from(predictions, (value) => Math.round(value * 1e4) / 1e4);
+  writeFileAtomic(path.join(dir, `layer_${String(layer).padStart(3, '0')}.json`), JSON.stringify({ layer, predicted: rounded }));
+}
