@@ -74,10 +74,13 @@ export interface CacheNamespaceKey {
   readonly modelId?: string;
 }
 
-/** The seam the extraction engine calls; vectors are row-major [texts, numLayers · hiddenSize] float32. */
+/**
+ * The seam the extraction engine calls (extract.ts's `ActivationCache`); vectors are float32, numLayers · hiddenSize
+ * per text, row-major by layer — either one array per text or one flat [texts, numLayers · hiddenSize] array.
+ */
 export interface ActivationCacheSeam {
   lookup(texts: readonly string[]): Promise<(Float32Array | undefined)[]>;
-  store(texts: readonly string[], vectors: Float32Array): Promise<void>;
+  store(texts: readonly string[], vectors: Float32Array | readonly Float32Array[]): Promise<void>;
 }
 
 export interface CacheSessionStats {
@@ -494,11 +497,23 @@ export class CacheNamespace implements ActivationCacheSeam {
   }
 
   /**
-   * Store vectors (row-major [texts, numLayers·hiddenSize]). In float16 namespaces `vectors` is rounded in place to
+   * Store vectors (one per text, or row-major [texts, numLayers·hiddenSize]). In float16 namespaces `vectors` is rounded in place to
    * what a later lookup returns, so a first run and a cached re-run probe identical numbers. Write failures
    * (e.g. a full disk) disable caching for this session with a warning; they never throw.
    */
-  store(texts: readonly string[], vectors: Float32Array): Promise<void> {
+  store(texts: readonly string[], vectors: Float32Array | readonly Float32Array[]): Promise<void> {
+    if (!(vectors instanceof Float32Array)) {
+      // One vector per text (the extraction engine's form): check each, then work on one flat array.
+      const rows = vectors;
+      if (rows.length !== texts.length || rows.some((row) => row.length !== this.valuesPerRecord)) {
+        return Promise.reject(new Error(`activation cache: store got ${rows.length} vectors for ${texts.length} texts, each must hold ${this.valuesPerRecord} values`));
+      }
+      const flat = new Float32Array(texts.length * this.valuesPerRecord);
+      rows.forEach((row, index) => flat.set(row, index * this.valuesPerRecord));
+      return this.store(texts, flat).then(() => {
+        if (this.dtype === 'float16') rows.forEach((row, index) => row.set(flat.subarray(index * this.valuesPerRecord, (index + 1) * this.valuesPerRecord)));
+      });
+    }
     if (vectors.length !== texts.length * this.valuesPerRecord) {
       return Promise.reject(new Error(`activation cache: store got ${vectors.length} values for ${texts.length} texts × ${this.valuesPerRecord}`));
     }
