@@ -106,6 +106,8 @@ function spliceModel(model: OnnxModel, graphChunks: readonly Uint8Array[]): Uint
 export interface TapRewriteOptions {
   /** Residual tensors to expose, in layer order. */
   readonly taps: readonly string[];
+  /** Taps that do not exist in the graph and are built as Add of existing tensors (fused Skip*Normalization sums). */
+  readonly synthesized?: readonly { readonly name: string; readonly addends: readonly string[] }[];
   /** Name of the added int64 [batch, 1] input holding each row's last token position. */
   readonly lastIndexInput?: string;
   /** Name of the single float32 output [batch, taps·hidden]. */
@@ -150,8 +152,9 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
     if (existing.has(name)) throw new ModelLoadError(`The model already has a tensor named "${name}"; cannot add the tap input/output.`);
   }
 
+  const synthesized = new Map((options.synthesized ?? []).map((tap) => [tap.name, tap.addends]));
   // Dead-code elimination: walk nodes backwards (they are topologically sorted) from the taps.
-  const needed = new Set<string>(options.taps);
+  const needed = new Set<string>(options.taps.flatMap((tap) => synthesized.get(tap) ?? [tap]));
   const keepNode = new Array<boolean>(model.nodes.length).fill(false);
   for (let index = model.nodes.length - 1; index >= 0; index--) {
     const node = model.nodes[index];
@@ -162,6 +165,15 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
   }
 
   const newNodes: NewNode[] = [];
+  for (const [name, addends] of synthesized) {
+    if (addends.length < 2) throw new ModelLoadError(`Cannot rebuild residual tensor ${name}: it needs at least two addends.`);
+    let sum = addends[0];
+    addends.slice(1).forEach((addend, index) => {
+      const output = index === addends.length - 2 ? name : `${name}/partial_${index}`;
+      newNodes.push({ opType: 'Add', name: `${name}/add_${index}`, inputs: [sum, addend], outputs: [output] });
+      sum = output;
+    });
+  }
   const castOutputs: string[] = [];
   options.taps.forEach((tap, layer) => {
     const gathered = `${PREFIX}tap_${layer}`;

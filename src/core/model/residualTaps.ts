@@ -28,11 +28,19 @@ export type NormalizationKind =
 
 /** One normalisation and the residual tensor it reads (Cast chains already followed back). */
 export interface NormalizationInput {
-  /** The residual tensor; '' when a fused Skip*Normalization does not expose its input+skip sum. */
+  /** The residual tensor (for a fused Skip*Normalization without its sum output: a name to synthesize). */
   readonly tensor: string;
   readonly kind: NormalizationKind;
   readonly nodeIndex: number;
   readonly nodeName: string;
+  /** Set when `tensor` does not exist in the graph and must be built as the sum of these tensors. */
+  readonly sumOf?: readonly string[];
+}
+
+/** A residual tensor the rewrite must build: Add of the addends (a fused input + skip + bias). */
+export interface SynthesizedTap {
+  readonly name: string;
+  readonly addends: readonly string[];
 }
 
 export type ResidualLayout = 'sequential' | 'parallel' | 'override';
@@ -44,6 +52,8 @@ export interface ResidualTaps {
   readonly numHiddenLayers: number;
   /** Every normalisation input found, in node order (for explanations and docs). */
   readonly normalizationInputs: readonly NormalizationInput[];
+  /** Taps that the rewrite must compute (see NormalizationInput.sumOf); usually empty. */
+  readonly synthesized: readonly SynthesizedTap[];
 }
 
 export interface TapDiscoveryOptions {
@@ -91,8 +101,16 @@ export function findNormalizationInputs(model: OnnxModel): NormalizationInput[] 
     if (DIRECT_NORMS.has(node.opType) && node.inputs[0]) {
       record(throughCasts(node.inputs[0]), node.opType as NormalizationKind);
     } else if (SKIP_NORMS.has(node.opType)) {
-      // Output 3 is input + skip (+ bias): the residual stream after the add this op fused.
-      record(node.outputs[3] ?? '', node.opType as NormalizationKind);
+      // Output 3 is input + skip (+ bias): the residual stream after the add this op fused. onnxruntime's
+      // optimiser drops it where nothing else reads it (the final norm); then we rebuild the sum ourselves.
+      if (node.outputs[3]) {
+        record(node.outputs[3], node.opType as NormalizationKind);
+      } else {
+        const biasIndex = node.opType === 'SkipLayerNormalization' ? 4 : 3;
+        const addends = [node.inputs[0], node.inputs[1], node.inputs[biasIndex] ?? ''].filter((name) => name);
+        found.push({ tensor: `spacetime_probe/skip_sum_${node.index}`, kind: node.opType as NormalizationKind,
+          nodeIndex: node.index, nodeName: node.name, sumOf: addends });
+      }
     } else if (node.opType === 'ReduceMean' && node.inputs[0]) {
       const reduced = node.inputs[0];
       const squarer = producerOf(reduced);
@@ -145,9 +163,10 @@ function residualPathOnly(model: OnnxModel, inputs: readonly NormalizationInput[
 }
 
 /** Number of attention ops between the producers of consecutive tensors (node order is topological). */
-function attentionBetween(model: OnnxModel, tensors: readonly string[]): number[] {
+function attentionBetween(model: OnnxModel, inputs: readonly NormalizationInput[]): number[] {
   const producers = producerIndex(model);
-  const positions = tensors.map((tensor) => producers.get(tensor) ?? -1);
+  // A synthesized sum stands where its fused normalisation is.
+  const positions = inputs.map((input) => producers.get(input.tensor) ?? (input.sumOf ? input.nodeIndex : -1));
   const counts: number[] = [];
   for (let k = 0; k + 1 < positions.length; k++) {
     let count = 0;
@@ -160,7 +179,7 @@ function attentionBetween(model: OnnxModel, tensors: readonly string[]): number[
 }
 
 function describe(inputs: readonly NormalizationInput[], limit = 8): string {
-  const shown = inputs.slice(0, limit).map((input) => `${input.tensor || '(not exposed)'} [${input.kind}]`);
+  const shown = inputs.slice(0, limit).map((input) => `${input.sumOf ? `(${input.sumOf.join(' + ')})` : input.tensor} [${input.kind}]`);
   return shown.join(', ') + (inputs.length > limit ? `, … (${inputs.length - limit} more)` : '');
 }
 
@@ -178,15 +197,6 @@ export function discoverResidualTaps(model: OnnxModel, options: TapDiscoveryOpti
     details.push(OVERRIDE_HINT);
     throw new ModelLoadError(`Cannot find the residual stream in ${label}.`, details);
   }
-  const unexposed = all.filter((input) => !input.tensor);
-  if (unexposed.length > 0) {
-    throw new ModelLoadError(`Cannot tap the residual stream in ${label}: ${unexposed.length} fused ` +
-      `${unexposed[0].kind} node(s) (first: "${unexposed[0].nodeName}") do not output their input+skip sum (output 3), ` +
-      'so that residual tensor does not exist in the graph.', [
-      'Use the unoptimised export (the graph before onnxruntime\'s transformer optimiser), or re-run the optimiser ' +
-      'keeping the Skip*Normalization sum output.', OVERRIDE_HINT]);
-  }
-
   const candidates = [dedupe(all)];
   const filtered = residualPathOnly(model, candidates[0]);
   if (filtered.length !== candidates[0].length) candidates.push(filtered);
@@ -195,15 +205,15 @@ export function discoverResidualTaps(model: OnnxModel, options: TapDiscoveryOpti
     const tensors = unique.map((input) => input.tensor);
     if (L !== undefined) {
       if (tensors.length === 2 * L + 1) {
-        return { taps: tensors.filter((_, index) => index % 2 === 0), layout: 'sequential', numHiddenLayers: L, normalizationInputs: all };
+        return withSynthesized({ taps: tensors.filter((_, index) => index % 2 === 0), layout: 'sequential', numHiddenLayers: L }, all);
       }
       if (tensors.length === L + 1) {
-        return { taps: tensors, layout: 'parallel', numHiddenLayers: L, normalizationInputs: all };
+        return withSynthesized({ taps: tensors, layout: 'parallel', numHiddenLayers: L }, all);
       }
       continue;
     }
-    const inferred = inferLayout(model, tensors);
-    if (inferred) return { ...inferred, normalizationInputs: all };
+    const inferred = inferLayout(model, unique);
+    if (inferred) return withSynthesized(inferred, all);
   }
 
   const unique = candidates[0];
@@ -216,7 +226,7 @@ export function discoverResidualTaps(model: OnnxModel, options: TapDiscoveryOpti
       `and a parallel-residual one ${L + 1} (L+1).`);
   } else {
     details.push('The number of layers is unknown (no config.json with num_hidden_layers/n_layer next to the model) ' +
-      `and the attention ops between the tensors (${attentionBetween(model, unique.map((input) => input.tensor)).join(',')}) ` +
+      `and the attention ops between the tensors (${attentionBetween(model, unique).join(',')}) ` +
       'match neither the sequential (1,0,1,0,…) nor the parallel (1,1,…) pattern.');
   }
   if (hidden.length > 0) details.push(mergedDecoderExplanation(hidden));
@@ -226,9 +236,18 @@ export function discoverResidualTaps(model: OnnxModel, options: TapDiscoveryOpti
   throw new ModelLoadError(`Cannot find the residual stream in ${label}.`, details);
 }
 
-function inferLayout(model: OnnxModel, tensors: readonly string[]): Omit<ResidualTaps, 'normalizationInputs'> | undefined {
+type Layout = Pick<ResidualTaps, 'taps' | 'layout' | 'numHiddenLayers'>;
+
+function withSynthesized(layout: Layout, all: readonly NormalizationInput[]): ResidualTaps {
+  const synthesized = all.filter((input) => input.sumOf && layout.taps.includes(input.tensor))
+    .map((input) => ({ name: input.tensor, addends: input.sumOf ?? [] }));
+  return { ...layout, normalizationInputs: all, synthesized };
+}
+
+function inferLayout(model: OnnxModel, inputs: readonly NormalizationInput[]): Layout | undefined {
+  const tensors = inputs.map((input) => input.tensor);
   if (tensors.length < 2) return undefined;
-  const gaps = attentionBetween(model, tensors);
+  const gaps = attentionBetween(model, inputs);
   if (gaps.every((count) => count > 0)) {
     return { taps: tensors, layout: 'parallel', numHiddenLayers: tensors.length - 1 };
   }
@@ -266,5 +285,5 @@ export function validateTapOverride(model: OnnxModel, taps: readonly string[], o
     throw new ModelLoadError(`Tap override for ${options.modelLabel} has ${taps.length} names; config.json says ` +
       `${L} layers, so ${L + 1} are needed (embedding output + one per block).`);
   }
-  return { taps: [...taps], layout: 'override', numHiddenLayers: taps.length - 1, normalizationInputs: all };
+  return { taps: [...taps], layout: 'override', numHiddenLayers: taps.length - 1, normalizationInputs: all, synthesized: [] };
 }

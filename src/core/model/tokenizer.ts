@@ -41,8 +41,12 @@ export class ModelTokenizer {
   /** Load from a parsed tokenizer.json and optional tokenizer_config.json. */
   static fromJson(tokenizerJson: unknown, tokenizerConfig: TokenizerConfig = {}, label = 'tokenizer.json'): ModelTokenizer {
     let tokenizer: HfTokenizer;
+    // @huggingface/tokenizers 0.2.0 runs WordLevel models through its "Legacy" model, which takes unk_token from
+    // tokenizer_config.json only; fall back to the model's own unk_token so unknown words map to it.
+    const modelUnk = ((tokenizerJson as { model?: { unk_token?: unknown } } | null)?.model?.unk_token);
+    const config = typeof modelUnk === 'string' && tokenizerConfig.unk_token === undefined ? { ...tokenizerConfig, unk_token: modelUnk } : tokenizerConfig;
     try {
-      tokenizer = new Tokenizer(tokenizerJson as object, tokenizerConfig);
+      tokenizer = new Tokenizer(tokenizerJson as object, config);
     } catch (error) {
       throw new ModelLoadError(`Cannot build the tokenizer from ${label}: ${(error as Error).message}`);
     }

@@ -153,7 +153,7 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   const residualTaps = options.taps && options.taps.length > 0
     ? validateTapOverride(model, options.taps, discoveryOptions)
     : discoverResidualTaps(model, discoveryOptions);
-  const rewrite = rewriteForResidualTaps(model, { taps: residualTaps.taps, hiddenSize: config.hiddenSize });
+  const rewrite = rewriteForResidualTaps(model, { taps: residualTaps.taps, synthesized: residualTaps.synthesized, hiddenSize: config.hiddenSize });
   const feeds = planFeeds(model, rewrite, config, label);
   const modelFingerprint = fingerprint(modelBytes, files.modelPath, model, [files.tokenizerPath, files.tokenizerConfigPath], residualTaps.taps);
   const external = externalDataFiles(model).length > 0;
