@@ -11,11 +11,15 @@ import type { DeviceRequest, ResidualModel } from './types';
 import { ModelLoadError } from './errors';
 import { loadTransformerModel, type TransformerModelOptions } from './transformerModel';
 import { GLOVE_MODEL_ID, loadGloveModel } from './glove';
+import type { HubOptions } from './hub';
+import { loadHubModel } from './hubModel';
 
 export interface LoadModelOptions extends TransformerModelOptions {
   readonly device?: DeviceRequest;
   /** Cancels downloads or long loads where the loader supports it. */
   readonly signal?: AbortSignal;
+  /** `hf:` specs: downloader settings (token, cache folder, progress, proxy env…). */
+  readonly hub?: HubOptions;
 }
 
 export type ModelSchemeLoader = (spec: string, options: LoadModelOptions) => Promise<ResidualModel>;
@@ -25,6 +29,7 @@ const schemeLoaders = new Map<string, ModelSchemeLoader>([
     if (spec === GLOVE_MODEL_ID) return loadGloveModel({ device: options.device });
     throw new ModelLoadError(`Unknown built-in model ${spec} (available: ${GLOVE_MODEL_ID}).`);
   }],
+  ['hf', (spec, options) => loadHubModel(spec, options)],
 ]);
 
 /**

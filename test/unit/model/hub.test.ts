@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadHubModel, HubError, parseHubSpec, resolveHubModel, type HubOptions, type HubProgress } from '../../../src/core/model/hub';
 import { hubCacheDir, listCachedHubModels, repoFolder } from '../../../src/core/model/hubCache';
+import { loadModel } from '../../../src/core/model/loadModel';
 import { bypassesProxy, proxyFor } from '../../../src/core/model/hubHttp';
 import { startHubServer, startProxy, TEST_TLS_CERT, type HubServer } from '../../helpers/hubServer';
 
@@ -313,5 +314,31 @@ test('HF_HUB_OFFLINE uses the cache and says how to fill it when the model is mi
     hub.requests.length = 0;
     assert.equal(await resolveHubModel('hf:test-org/gpt2-tiny@v1', { ...base, env: { HF_HUB_OFFLINE: '1' } }), dir);
     assert.equal(hub.requests.length, 0);
+  });
+});
+
+test('loadModel("hf:…") downloads once and runs the model like a local folder (gpt2-tiny vs its PyTorch reference)', { skip }, async () => {
+  await withHub(async (hub, cacheDir, base) => {
+    const reference = JSON.parse(fs.readFileSync(path.join(GPT2, 'reference.json'), 'utf8')) as {
+      prompts: { prompt: string; ids: number[]; layers: number[][] }[];
+    };
+    const model = await loadModel('hf:test-org/gpt2-tiny', { hub: base, device: 'cpu' });
+    try {
+      assert.equal(model.id, 'hf:test-org/gpt2-tiny');
+      assert.equal(model.numLayers, reference.prompts[0].layers.length);
+      const prompt = reference.prompts[0];
+      const [tokenized] = model.tokenize([prompt.prompt]);
+      assert.deepEqual(tokenized.ids, prompt.ids);
+      const output = await model.runBatch([tokenized]);
+      const expected = prompt.layers.flat();
+      const worst = Math.max(...expected.map((value, index) => Math.abs(value - output[index])));
+      assert.ok(worst < 1e-4, `max |ours − torch| = ${worst}`);
+    } finally {
+      await model.dispose();
+    }
+    hub.requests.length = 0;
+    const again = await loadModel('hf:test-org/gpt2-tiny', { hub: { ...base, cacheDir }, device: 'cpu' });
+    await again.dispose();
+    assert.equal(hub.requests.length, 0, 'served from the cache');
   });
 });
