@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
+import { encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits } from '../../src/core/activations/cacheFloat16';
 
 export interface PlantedModelOptions {
   readonly numHiddenLayers?: number;
@@ -25,6 +26,8 @@ export interface PlantedModelOptions {
   readonly noiseScale?: number;
   /** Multiplies the scaled targets (default 1): larger values make ridge shrinkage negligible. */
   readonly signalScale?: number;
+  /** Weights and residual stream in float16 (the extractor must cast its outputs to float32). */
+  readonly dtype?: 'float32' | 'float16';
 }
 
 export interface PlantedModel {
@@ -35,7 +38,7 @@ export interface PlantedModel {
   readonly tokenIds: readonly number[];
   /** The planted value of target t for entity k (float32): what dims 0…targets-1 hold at a signal layer. */
   plantedValue(entity: number, target: number): number;
-  /** The exact float32 residual of entity k at layer l (all dims), computed in JS in the graph's order of adds. */
+  /** The residual of entity k at layer l (all dims), computed in JS in the graph's order of adds and precision. */
   expectedResidual(entity: number, layer: number): Float32Array;
 }
 
@@ -56,8 +59,16 @@ function seededNormal(seed: number): () => number {
   return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
-function floatTensor(name: string, dims: readonly number[], values: Float32Array): onnx.ITensorProto {
-  return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
+function floatTensor(name: string, dims: readonly number[], values: Float32Array, dtype: 'float32' | 'float16'): onnx.ITensorProto {
+  const data = dtype === 'float16' ? encodeFloat16(values) : values;
+  return {
+    name, dims: [...dims], dataType: dtype === 'float16' ? onnx.TensorProto.DataType.FLOAT16 : onnx.TensorProto.DataType.FLOAT,
+    rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+  };
+}
+
+function roundToFloat16(value: number): number {
+  return float16BitsToFloat32(float32ToFloat16Bits(value));
 }
 
 function int64Tensor(name: string, values: readonly number[]): onnx.ITensorProto {
@@ -92,20 +103,24 @@ export function buildPlantedModel(dir: string, entities: readonly string[], targ
   const tokenIds = entities.map((_, index) => index + 1);
   const normal = seededNormal(options.seed ?? 12345);
   const noiseScale = options.noiseScale ?? 1;
+  const dtype = options.dtype ?? 'float32';
+  // What the stored tables and every add round to.
+  const round = dtype === 'float16' ? roundToFloat16 : Math.fround;
   const signal = (layer: number): number => (signalLayers.includes(layer) ? 1 : 0);
 
   const planted = new Float32Array(vocabSize * D);
   targets.forEach((row, entity) => row.forEach((value, target) => {
-    planted[tokenIds[entity] * D + target] = scaleTarget(value, target, targetCount, options.signalScale ?? 1);
+    planted[tokenIds[entity] * D + target] = round(scaleTarget(value, target, targetCount, options.signalScale ?? 1));
   }));
   const noiseTable = (): Float32Array => {
     const table = new Float32Array(vocabSize * D);
-    for (let id = 0; id < vocabSize; id++) for (let d = targetCount; d < D; d++) table[id * D + d] = normal() * noiseScale;
+    for (let id = 0; id < vocabSize; id++) for (let d = targetCount; d < D; d++) table[id * D + d] = round(normal() * noiseScale);
     return table;
   };
   const withSignal = (table: Float32Array, factor: number): Float32Array => {
     const out = Float32Array.from(table);
-    if (factor !== 0) for (let index = 0; index < out.length; index++) out[index] = Math.fround(out[index] + factor * planted[index]);
+    // Noise and signal never share a dim, so the sum is exact in either precision.
+    if (factor !== 0) for (let index = 0; index < out.length; index++) out[index] = round(out[index] + factor * planted[index]);
     return out;
   };
   const embedding = withSignal(noiseTable(), signal(0));
@@ -116,13 +131,13 @@ export function buildPlantedModel(dir: string, entities: readonly string[], targ
     outTables.push(withSignal(noiseTable(), signal(layer) - signal(layer - 1)));
   }
 
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const FLOAT = dtype === 'float16' ? onnx.TensorProto.DataType.FLOAT16 : onnx.TensorProto.DataType.FLOAT;
   const initializers: onnx.ITensorProto[] = [
-    floatTensor('embed', [vocabSize, D], embedding),
-    floatTensor('ln_scale', [D], new Float32Array(D).fill(1)),
-    floatTensor('ln_bias', [D], new Float32Array(D)),
-    floatTensor('zero_proj', [D, D], new Float32Array(D * D)),
-    floatTensor('lm_head', [D, vocabSize], Float32Array.from({ length: D * vocabSize }, () => normal() * 0.1)),
+    floatTensor('embed', [vocabSize, D], embedding, dtype),
+    floatTensor('ln_scale', [D], new Float32Array(D).fill(1), dtype),
+    floatTensor('ln_bias', [D], new Float32Array(D), dtype),
+    floatTensor('zero_proj', [D, D], new Float32Array(D * D), dtype),
+    floatTensor('lm_head', [D, vocabSize], Float32Array.from({ length: D * vocabSize }, () => normal() * 0.1), dtype),
     int64Tensor('axes_last', [2]),
   ];
   const nodes: onnx.INodeProto[] = [
@@ -134,8 +149,8 @@ export function buildPlantedModel(dir: string, entities: readonly string[], targ
     node('LayerNormalization', [input, 'ln_scale', 'ln_bias'], [output], [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 }]);
   for (let layer = 1; layer <= L; layer++) {
     const h = `h${layer - 1}`;
-    initializers.push(floatTensor(`mid_${layer}`, [vocabSize, D], midTables[layer - 1]));
-    initializers.push(floatTensor(`out_${layer}`, [vocabSize, D], outTables[layer - 1]));
+    initializers.push(floatTensor(`mid_${layer}`, [vocabSize, D], midTables[layer - 1], dtype));
+    initializers.push(floatTensor(`out_${layer}`, [vocabSize, D], outTables[layer - 1], dtype));
     nodes.push(
       layerNorm(h, `ln1_${layer}`),
       node('Mul', [`ln1_${layer}`, 'mask_3d'], [`masked_${layer}`]),
@@ -189,9 +204,9 @@ export function buildPlantedModel(dir: string, entities: readonly string[], targ
       const h = embedding.slice(id * D, (id + 1) * D);
       for (let block = 1; block <= layer; block++) {
         for (let d = 0; d < D; d++) {
-          // Same order as the graph: ((h + 0) + mid) then ((h' + 0) + out), each rounded to float32.
-          const mid = Math.fround(h[d] + midTables[block - 1][id * D + d]);
-          h[d] = Math.fround(mid + outTables[block - 1][id * D + d]);
+          // Same order as the graph: ((h + 0) + mid) then ((h' + 0) + out), each rounded to the model's precision.
+          const mid = round(h[d] + midTables[block - 1][id * D + d]);
+          h[d] = round(mid + outTables[block - 1][id * D + d]);
         }
       }
       return h;

@@ -82,3 +82,30 @@ describe('planted-signal model', () => {
     assert.deepEqual(above, SIGNAL_LAYERS, `test R² by layer: ${r2ByLayer.map((r2) => r2.toFixed(3)).join(', ')}`);
   });
 });
+
+describe('planted-signal model in float16', () => {
+  test('fp16 taps are cast to float32 and carry the fp16 planted values', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'planted-fp16-'));
+    const entities = Array.from({ length: 40 }, (_, index) => `city ${index}`);
+    const targets = entities.map((_, index) => [((index * 37) % 180) - 90, ((index * 71) % 360) - 180]);
+    const planted = buildPlantedModel(path.join(root, 'model'), entities, targets, [1], { numHiddenLayers: 2, hiddenSize: 8, dtype: 'float16' });
+    const model = await loadTransformerModel(planted.dir, { device: 'cpu' });
+    try {
+      const output = await model.runBatch(model.tokenize(entities));
+      assert.ok(output instanceof Float32Array);
+      assert.equal(output.length, entities.length * 3 * 8);
+      for (let entity = 0; entity < entities.length; entity++) {
+        for (let layer = 0; layer < 3; layer++) {
+          const row = output.subarray((entity * 3 + layer) * 8, (entity * 3 + layer + 1) * 8);
+          for (let target = 0; target < 2; target++) assert.equal(row[target], layer === 1 ? planted.plantedValue(entity, target) : 0);
+          const expected = planted.expectedResidual(entity, layer);
+          // onnxruntime may keep fp16 sums in float32 between adds: allow 2 fp16 ulps (2^-9 relative).
+          for (let d = 2; d < 8; d++) assert.ok(Math.abs(row[d] - expected[d]) <= 2 ** -9 * Math.max(1, Math.abs(expected[d])), `entity ${entity} layer ${layer} dim ${d}`);
+        }
+      }
+    } finally {
+      await model.dispose();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
