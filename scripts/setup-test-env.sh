@@ -3,7 +3,7 @@
 #   Node 24 (code-server's postinstall refuses any other Node), code-server (VS Code with a real Node extension
 #   host), playwright-core (drives the browser; downloads no browser) and Debian's chromium (via apt when missing).
 # Every component has a version stamp; a current stamp skips the step, so a rerun takes about a second.
-# On success it writes <cache>/env.sh (sourced by scripts/test.sh) and prints the locations.
+# On success it writes <cache>/env.sh and env.json and prints the locations (test/integration/runTest.ts reads them).
 #
 #   SPACETIME_TEST_CACHE   cache directory (default: ~/.cache/spacetime-probe-test)
 #   SPACETIME_CHROMIUM     browser executable to use instead of Debian's chromium (skips the apt step)
@@ -30,6 +30,11 @@ fi
 
 stamp_is() { [[ -f "$1/.stamp" && "$(cat "$1/.stamp")" == "$2" ]]; }
 
+# Under `npm test`, the outer npm exports its configuration as npm_config_* (user agent "node/v20", nodedir,
+# node-gyp path...). The nested installs below would inherit it: code-server's postinstall reads the Node version
+# from npm_config_user_agent and refuses to build. Start from a clean npm environment.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -i '^npm_')
+unset NODE
 # npm must never read a password prompt or wait on stdin here.
 export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
@@ -123,7 +128,7 @@ fi
 env_file="$CACHE/env.sh"
 tmp_env="$(mktemp "$CACHE/env.sh.XXXXXX")"
 {
-  echo "# Written by scripts/setup-test-env.sh; sourced by scripts/test.sh."
+  echo "# Written by scripts/setup-test-env.sh: the offline test route's tools (test/integration/runTest.ts reads them)."
   printf 'export SPACETIME_NODE24=%q\n' "$NODE24"
   printf 'export SPACETIME_CODE_SERVER=%q\n' "$CODE_SERVER_ENTRY"
   printf 'export SPACETIME_PLAYWRIGHT_CORE=%q\n' "$PLAYWRIGHT_CORE"
