@@ -20,6 +20,8 @@ export interface ProductOptions<D extends ProductDtype> {
   readonly alpha?: number;
   readonly beta?: number;
   readonly c?: Matrix<D>;
+  /** Preallocated result (may be a subarray view), written and returned; must not alias A, B or C. */
+  readonly out?: ArrayOf<D>;
 }
 
 /** Y = alpha·op(A)·op(B) + beta·C (ONNX/BLAS Gemm semantics), row-major. */
@@ -71,6 +73,11 @@ export const javascriptProducts: DenseProducts = {
     }
     if (alpha !== 1) for (let index = 0; index < out.length; index++) out[index] *= alpha;
     if (options.c !== undefined) for (let index = 0; index < out.length; index++) out[index] += beta * options.c.data[index];
+    if (options.out !== undefined) {
+      if (options.out.length !== out.length) throw new Error(`gemm: out has ${options.out.length} values, result is ${m}×${n}`);
+      options.out.set(out);
+      return options.out;
+    }
     return (dtype === 'float32' ? Float32Array.from(out) : out) as ArrayOf<D>;
   },
 };

@@ -46,7 +46,11 @@ export interface RidgeCVOptions {
   readonly projectionPrecision?: 'float64' | 'float32';
   /** Rows per chunk; default chosen so a chunk holds about 4M values. */
   readonly chunkRows?: number;
+  /** Receives the seconds spent in each phase (for benchmarks and docs). */
+  readonly onPhase?: (phase: RidgePhase, seconds: number) => void;
 }
+
+export type RidgePhase = 'covariance' | 'gram' | 'tridiagonalize' | 'projection' | 'leave-one-out sweeps';
 
 export interface RidgeCVResult {
   readonly alpha: number;
@@ -118,9 +122,17 @@ function columnMeans(data: ArrayLike<number>, rows: number, cols: number): Float
   return means;
 }
 
-/** Rows start…end of x, centred, as float64 (end − start) × cols. */
-function centredRows(x: ArrayLike<number>, means: Float64Array, start: number, end: number, cols: number): Float64Array {
-  const out = new Float64Array((end - start) * cols);
+/**
+ * Rows start…end of x, centred, as float64 (end − start) × cols. Two copies of the same loop, one per element
+ * type, so that each stays monomorphic (a shared loop over Float32Array and Float64Array runs several times slower).
+ */
+function centredRows(x: Float32Array | Float64Array, means: Float64Array, start: number, end: number, cols: number,
+  buffer?: Float64Array): Float64Array {
+  const out = buffer === undefined ? new Float64Array((end - start) * cols) : buffer.subarray(0, (end - start) * cols);
+  return x instanceof Float32Array ? centredRowsFloat32(x, means, start, end, cols, out) : centredRowsFloat64(x, means, start, end, cols, out);
+}
+
+function centredRowsFloat32(x: Float32Array, means: Float64Array, start: number, end: number, cols: number, out: Float64Array): Float64Array {
   for (let row = start; row < end; row++) {
     const source = row * cols;
     const target = (row - start) * cols;
@@ -129,8 +141,23 @@ function centredRows(x: ArrayLike<number>, means: Float64Array, start: number, e
   return out;
 }
 
+function centredRowsFloat64(x: Float64Array, means: Float64Array, start: number, end: number, cols: number, out: Float64Array): Float64Array {
+  for (let row = start; row < end; row++) {
+    const source = row * cols;
+    const target = (row - start) * cols;
+    for (let col = 0; col < cols; col++) out[target + col] = x[source + col] - means[col];
+  }
+  return out;
+}
+
+/** LDLᵀ factor of T + αI: 1/D_k and the sub-diagonal multipliers l_k of the unit lower bidiagonal L. */
+export interface ShiftedFactor {
+  readonly inverseD: Float64Array;
+  readonly multipliers: Float64Array;
+}
+
 /** LDLᵀ of T + αI for a symmetric positive definite tridiagonal T + αI: returns 1/D and the multipliers l. */
-export function factorShiftedTridiagonal(t: Pick<Tridiagonal, 'diagonal' | 'offDiagonal' | 'size'>, alpha: number): { inverseD: Float64Array; multipliers: Float64Array } {
+export function factorShiftedTridiagonal(t: Pick<Tridiagonal, 'diagonal' | 'offDiagonal' | 'size'>, alpha: number): ShiftedFactor {
   const size = t.size;
   const inverseD = new Float64Array(size);
   const multipliers = new Float64Array(Math.max(0, size - 1));
@@ -146,7 +173,7 @@ export function factorShiftedTridiagonal(t: Pick<Tridiagonal, 'diagonal' | 'offD
 }
 
 /** Solve (T + αI) s = b for `columns` right-hand sides stored size × columns row-major. */
-export function solveShiftedTridiagonal(factor: { inverseD: Float64Array; multipliers: Float64Array }, b: Float64Array, size: number, columns: number): Float64Array {
+export function solveShiftedTridiagonal(factor: ShiftedFactor, b: Float64Array, size: number, columns: number): Float64Array {
   const { inverseD, multipliers } = factor;
   const s = Float64Array.from(b);
   for (let k = 1; k < size; k++) for (let c = 0; c < columns; c++) s[k * columns + c] -= multipliers[k - 1] * s[(k - 1) * columns + c];
@@ -158,36 +185,74 @@ export function solveShiftedTridiagonal(factor: { inverseD: Float64Array; multip
 }
 
 /**
- * For each alpha and each column i of P (size × count, row-major: P[k, i]), the quadratic form
- * p_iᵀ (T + αI)⁻¹ p_i = Σ_k u_k² / D_k with u = L⁻¹ p_i. One pass over P serves every alpha.
+ * For each alpha and each row i of P (count × size, row-major), the quadratic form
+ * p_iᵀ (T + αI)⁻¹ p_i = Σ_k u_k² / D_k with u = L⁻¹ p_i (forward substitution through the LDLᵀ factor).
+ * Each row is swept once per group of four alphas with the recurrences kept in local variables: four independent
+ * dependency chains per sweep keep the FPU busy, and nothing but the row is read from memory.
  */
-function quadraticForms(p: ArrayLike<number>, size: number, count: number, factors: readonly { inverseD: Float64Array; multipliers: Float64Array }[]): Float64Array[] {
+function quadraticForms(p: Float64Array | Float32Array, count: number, size: number, factors: readonly ShiftedFactor[]): Float64Array[] {
   const nAlphas = factors.length;
-  const u = factors.map(() => new Float64Array(count));
   const sums = factors.map(() => new Float64Array(count));
-  for (let k = 0; k < size; k++) {
-    const row = k * count;
-    for (let a = 0; a < nAlphas; a++) {
-      const ua = u[a];
-      const sa = sums[a];
-      const invD = factors[a].inverseD[k];
-      if (k === 0) {
-        for (let i = 0; i < count; i++) {
-          const value = p[row + i];
-          ua[i] = value;
-          sa[i] += value * value * invD;
-        }
-      } else {
-        const l = factors[a].multipliers[k - 1];
-        for (let i = 0; i < count; i++) {
-          const value = p[row + i] - l * ua[i];
-          ua[i] = value;
-          sa[i] += value * value * invD;
-        }
+  for (let group = 0; group < nAlphas; group += 4) {
+    // Interleaved per k: [l_k−1 (or 0 at k = 0), 1/D_k] for each of the 4 alphas (missing alphas repeat the last).
+    const coefficients = new Float64Array(size * 8);
+    for (let j = 0; j < 4; j++) {
+      const factor = factors[Math.min(nAlphas - 1, group + j)];
+      for (let k = 0; k < size; k++) {
+        coefficients[k * 8 + j] = k === 0 ? 0 : factor.multipliers[k - 1];
+        coefficients[k * 8 + 4 + j] = factor.inverseD[k];
       }
     }
+    const target0 = sums[group];
+    const target1 = sums[Math.min(nAlphas - 1, group + 1)];
+    const target2 = sums[Math.min(nAlphas - 1, group + 2)];
+    const target3 = sums[Math.min(nAlphas - 1, group + 3)];
+    if (p instanceof Float64Array) sweepRowsFloat64(p, count, size, coefficients, target0, target1, target2, target3);
+    else sweepRowsFloat32(p, count, size, coefficients, target0, target1, target2, target3);
   }
   return sums;
+}
+
+function sweepRowsFloat64(p: Float64Array, count: number, size: number, c: Float64Array,
+  t0: Float64Array, t1: Float64Array, t2: Float64Array, t3: Float64Array): void {
+  for (let i = 0; i < count; i++) {
+    const row = i * size;
+    let u0 = 0, u1 = 0, u2 = 0, u3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let k = 0; k < size; k++) {
+      const value = p[row + k];
+      const base = k * 8;
+      u0 = value - c[base] * u0;
+      u1 = value - c[base + 1] * u1;
+      u2 = value - c[base + 2] * u2;
+      u3 = value - c[base + 3] * u3;
+      s0 += u0 * u0 * c[base + 4];
+      s1 += u1 * u1 * c[base + 5];
+      s2 += u2 * u2 * c[base + 6];
+      s3 += u3 * u3 * c[base + 7];
+    }
+    t0[i] = s0; t1[i] = s1; t2[i] = s2; t3[i] = s3;
+  }
+}
+
+function sweepRowsFloat32(p: Float32Array, count: number, size: number, c: Float64Array,
+  t0: Float64Array, t1: Float64Array, t2: Float64Array, t3: Float64Array): void {
+  for (let i = 0; i < count; i++) {
+    const row = i * size;
+    let u0 = 0, u1 = 0, u2 = 0, u3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let k = 0; k < size; k++) {
+      const value = p[row + k];
+      const base = k * 8;
+      u0 = value - c[base] * u0;
+      u1 = value - c[base + 1] * u1;
+      u2 = value - c[base + 2] * u2;
+      u3 = value - c[base + 3] * u3;
+      s0 += u0 * u0 * c[base + 4];
+      s1 += u1 * u1 * c[base + 5];
+      s2 += u2 * u2 * c[base + 6];
+      s3 += u3 * u3 * c[base + 7];
+    }
+    t0[i] = s0; t1[i] = s1; t2[i] = s2; t3[i] = s3;
+  }
 }
 
 function defaultChunkRows(nFeatures: number, nSamples: number): number {
@@ -205,7 +270,7 @@ export async function fitRidgeCV(input: RidgeInput, options: RidgeCVOptions): Pr
   const { nSamples, nFeatures } = input;
   const requested = options.mode ?? 'auto';
   const mode: RidgeMode = requested === 'auto' ? (nSamples > nFeatures ? 'primal' : 'dual') : requested;
-  return mode === 'primal' ? fitPrimal(input, alphas, products, options) : fitDual(input, alphas, products);
+  return mode === 'primal' ? fitPrimal(input, alphas, products, options) : fitDual(input, alphas, products, options);
 }
 
 function pickAlpha(looMse: Float64Array): number {
@@ -230,37 +295,46 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
 
 async function fitPrimal(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
+  let clock = performance.now();
+  const phase = (name: RidgePhase): void => {
+    const now = performance.now();
+    options.onPhase?.(name, (now - clock) / 1000);
+    clock = now;
+  };
   const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
   const chunkRows = options.chunkRows ?? defaultChunkRows(d, n);
 
   // C = X_cᵀX_c and X_cᵀy_c, accumulated over row chunks.
-  let covariance: Float64Array | undefined;
+  // Two d×d buffers: the running sum ping-pongs between them, then they are the reduction's matrix and workspace.
+  let covariance: Float64Array = new Float64Array(d * d);
+  let spare: Float64Array = new Float64Array(d * d);
+  const chunkBuffer = new Float64Array(Math.min(n, chunkRows) * d);
   const xty = new Float64Array(d * t);
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     const rows = end - start;
-    const chunk = centredRows(x, xMeans, start, end, d);
-    covariance = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: chunk, rows, cols: d },
-      covariance === undefined ? { transA: true } : { transA: true, c: { data: covariance, rows: d, cols: d } });
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < t; c++) {
-        const yv = yc[(start + r) * t + c];
-        if (yv === 0) continue;
-        for (let f = 0; f < d; f++) xty[f * t + c] += chunk[r * d + f] * yv;
-      }
-    }
+    const chunk = centredRows(x, xMeans, start, end, d, chunkBuffer);
+    const sum = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: chunk, rows, cols: d },
+      start === 0 ? { transA: true, out: spare } : { transA: true, c: { data: covariance, rows: d, cols: d }, out: spare });
+    spare = covariance;
+    covariance = sum;
+    const part = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: yc.subarray(start * t, end * t), rows, cols: t }, { transA: true });
+    for (let index = 0; index < part.length; index++) xty[index] += part[index];
   }
   // Symmetrise: MLAS sums in a blocked order, so C may differ from Cᵀ in the last bit.
-  const cov = covariance as Float64Array;
+  const cov = covariance;
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
     const mean = 0.5 * (cov[i * d + j] + cov[j * d + i]);
     cov[i * d + j] = mean;
     cov[j * d + i] = mean;
   }
-  const tri = await tridiagonalize(cov, d, products);
-  covariance = undefined;
+  phase('covariance');
+  const tri = await tridiagonalize(cov, d, products, { workspace: spare });
+  phase('tridiagonalize');
+  let projectionSeconds = 0;
+  let sweepSeconds = 0;
   // b = Qᵀ X_cᵀ y_c (d × t), then per alpha s(α) = (T + αI)⁻¹ b, the coefficients in Q's basis.
   const b = await products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: xty, rows: d, cols: t }, { transA: true });
   const factors = alphas.map((alpha) => factorShiftedTridiagonal(tri, alpha));
@@ -275,22 +349,33 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   const float32 = options.projectionPrecision === 'float32';
   const q32 = float32 ? Float32Array.from(tri.q) : undefined;
   const s32 = float32 ? Float32Array.from(sAll) : undefined;
+  const maxRows = Math.min(n, chunkRows);
+  const projectedBuffer = float32 ? new Float32Array(maxRows * d) : new Float64Array(maxRows * d);
+  const fittedBuffer = float32 ? new Float32Array(maxRows * nAlphas * t) : new Float64Array(maxRows * nAlphas * t);
+  const chunk32Buffer = float32 ? new Float32Array(maxRows * d) : undefined;
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     const rows = end - start;
-    const chunk = centredRows(x, xMeans, start, end, d);
-    // Yᵀ = Qᵀ X_cᵀ (d × rows): rows of Yᵀ are contiguous over samples for the LDLᵀ sweeps.
-    let yt: Float64Array | Float32Array;
+    const chunk = centredRows(x, xMeans, start, end, d, chunkBuffer);
+    // Y = X_c Q (rows × d): the chunk's samples in Q's basis; each row is then swept by the LDLᵀ recurrences.
+    let projected: Float64Array | Float32Array;
     let fitted: Float64Array | Float32Array;
-    if (q32 !== undefined && s32 !== undefined) {
-      const chunk32 = Float32Array.from(chunk);
-      yt = await products.gemm('float32', { data: q32, rows: d, cols: d }, { data: chunk32, rows, cols: d }, { transA: true, transB: true });
-      fitted = await products.gemm('float32', { data: yt, rows: d, cols: rows }, { data: s32, rows: d, cols: nAlphas * t }, { transA: true });
+    if (q32 !== undefined && s32 !== undefined && chunk32Buffer !== undefined) {
+      const chunk32 = chunk32Buffer.subarray(0, rows * d);
+      chunk32.set(chunk);
+      projected = await products.gemm('float32', { data: chunk32, rows, cols: d }, { data: q32, rows: d, cols: d },
+        { out: (projectedBuffer as Float32Array).subarray(0, rows * d) });
+      fitted = await products.gemm('float32', { data: projected, rows, cols: d }, { data: s32, rows: d, cols: nAlphas * t },
+        { out: (fittedBuffer as Float32Array).subarray(0, rows * nAlphas * t) });
     } else {
-      yt = await products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: chunk, rows, cols: d }, { transA: true, transB: true });
-      fitted = await products.gemm('float64', { data: yt, rows: d, cols: rows }, { data: sAll, rows: d, cols: nAlphas * t }, { transA: true });
+      projected = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: tri.q, rows: d, cols: d },
+        { out: (projectedBuffer as Float64Array).subarray(0, rows * d) });
+      fitted = await products.gemm('float64', { data: projected, rows, cols: d }, { data: sAll, rows: d, cols: nAlphas * t },
+        { out: (fittedBuffer as Float64Array).subarray(0, rows * nAlphas * t) });
     }
-    const leverage = quadraticForms(yt, d, rows, factors);
+    const sweepStart = performance.now();
+    projectionSeconds += (sweepStart - clock) / 1000;
+    const leverage = quadraticForms(projected, rows, d, factors);
     for (let a = 0; a < nAlphas; a++) {
       const h = leverage[a];
       let sum = 0;
@@ -303,7 +388,11 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
       }
       squaredErrorSums[a] += sum;
     }
+    sweepSeconds += (performance.now() - sweepStart) / 1000;
+    clock = performance.now();
   }
+  options.onPhase?.('projection', projectionSeconds);
+  options.onPhase?.('leave-one-out sweeps', sweepSeconds);
   const looMse = squaredErrorSums.map((sum) => sum / (n * t));
   const best = pickAlpha(looMse);
   // coef = Q s(α*) in float64, whatever the projection precision.
@@ -313,8 +402,14 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal');
 }
 
-async function fitDual(input: RidgeInput, alphas: number[], products: DenseProducts): Promise<RidgeCVResult> {
+async function fitDual(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
+  let clock = performance.now();
+  const phase = (name: RidgePhase): void => {
+    const now = performance.now();
+    options.onPhase?.(name, (now - clock) / 1000);
+    clock = now;
+  };
   const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
@@ -325,11 +420,10 @@ async function fitDual(input: RidgeInput, alphas: number[], products: DenseProdu
     gram[i * n + j] = mean;
     gram[j * n + i] = mean;
   }
-  const tri = await tridiagonalize(gram, n, products);
-  // Qᵀ (n × n) so that each row k of it runs over samples, for the LDLᵀ sweeps.
-  const qt = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) qt[k * n + i] = tri.q[i * n + k];
-  const b = await products.gemm('float64', { data: qt, rows: n, cols: n }, { data: yc, rows: n, cols: t });
+  phase('gram');
+  const tri = await tridiagonalize(gram, n, products, { workspace: new Float64Array(n * n) });
+  phase('tridiagonalize');
+  const b = await products.gemm('float64', { data: tri.q, rows: n, cols: n }, { data: yc, rows: n, cols: t }, { transA: true });
   const factors = alphas.map((alpha) => factorShiftedTridiagonal(tri, alpha));
   const nAlphas = alphas.length;
   const sAll = new Float64Array(n * nAlphas * t);
@@ -339,7 +433,9 @@ async function fitDual(input: RidgeInput, alphas: number[], products: DenseProdu
   });
   // Dual coefficients for every alpha: c(α) = Q s(α) (n × nAlphas·t).
   const dual = await products.gemm('float64', { data: tri.q, rows: n, cols: n }, { data: sAll, rows: n, cols: nAlphas * t });
-  const inverseDiagonals = quadraticForms(qt, n, n, factors);
+  // diag((K + αI)⁻¹)_i = q_iᵀ (T + αI)⁻¹ q_i with q_i the i-th row of Q.
+  const inverseDiagonals = quadraticForms(tri.q, n, n, factors);
+  phase('leave-one-out sweeps');
   const looMse = new Float64Array(nAlphas);
   for (let a = 0; a < nAlphas; a++) {
     const correction = 1 / (n * alphas[a]);

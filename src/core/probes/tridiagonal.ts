@@ -30,11 +30,14 @@ export interface TridiagonalOptions {
   readonly blockSize?: number;
   /** Matrix–vector products with at least this many elements go to the product backend. Default 65,536. */
   readonly backendGemvThreshold?: number;
+  /** A second size × size buffer to work in (allocated when not given). */
+  readonly workspace?: Float64Array;
 }
 
 /**
  * Reduce the symmetric matrix `a` (size × size, row-major, both triangles filled) to tridiagonal form.
- * `a` is used as workspace and its contents are destroyed.
+ * `a` is destroyed: it and `options.workspace` are the only size² buffers used, and Q is returned in one of them.
+ * (Large fresh typed arrays cost page faults comparable to the arithmetic, so buffers are reused throughout.)
  */
 export async function tridiagonalize(a: Float64Array, size: number, products: DenseProducts, options: TridiagonalOptions = {}): Promise<Tridiagonal> {
   if (a.length !== size * size) throw new Error(`tridiagonalize: expected ${size * size} values, got ${a.length}`);
@@ -45,16 +48,25 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   // Reflector k acts on indices k+1 … size−1: H_k = I − τ_k v_k v_kᵀ with v_k[0] = 1.
   const taus = new Float64Array(Math.max(0, size - 1));
   const reflectors: Float64Array[] = [];
+  const workspace = options.workspace ?? new Float64Array(size * size);
+  if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('tridiagonalize: workspace must be a separate buffer of size² values');
+  const panelCapacity = size * blockSize;
+  const vBuffer = new Float64Array(panelCapacity);
+  const wBuffer = new Float64Array(panelCapacity);
+  const leftBuffer = new Float64Array(2 * panelCapacity);
+  const rightBuffer = new Float64Array(2 * panelCapacity);
+  const vFullBuffer = new Float64Array(size);
 
   let current = a;
+  let spare = workspace;
   let offset = 0;
   while (offset < size) {
     const s = size - offset;
     const width = Math.min(blockSize, s);
     // V and W, s × width row-major: V holds the Householder vectors, W the matching symmetric-update vectors.
-    const vPanel = new Float64Array(s * width);
-    const wPanel = new Float64Array(s * width);
-    const vFull = new Float64Array(s);
+    const vPanel = vBuffer.subarray(0, s * width).fill(0);
+    const wPanel = wBuffer.subarray(0, s * width).fill(0);
+    const vFull = vFullBuffer.subarray(0, s);
     for (let j = 0; j < width; j++) {
       const length = s - j;
       // Column j of the trailing matrix (rows j … s−1) with this panel's earlier updates applied.
@@ -119,12 +131,13 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
       for (let r = 0; r < rows; r++) wPanel[(j + 1 + r) * width + j] = y[r] + shift * v[r];
     }
     if (width === s) break;
-    // Trailing update A' = A[w:, w:] − V Wᵀ − W Vᵀ as one Gemm with [V W]·[W V]ᵀ.
+    // Trailing update A' = A[w:, w:] − V Wᵀ − W Vᵀ as one Gemm with [V W]·[W V]ᵀ. The trailing block is first
+    // compacted to stride `next` in place (each row moves to a lower offset, so a forward copy is safe).
     const next = s - width;
-    const trailing = new Float64Array(next * next);
-    for (let r = 0; r < next; r++) trailing.set(current.subarray((width + r) * s + width, (width + r + 1) * s), r * next);
-    const left = new Float64Array(next * 2 * width);
-    const right = new Float64Array(next * 2 * width);
+    for (let r = 0; r < next; r++) current.copyWithin(r * next, (width + r) * s + width, (width + r + 1) * s);
+    const trailing = current.subarray(0, next * next);
+    const left = leftBuffer.subarray(0, next * 2 * width);
+    const right = rightBuffer.subarray(0, next * 2 * width);
     for (let r = 0; r < next; r++) {
       const source = (width + r) * width;
       const target = r * 2 * width;
@@ -135,13 +148,15 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
         right[target + width + p] = vPanel[source + p];
       }
     }
-    current = await products.gemm('float64',
+    const updated = await products.gemm('float64',
       { data: left, rows: next, cols: 2 * width },
       { data: right, rows: next, cols: 2 * width },
-      { transB: true, alpha: -1, beta: 1, c: { data: trailing, rows: next, cols: next } });
+      { transB: true, alpha: -1, beta: 1, c: { data: trailing, rows: next, cols: next }, out: spare.subarray(0, next * next) });
+    spare = current;
+    current = updated;
     offset += width;
   }
-  const q = await accumulateQ(size, taus, reflectors, products, blockSize);
+  const q = await accumulateQ(size, taus, reflectors, products, blockSize, a, workspace);
   return Object.freeze({ size, diagonal, offDiagonal, q });
 }
 
@@ -161,18 +176,26 @@ async function matVec(matrix: Float64Array, start: number, rows: number, cols: n
   return y;
 }
 
-/** Q = H₀ H₁ ⋯ H_{m−2}, accumulated backwards in compact-WY blocks: Q₂₂ ← (I − V Tᵥ Vᵀ) Q₂₂. */
-async function accumulateQ(size: number, taus: Float64Array, reflectors: Float64Array[], products: DenseProducts, blockSize: number): Promise<Float64Array> {
-  const q = new Float64Array(size * size);
+/**
+ * Q = H₀ H₁ ⋯ H_{m−2}, accumulated backwards in compact-WY blocks: Q[b:, :] ← (I − V Tᵥ Vᵀ) Q[b:, :].
+ * Whole rows are updated (their leading columns are still zero) so every operand is a contiguous block of Q;
+ * this costs ~1.5× the minimal flops but no strided copies. Q is built in `qBuffer`; `temporary` receives the Gemm.
+ */
+async function accumulateQ(size: number, taus: Float64Array, reflectors: Float64Array[], products: DenseProducts, blockSize: number,
+  qBuffer: Float64Array, temporary: Float64Array): Promise<Float64Array> {
+  const q = qBuffer.subarray(0, size * size).fill(0);
   for (let i = 0; i < size; i++) q[i * size + i] = 1;
   const count = size - 1;
+  const vCapacity = new Float64Array(size * blockSize);
+  const tvtqCapacity = new Float64Array(blockSize * size);
   for (let blockEnd = count; blockEnd > 0; blockEnd -= blockSize) {
     const blockStart = Math.max(0, blockEnd - blockSize);
     const width = blockEnd - blockStart;
-    const r = size - blockStart - 1; // rows/cols touched: blockStart+1 … size−1
+    const base = blockStart + 1; // rows touched: base … size−1
+    const r = size - base;
     if (r <= 0) continue;
     // V: r × width, column p = reflector blockStart+p placed at relative rows p …
-    const vBlock = new Float64Array(r * width);
+    const vBlock = vCapacity.subarray(0, r * width).fill(0);
     for (let p = 0; p < width; p++) {
       const v = reflectors[blockStart + p];
       if (v === undefined) continue;
@@ -196,23 +219,21 @@ async function accumulateQ(size: number, taus: Float64Array, reflectors: Float64
         tv[row * width + p] = -tau * sum;
       }
     }
-    const sub = new Float64Array(r * r);
-    const base = blockStart + 1;
-    for (let i = 0; i < r; i++) sub.set(q.subarray((base + i) * size + base, (base + i + 1) * size), i * r);
-    const vtq = await products.gemm('float64', { data: vBlock, rows: r, cols: width }, { data: sub, rows: r, cols: r }, { transA: true });
-    const tvtq = new Float64Array(width * r);
+    const rowsOfQ = q.subarray(base * size, size * size);
+    const vtq = await products.gemm('float64', { data: vBlock, rows: r, cols: width }, { data: rowsOfQ, rows: r, cols: size }, { transA: true });
+    const tvtq = tvtqCapacity.subarray(0, width * size).fill(0);
     for (let row = 0; row < width; row++) {
       for (let c = row; c < width; c++) {
         const t = tv[row * width + c];
         if (t === 0) continue;
-        const source = c * r;
-        const target = row * r;
-        for (let j = 0; j < r; j++) tvtq[target + j] += t * vtq[source + j];
+        const source = c * size;
+        const target = row * size;
+        for (let j = 0; j < size; j++) tvtq[target + j] += t * vtq[source + j];
       }
     }
-    const updated = await products.gemm('float64', { data: vBlock, rows: r, cols: width }, { data: tvtq, rows: width, cols: r },
-      { alpha: -1, beta: 1, c: { data: sub, rows: r, cols: r } });
-    for (let i = 0; i < r; i++) q.set(updated.subarray(i * r, (i + 1) * r), (base + i) * size + base);
+    const updated = await products.gemm('float64', { data: vBlock, rows: r, cols: width }, { data: tvtq, rows: width, cols: size },
+      { alpha: -1, beta: 1, c: { data: rowsOfQ, rows: r, cols: size }, out: temporary.subarray(0, r * size) });
+    rowsOfQ.set(updated);
   }
   return q;
 }

@@ -1,0 +1,179 @@
+/**
+ * @file Probe metrics: R² (scikit-learn `r2_score` semantics), Pearson, Spearman (average ranks for ties, like
+ * scipy) and the paper's proximity error, with great-circle distance for places and |Δyear| for time.
+ *
+ * Matrices are row-major typed arrays, n rows × k columns (k = 2 for [latitude, longitude], 1 for [year]).
+ */
+
+/** R² of one column: 1 − SS_res/SS_tot; a constant truth gives 1 if predicted exactly, else 0 (scikit-learn's force_finite). */
+export function r2(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, rows = trueValues.length, columns = 1, column = 0): number {
+  let mean = 0;
+  for (let i = 0; i < rows; i++) mean += trueValues[i * columns + column];
+  mean /= rows;
+  let residual = 0;
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const value = trueValues[i * columns + column];
+    const error = value - predicted[i * columns + column];
+    residual += error * error;
+    total += (value - mean) * (value - mean);
+  }
+  if (total === 0) return residual === 0 ? 1 : 0;
+  return 1 - residual / total;
+}
+
+/** R² per column of an n × k matrix, and their uniform average (scikit-learn's multioutput='uniform_average'). */
+export function r2PerTarget(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, rows: number, columns: number): { perTarget: number[]; mean: number } {
+  const perTarget = Array.from({ length: columns }, (_, column) => r2(trueValues, predicted, rows, columns, column));
+  return { perTarget, mean: perTarget.reduce((sum, value) => sum + value, 0) / columns };
+}
+
+/** Pearson correlation of column `column` of two n × k matrices; NaN when either side is constant (as scipy). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, rows = a.length, columns = 1, column = 0): number {
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < rows; i++) {
+    meanA += a[i * columns + column];
+    meanB += b[i * columns + column];
+  }
+  meanA /= rows;
+  meanB /= rows;
+  let cross = 0;
+  let sumA = 0;
+  let sumB = 0;
+  for (let i = 0; i < rows; i++) {
+    const da = a[i * columns + column] - meanA;
+    const db = b[i * columns + column] - meanB;
+    cross += da * db;
+    sumA += da * da;
+    sumB += db * db;
+  }
+  if (sumA === 0 || sumB === 0) return NaN;
+  return Math.max(-1, Math.min(1, cross / Math.sqrt(sumA * sumB)));
+}
+
+/** 1-based ranks with ties given their average rank (scipy.stats.rankdata method='average'). */
+export function averageRanks(values: ArrayLike<number>, rows = values.length, columns = 1, column = 0): Float64Array {
+  const order = Array.from({ length: rows }, (_, i) => i).sort((i, j) => values[i * columns + column] - values[j * columns + column]);
+  const ranks = new Float64Array(rows);
+  for (let start = 0; start < rows;) {
+    let end = start + 1;
+    while (end < rows && values[order[end] * columns + column] === values[order[start] * columns + column]) end++;
+    const rank = (start + 1 + end) / 2; // mean of ranks start+1 … end
+    for (let index = start; index < end; index++) ranks[order[index]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/** Spearman correlation: Pearson of average ranks. */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>, rows = a.length, columns = 1, column = 0): number {
+  return pearson(averageRanks(a, rows, columns, column), averageRanks(b, rows, columns, column));
+}
+
+/** A distance between two points stored at offsets of row-major arrays (`dimensions` values per point). */
+export interface DistanceMeasure {
+  readonly name: 'greatCircleKm' | 'absoluteYears';
+  readonly dimensions: number;
+  distance(a: ArrayLike<number>, aOffset: number, b: ArrayLike<number>, bOffset: number): number;
+}
+
+/** Mean Earth radius (IUGG), km. */
+export const EARTH_RADIUS_KM = 6371.0088;
+const RADIANS = Math.PI / 180;
+
+/**
+ * Great-circle (haversine) distance in km between points given as [latitude, longitude] in degrees — in that
+ * order. (The paper's code passes (longitude, latitude) pairs to a haversine that expects (latitude, longitude),
+ * which measures something that is not a distance on the sphere; see docs/probes.md.)
+ */
+export const greatCircleKm: DistanceMeasure = Object.freeze({
+  name: 'greatCircleKm' as const,
+  dimensions: 2,
+  distance(a: ArrayLike<number>, aOffset: number, b: ArrayLike<number>, bOffset: number): number {
+    const lat1 = a[aOffset] * RADIANS;
+    const lat2 = b[bOffset] * RADIANS;
+    const sinLat = Math.sin((lat2 - lat1) / 2);
+    const sinLon = Math.sin((b[bOffset + 1] - a[aOffset + 1]) * RADIANS / 2);
+    const h = sinLat * sinLat + Math.cos(lat1) * Math.cos(lat2) * sinLon * sinLon;
+    return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+  },
+});
+
+/** |Δ| between two years (one value per point). */
+export const absoluteYears: DistanceMeasure = Object.freeze({
+  name: 'absoluteYears' as const,
+  dimensions: 1,
+  distance(a: ArrayLike<number>, aOffset: number, b: ArrayLike<number>, bOffset: number): number {
+    return Math.abs(a[aOffset] - b[bOffset]);
+  },
+});
+
+/**
+ * Precomputed terms so that the haversine "h" (monotone in the distance) costs a few multiplications:
+ * sin²(Δφ/2) = (1 − cos φ₁cos φ₂ − sin φ₁ sin φ₂)/2, and the same for longitudes.
+ */
+function trigTable(points: ArrayLike<number>, n: number): Float64Array {
+  const table = new Float64Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const lat = points[2 * i] * RADIANS;
+    const lon = points[2 * i + 1] * RADIANS;
+    table[4 * i] = Math.cos(lat);
+    table[4 * i + 1] = Math.sin(lat);
+    table[4 * i + 2] = Math.cos(lon);
+    table[4 * i + 3] = Math.sin(lon);
+  }
+  return table;
+}
+
+/**
+ * Per-entity proximity error (the paper's): for entity i, the fraction of the OTHER entities j whose prediction
+ * lies strictly closer to i's true value than i's own prediction does. 0 is perfect; ~0.5 is chance.
+ * O(n²) time, O(n) memory.
+ */
+export function proximityErrorPerEntity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, measure: DistanceMeasure): Float64Array {
+  const k = measure.dimensions;
+  if (trueValues.length !== predicted.length || trueValues.length % k !== 0) {
+    throw new Error(`proximityError: expected two n × ${k} arrays of equal size, got ${trueValues.length} and ${predicted.length} values`);
+  }
+  const n = trueValues.length / k;
+  const errors = new Float64Array(n);
+  if (n < 2) return errors.fill(NaN);
+  if (measure.name === 'greatCircleKm') {
+    const truth = trigTable(trueValues, n);
+    const guess = trigTable(predicted, n);
+    for (let i = 0; i < n; i++) {
+      const cosLat = truth[4 * i];
+      const sinLat = truth[4 * i + 1];
+      const cosLon = truth[4 * i + 2];
+      const sinLon = truth[4 * i + 3];
+      // h(i's truth, j's prediction) = (1 − cos Δφ)/2 + cos φ cos φ' (1 − cos Δλ)/2, compared without asin/sqrt.
+      const hOf = (j: number): number => {
+        const cp = guess[4 * j];
+        const cosDeltaLat = cosLat * cp + sinLat * guess[4 * j + 1];
+        const cosDeltaLon = cosLon * guess[4 * j + 2] + sinLon * guess[4 * j + 3];
+        return (1 - cosDeltaLat) + cosLat * cp * (1 - cosDeltaLon);
+      };
+      const own = hOf(i);
+      let closer = 0;
+      for (let j = 0; j < n; j++) if (j !== i && hOf(j) < own) closer++;
+      errors[i] = closer / (n - 1);
+    }
+    return errors;
+  }
+  for (let i = 0; i < n; i++) {
+    const own = measure.distance(trueValues, i * k, predicted, i * k);
+    let closer = 0;
+    for (let j = 0; j < n; j++) if (j !== i && measure.distance(trueValues, i * k, predicted, j * k) < own) closer++;
+    errors[i] = closer / (n - 1);
+  }
+  return errors;
+}
+
+/** Mean proximity error over entities (see proximityErrorPerEntity). */
+export function proximityError(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, measure: DistanceMeasure): number {
+  const errors = proximityErrorPerEntity(trueValues, predicted, measure);
+  let sum = 0;
+  for (const value of errors) sum += value;
+  return sum / errors.length;
+}

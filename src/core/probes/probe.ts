@@ -1,0 +1,129 @@
+/**
+ * @file One layer's probe, as the run orchestration calls it: standardise the targets with the training split's
+ * mean and standard deviation (ddof 0, like NumPy/StandardScaler), fit `fitRidgeCV` on the training rows, map the
+ * coefficients back to the targets' own units, predict every row, and score train and test.
+ */
+import { fitRidgeCV, predict, RidgeInputError, type RidgeCVOptions, type RidgeMode } from './ridge';
+import { pearson, proximityError, r2PerTarget, spearman, type DistanceMeasure } from './metrics';
+
+/** The paper's grid: 12 values log-spaced from 10^0.8 to 10^4.1 (np.logspace(0.8, 4.1, 12)). */
+export const DEFAULT_ALPHAS: readonly number[] = Object.freeze(Array.from({ length: 12 }, (_, i) => (i === 11 ? 10 ** 4.1 : 10 ** (0.8 + i * (3.3 / 11)))));
+
+export interface LayerProbeInput {
+  /** nSamples × nFeatures activations, row-major. */
+  readonly x: Float32Array | Float64Array;
+  readonly nSamples: number;
+  readonly nFeatures: number;
+  /** nSamples × nTargets targets in their own units ([lat, lon] degrees or [year]). */
+  readonly targets: Float64Array;
+  readonly nTargets: number;
+  readonly trainIdx: Int32Array;
+  readonly testIdx: Int32Array;
+  readonly alphas?: readonly number[];
+  /** Distance for the proximity error: greatCircleKm for [lat, lon], absoluteYears for [year]. */
+  readonly distance: DistanceMeasure;
+  /** Also compute the O(nTrain²) proximity error on the training split (off by default: slow for big splits). */
+  readonly trainProximity?: boolean;
+  readonly ridge?: Omit<RidgeCVOptions, 'alphas'>;
+}
+
+export interface SplitMetrics {
+  readonly r2PerTarget: readonly number[];
+  /** Mean of r2PerTarget. */
+  readonly r2: number;
+  readonly pearson: readonly number[];
+  readonly spearman: readonly number[];
+  /** Present for the test split always, for the training split when requested. */
+  readonly proximityError?: number;
+}
+
+export interface LayerProbeResult {
+  readonly alpha: number;
+  readonly alphaIndex: number;
+  readonly looMse: Float64Array;
+  readonly mode: RidgeMode;
+  /** nFeatures × nTargets, in target units per activation unit. */
+  readonly coef: Float64Array;
+  readonly intercept: Float64Array;
+  readonly targetMean: Float64Array;
+  readonly targetStd: Float64Array;
+  /** nSamples × nTargets predictions for every row, in target units. */
+  readonly predictions: Float64Array;
+  readonly train: SplitMetrics;
+  readonly test: SplitMetrics;
+}
+
+function gatherRows<T extends Float32Array | Float64Array>(source: T, cols: number, rows: Int32Array): T {
+  const out = new (source.constructor as new (length: number) => T)(rows.length * cols);
+  for (let r = 0; r < rows.length; r++) out.set(source.subarray(rows[r] * cols, (rows[r] + 1) * cols), r * cols);
+  return out;
+}
+
+function checkIndices(name: string, indices: Int32Array, n: number): void {
+  if (indices.length === 0) throw new RidgeInputError(`fitLayerProbe: ${name} split is empty`);
+  for (const index of indices) if (index < 0 || index >= n) throw new RidgeInputError(`fitLayerProbe: ${name} index ${index} outside 0…${n - 1}`);
+}
+
+function splitMetrics(truth: Float64Array, predicted: Float64Array, rows: number, columns: number, distance: DistanceMeasure | undefined): SplitMetrics {
+  const { perTarget, mean } = r2PerTarget(truth, predicted, rows, columns);
+  const columnsList = Array.from({ length: columns }, (_, column) => column);
+  return Object.freeze({
+    r2PerTarget: perTarget,
+    r2: mean,
+    pearson: columnsList.map((column) => pearson(truth, predicted, rows, columns, column)),
+    spearman: columnsList.map((column) => spearman(truth, predicted, rows, columns, column)),
+    ...(distance === undefined ? {} : { proximityError: proximityError(truth, predicted, distance) }),
+  });
+}
+
+/** Fit and score one layer's probe (see the file comment). */
+export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeResult> {
+  const { x, nSamples: n, nFeatures: d, targets, nTargets: t, trainIdx, testIdx } = input;
+  if (targets.length !== n * t) throw new RidgeInputError(`fitLayerProbe: targets has ${targets.length} values, expected ${n} × ${t}`);
+  if (input.distance.dimensions !== t) throw new RidgeInputError(`fitLayerProbe: ${input.distance.name} needs ${input.distance.dimensions} target columns, got ${t}`);
+  checkIndices('train', trainIdx, n);
+  checkIndices('test', testIdx, n);
+  const trainTargets = gatherRows(targets, t, trainIdx);
+  const targetMean = new Float64Array(t);
+  const targetStd = new Float64Array(t);
+  for (let c = 0; c < t; c++) {
+    let mean = 0;
+    for (let r = 0; r < trainIdx.length; r++) mean += trainTargets[r * t + c];
+    mean /= trainIdx.length;
+    let variance = 0;
+    for (let r = 0; r < trainIdx.length; r++) variance += (trainTargets[r * t + c] - mean) ** 2;
+    const std = Math.sqrt(variance / trainIdx.length);
+    if (!(std > 0)) throw new RidgeInputError(`fitLayerProbe: target column ${c} is constant on the training split; nothing to probe`);
+    targetMean[c] = mean;
+    targetStd[c] = std;
+  }
+  const standardised = new Float64Array(trainTargets.length);
+  for (let r = 0; r < trainIdx.length; r++) for (let c = 0; c < t; c++) standardised[r * t + c] = (trainTargets[r * t + c] - targetMean[c]) / targetStd[c];
+
+  const fit = await fitRidgeCV(
+    { x: gatherRows(x, d, trainIdx), y: standardised, nSamples: trainIdx.length, nFeatures: d, nTargets: t },
+    { ...input.ridge, alphas: input.alphas ?? DEFAULT_ALPHAS },
+  );
+  const coef = new Float64Array(d * t);
+  for (let f = 0; f < d; f++) for (let c = 0; c < t; c++) coef[f * t + c] = fit.coef[f * t + c] * targetStd[c];
+  const intercept = Float64Array.from(fit.intercept, (value, c) => value * targetStd[c] + targetMean[c]);
+  const model = { coef, intercept, nFeatures: d, nTargets: t };
+  const predictions = predict(model, x, n);
+
+  const testTruth = gatherRows(targets, t, testIdx);
+  const testPredicted = gatherRows(predictions, t, testIdx);
+  const trainPredicted = gatherRows(predictions, t, trainIdx);
+  return Object.freeze({
+    alpha: fit.alpha,
+    alphaIndex: fit.alphaIndex,
+    looMse: fit.looMse,
+    mode: fit.mode,
+    coef,
+    intercept,
+    targetMean,
+    targetStd,
+    predictions,
+    train: splitMetrics(trainTargets, trainPredicted, trainIdx.length, t, input.trainProximity ? input.distance : undefined),
+    test: splitMetrics(testTruth, testPredicted, testIdx.length, t, input.distance),
+  });
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import {
+  absoluteYears, averageRanks, greatCircleKm, pearson, proximityError, proximityErrorPerEntity, r2, r2PerTarget, spearman,
+  type DistanceMeasure,
+} from '../../../src/core/probes/metrics';
+import { mulberry32 } from '../../../src/core/probes/split';
+
+// Reference values from SciPy 1.10.1 / scikit-learn 1.2.1 (Debian), regenerated with:
+//   /usr/bin/python3 -c "from scipy import stats; a=[1,2,2,3,5,5,5,8]; b=[2,1,4,4,3,9,9,7];
+//     print(stats.spearmanr(a,b).correlation, stats.pearsonr(a,b)[0], stats.rankdata(a).tolist())"
+//   r2_score([[1,10],[2,20],[3,35],[4,38]], [[1.5,12],[1.8,18],[3.3,30],[4.4,41]], multioutput='raw_values')
+//   haversine with R = 6371.0088 km on (lat, lon) in radians, np.arcsin(np.sqrt(h)).
+const A = [1, 2, 2, 3, 5, 5, 5, 8];
+const B = [2, 1, 4, 4, 3, 9, 9, 7];
+
+test('Pearson and Spearman (average ranks for ties) match SciPy', () => {
+  assert.deepEqual([...averageRanks(A)], [1, 2.5, 2.5, 4, 6, 6, 6, 8]);
+  assert.ok(Math.abs(spearman(A, B) - 0.6895607149652165) < 1e-15);
+  assert.ok(Math.abs(pearson(A, B) - 0.6821523692713983) < 1e-15);
+  assert.ok(Number.isNaN(pearson([1, 1, 1], [1, 2, 3])));
+});
+
+test('R² per target and averaged match scikit-learn r2_score', () => {
+  const truth = [1, 10, 2, 20, 3, 35, 4, 38];
+  const predicted = [1.5, 12, 1.8, 18, 3.3, 30, 4.4, 41];
+  const { perTarget, mean } = r2PerTarget(truth, predicted, 4, 2);
+  assert.ok(Math.abs(perTarget[0] - 0.892) < 1e-14);
+  assert.ok(Math.abs(perTarget[1] - 0.918722786647315) < 1e-14);
+  assert.ok(Math.abs(mean - 0.9053613933236575) < 1e-14);
+  // scikit-learn's force_finite: constant truth scores 1 when matched exactly, else 0.
+  assert.equal(r2([2, 2, 2], [2, 2, 2]), 1);
+  assert.equal(r2([2, 2, 2], [2, 2, 3]), 0);
+});
+
+test('great-circle distance takes [latitude, longitude] and matches an independent haversine', () => {
+  const km = (a: number[], b: number[]): number => greatCircleKm.distance(a, 0, b, 0);
+  assert.ok(Math.abs(km([48.8566, 2.3522], [51.5074, -0.1278]) - 343.55653488088313) < 1e-9); // Paris–London
+  assert.ok(Math.abs(km([40.7128, -74.006], [-33.8688, 151.2093]) - 15988.777591649343) < 1e-8); // New York–Sydney
+  assert.ok(Math.abs(km([0, 179.5], [0, -179.5]) - 111.19508023353322) < 1e-9); // across the antimeridian
+  // Swapping the order (what the paper's code does) gives a different, wrong number.
+  assert.ok(Math.abs(km([2.3522, 48.8566], [-0.1278, 51.5074]) - 343.55653488088313) > 10);
+});
+
+test('proximity error: hand-worked example with years', () => {
+  // i=0: own |0−1| = 1, others' predictions 30 and 19 are farther → 0.
+  // i=1: own |10−30| = 20, predictions 1 and 19 are 9 away → 2/2.
+  // i=2: own |20−19| = 1 → 0.
+  assert.deepEqual([...proximityErrorPerEntity([0, 10, 20], [1, 30, 19], absoluteYears)], [0, 1, 0]);
+  assert.ok(Math.abs(proximityError([0, 10, 20], [1, 30, 19], absoluteYears) - 1 / 3) < 1e-15);
+});
+
+test('proximity error: the fast great-circle path equals the plain O(n²) definition', () => {
+  const random = mulberry32(42);
+  const n = 300;
+  const truth = new Float64Array(2 * n);
+  const predicted = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    truth[2 * i] = 170 * random() - 85;
+    truth[2 * i + 1] = 360 * random() - 180;
+    predicted[2 * i] = Math.max(-89, Math.min(89, truth[2 * i] + 40 * (random() - 0.5)));
+    predicted[2 * i + 1] = truth[2 * i + 1] + 80 * (random() - 0.5);
+  }
+  const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 2, distance: greatCircleKm.distance };
+  const expected = proximityErrorPerEntity(truth, predicted, plain);
+  const fast = proximityErrorPerEntity(truth, predicted, greatCircleKm);
+  assert.deepEqual([...fast], [...expected]);
+  const mean = proximityError(truth, predicted, greatCircleKm);
+  assert.ok(mean > 0 && mean < 0.5, `mean ${mean}`);
+  // Perfect predictions give zero.
+  assert.equal(proximityError(truth, truth, greatCircleKm), 0);
+});
+
+test('proximity error rejects mismatched shapes', () => {
+  assert.throws(() => proximityError([1, 2, 3], [1, 2], absoluteYears), /equal size/);
+  assert.throws(() => proximityError([1, 2, 3], [1, 2, 3], greatCircleKm), /n × 2/);
+});
