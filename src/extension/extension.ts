@@ -16,20 +16,23 @@ import { DatasetCodeLensProvider } from './datasets/datasetCodeLens';
 import { PredictionLookup } from './datasets/predictionLookup';
 import { RerunOnSave } from './datasets/rerunOnSave';
 import { DATASET_SELECTOR } from './datasets/datasetFiles';
-import { bindProbeEngine, type ProbeEngine } from './runs/engine';
+import { bindProbeEngine, probeEngine, type ProbeEngine } from './runs/engine';
 import { bindModelHub, type ModelHub } from './runs/modelHub';
+import { runProbe } from '../core/experiments/run';
 
 /** What `activate` returns: used by integration tests and available to other extensions. */
 export interface SpacetimeProbeApi {
   readonly services: Services;
   readonly diagnostics: DatasetDiagnostics;
   readonly resultsPanel: () => ResultsPanel | undefined;
-  /** Replace the probe engine (tests wrap the real one to count calls or to slow it down). */
+  /** The probe engine in use, and a way to replace it (tests wrap the real one to observe or cancel runs). */
+  readonly probeEngine: () => ProbeEngine;
   readonly bindProbeEngine: (engine: ProbeEngine | undefined) => void;
   readonly bindModelHub: (hub: ModelHub | undefined) => void;
 }
 
 export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
+  bindProbeEngine(async (options, hooks) => (await runProbe(options, hooks)).results);
   const services = new Services(context);
   const datasetsView = new DatasetsView();
   const modelsView = new ModelsView(services.store);
@@ -62,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
     services,
     diagnostics,
     resultsPanel: () => ResultsPanel.current,
+    probeEngine,
     bindProbeEngine,
     bindModelHub,
   };

@@ -8,7 +8,7 @@ import { Disposable } from './util/disposable';
 import { RunStore } from './runs/runStore';
 import { ProbeRunner } from './runs/probeRunner';
 import { DeviceStatus } from './deviceStatus';
-import { ResultsPanel, type ResultsPanelDependencies } from './panels/resultsPanel';
+import { ResultsPanel, type ResultsPanelDependencies, type ResultsTab } from './panels/resultsPanel';
 import { exportRun } from './commands/exportResults';
 
 export class Services extends Disposable {
@@ -34,7 +34,7 @@ export class Services extends Disposable {
     };
   }
 
-  showResults(runId: string, compareIds: readonly string[] = []): ResultsPanel {
-    return ResultsPanel.show(this.panelDependencies, runId, compareIds);
+  showResults(runId: string, compareIds: readonly string[] = [], tab?: ResultsTab): ResultsPanel {
+    return ResultsPanel.show(this.panelDependencies, runId, compareIds, tab);
   }
 }

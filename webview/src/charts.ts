@@ -8,7 +8,7 @@
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { LayerResult, Prediction } from '../../src/core/experiments/results';
 import type { ComparedRun, MapExtent } from './protocol';
-import { EXTENT_FRAMES, errorUnit, predictionError, thinOut } from './geo';
+import { EXTENT_FRAMES, predictionError, thinOut } from './geo';
 
 /** Colours and fonts read from VS Code's CSS variables at render time, so charts follow the theme. */
 export interface ChartTheme {
@@ -100,7 +100,7 @@ export function layerMetricRows(layers: readonly LayerResult[]): { layer: number
  * Layerwise chart: train/test R² and test Spearman (top), proximity error (bottom, its own unit), best layer
  * marked by a vertical rule and a label on both.
  */
-export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number, kind: 'space' | 'time', theme: ChartTheme, width: number): TopLevelSpec {
+export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number, theme: ChartTheme, width: number): TopLevelSpec {
   const best = layers.find((l) => l.index === bestLayer);
   const bestRule = {
     data: { values: [{ layer: bestLayer, label: `best layer ${bestLayer}` }] },
@@ -143,7 +143,8 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
             mark: { type: 'line', point: true, color: theme.series[3], tooltip: true },
             encoding: {
               x: xAxis,
-              y: { field: 'proximityError', type: 'quantitative', title: `Proximity error (${errorUnit(kind)})`, scale: { zero: false } },
+              // The paper's proximity error: share of other entities predicted closer to the truth (0 perfect, ~0.5 chance).
+              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true, domainMax: 0.5 } },
             },
           },
           bestRule,
@@ -261,7 +262,8 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
   layers.push(
     {
       data: { values: lines },
-      mark: { type: 'rule', color: theme.errorLine, opacity: 0.45, strokeWidth: 0.8, clip: true },
+      // Thousands of error lines would hide the map: fainter the more there are.
+      mark: { type: 'rule', color: theme.errorLine, opacity: shown.length > 1500 ? 0.12 : shown.length > 300 ? 0.25 : 0.45, strokeWidth: 0.8, clip: true },
       encoding: {
         longitude: { field: 'lon', type: 'quantitative' },
         latitude: { field: 'lat', type: 'quantitative' },
@@ -271,7 +273,7 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
     },
     {
       data: { values: points },
-      mark: { type: 'circle', size: 14, opacity: 0.85, clip: true, cursor: 'pointer' },
+      mark: { type: 'circle', size: shown.length > 1500 ? 6 : 14, opacity: 0.85, clip: true, cursor: 'pointer' },
       encoding: {
         longitude: { field: 'longitude', type: 'quantitative' },
         latitude: { field: 'latitude', type: 'quantitative' },

@@ -11,7 +11,7 @@ import {
   FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, MAP_POINT_LIMIT,
   type BaseMap, type ChartTheme, type PredictionRow,
 } from './charts';
-import { chooseMapExtent, errorUnit } from './geo';
+import { chooseMapExtent } from './geo';
 import {
   MAP_EXTENTS, parseHostToWebview,
   type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RunView, type WebviewToHost, type WebviewUiState,
@@ -67,11 +67,6 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, options: { class
   if (options.text !== undefined) node.textContent = options.text;
   if (options.id) node.id = options.id;
   return node;
-}
-
-function formatError(kind: 'space' | 'time', value: number): string {
-  if (!Number.isFinite(value)) return '–';
-  return kind === 'space' ? `${Math.round(value).toLocaleString('en')} km` : `${value.toFixed(1)} years`;
 }
 
 // ---------------------------------------------------------------- theme
@@ -209,11 +204,12 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
   const best = results.layers.find((l) => l.index === results.bestLayer);
   const summary = element('p', { className: 'caption' });
   summary.textContent = best
-    ? `Layerwise probe fit: train R², test R², test Spearman ρ and proximity error (${errorUnit(results.kind)}). Best layer ${results.bestLayer} of ${results.layers.length}: test R² ${best.testR2.toFixed(3)}, proximity error ${formatError(results.kind, best.proximityError)}.`
+    ? `Layerwise probe fit: train R², test R², test Spearman ρ and proximity error (share of other entities predicted closer to the truth; 0 is perfect, 0.5 chance). ` +
+      `Best layer ${results.bestLayer} of ${results.layers.length}: test R² ${best.testR2.toFixed(3)}, proximity error ${Number.isFinite(best.proximityError) ? best.proximityError.toFixed(3) : '–'}.`
     : 'Layerwise probe fit.';
   const chart = element('div', { className: 'chart', id: 'layer-chart' });
   panel.replaceChildren(summary, chart);
-  await drawChart('layers', chart, layerChartSpec(results.layers, results.bestLayer, results.kind, currentTheme(), chartWidth(panel)), false);
+  await drawChart('layers', chart, layerChartSpec(results.layers, results.bestLayer, currentTheme(), chartWidth(panel)), false);
   if (compare.length > 0) {
     const compareChart = element('div', { className: 'chart', id: 'compare-chart' });
     panel.appendChild(compareChart);
@@ -250,8 +246,9 @@ function layerControls(onChange: () => void): HTMLElement {
   });
   label.appendChild(slider);
   label.appendChild(value);
-  toolbar.appendChild(label);
-  if (available.length < 2) {
+  // A one-layer model (GloVe) has nothing to slide through.
+  if (run.results.layers.length > 1) toolbar.appendChild(label);
+  if (available.length < 2 && run.results.layers.length > 1) {
     toolbar.appendChild(element('span', { className: 'note', text: 'Only the best layer\u2019s predictions were saved for this run.' }));
   }
 
@@ -310,7 +307,7 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   caption.textContent = `Map: true (blue) vs predicted (orange) positions at layer ${selectedLayer()}, ${describeSplit()}, ` +
     `${extent === 'usa' ? 'USA' : extent === 'nyc' ? 'New York City' : 'world'} extent. ` +
     `${shown.length} entities, mean error ${Number.isFinite(meanError) ? Math.round(meanError).toLocaleString('en') : '–'} km` +
-    `${shown.length > MAP_POINT_LIMIT ? ` (every ${Math.ceil(shown.length / MAP_POINT_LIMIT)}th drawn)` : ''}. Click a point to reveal its line.`;
+    `${shown.length > MAP_POINT_LIMIT ? ` (an even sample of ${MAP_POINT_LIMIT.toLocaleString('en')} drawn)` : ''}. Click a point to reveal its line.`;
   const chart = element('div', { className: 'chart', id: 'map-chart' });
   const note = extent === 'nyc' ? element('p', { className: 'note', text: 'Borough outlines: us-atlas county shapes at 1:10m, coarse at city scale.' }) : undefined;
   panel.replaceChildren(toolbar, caption, chart, ...(note ? [note] : []));
@@ -481,6 +478,7 @@ function handle(message: HostToWebview): void {
       pendingLayerRequests.clear();
       layerPredictions.set(run.results.bestLayer, run.results.predictions);
       if (state.runId !== run.summary.id) setState({ runId: run.summary.id, layer: undefined, mapExtent: undefined });
+      if (message.tab) setState({ tab: message.tab });
       renderRun();
       return;
     case 'layerPredictions': {

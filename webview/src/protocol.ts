@@ -45,7 +45,8 @@ export interface RunView {
 }
 
 export type HostToWebview =
-  | { readonly type: 'show'; readonly run: RunView; readonly compare?: readonly ComparedRun[] }
+  /** `tab` switches the panel to that view (e.g. the Runs view's "map"); otherwise it keeps the user's tab. */
+  | { readonly type: 'show'; readonly run: RunView; readonly compare?: readonly ComparedRun[]; readonly tab?: WebviewUiState['tab'] }
   | { readonly type: 'layerPredictions'; readonly requestId: number; readonly layer: number; readonly predictions: readonly Prediction[] | null; readonly error?: string }
   | { readonly type: 'running'; readonly message: string | null }
   | { readonly type: 'exportChart'; readonly requestId: number; readonly format: 'png' | 'svg' };

@@ -1,24 +1,26 @@
-/** "Show Results": a given run (from the Runs view or a notification), else pick one (latest first). */
+/**
+ * "Show Results": a given run (from the Runs view, a CodeLens or a notification), else the most recent run.
+ * Other runs are one click away in the Runs view; Compare Runs picks several.
+ */
 import * as vscode from 'vscode';
 import type { Command } from './command';
 import type { Services } from '../services';
-import { pickRuns } from '../pickers';
-import type { ResultsPanel } from '../panels/resultsPanel';
+import type { ResultsPanel, ResultsTab } from '../panels/resultsPanel';
+
+const TABS: readonly ResultsTab[] = ['layers', 'map', 'time', 'table', 'experiments'];
 
 export class ShowResultsCommand implements Command {
   readonly id = 'spacetimeProbe.showResults';
   constructor(private readonly services: Services) {}
 
-  async execute(runId?: unknown): Promise<ResultsPanel | undefined> {
+  execute(runId?: unknown, options?: unknown): ResultsPanel | undefined {
     const { store } = this.services;
-    let id = typeof runId === 'string' && store.get(runId) ? runId : undefined;
+    const id = typeof runId === 'string' && store.get(runId) ? runId : store.list()[0]?.id;
     if (!id) {
-      if (store.list().length === 0) {
-        void vscode.window.showInformationMessage('Spacetime Probe: no runs yet. Run a probe first ("Spacetime Probe: Run Probe\u2026").');
-        return undefined;
-      }
-      id = store.list().length === 1 ? store.list()[0].id : (await pickRuns(store, { canPickMany: false, title: 'Show results of run' }))?.id;
+      void vscode.window.showInformationMessage('Spacetime Probe: no runs yet. Run a probe first ("Spacetime Probe: Run Probe\u2026").');
+      return undefined;
     }
-    return id ? this.services.showResults(id) : undefined;
+    const tab = typeof options === 'object' && options !== null ? (options as { tab?: unknown }).tab : undefined;
+    return this.services.showResults(id, [], TABS.find((t) => t === tab));
   }
 }

@@ -6,7 +6,11 @@ import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
 import type { RunStore } from '../runs/runStore';
 import { runSummary } from '../runs/runStore';
-import { parseWebviewToHost, type ComparedRun, type ExportFormat, type HostToWebview, type RunView, type WebviewToHost } from '../../../webview/src/protocol';
+import {
+  parseWebviewToHost, type ComparedRun, type ExportFormat, type HostToWebview, type RunView, type WebviewToHost, type WebviewUiState,
+} from '../../../webview/src/protocol';
+
+export type ResultsTab = WebviewUiState['tab'];
 import { createNonce, resultsHtml } from './resultsHtml';
 
 export interface ResultsPanelDependencies {
@@ -27,6 +31,8 @@ export class ResultsPanel extends Disposable {
 
   private runId: string | undefined;
   private compareIds: readonly string[] = [];
+  /** Tab to switch to with the next `show` (then forgotten, so the user's choice sticks). */
+  private requestedTab: ResultsTab | undefined;
   private webviewReady = false;
   private nextRequestId = 1;
   private readonly pendingImages = new Map<number, { resolve: (data: string) => void; reject: (error: Error) => void }>();
@@ -42,16 +48,18 @@ export class ResultsPanel extends Disposable {
   }
 
   /** Shows `runId` (and optionally runs to compare) in the panel, creating or revealing it. */
-  static show(dependencies: ResultsPanelDependencies, runId: string, compareIds: readonly string[] = []): ResultsPanel {
+  static show(dependencies: ResultsPanelDependencies, runId: string, compareIds: readonly string[] = [], tab?: ResultsTab): ResultsPanel {
     let panel = ResultsPanel.currentPanel;
     if (panel) {
       panel.panel.reveal(undefined, true);
     } else {
+      // Beside the dataset being edited; in the active group when no editor is open (the panel then gets the room).
+      const viewColumn = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
       const webviewPanel = vscode.window.createWebviewPanel(ResultsPanel.viewType, 'Spacetime Probe Results',
-        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, ResultsPanel.webviewOptions(dependencies.extensionUri));
+        { viewColumn, preserveFocus: true }, ResultsPanel.webviewOptions(dependencies.extensionUri));
       panel = new ResultsPanel(webviewPanel, dependencies);
     }
-    void panel.showRun(runId, compareIds);
+    void panel.showRun(runId, compareIds, tab);
     return panel;
   }
 
@@ -125,8 +133,9 @@ export class ResultsPanel extends Disposable {
     return this.panel.webview.postMessage(message);
   }
 
-  async showRun(runId: string, compareIds: readonly string[] = []): Promise<void> {
+  async showRun(runId: string, compareIds: readonly string[] = [], tab?: ResultsTab): Promise<void> {
     this.runId = runId;
+    this.requestedTab = tab;
     this.compareIds = compareIds.filter((id) => id !== runId);
     const record = this.dependencies.store.get(runId);
     this.panel.title = record ? `Results: ${record.dataset} \u00b7 ${record.model}` : 'Spacetime Probe Results';
@@ -156,7 +165,9 @@ export class ResultsPanel extends Disposable {
         if (other) compare.push({ summary: runSummary(other), layers: (await store.results(id)).layers });
       }
       if (runId !== this.runId) return; // another run was requested meanwhile
-      await this.post({ type: 'show', run: view, ...(compare.length ? { compare } : {}) });
+      const tab = this.requestedTab;
+      this.requestedTab = undefined;
+      await this.post({ type: 'show', run: view, ...(compare.length ? { compare } : {}), ...(tab ? { tab } : {}) });
       this.onDidShowEmitter.fire(runId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

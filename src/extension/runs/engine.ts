@@ -30,8 +30,10 @@ export interface ProbeRunOptions {
   readonly cacheDir?: string;
   readonly cacheMaxBytes?: number;
   readonly skipInvalid?: boolean;
-  /** Ask the core to write predictions_layer_XXX.json for every layer (the map's layer slider). */
-  readonly allLayerPredictions?: boolean;
+  /** Ask the core to write layer_predictions/layer_###.json for every layer (the map's layer slider). */
+  readonly layerPredictions?: boolean;
+  /** Where the per-layer .npy files go during the run (deleted afterwards: the activation cache keeps vectors). */
+  readonly activationsDir?: string;
 }
 
 export interface ProbeRunHooks {

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
+import { promises as fsp } from 'node:fs';
 import { isBuiltinReference, resolveDatasetPath } from '../../core/datasets/builtin';
 import type { ProbeResults } from '../../core/experiments/results';
 import { Disposable, MutableDisposable } from '../util/disposable';
@@ -39,6 +40,14 @@ class ActiveRun implements vscode.Disposable {
   dispose(): void {
     this.controller.abort();
   }
+}
+
+/** Scratch folder for the run's .npy files inside the run folder. */
+const ACTIVATIONS_DIR = 'activations';
+
+/** The per-layer .npy files are only needed while probes are fitted; the activation cache keeps the vectors. */
+async function removeActivations(runDir: string): Promise<void> {
+  await fsp.rm(path.join(runDir, ACTIVATIONS_DIR), { recursive: true, force: true });
 }
 
 export function datasetLabel(reference: string): string {
@@ -124,7 +133,8 @@ export class ProbeRunner extends Disposable {
               outDir: dir,
               ...(settings.cacheDirectory ? { cacheDir: settings.cacheDirectory } : {}),
               cacheMaxBytes: settings.cacheMaxBytes,
-              allLayerPredictions: settings.allLayerPredictions,
+              layerPredictions: settings.allLayerPredictions,
+              activationsDir: path.join(dir, ACTIVATIONS_DIR),
             },
             {
               signal: run.controller.signal,
@@ -145,6 +155,7 @@ export class ProbeRunner extends Disposable {
           );
         },
       );
+      await removeActivations(dir);
       if (run.controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
       const best = results.layers.find((l) => l.index === results.bestLayer);
       const record: RunRecord = {

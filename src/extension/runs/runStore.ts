@@ -1,6 +1,6 @@
 /**
  * Run history: every probe run the extension starts gets a folder `<root>/<id>/` holding what the core wrote
- * (results.json, optional predictions_layer_XXX.json) and our `run.json` record. Plain Node (no vscode import),
+ * (results.json, optional layer_predictions/layer_###.json) and our `run.json` record. Plain Node (no vscode import),
  * so it is unit-tested directly. The record is written last, atomically: a folder without run.json is an
  * unfinished or cancelled run and is ignored (and cleaned up by `prune`).
  */
@@ -13,8 +13,11 @@ import type { RunSummary } from '../../../webview/src/protocol';
 export const RUN_RECORD_FILE = 'run.json';
 export const RESULTS_FILE = 'results.json';
 
+/** Where the core writes every layer's predictions when asked (`layerPredictions: true`), relative to the run folder. */
+export const LAYER_PREDICTIONS_DIR = 'layer_predictions';
+
 export function layerPredictionsFile(layer: number): string {
-  return `predictions_layer_${String(layer).padStart(3, '0')}.json`;
+  return path.join(LAYER_PREDICTIONS_DIR, `layer_${String(layer).padStart(3, '0')}.json`);
 }
 
 /** What we remember about a run besides results.json. */
@@ -60,15 +63,23 @@ export function validateResults(value: unknown, file: string): ProbeResults {
   return value as unknown as ProbeResults;
 }
 
-export function validatePredictions(value: unknown, file: string): Prediction[] {
-  const list = isRecord(value) ? value.predictions : value;
-  if (!Array.isArray(list)) throw new RunStoreError(`${file}: expected an array of predictions (or { "predictions": [...] })`);
-  list.forEach((p, i) => {
-    if (!isRecord(p) || typeof p.row !== 'number' || typeof p.name !== 'string' || !Array.isArray(p.true) || !Array.isArray(p.predicted)) {
-      throw new RunStoreError(`${file}: prediction ${i} should have row, name, true and predicted`);
-    }
-  });
-  return list as Prediction[];
+/**
+ * One layer's predictions from layer_predictions/layer_###.json, whose `predicted` is row-major
+ * [entity, target] in the order of results.predictions (which carries row, name, split and truth).
+ */
+export function layerPredictionsFromFile(value: unknown, results: ProbeResults, file: string): Prediction[] {
+  const predicted = isRecord(value) ? value.predicted : undefined;
+  const width = results.targets.length;
+  if (!Array.isArray(predicted) || !predicted.every((v) => typeof v === 'number' || v === null)) {
+    throw new RunStoreError(`${file}: field "predicted" should be an array of numbers`);
+  }
+  if (predicted.length !== results.predictions.length * width) {
+    throw new RunStoreError(`${file}: field "predicted" has ${predicted.length} values, expected ${results.predictions.length} entities \u00d7 ${width} targets`);
+  }
+  return results.predictions.map((p, i) => ({
+    ...p,
+    predicted: (predicted.slice(i * width, (i + 1) * width) as (number | null)[]).map((v) => (v === null ? Number.NaN : v)),
+  }));
 }
 
 function summaryOf(record: RunRecord): RunSummary {
@@ -211,16 +222,16 @@ export class RunStore {
     return results;
   }
 
-  /** Layers with saved predictions: the best layer always, others when the core wrote predictions_layer_XXX.json. */
+  /** Layers with saved predictions: the best layer always, others when the core wrote layer_predictions/. */
   async layersWithPredictions(id: string, results: ProbeResults): Promise<number[]> {
     const layers = new Set<number>([results.bestLayer]);
     try {
-      for (const name of await fsp.readdir(path.join(this.root, id))) {
-        const match = /^predictions_layer_(\d{3,})\.json$/.exec(name);
+      for (const name of await fsp.readdir(path.join(this.root, id, LAYER_PREDICTIONS_DIR))) {
+        const match = /^layer_(\d{3,})\.json$/.exec(name);
         if (match) layers.add(Number(match[1]));
       }
     } catch {
-      // Folder gone: only the best layer (from results.json) is available.
+      // No per-layer predictions saved: only the best layer (from results.json) is available.
     }
     return [...layers].sort((a, b) => a - b);
   }
@@ -235,7 +246,13 @@ export class RunStore {
     } catch {
       throw new RunStoreError(`Predictions for layer ${layer} were not saved for this run (${file} is missing).`);
     }
-    return validatePredictions(JSON.parse(text), file);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new RunStoreError(`${file}: not valid JSON (${(error as Error).message})`);
+    }
+    return layerPredictionsFromFile(parsed, results, file);
   }
 }
 

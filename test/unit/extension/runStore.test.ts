@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunStore, RunStoreError, layerPredictionsFile, type RunRecord } from '../../../src/extension/runs/runStore';
@@ -100,7 +100,7 @@ test('damaged run.json hides only that run', async () => {
   }
 });
 
-test('per-layer predictions: best layer from results.json, others from predictions_layer_XXX.json', async () => {
+test('per-layer predictions: best layer from results.json, others from layer_predictions/layer_###.json', async () => {
   const root = tempRoot();
   try {
     const store = new RunStore(root);
@@ -109,14 +109,18 @@ test('per-layer predictions: best layer from results.json, others from predictio
     await store.commit(record(id, '2026-01-01T00:00:00Z'));
     assert.deepEqual(await store.layersWithPredictions(id, results(1)), [1]);
     await assert.rejects(store.layerPredictions(id, 2), /layer 2 were not saved/);
-    const layer2 = [{ row: 2, name: 'A', split: 'train', true: [1900], predicted: [1850] }];
-    writeFileSync(path.join(dir, layerPredictionsFile(2)), JSON.stringify({ layer: 2, predictions: layer2 }));
-    writeFileSync(path.join(dir, layerPredictionsFile(0)), JSON.stringify([{ row: 2 }]));
-    assert.equal(layerPredictionsFile(2), 'predictions_layer_002.json');
+    mkdirSync(path.join(dir, 'layer_predictions'));
+    // The core's format: predicted values row-major in the order of results.predictions.
+    writeFileSync(path.join(dir, layerPredictionsFile(2)), JSON.stringify({ layer: 2, predicted: [1850, 2020] }));
+    writeFileSync(path.join(dir, layerPredictionsFile(0)), JSON.stringify({ layer: 0, predicted: [1850] }));
+    assert.equal(layerPredictionsFile(2), path.join('layer_predictions', 'layer_002.json'));
     assert.deepEqual(await store.layersWithPredictions(id, results(1)), [0, 1, 2]);
-    assert.deepEqual(await store.layerPredictions(id, 2), layer2);
-    assert.equal((await store.layerPredictions(id, 1)).length, 2);
-    await assert.rejects(store.layerPredictions(id, 0), /predictions_layer_000\.json: prediction 0 should have/);
+    assert.deepEqual(await store.layerPredictions(id, 2), [
+      { row: 2, name: 'A', split: 'train', true: [1900], predicted: [1850] },
+      { row: 3, name: 'B', split: 'test', true: [2000], predicted: [2020] },
+    ]);
+    assert.equal((await store.layerPredictions(id, 1))[0].predicted[0], 1910);
+    await assert.rejects(store.layerPredictions(id, 0), /layer_000\.json: field "predicted" has 1 values, expected 2 entities/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

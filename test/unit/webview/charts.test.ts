@@ -39,7 +39,7 @@ test('layerMetricRows has three metrics per layer and drops non-finite values', 
 
 test('layer chart compiles, draws every layer and marks the best one', async () => {
   const layers = [layer(0, 0.1), layer(1, 0.5), layer(2, 0.7), layer(3, 0.6)];
-  const scene = await render(layerChartSpec(layers, 2, 'time', FALLBACK_THEME, 500));
+  const scene = await render(layerChartSpec(layers, 2, FALLBACK_THEME, 500));
   const rules = scene.get('rule') ?? [];
   assert.ok(rules.some((r) => r.datum?.layer === 2), 'a rule at the best layer');
   const labels = (scene.get('text') ?? []).map((t) => t.datum?.label);
