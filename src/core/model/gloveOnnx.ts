@@ -9,6 +9,7 @@
  * - `int8`: Gather on an int8 table and on a per-row float32 scale, Cast, Mul (symmetric per-row quantisation,
  *   error ≤ scale/2 = max|row|/254 per value). Gather-then-Mul instead of DequantizeLinear on the whole table keeps
  *   the session from materialising a float32 copy of the table.
+ * The table can live in an external data file, which onnxruntime memory-maps (see `externalData`).
  * No ORT import here: building the graph is pure (unit-testable, usable from the build script).
  */
 import { onnx } from 'onnx-proto';
@@ -64,6 +65,40 @@ function tensor(name: string, dataType: number, dims: readonly number[], raw: Ar
   return { name, dataType, dims: [...dims], rawData: bytesOf(raw) };
 }
 
+/** Page alignment of external tensors, so onnxruntime can memory-map them. */
+const EXTERNAL_ALIGNMENT = 4096;
+/** The per-word tensors (table and scales) go to the external data file; the small constants stay inline. */
+const EXTERNAL_TENSORS = new Set(['embeddings', 'embeddings_fp16', 'embeddings_int8', 'row_scales']);
+
+/** Move the table's bytes into one external data file (returned), leaving references in the graph. */
+function externalize(initializers: onnx.ITensorProto[], location: string): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const initializer of initializers) {
+    const raw = initializer.rawData;
+    if (!raw || !EXTERNAL_TENSORS.has(initializer.name ?? '')) continue;
+    const padding = (EXTERNAL_ALIGNMENT - (offset % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
+    if (padding > 0) parts.push(new Uint8Array(padding));
+    offset += padding;
+    parts.push(raw);
+    initializer.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.byteLength) },
+    ];
+    initializer.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    initializer.rawData = new Uint8Array(0);
+    offset += raw.byteLength;
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const part of parts) {
+    data.set(part, at);
+    at += part.byteLength;
+  }
+  return data;
+}
+
 function node(opType: string, inputs: string[], outputs: string[], attributes: onnx.IAttributeProto[] = []): onnx.INodeProto {
   return { opType, input: inputs, output: outputs, name: `${opType}_${outputs[0]}`, attribute: attributes };
 }
@@ -92,10 +127,23 @@ export interface GloveGraphInput {
   readonly variant: GloveVariant;
   /** Stored in the model's doc string and metadata (source package, licence). */
   readonly docString?: string;
+  /**
+   * Put the embedding table in this external data file (name relative to the model file). onnxruntime then
+   * memory-maps it: creating a session takes milliseconds instead of most of a second for the int8 table,
+   * which matters for the edit-one-row re-run. Such a model must be loaded by path.
+   */
+  readonly externalData?: string;
+}
+
+export interface GloveOnnx {
+  /** The ONNX model. */
+  readonly model: Uint8Array;
+  /** External data (when `externalData` was given). */
+  readonly data?: Uint8Array;
 }
 
 /** Serialise the GloVe mean-embedding graph (opset 13) to ONNX bytes. */
-export function buildGloveOnnx(input: GloveGraphInput): Uint8Array {
+export function buildGloveOnnx(input: GloveGraphInput): GloveOnnx {
   const { table, rows, dims, variant } = input;
   if (table.length !== rows * dims) throw new Error(`buildGloveOnnx: table has ${table.length} values, expected ${rows}×${dims}`);
   const initializers: onnx.ITensorProto[] = [
@@ -156,5 +204,6 @@ export function buildGloveOnnx(input: GloveGraphInput): Uint8Array {
       output: [valueInfo(GLOVE_OUTPUT, FLOAT, ['batch', dims])],
     },
   };
-  return onnx.ModelProto.encode(model).finish();
+  const data = input.externalData !== undefined ? externalize(initializers, input.externalData) : undefined;
+  return { model: onnx.ModelProto.encode(model).finish(), data };
 }

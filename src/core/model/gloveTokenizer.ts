@@ -42,15 +42,34 @@ export interface GloveCoverage {
   readonly noneKnownIndices: readonly number[];
 }
 
-/** The GloVe vocabulary: word → row of the embedding table. */
+/** FNV-1a over UTF-16 code units. */
+function hashWord(word: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < word.length; index += 1) hash = Math.imul(hash ^ word.charCodeAt(index), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * The GloVe vocabulary: word → row of the embedding table. An open-addressing table of row ids in an Int32Array
+ * (load factor ≤ 0.5) instead of a Map: building a 341,479-entry Map takes several times longer, and the
+ * vocabulary is built on every model load — part of the edit-one-row re-run budget.
+ */
 export class GloveVocabulary {
-  private readonly index: Map<string, number>;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
 
   constructor(readonly words: readonly string[]) {
-    this.index = new Map();
+    let size = 1024;
+    while (size < words.length * 2) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
     words.forEach((word, id) => {
-      if (this.index.has(word)) throw new Error(`GloVe vocabulary: duplicate word "${word}" at rows ${this.index.get(word)} and ${id}`);
-      this.index.set(word, id);
+      let slot = hashWord(word) & this.mask;
+      for (let existing = this.slots[slot]; existing !== -1; existing = this.slots[slot]) {
+        if (words[existing] === word) throw new Error(`GloVe vocabulary: duplicate word "${word}" at rows ${existing} and ${id}`);
+        slot = (slot + 1) & this.mask;
+      }
+      this.slots[slot] = id;
     });
   }
 
@@ -65,7 +84,12 @@ export class GloveVocabulary {
   }
 
   idOf(word: string): number | undefined {
-    return this.index.get(word);
+    let slot = hashWord(word) & this.mask;
+    for (let id = this.slots[slot]; id !== -1; id = this.slots[slot]) {
+      if (this.words[id] === word) return id;
+      slot = (slot + 1) & this.mask;
+    }
+    return undefined;
   }
 
   encode(text: string): GloveEncoding {
@@ -73,7 +97,7 @@ export class GloveVocabulary {
     const ids: number[] = [];
     const unknown: string[] = [];
     for (const token of tokens) {
-      const id = this.index.get(token);
+      const id = this.idOf(token);
       if (id === undefined) unknown.push(token);
       else ids.push(id);
     }

@@ -5,8 +5,8 @@
  *    blob id and, for LFS files, sha256.
  * 2. Pick the files: config.json, tokenizer.json (+ tokenizer_config.json, special_tokens_map.json when present)
  *    and the variant's graph — fp32 `onnx/model.onnx`, fp16 `onnx/model_fp16.onnx`, q8 `onnx/model_quantized.onnx`,
- *    any other name `onnx/model_<name>.onnx` (transformers.js naming) — with its external data files
- *    (`model.onnx_data`, `model.onnx_data_1`, …).
+ *    any other name `onnx/model_<name>.onnx` (transformers.js naming), or the older `onnx/decoder_model*.onnx` —
+ *    with its external data files (`model.onnx_data`, `model.onnx_data_1`, …).
  * 3. Each file: `GET {endpoint}/{repo}/resolve/{commit}/{path}` (redirects followed, e.g. to a CDN) into
  *    `blobs/<etag>.incomplete`; an interrupted transfer resumes with `Range` (retried a bounded number of times);
  *    the result is checked against the size and hash the API reported (sha256 for LFS files, the git blob sha1
@@ -106,6 +106,15 @@ const VARIANT_BASENAME: Readonly<Record<string, string>> = { fp32: 'model', fp16
 const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json'];
 const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
 
+/**
+ * Where a variant's graph may sit, in order — the same places the folder loader (modelFolder.ts) looks:
+ * transformers.js v3 / optimum single-graph exports (`onnx/model.onnx`), then older optimum exports whose
+ * no-past decoder is `onnx/decoder_model.onnx` (the merged decoder with If subgraphs is never chosen).
+ */
+export function graphCandidates(fileName: string): string[] {
+  return [`onnx/${fileName}`, fileName, `onnx/decoder_${fileName}`, `decoder_${fileName}`];
+}
+
 export function variantFileName(variant: HubVariant): string {
   if (!/^[\w-]+$/.test(variant)) throw new Error(`"${variant}" is not a model variant (fp32, fp16, q8, or a suffix such as q4)`);
   return `${VARIANT_BASENAME[variant] ?? `model_${variant}`}.onnx`;
@@ -129,13 +138,13 @@ export function selectVariantFiles(siblings: readonly HubSibling[], variant: Hub
       ['A model needs config.json, tokenizer.json and an ONNX export (onnx/model.onnx).']);
   }
   const fileName = variantFileName(variant);
-  const graph = [`onnx/${fileName}`, fileName].map((name) => byName.get(name)).find((sibling) => sibling !== undefined);
+  const graph = graphCandidates(fileName).map((name) => byName.get(name)).find((sibling) => sibling !== undefined);
   if (!graph) {
     const available = siblings.map((sibling) => sibling.rfilename).filter((name) => name.endsWith('.onnx'));
     const details = available.length > 0
       ? [`ONNX files in the repo: ${available.join(', ')}.`, 'Choose another --variant (fp32, fp16, q8, or a suffix like q4), or an ONNX export of the model.']
       : ['The repo has no ONNX export. Look for an ONNX version (often under onnx-community/ or Xenova/).'];
-    if (available.some((name) => /decoder_model_merged/.test(name)) && !available.some((name) => /(^|\/)model(_\w+)?\.onnx$/.test(name))) {
+    if (available.length > 0 && available.every((name) => /decoder_model_merged|decoder_with_past/.test(name))) {
       details.push('Its merged decoder keeps the blocks inside If subgraphs, which cannot be tapped; a single-graph export is needed.');
     }
     throw new HubError('missing-files', `${repoId} has no ${variant} export (${fileName}).`, details);
@@ -488,7 +497,7 @@ export async function resolveHubModel(spec: string, options: HubOptions = {}): P
   if (commit) {
     const dir = snapshotDir(repoDir, commit);
     const fileName = variantFileName(variant);
-    const hasGraph = [`onnx/${fileName}`, fileName].some((name) => fs.existsSync(path.join(dir, name)));
+    const hasGraph = graphCandidates(fileName).some((name) => fs.existsSync(path.join(dir, name)));
     if (hasGraph && REQUIRED_FILES.every((name) => fs.existsSync(path.join(dir, name)))) return dir;
   }
   if (env.HF_HUB_OFFLINE === '1' || env.HF_HUB_OFFLINE?.toLowerCase() === 'true') {

@@ -155,10 +155,35 @@ test('a corrupted or truncated model file is refused, never loaded', async () =>
     assert.equal(first.fingerprint, manifest.fingerprint);
     await first.dispose();
     const onnxFile = path.join(modelDir, 'model.onnx');
-    const bytes = fs.readFileSync(onnxFile);
+    const original = fs.readFileSync(onnxFile);
+    const bytes = Buffer.from(original);
     bytes[bytes.length - 3] ^= 0x40;
     fs.writeFileSync(onnxFile, bytes);
-    await assert.rejects(GloveModel.load({ dir: modelDir }), /do not match their manifest \(SHA-256 differs\)/);
+    // Detected before any vector is produced: at session creation (a cached run never reads the graph).
+    const damaged = await GloveModel.load({ dir: modelDir });
+    await assert.rejects(damaged.runBatch(damaged.tokenize(['paris'])), /model\.onnx: does not match its manifest \(SHA-256 differs\)/);
+    await damaged.dispose();
+    fs.writeFileSync(onnxFile, original);
+    // The embedding table is external data (memory-mapped by onnxruntime): checked the same way.
+    assert.deepEqual(fs.readdirSync(modelDir).sort(), ['manifest.json', 'model.onnx', 'model.onnx_data', 'vocab.txt']);
+    const dataFile = path.join(modelDir, 'model.onnx_data');
+    const table = fs.readFileSync(dataFile);
+    table[table.length - 7] ^= 0x01;
+    fs.writeFileSync(dataFile, table);
+    const damagedTable = await GloveModel.load({ dir: modelDir });
+    await assert.rejects(damagedTable.runBatch(damagedTable.tokenize(['paris'])), /model\.onnx_data: does not match its manifest/);
+    await damagedTable.dispose();
+    table[table.length - 7] ^= 0x01;
+    fs.writeFileSync(dataFile, table);
+    const repaired = await GloveModel.load({ dir: modelDir });
+    assert.equal((await repaired.runBatch(repaired.tokenize(['paris']))).length, DIMS);
+    await repaired.dispose();
+    fs.writeFileSync(onnxFile, bytes);
+    const vocabFile = path.join(modelDir, 'vocab.txt');
+    const vocab = fs.readFileSync(vocabFile, 'utf8');
+    fs.writeFileSync(vocabFile, vocab.replace('paris', 'pariz'));
+    await assert.rejects(GloveModel.load({ dir: modelDir }), /vocab\.txt: does not match its manifest/);
+    fs.writeFileSync(vocabFile, vocab);
     fs.writeFileSync(onnxFile, bytes.subarray(0, 100));
     await assert.rejects(GloveModel.load({ dir: modelDir }), /100 bytes, manifest says/);
     // Rebuilding replaces the folder atomically and gives the same fingerprint for the same input.

@@ -3,16 +3,18 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { downloadHubModel, HubError, parseHubSpec, resolveHubModel, type HubOptions, type HubProgress } from '../../../src/core/model/hub';
+import {
+  downloadHubModel, HubError, parseHubSpec, resolveHubModel, selectVariantFiles, type HubOptions, type HubProgress,
+} from '../../../src/core/model/hub';
 import { hubCacheDir, listCachedHubModels, repoFolder } from '../../../src/core/model/hubCache';
 import { loadModel } from '../../../src/core/model/loadModel';
 import { bypassesProxy, proxyFor } from '../../../src/core/model/hubHttp';
 import { startHubServer, startProxy, TEST_TLS_CERT, type HubServer } from '../../helpers/hubServer';
+import { sharedModelDir } from '../../helpers/modelFixtures';
 
-const FIXTURES = process.env.SPACETIME_FIXTURES ?? '/work/shared/fixtures';
-const GPT2 = path.join(FIXTURES, 'models', 'gpt2-tiny');
-const NEOX = path.join(FIXTURES, 'models', 'neox-tiny');
-const skip = fs.existsSync(GPT2) && fs.existsSync(NEOX) ? false : `fixture models not found under ${FIXTURES} (set SPACETIME_FIXTURES)`;
+const GPT2 = sharedModelDir('gpt2-tiny');
+const NEOX = sharedModelDir('neox-tiny');
+const skip = fs.existsSync(GPT2) && fs.existsSync(NEOX) ? false : `fixture models not found in ${path.dirname(GPT2)} (set SPACETIME_SHARED_DIR)`;
 const TOKEN = 'hf_testTOKENdoNotLog_123456';
 
 function tempDir(): string {
@@ -73,6 +75,25 @@ test('hub spec parsing and proxy selection', () => {
   assert.equal(hubCacheDir({ HF_HOME: '/h' }), path.resolve('/h/hub'));
   assert.equal(hubCacheDir({ HF_HUB_CACHE: '/c', HF_HOME: '/h' }), path.resolve('/c'));
   assert.equal(hubCacheDir({ XDG_CACHE_HOME: '/x' }), path.resolve('/x/huggingface/hub'));
+});
+
+test('variant selection: single-graph exports (model*.onnx, then decoder_model*.onnx) with their external data', () => {
+  const files = (...names: string[]) => names.map((rfilename) => ({ rfilename, size: 1, blobId: '0'.repeat(40) }));
+  const picked = (siblings: ReturnType<typeof files>, variant: string) => selectVariantFiles(siblings, variant, 'o/r').map((s) => s.rfilename);
+  const modern = files('config.json', 'tokenizer.json', 'tokenizer_config.json', 'README.md', 'onnx/model.onnx', 'onnx/model.onnx_data',
+    'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_quantized.onnx', 'onnx/model_q4.onnx');
+  assert.deepEqual(picked(modern, 'fp32'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']);
+  assert.deepEqual(picked(modern, 'fp16'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data']);
+  assert.deepEqual(picked(modern, 'q8'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx']);
+  assert.deepEqual(picked(modern, 'q4'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_q4.onnx']);
+  const older = files('config.json', 'tokenizer.json', 'onnx/decoder_model.onnx', 'onnx/decoder_model_merged.onnx',
+    'onnx/decoder_model_quantized.onnx', 'onnx/decoder_with_past_model.onnx');
+  assert.deepEqual(picked(older, 'fp32'), ['config.json', 'tokenizer.json', 'onnx/decoder_model.onnx']);
+  assert.deepEqual(picked(older, 'q8'), ['config.json', 'tokenizer.json', 'onnx/decoder_model_quantized.onnx']);
+  const mergedOnly = files('config.json', 'tokenizer.json', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_with_past_model.onnx');
+  assert.throws(() => picked(mergedOnly, 'fp32'), /no fp32 export[\s\S]*If subgraphs, which cannot be tapped/);
+  assert.throws(() => picked(files('config.json', 'model.safetensors', 'tokenizer.json'), 'fp32'), /has no ONNX export/);
+  assert.throws(() => picked(files('config.json', 'onnx/model.onnx'), 'fp32'), /has no tokenizer\.json/);
 });
 
 test('downloads a model into the huggingface_hub layout, verifies it, and reuses it', { skip }, async () => {
