@@ -101,6 +101,7 @@ export function layerMetricRows(layers: readonly LayerResult[]): { layer: number
  * marked by a vertical rule and a label on both.
  */
 export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number, theme: ChartTheme, width: number): TopLevelSpec {
+  if (layers.length === 1) return singleLayerSpec(layers[0], theme, width);
   const best = layers.find((l) => l.index === bestLayer);
   const bestRule = {
     data: { values: [{ layer: bestLayer, label: `best layer ${bestLayer}` }] },
@@ -140,7 +141,7 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
         layer: [
           {
             data: { values: layers.filter((l) => Number.isFinite(l.proximityError)).map((l) => ({ layer: l.index, proximityError: l.proximityError })) },
-            mark: { type: 'line', point: true, color: theme.series[3], tooltip: true },
+            mark: { type: 'line', point: { color: theme.series[3] }, color: theme.series[3], tooltip: true },
             encoding: {
               x: xAxis,
               // The paper's proximity error: share of other entities predicted closer to the truth (0 perfect, ~0.5 chance).
@@ -150,6 +151,31 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
           bestRule,
         ],
       },
+    ],
+  };
+}
+
+/** A one-layer model (GloVe) has no curve: its scores as labelled bars. */
+function singleLayerSpec(layer: LayerResult, theme: ChartTheme, width: number): TopLevelSpec {
+  const rows = layerMetricRows([layer]);
+  if (Number.isFinite(layer.proximityError)) rows.push({ layer: layer.index, metric: 'Proximity error', value: layer.proximityError });
+  const low = Math.min(0, ...rows.map((r) => r.value));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: chartConfig(theme),
+    title: `Probe fit (single layer ${layer.index})`,
+    width: Math.min(width, 640),
+    data: { values: rows },
+    encoding: {
+      y: { field: 'metric', type: 'nominal', title: null, sort: [...LAYER_METRICS, 'Proximity error'] },
+      x: { field: 'value', type: 'quantitative', title: 'Score', scale: { domain: [low, 1] } },
+    },
+    layer: [
+      {
+        mark: { type: 'bar', height: { band: 0.6 }, tooltip: true },
+        encoding: { color: { field: 'metric', type: 'nominal', legend: null, sort: [...LAYER_METRICS, 'Proximity error'] } },
+      },
+      { mark: { type: 'text', align: 'left', dx: 4, color: theme.foreground }, encoding: { text: { field: 'value', type: 'quantitative', format: '.3f' } } },
     ],
   };
 }
@@ -242,7 +268,8 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
     { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: r.predicted[1], errorKm: Math.round(r.error) },
   ]);
   const lines = shown.map((r) => ({ row: r.row, name: r.name, lat: r.truth[0], lon: r.truth[1], lat2: r.predicted[0], lon2: r.predicted[1] }));
-  const height = Math.round(width * (extent === 'world' ? 0.5 : extent === 'usa' ? 0.6 : 0.85));
+  // Capped so the whole map fits a typical editor height; the projection fit keeps the aspect ratio.
+  const height = Math.min(520, Math.round(width * (extent === 'world' ? 0.5 : extent === 'usa' ? 0.6 : 0.85)));
   const tooltip = [
     { field: 'name', title: 'Entity' },
     { field: 'position', title: 'Position' },
@@ -326,6 +353,7 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
   const summary = decadeSummary(rows).map((d) => ({ ...d, ideal: d.decade + 5 }));
   // Two plots side by side, each with its own y axis and title.
   const half = Math.max(220, Math.floor((width - 110) / 2));
+  const height = Math.min(half, 340);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: chartConfig(theme),
@@ -333,7 +361,7 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
       {
         title: 'Predicted vs true year',
         width: half,
-        height: half,
+        height,
         layer: [
           {
             data: { values: [{ year: lo, year2: hi }] },
@@ -367,7 +395,7 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
       {
         title: 'Timeline: predicted year by true decade (mean ± 1 sd)',
         width: half,
-        height: half,
+        height,
         data: { values: summary },
         layer: [
           {
@@ -379,7 +407,7 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
             },
           },
           {
-            mark: { type: 'line', color: theme.mutedForeground, strokeDash: [4, 3] },
+            mark: { type: 'line', color: theme.mutedForeground, strokeDash: [4, 3], clip: true },
             encoding: { x: { field: 'decade', type: 'quantitative' }, y: { field: 'ideal', type: 'quantitative' } },
           },
           {

@@ -53,6 +53,7 @@ suite('Results panel', () => {
     assert.match(shot.text, /world_places · builtin:glove-100d/);
     assert.match(shot.text, /Best layer 0 of 1: test R² 0\.\d{3}/);
     for (const tab of ['Layers', 'Map', 'Predictions']) assert.ok(shot.text.includes(tab), `tab ${tab}`);
+    assert.match(shot.text, /Probe fit \(single layer 0\)/, 'GloVe has one layer: the bar variant');
     assert.match(shot.text, /Proximity error/);
     for (const file of shot.screenshots) assert.deepEqual(fs.readFileSync(file).subarray(0, 8), PNG_SIGNATURE);
   });

@@ -48,6 +48,13 @@ test('layer chart compiles, draws every layer and marks the best one', async () 
   assert.deepEqual(points.map((p) => p.datum?.layer).sort(), [0, 1, 2, 3]);
 });
 
+test('a single-layer model gets labelled bars instead of a curve', async () => {
+  const scene = await render(layerChartSpec([layer(0, 0.35, { proximityError: 0.26 })], 0, FALLBACK_THEME, 500));
+  const bars = (scene.get('rect') ?? []).map((r) => r.datum?.metric).sort();
+  assert.deepEqual(bars, ['Proximity error', 'Test R²', 'Test Spearman ρ', 'Train R²']);
+  assert.ok((scene.get('text') ?? []).some((t) => t.datum?.value === 0.26));
+});
+
 test('compare chart uses relative depth when models have different depths', () => {
   const summary = { id: 'a', model: 'm', dataset: 'd', kind: 'time' as const, bestLayer: 1, bestTestR2: 0.5, createdAt: '2026-01-01T00:00:00Z' };
   const spec = compareChartSpec([{ summary, layers: [layer(0, 0.1), layer(1, 0.2)] }, { summary: { ...summary, id: 'b' }, layers: [layer(0, 0.1), layer(1, 0.2), layer(2, 0.3)] }], FALLBACK_THEME, 400) as { data: { values: { x: number }[] } };
