@@ -308,6 +308,9 @@ async function runFromPalette(page: Page, title: string): Promise<void> {
       const row = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first();
       await row.waitFor({ state: 'visible', timeout: 5 * SECOND });
       await row.click({ timeout: 5 * SECOND });
+      // The pointer would otherwise rest where the row was, over the editor tabs, and a tab tooltip would cover
+      // the panel in the screenshot. The activity bar below its icons has nothing to hover.
+      await page.mouse.move(24, 520);
       if (attempt > 1) {
         log(`palette: "${title}" found on attempt ${attempt}`);
       }

@@ -60,6 +60,7 @@ export interface Page {
   frames(): Frame[];
   mainFrame(): Frame;
   keyboard: Keyboard;
+  mouse: { move(x: number, y: number): Promise<void> };
   screenshot(options: { readonly path: string; readonly fullPage?: boolean }): Promise<Buffer>;
   on(event: 'pageerror', listener: (error: Error) => void): void;
 }
