@@ -395,9 +395,8 @@ export class CacheNamespace implements ActivationCacheSeam {
           bufferLength = bytesRead;
           if (bytesRead < this.recordBytes) break;
         }
-        const record = buffer.subarray(offset - bufferStart, offset - bufferStart + this.recordBytes);
-        const header = decodeRecordHeader(record);
-        const check = header ? decodeRecord(record, header.key, this.valuesPerRecord, this.dtype) : undefined;
+        const header = decodeRecordHeader(buffer, offset - bufferStart);
+        const check = header ? decodeRecord(buffer, header.key, this.valuesPerRecord, this.dtype, offset - bufferStart) : undefined;
         // Records of a namespace all have the same size and writes never split one across an offset, so a bad
         // record (torn by a crash, zero-filled after a power loss) can be stepped over.
         if (header && check?.ok) this.index.set(header.key, { chunk, offset, bytes: this.recordBytes });
@@ -445,7 +444,8 @@ export class CacheNamespace implements ActivationCacheSeam {
           && items[end].location.offset + items[end].location.bytes - items[start].location.offset <= MAX_READ_BYTES) end += 1;
         const first = items[start].location.offset;
         const length = items[end - 1].location.offset + items[end - 1].location.bytes - first;
-        const buffer = Buffer.alloc(length);
+        // A fresh ArrayBuffer (byteOffset 0): float32 payloads are 4-byte aligned in it and returned as views.
+        const buffer = new Uint8Array(length);
         let bytesRead = 0;
         try {
           ({ bytesRead } = await handle.read(buffer, 0, length, first));
@@ -455,8 +455,9 @@ export class CacheNamespace implements ActivationCacheSeam {
         for (let index = start; index < end; index += 1) {
           const item = items[index];
           const at = item.location.offset - first;
-          const bytes = at + item.location.bytes <= bytesRead ? buffer.subarray(at, at + item.location.bytes) : new Uint8Array(0);
-          const check = decodeRecord(bytes, item.key, this.valuesPerRecord, this.dtype);
+          const check = at + item.location.bytes <= bytesRead
+            ? decodeRecord(buffer, item.key, this.valuesPerRecord, this.dtype, at)
+            : { ok: false as const, reason: 'record is truncated' };
           if (check.ok) {
             results[item.position] = check.values;
             chunk.used = true;

@@ -18,7 +18,7 @@
  *   24 entries × 24 bytes: 16B key, u32 offset, u32 record bytes
  *   …  u32 CRC-32 of everything before it
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { decodeFloat16, float32ToFloat16Bits } from './cacheFloat16';
 
@@ -40,10 +40,7 @@ export function bytesPerValue(dtype: CacheDType): number {
 
 let crcTable: Int32Array | undefined;
 
-/** CRC-32 (IEEE), zlib's when the runtime has it (Node ≥ 20.15), else a table-driven fallback. */
-export function crc32(bytes: Uint8Array): number {
-  const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-  if (native) return native(bytes) >>> 0;
+function table(): Int32Array {
   if (!crcTable) {
     crcTable = new Int32Array(256);
     for (let n = 0; n < 256; n += 1) {
@@ -52,14 +49,39 @@ export function crc32(bytes: Uint8Array): number {
       crcTable[n] = c;
     }
   }
+  return crcTable;
+}
+
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/**
+ * CRC-32 (IEEE) of bytes[start, end). Short ranges (record headers, small payloads) in JavaScript — cheaper than a
+ * native call per record; long ones with zlib's when the runtime has it (Node ≥ 20.15).
+ */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (nativeCrc32 && end - start > 2048) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
+  const lookup = table();
   let crc = -1;
-  for (let index = 0; index < bytes.length; index += 1) crc = crcTable[(crc ^ bytes[index]) & 0xff] ^ (crc >>> 8);
+  for (let index = start; index < end; index += 1) crc = lookup[(crc ^ bytes[index]) & 0xff] ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
 }
 
-/** The 16-byte record key of a prompt text, as hex (the in-memory index key). */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+function hexOf(bytes: Uint8Array, start: number, length: number): string {
+  let text = '';
+  for (let index = start; index < start + length; index += 1) text += HEX[bytes[index]];
+  return text;
+}
+
+type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
+/** Node ≥ 20.12's one-shot `crypto.hash`: several times faster than createHash for short strings. */
+const oneShotHash = (crypto as unknown as { hash?: OneShotHash }).hash;
+
+/** The 16-byte record key of a prompt text (first half of its UTF-8 SHA-256), as hex (the in-memory index key). */
 export function recordKey(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, KEY_BYTES * 2);
+  const digest = oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  return digest.slice(0, KEY_BYTES * 2);
 }
 
 /**
@@ -85,7 +107,7 @@ export function encodeRecord(key: string, values: Float32Array, dtype: CacheDTyp
   record.write(key, 8, KEY_BYTES, 'hex');
   record.writeUInt32LE(payloadBytes, 24);
   record.writeUInt32LE(crc32(payload), 28);
-  record.writeUInt32LE(crc32(record.subarray(0, 32)), 32);
+  record.writeUInt32LE(crc32(record, 0, 32), 32);
   return record;
 }
 
@@ -96,42 +118,47 @@ export interface RecordHeader {
   readonly payloadCrc: number;
 }
 
-/** Parse and check a record header; undefined when it is not a valid header (torn write, garbage, other version). */
-export function decodeRecordHeader(bytes: Uint8Array): RecordHeader | undefined {
-  if (bytes.length < RECORD_HEADER_BYTES) return undefined;
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, RECORD_HEADER_BYTES);
-  if (view.readUInt32LE(0) !== RECORD_MAGIC || view.readUInt16LE(4) !== FORMAT_VERSION) return undefined;
-  if (view.readUInt32LE(32) !== crc32(view.subarray(0, 32))) return undefined;
-  const code = view.readUInt8(6);
+/** Parse and check the record header at `at`; undefined when it is not a valid header (torn write, garbage, other version). */
+export function decodeRecordHeader(bytes: Uint8Array, at = 0): RecordHeader | undefined {
+  if (bytes.length - at < RECORD_HEADER_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, RECORD_HEADER_BYTES);
+  if (view.getUint32(0, true) !== RECORD_MAGIC || view.getUint16(4, true) !== FORMAT_VERSION) return undefined;
+  if (view.getUint32(32, true) !== crc32(bytes, at, at + 32)) return undefined;
+  const code = view.getUint8(6);
   const dtype: CacheDType | undefined = code === 1 ? 'float32' : code === 2 ? 'float16' : undefined;
   if (!dtype) return undefined;
-  return { key: view.toString('hex', 8, 8 + KEY_BYTES), dtype, payloadBytes: view.readUInt32LE(24), payloadCrc: view.readUInt32LE(28) };
+  return { key: hexOf(bytes, at + 8, KEY_BYTES), dtype, payloadBytes: view.getUint32(24, true), payloadCrc: view.getUint32(28, true) };
 }
 
 export type RecordCheck =
   | { readonly ok: true; readonly values: Float32Array }
   | { readonly ok: false; readonly reason: string };
 
-/** Decode and fully validate a record read from disk against what the index promised. */
-export function decodeRecord(bytes: Uint8Array, expectedKey: string, expectedValues: number, dtype: CacheDType): RecordCheck {
-  const header = decodeRecordHeader(bytes);
+/**
+ * Decode and fully validate the record at `at` against what the index promised. float32 values are returned as a
+ * view into `bytes` when it is 4-byte aligned there (no copy: a lookup of 40,000 records allocates one buffer per
+ * coalesced read, not one per record); callers that keep a vector long should copy it.
+ */
+export function decodeRecord(bytes: Uint8Array, expectedKey: string, expectedValues: number, dtype: CacheDType, at = 0): RecordCheck {
+  const header = decodeRecordHeader(bytes, at);
   if (!header) return { ok: false, reason: 'record header is invalid (bad magic, version or checksum)' };
   if (header.key !== expectedKey) return { ok: false, reason: 'record belongs to a different key' };
   if (header.dtype !== dtype) return { ok: false, reason: `record is ${header.dtype}, namespace is ${dtype}` };
   const payloadBytes = expectedValues * bytesPerValue(dtype);
   if (header.payloadBytes !== payloadBytes) return { ok: false, reason: `record holds ${header.payloadBytes} bytes, expected ${payloadBytes}` };
-  if (bytes.length < RECORD_HEADER_BYTES + payloadBytes) return { ok: false, reason: 'record is truncated' };
-  const payload = bytes.subarray(RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + payloadBytes);
-  if (crc32(payload) !== header.payloadCrc) return { ok: false, reason: 'payload checksum mismatch' };
-  const values = new Float32Array(expectedValues);
+  const start = at + RECORD_HEADER_BYTES;
+  if (bytes.length < start + payloadBytes) return { ok: false, reason: 'record is truncated' };
+  if (crc32(bytes, start, start + payloadBytes) !== header.payloadCrc) return { ok: false, reason: 'payload checksum mismatch' };
   if (dtype === 'float32') {
-    new Uint8Array(values.buffer).set(payload);
-  } else {
-    const halves = new Uint16Array(expectedValues);
-    new Uint8Array(halves.buffer).set(payload);
-    decodeFloat16(halves, values);
+    const offset = bytes.byteOffset + start;
+    if (offset % 4 === 0) return { ok: true, values: new Float32Array(bytes.buffer, offset, expectedValues) };
+    const values = new Float32Array(expectedValues);
+    new Uint8Array(values.buffer).set(bytes.subarray(start, start + payloadBytes));
+    return { ok: true, values };
   }
-  return { ok: true, values };
+  const halves = new Uint16Array(expectedValues);
+  new Uint8Array(halves.buffer).set(bytes.subarray(start, start + payloadBytes));
+  return { ok: true, values: decodeFloat16(halves) };
 }
 
 export interface IndexEntry {
@@ -154,7 +181,7 @@ export function encodeIndex(entries: readonly IndexEntry[], coveredBytes: number
     buffer.writeUInt32LE(entry.bytes, at + 20);
   });
   const end = buffer.length - 4;
-  buffer.writeUInt32LE(crc32(buffer.subarray(0, end)), end);
+  buffer.writeUInt32LE(crc32(buffer, 0, end), end);
   return buffer;
 }
 
@@ -165,7 +192,7 @@ export function decodeIndex(buffer: Buffer): { entries: IndexEntry[]; coveredByt
   const count = buffer.readUInt32LE(8);
   if (buffer.length !== INDEX_HEADER_BYTES + count * INDEX_ENTRY_BYTES + 4) return undefined;
   const end = buffer.length - 4;
-  if (buffer.readUInt32LE(end) !== crc32(buffer.subarray(0, end))) return undefined;
+  if (buffer.readUInt32LE(end) !== crc32(buffer, 0, end)) return undefined;
   const entries: IndexEntry[] = [];
   for (let index = 0; index < count; index += 1) {
     const at = INDEX_HEADER_BYTES + index * INDEX_ENTRY_BYTES;
