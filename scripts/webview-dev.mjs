@@ -94,7 +94,7 @@ function sampleRun(name) {
       testR2PerTarget: testPer,
       pearson: Object.fromEntries(targets.map((t) => [t, Math.sqrt(Math.max(0, testPer[t]))])),
       spearman: Object.fromEntries(targets.map((t) => [t, Math.sqrt(Math.max(0, testPer[t])) * 0.97])),
-      proximityError: kind === 'time' ? noise * 0.8 : noise * 60,
+      proximityError: 0.5 * (1.05 - quality) * (0.9 + 0.1 * random()),
     });
   }
   const bestLayer = layers.reduce((b, l) => (l.testR2 > b.testR2 ? l : b)).index;

@@ -10,6 +10,8 @@ import { ProbeRunner } from './runs/probeRunner';
 import { DeviceStatus } from './deviceStatus';
 import { ResultsPanel, type ResultsPanelDependencies, type ResultsTab } from './panels/resultsPanel';
 import { exportRun } from './commands/exportResults';
+import { WarmModel } from './runs/warmModel';
+import { loadModel } from '../core/model/loadModel';
 
 export class Services extends Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -24,7 +26,8 @@ export class Services extends Disposable {
     // Run history lives in global storage: runs are about datasets anywhere on disk, not one workspace.
     this.store = new RunStore(path.join(context.globalStorageUri.fsPath, 'runs'));
     this.deviceStatus = this._register(new DeviceStatus(this.log));
-    this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus));
+    const models = new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }));
+    this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models));
     this.panelDependencies = {
       extensionUri: context.extensionUri,
       store: this.store,

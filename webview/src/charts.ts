@@ -145,7 +145,7 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
             encoding: {
               x: xAxis,
               // The paper's proximity error: share of other entities predicted closer to the truth (0 perfect, ~0.5 chance).
-              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true, domainMax: 0.5 } },
+              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true } },
             },
           },
           bestRule,

@@ -50,6 +50,8 @@ const pendingLayerRequests = new Map<number, number>();
 let nextRequestId = 1;
 /** The Vega views currently on screen, per tab, for PNG/SVG export and clean-up. */
 const views = new Map<TabId, EmbedResult>();
+/** The Compare Runs chart under the layer chart, when runs are compared. */
+let compareView: EmbedResult | undefined;
 const baseMaps = new Map<MapExtent, Promise<BaseMap | undefined>>();
 
 function setState(patch: Partial<WebviewUiState>): void {
@@ -214,8 +216,8 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
     const compareChart = element('div', { className: 'chart', id: 'compare-chart' });
     panel.appendChild(compareChart);
     const runs: ComparedRun[] = [{ summary: run.summary, layers: results.layers }, ...compare];
-    const result = await embed?.(compareChart, compareChartSpec(runs, currentTheme(), chartWidth(panel)), embedOptions);
-    if (result) views.set('experiments', result);
+    compareView?.finalize();
+    compareView = await embed?.(compareChart, compareChartSpec(runs, currentTheme(), chartWidth(panel)), embedOptions);
   }
 }
 
@@ -406,6 +408,8 @@ function renderRun(): void {
   if (!app || !run) return;
   for (const result of views.values()) result.finalize();
   views.clear();
+  compareView?.finalize();
+  compareView = undefined;
   const current = run;
   const tabs = TABS.filter((t) => t.available(current));
   if (!tabs.some((t) => t.id === state.tab)) setState({ tab: 'layers' });

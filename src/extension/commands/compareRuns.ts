@@ -17,6 +17,6 @@ export class CompareRunsCommand implements Command {
       void vscode.window.showInformationMessage('Spacetime Probe: pick at least two runs to compare.');
       return;
     }
-    this.services.showResults(ids[0], ids.slice(1));
+    this.services.showResults(ids[0], ids.slice(1), 'layers');
   }
 }

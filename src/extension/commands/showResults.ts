@@ -1,11 +1,12 @@
 /**
- * "Show Results": a given run (from the Runs view, a CodeLens or a notification), else the most recent run.
+ * "Show Results": a given run (from the Runs view, a CodeLens or a notification). Without one it brings the open
+ * panel to the front as it is (a comparison stays a comparison), or opens the most recent run.
  * Other runs are one click away in the Runs view; Compare Runs picks several.
  */
 import * as vscode from 'vscode';
 import type { Command } from './command';
 import type { Services } from '../services';
-import type { ResultsPanel, ResultsTab } from '../panels/resultsPanel';
+import { ResultsPanel, type ResultsTab } from '../panels/resultsPanel';
 
 const TABS: readonly ResultsTab[] = ['layers', 'map', 'time', 'table', 'experiments'];
 
@@ -15,6 +16,11 @@ export class ShowResultsCommand implements Command {
 
   execute(runId?: unknown, options?: unknown): ResultsPanel | undefined {
     const { store } = this.services;
+    const open = ResultsPanel.current;
+    if (runId === undefined && open?.shownRunId && store.get(open.shownRunId)) {
+      open.reveal();
+      return open;
+    }
     const id = typeof runId === 'string' && store.get(runId) ? runId : store.list()[0]?.id;
     if (!id) {
       void vscode.window.showInformationMessage('Spacetime Probe: no runs yet. Run a probe first ("Spacetime Probe: Run Probe\u2026").');

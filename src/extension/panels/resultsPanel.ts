@@ -101,6 +101,11 @@ export class ResultsPanel extends Disposable {
     }));
   }
 
+  /** Brings the panel to the front without changing what it shows. */
+  reveal(): void {
+    this.panel.reveal(undefined, true);
+  }
+
   get shownRunId(): string | undefined {
     return this.runId;
   }

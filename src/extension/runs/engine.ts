@@ -4,7 +4,7 @@
  * and integration tests can plug in a counting wrapper.
  */
 import type { ProbeResults } from '../../core/experiments/results';
-import type { DeviceRequest } from '../../core/model/types';
+import type { DeviceRequest, ResidualModel } from '../../core/model/types';
 
 export type ProbeStage = 'dataset' | 'model' | 'tokenize' | 'extract' | 'fit' | 'write';
 
@@ -34,6 +34,8 @@ export interface ProbeRunOptions {
   readonly layerPredictions?: boolean;
   /** Where the per-layer .npy files go during the run (deleted afterwards: the activation cache keeps vectors). */
   readonly activationsDir?: string;
+  /** A model already loaded (kept warm between runs); the engine must not dispose it. */
+  readonly loadedModel?: ResidualModel;
 }
 
 export interface ProbeRunHooks {

@@ -12,6 +12,8 @@ import { Disposable, MutableDisposable } from '../util/disposable';
 import { readSettings } from '../config';
 import type { DeviceStatus } from '../deviceStatus';
 import { probeEngine, type ProbeProgress } from './engine';
+import type { WarmModel } from './warmModel';
+import type { ResidualModel } from '../../core/model/types';
 import type { RunRecord, RunStore } from './runStore';
 
 export interface ProbeRequest {
@@ -76,8 +78,10 @@ export class ProbeRunner extends Disposable {
     private readonly store: RunStore,
     private readonly log: vscode.LogOutputChannel,
     private readonly deviceStatus: DeviceStatus,
+    private readonly models?: WarmModel,
   ) {
     super();
+    if (models) this._register(models);
   }
 
   get isRunning(): boolean {
@@ -122,6 +126,11 @@ export class ProbeRunner extends Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => run.controller.abort());
           let lastFraction = 0;
+          let loadedModel: ResidualModel | undefined;
+          if (this.models) {
+            progress.report({ message: `Loading model ${model}` });
+            loadedModel = await this.models.get(model, settings.device, run.controller.signal);
+          }
           return probeEngine()(
             {
               dataset: request.dataset,
@@ -135,6 +144,7 @@ export class ProbeRunner extends Disposable {
               cacheMaxBytes: settings.cacheMaxBytes,
               layerPredictions: settings.allLayerPredictions,
               activationsDir: path.join(dir, ACTIVATIONS_DIR),
+              ...(loadedModel ? { loadedModel } : {}),
             },
             {
               signal: run.controller.signal,

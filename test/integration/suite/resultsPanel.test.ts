@@ -81,6 +81,35 @@ suite('Results panel', () => {
     assert.match(shot.text, /Timeline: predicted year by true decade/);
   });
 
+  test('revealing a row opens the dataset file at the entity\'s line', async () => {
+    const api = await extensionApi();
+    assert.ok(worldRunId);
+    await vscode.commands.executeCommand('spacetimeProbe.showResults', worldRunId, { tab: 'table' });
+    await waitForPanelShowing(api, worldRunId);
+    const results = await api.services.store.results(worldRunId);
+    const target = results.predictions[Math.floor(results.predictions.length / 2)];
+    const panel = api.resultsPanel();
+    assert.ok(panel);
+    const editor = await panel.revealEntity(target.row);
+    assert.ok(editor);
+    assert.equal(path.basename(editor.document.uri.fsPath), 'world_places.csv');
+    assert.equal(editor.selection.start.line, target.row - 1);
+    assert.ok(editor.document.lineAt(target.row - 1).text.includes(target.name.replace(/"/g, '""')), `line ${target.row} holds ${target.name}`);
+  });
+
+  test('Compare Runs overlays the test R² of several runs', async function () {
+    const api = await extensionApi();
+    const runs = api.services.store.list().filter((r) => r.dataset === 'world_places' || r.dataset === 'art_entertainment').slice(0, 2);
+    assert.equal(runs.length, 2);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('spacetimeProbe.compareRuns', runs.map((r) => r.id));
+    await waitForPanelShowing(api, runs[0].id);
+    if (!process.env.SPACETIME_SCREENSHOT_URL) return this.skip();
+    await vscode.commands.executeCommand('spacetimeProbe.showResults', undefined);
+    const shot = await captureWebview({ command: 'Spacetime Probe: Show Results', waitForText: 'Compared runs: test R² by layer', name: 'results-compare' });
+    for (const run of runs) assert.ok(shot.text.includes(`${run.model} · ${run.dataset}`), `${run.dataset} in the legend`);
+  });
+
   test('exports predictions CSV, results JSON and the chart as SVG and PNG', async () => {
     const api = await extensionApi();
     assert.ok(worldRunId);
