@@ -28,6 +28,7 @@
  */
 import { javascriptProducts, onnxProducts, type DenseProducts } from './products';
 import { tridiagonalize, type Tridiagonal } from './tridiagonal';
+import { factorShiftedBand, reduceToBand, solveShiftedBand } from './band';
 
 export type RidgeMode = 'primal' | 'dual';
 
@@ -44,13 +45,25 @@ export interface RidgeCVOptions {
    * Default 'float64'.
    */
   readonly projectionPrecision?: 'float64' | 'float32';
-  /** Rows per chunk; default chosen so a chunk holds about 4M values. */
+  /** Rows per chunk; default chosen so a chunk holds about 4M values (16M for the band form's sweeps). */
   readonly chunkRows?: number;
+  /**
+   * How the primal form reduces C: to tridiagonal (one-stage Householder; half its flops are matrix–vector products
+   * that stream the trailing matrix from memory once per column) or to a band of width `bandwidth` (every large
+   * product a Gemm; the leave-one-out sweeps become block solves, also Gemms). 'auto' (default): band from
+   * BAND_REDUCTION_MIN_FEATURES features up. See docs/probes.md for the measurements behind the threshold.
+   */
+  readonly reduction?: 'auto' | 'tridiagonal' | 'band';
+  /** Block width of the band reduction. Default 32. */
+  readonly bandwidth?: number;
   /** Receives the seconds spent in each phase (for benchmarks and docs). */
   readonly onPhase?: (phase: RidgePhase, seconds: number) => void;
 }
 
-export type RidgePhase = 'covariance' | 'gram' | 'tridiagonalize' | 'projection' | 'leave-one-out sweeps';
+/** Where 'auto' switches the primal form from the tridiagonal to the band reduction (see docs/probes.md). */
+export const BAND_REDUCTION_MIN_FEATURES = 3072;
+
+export type RidgePhase = 'covariance' | 'gram' | 'tridiagonalize' | 'band reduction' | 'projection' | 'leave-one-out sweeps';
 
 export interface RidgeCVResult {
   readonly alpha: number;
@@ -270,7 +283,10 @@ export async function fitRidgeCV(input: RidgeInput, options: RidgeCVOptions): Pr
   const { nSamples, nFeatures } = input;
   const requested = options.mode ?? 'auto';
   const mode: RidgeMode = requested === 'auto' ? (nSamples > nFeatures ? 'primal' : 'dual') : requested;
-  return mode === 'primal' ? fitPrimal(input, alphas, products, options) : fitDual(input, alphas, products, options);
+  if (mode === 'dual') return fitDual(input, alphas, products, options);
+  const reduction = options.reduction ?? 'auto';
+  const band = reduction === 'band' || (reduction === 'auto' && nFeatures >= BAND_REDUCTION_MIN_FEATURES);
+  return band ? fitPrimalBand(input, alphas, products, options) : fitPrimal(input, alphas, products, options);
 }
 
 function pickAlpha(looMse: Float64Array): number {
@@ -293,6 +309,65 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
   });
 }
 
+/**
+ * C = X_cᵀX_c (d × d, both triangles) and X_cᵀy_c (d × t), accumulated over row chunks. Only the lower block
+ * triangle is computed: the columns are split into `blocks` panels stored contiguously per chunk, and each panel
+ * pair (i ≥ j) is one Gemm, which saves (blocks − 1)/(2·blocks) of the flops (37.5% with 4 panels) — the mirror
+ * image comes free, and it is exactly symmetric.
+ */
+async function covarianceAndCrossProducts(x: Float32Array | Float64Array, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number,
+  chunkRows: number, products: DenseProducts): Promise<{ covariance: Float64Array; xty: Float64Array }> {
+  const blocks = d >= 1024 ? 4 : d >= 256 ? 2 : 1;
+  const bounds = Array.from({ length: blocks + 1 }, (_, j) => Math.round((j * d) / blocks));
+  const widths = bounds.slice(1).map((bound, j) => bound - bounds[j]);
+  const maxRows = Math.min(n, chunkRows);
+  const panels = widths.map((width) => new Float64Array(maxRows * width));
+  const sums = new Map<string, Float64Array>();
+  for (let i = 0; i < blocks; i++) for (let j = 0; j <= i; j++) sums.set(`${i},${j}`, new Float64Array(widths[i] * widths[j]));
+  const product = new Float64Array(Math.max(...widths) ** 2);
+  const xty = new Float64Array(d * t);
+  const row = new Float64Array(d);
+  for (let start = 0; start < n; start += chunkRows) {
+    const end = Math.min(n, start + chunkRows);
+    const rows = end - start;
+    for (let r = 0; r < rows; r++) {
+      centredRows(x, xMeans, start + r, start + r + 1, d, row);
+      for (let j = 0; j < blocks; j++) panels[j].set(row.subarray(bounds[j], bounds[j + 1]), r * widths[j]);
+    }
+    for (let i = 0; i < blocks; i++) {
+      const panelI = { data: panels[i].subarray(0, rows * widths[i]), rows, cols: widths[i] };
+      for (let j = 0; j <= i; j++) {
+        const panelJ = { data: panels[j].subarray(0, rows * widths[j]), rows, cols: widths[j] };
+        const block = await products.gemm('float64', panelI, panelJ, { transA: true, out: product.subarray(0, widths[i] * widths[j]) });
+        const sum = sums.get(`${i},${j}`) as Float64Array;
+        for (let index = 0; index < sum.length; index++) sum[index] += block[index];
+      }
+      const part = await products.gemm('float64', panelI, { data: yc.subarray(start * t, end * t), rows, cols: t }, { transA: true });
+      for (let index = 0; index < part.length; index++) xty[bounds[i] * t + index] += part[index];
+    }
+  }
+  const covariance = new Float64Array(d * d);
+  for (let i = 0; i < blocks; i++) {
+    for (let j = 0; j <= i; j++) {
+      const sum = sums.get(`${i},${j}`) as Float64Array;
+      for (let a = 0; a < widths[i]; a++) {
+        for (let b = 0; b < widths[j]; b++) {
+          const value = sum[a * widths[j] + b];
+          covariance[(bounds[i] + a) * d + bounds[j] + b] = value;
+          covariance[(bounds[j] + b) * d + bounds[i] + a] = value;
+        }
+      }
+    }
+  }
+  // Diagonal blocks come from MLAS, which may differ from their transpose in the last bit: symmetrise them.
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
+    const mean = 0.5 * (covariance[i * d + j] + covariance[j * d + i]);
+    covariance[i * d + j] = mean;
+    covariance[j * d + i] = mean;
+  }
+  return { covariance, xty };
+}
+
 async function fitPrimal(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
@@ -307,31 +382,10 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   const chunkRows = options.chunkRows ?? defaultChunkRows(d, n);
 
   // C = X_cᵀX_c and X_cᵀy_c, accumulated over row chunks.
-  // Two d×d buffers: the running sum ping-pongs between them, then they are the reduction's matrix and workspace.
-  let covariance: Float64Array = new Float64Array(d * d);
-  let spare: Float64Array = new Float64Array(d * d);
-  const chunkBuffer = new Float64Array(Math.min(n, chunkRows) * d);
-  const xty = new Float64Array(d * t);
-  for (let start = 0; start < n; start += chunkRows) {
-    const end = Math.min(n, start + chunkRows);
-    const rows = end - start;
-    const chunk = centredRows(x, xMeans, start, end, d, chunkBuffer);
-    const sum = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: chunk, rows, cols: d },
-      start === 0 ? { transA: true, out: spare } : { transA: true, c: { data: covariance, rows: d, cols: d }, out: spare });
-    spare = covariance;
-    covariance = sum;
-    const part = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: yc.subarray(start * t, end * t), rows, cols: t }, { transA: true });
-    for (let index = 0; index < part.length; index++) xty[index] += part[index];
-  }
-  // Symmetrise: MLAS sums in a blocked order, so C may differ from Cᵀ in the last bit.
-  const cov = covariance;
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
-    const mean = 0.5 * (cov[i * d + j] + cov[j * d + i]);
-    cov[i * d + j] = mean;
-    cov[j * d + i] = mean;
-  }
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, chunkRows, products);
+  const spare = new Float64Array(d * d);
   phase('covariance');
-  const tri = await tridiagonalize(cov, d, products, { workspace: spare });
+  const tri = await tridiagonalize(covariance, d, products, { workspace: spare });
   phase('tridiagonalize');
   let projectionSeconds = 0;
   let sweepSeconds = 0;
@@ -350,6 +404,7 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   const q32 = float32 ? Float32Array.from(tri.q) : undefined;
   const s32 = float32 ? Float32Array.from(sAll) : undefined;
   const maxRows = Math.min(n, chunkRows);
+  const chunkBuffer = new Float64Array(maxRows * d);
   const projectedBuffer = float32 ? new Float32Array(maxRows * d) : new Float64Array(maxRows * d);
   const fittedBuffer = float32 ? new Float32Array(maxRows * nAlphas * t) : new Float64Array(maxRows * nAlphas * t);
   const chunk32Buffer = float32 ? new Float32Array(maxRows * d) : undefined;
@@ -399,6 +454,136 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   const sBest = new Float64Array(d * t);
   for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sBest[k * t + c] = sAll[k * nAlphas * t + best * t + c];
   const coef = await products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: sBest, rows: d, cols: t });
+  return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal');
+}
+
+/**
+ * Primal form through the band reduction C = Q B Qᵀ (band.ts). With Yᵀ = Qᵀ X_cᵀ (d × rows, one Gemm per chunk)
+ * and B + αI = L Lᵀ (block lower bidiagonal L: diagonal blocks G_k, sub-diagonal E_k), the leverages are
+ * h_i = 1/n + ‖L⁻¹ y_i‖², computed for a whole chunk block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ).
+ */
+async function fitPrimalBand(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
+  const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
+  let clock = performance.now();
+  const phase = (name: RidgePhase): void => {
+    const now = performance.now();
+    options.onPhase?.(name, (now - clock) / 1000);
+    clock = now;
+  };
+  const xMeans = columnMeans(x, n, d);
+  const yMeans = columnMeans(input.y, n, t);
+  const yc = centredRows(input.y, yMeans, 0, n, t);
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? defaultChunkRows(d, n), products);
+  phase('covariance');
+  const band = await reduceToBand(covariance, d, products, { bandwidth: options.bandwidth, workspace: new Float64Array(d * d) });
+  phase('band reduction');
+  const q = band.q;
+  const b = await products.gemm('float64', { data: q, rows: d, cols: d }, { data: xty, rows: d, cols: t }, { transA: true });
+  const factors = alphas.map((alpha) => factorShiftedBand(band, alpha));
+  const nAlphas = alphas.length;
+  const sAll = new Float64Array(d * nAlphas * t);
+  factors.forEach((factor, a) => {
+    const s = solveShiftedBand(band, factor, b, t);
+    for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sAll[k * nAlphas * t + a * t + c] = s[k * t + c];
+  });
+
+  const chunkRows = options.chunkRows ?? Math.max(256, Math.min(n, Math.floor(16_777_216 / d)));
+  const maxRows = Math.min(n, chunkRows);
+  const chunkBuffer = new Float64Array(maxRows * d);
+  const projectedBuffer = new Float64Array(maxRows * d);
+  const fittedBuffer = new Float64Array(maxRows * nAlphas * t);
+  const maxWidth = Math.max(...band.bounds.slice(1).map((bound, k) => bound - band.bounds[k]));
+  const solveBuffer = new Float64Array(maxWidth * maxRows);
+  const stackBuffer = new Float64Array(nAlphas * maxWidth * maxRows);
+  const previousU = alphas.map(() => new Float64Array(maxWidth * maxRows));
+  // [M_k(α)ᵀ]_α stacked (nAlphas·w × w), and P_k(α) = M_k(α)ᵀ E_k(α) (w × w_{k−1}).
+  const nBlocksAll = band.bounds.length - 1;
+  const stackedTransposes: Float64Array[] = [];
+  for (let k = 0; k < nBlocksAll; k++) {
+    const w = band.bounds[k + 1] - band.bounds[k];
+    const stackedM = new Float64Array(nAlphas * w * w);
+    factors.forEach((factor, a) => {
+      const m = factor.inverseTransposedDiagonal[k];
+      for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) stackedM[a * w * w + i * w + j] = m[j * w + i];
+    });
+    stackedTransposes.push(stackedM);
+  }
+  const recurrence = factors.map((factor) => factor.subdiagonal.map((e, index) => {
+    const k = index + 1;
+    const w = band.bounds[k + 1] - band.bounds[k];
+    const wPrevious = band.bounds[k] - band.bounds[k - 1];
+    const m = factor.inverseTransposedDiagonal[k];
+    const p = new Float64Array(w * wPrevious);
+    for (let i = 0; i < w; i++) for (let q = 0; q <= i; q++) {
+      const mqi = m[q * w + i];
+      if (mqi === 0) continue;
+      for (let j = 0; j < wPrevious; j++) p[i * wPrevious + j] += mqi * e[q * wPrevious + j];
+    }
+    return p;
+  }));
+  const squaredErrorSums = new Float64Array(nAlphas);
+  let projectionSeconds = 0;
+  let sweepSeconds = 0;
+  const nBlocks = band.bounds.length - 1;
+  for (let start = 0; start < n; start += chunkRows) {
+    const end = Math.min(n, start + chunkRows);
+    const rows = end - start;
+    const chunk = centredRows(x, xMeans, start, end, d, chunkBuffer);
+    // Yᵀ = Qᵀ X_cᵀ (d × rows): block k of Y's columns is then the contiguous row range of Yᵀ.
+    const yt = await products.gemm('float64', { data: q, rows: d, cols: d }, { data: chunk, rows, cols: d },
+      { transA: true, transB: true, out: projectedBuffer.subarray(0, d * rows) });
+    const fitted = await products.gemm('float64', { data: yt, rows: d, cols: rows }, { data: sAll, rows: d, cols: nAlphas * t },
+      { transA: true, out: fittedBuffer.subarray(0, rows * nAlphas * t) });
+    const sweepStart = performance.now();
+    projectionSeconds += (sweepStart - clock) / 1000;
+    // Per block k: U_k(α)ᵀ = M_k(α)ᵀ Y_kᵀ − P_k(α) U_{k−1}(α)ᵀ with M_k = G_k⁻ᵀ and P_k = M_kᵀ E_k. The first term
+    // is one Gemm for all alphas at once (M_kᵀ stacked); the recurrence is one small Gemm per alpha.
+    const leverage = alphas.map(() => new Float64Array(rows));
+    for (let k = 0; k < nBlocks; k++) {
+      const w = band.bounds[k + 1] - band.bounds[k];
+      const yk = yt.subarray(band.bounds[k] * rows, band.bounds[k + 1] * rows);
+      const stackedM = stackedTransposes[k];
+      const stacked = await products.gemm('float64', { data: stackedM, rows: nAlphas * w, cols: w }, { data: yk, rows: w, cols: rows },
+        { out: stackBuffer.subarray(0, nAlphas * w * rows) });
+      for (let a = 0; a < nAlphas; a++) {
+        const own = stacked.subarray(a * w * rows, (a + 1) * w * rows);
+        let u = own;
+        if (k > 0) {
+          const wPrevious = band.bounds[k] - band.bounds[k - 1];
+          u = await products.gemm('float64', { data: recurrence[a][k - 1], rows: w, cols: wPrevious },
+            { data: previousU[a].subarray(0, wPrevious * rows), rows: wPrevious, cols: rows },
+            { alpha: -1, beta: 1, c: { data: own, rows: w, cols: rows }, out: solveBuffer.subarray(0, w * rows) });
+        }
+        const h = leverage[a];
+        for (let r = 0; r < w; r++) {
+          const offset = r * rows;
+          for (let i = 0; i < rows; i++) h[i] += u[offset + i] * u[offset + i];
+        }
+        previousU[a].set(u);
+      }
+    }
+    for (let a = 0; a < nAlphas; a++) {
+      const h = leverage[a];
+      let sum = 0;
+      for (let r = 0; r < rows; r++) {
+        const denominator = 1 - 1 / n - h[r];
+        for (let c = 0; c < t; c++) {
+          const error = (yc[(start + r) * t + c] - fitted[r * nAlphas * t + a * t + c]) / denominator;
+          sum += error * error;
+        }
+      }
+      squaredErrorSums[a] += sum;
+    }
+    sweepSeconds += (performance.now() - sweepStart) / 1000;
+    clock = performance.now();
+  }
+  options.onPhase?.('projection', projectionSeconds);
+  options.onPhase?.('leave-one-out sweeps', sweepSeconds);
+  const looMse = squaredErrorSums.map((sum) => sum / (n * t));
+  const best = pickAlpha(looMse);
+  const sBest = new Float64Array(d * t);
+  for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sBest[k * t + c] = sAll[k * nAlphas * t + best * t + c];
+  const coef = await products.gemm('float64', { data: q, rows: d, cols: d }, { data: sBest, rows: d, cols: t });
   return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal');
 }
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { fitRidgeCV, predict, RidgeInputError, factorShiftedTridiagonal, solveShiftedTridiagonal, type RidgeCVResult } from '../../../src/core/probes/ridge';
 import { tridiagonalize } from '../../../src/core/probes/tridiagonal';
+import { factorShiftedBand, reduceToBand, solveShiftedBand } from '../../../src/core/probes/band';
 import { javascriptProducts, onnxProducts } from '../../../src/core/probes/products';
 import { mulberry32 } from '../../../src/core/probes/split';
 import { DEFAULT_ALPHAS } from '../../../src/core/probes/probe';
@@ -127,6 +128,13 @@ for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples < nFe
     const slow = await fitRidgeCV({ x: x32, y, nSamples: n, nFeatures: d, nTargets: 2 }, { ...options, products: javascriptProducts });
     assert.equal(fast.mode, n > d ? 'primal' : 'dual');
     assertSameFit(fast, slow, 1e-9);
+    if (n > d) {
+      // The band reduction (forced, narrow uneven blocks) gives the same answer on both backends.
+      for (const products of [onnxProducts(), javascriptProducts]) {
+        const band = await fitRidgeCV({ x: x32, y, nSamples: n, nFeatures: d, nTargets: 2 }, { ...options, products, reduction: 'band', bandwidth: 7 });
+        assertSameFit(band, slow, 1e-9);
+      }
+    }
     // The other form gives the same answer too.
     const other = await fitRidgeCV({ x: x32, y, nSamples: n, nFeatures: d, nTargets: 2 }, { ...options, mode: n > d ? 'dual' : 'primal' });
     assertSameFit(other, slow, 1e-7);
@@ -215,3 +223,55 @@ test('LDLᵀ solve of a shifted tridiagonal matches a dense solve', () => {
   const solved = solveShiftedTridiagonal(factorShiftedTridiagonal({ size, diagonal, offDiagonal }, alpha), b, size, 2);
   assert.ok(maxAbsolute(solved, solveDense(dense, b, size, 2)) < 1e-13);
 });
+
+for (const products of [javascriptProducts, onnxProducts()]) {
+  test(`reduceToBand: A = Q B Qᵀ with orthogonal Q and B banded; shifted block Cholesky solves (${products.name})`, async () => {
+    for (const [size, bandwidth] of [[1, 4], [5, 2], [23, 4], [64, 8], [100, 32]] as const) {
+      const random = mulberry32(size + 1000);
+      const a = new Float64Array(size * size);
+      for (let i = 0; i < size; i++) for (let j = 0; j <= i; j++) a[i * size + j] = a[j * size + i] = gaussian(random) + (i === j ? 3 : 0);
+      const original = Float64Array.from(a);
+      const band = await reduceToBand(a, size, products, { bandwidth });
+      // Assemble B densely from its blocks.
+      const b = new Float64Array(size * size);
+      band.diagonalBlocks.forEach((block, k) => {
+        const start = band.bounds[k];
+        const w = band.bounds[k + 1] - start;
+        for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) b[(start + i) * size + start + j] = block[i * w + j];
+      });
+      band.subdiagonalBlocks.forEach((block, k) => {
+        const row = band.bounds[k + 1];
+        const col = band.bounds[k];
+        const w = band.bounds[k + 2] - row;
+        const wPrevious = row - col;
+        for (let i = 0; i < w; i++) for (let j = 0; j < wPrevious; j++) b[(row + i) * size + col + j] = b[(col + j) * size + row + i] = block[i * wPrevious + j];
+      });
+      const q = band.q;
+      let reconstruction = 0;
+      let orthogonality = 0;
+      for (let i = 0; i < size; i++) {
+        for (let j = 0; j < size; j++) {
+          let value = 0;
+          let qtq = 0;
+          for (let k = 0; k < size; k++) {
+            qtq += q[k * size + i] * q[k * size + j];
+            let bq = 0;
+            for (let l = 0; l < size; l++) bq += b[k * size + l] * q[j * size + l];
+            value += q[i * size + k] * bq;
+          }
+          reconstruction = Math.max(reconstruction, Math.abs(value - original[i * size + j]));
+          orthogonality = Math.max(orthogonality, Math.abs(qtq - (i === j ? 1 : 0)));
+        }
+      }
+      assert.ok(reconstruction < 1e-12 * Math.max(10, size), `size ${size}: ‖QBQᵀ − A‖ = ${reconstruction}`);
+      assert.ok(orthogonality < 1e-13 * Math.max(10, size), `size ${size}: ‖QᵀQ − I‖ = ${orthogonality}`);
+      // (B + αI) s = rhs against a dense solve; B here is not necessarily PSD, so use a large shift.
+      const alpha = 50;
+      const rhs = Float64Array.from({ length: size * 2 }, () => gaussian(random));
+      const shifted = Float64Array.from(b);
+      for (let i = 0; i < size; i++) shifted[i * size + i] += alpha;
+      const solved = solveShiftedBand(band, factorShiftedBand(band, alpha), rhs, 2);
+      assert.ok(maxAbsolute(solved, solveDense(shifted, rhs, size, 2)) < 1e-12, `size ${size}: band solve`);
+    }
+  });
+}

@@ -1,0 +1,324 @@
+/**
+ * @file Reduction of a symmetric matrix to block-tridiagonal (banded) form, A = Q B Qᵀ, with every flop that
+ * touches the big trailing matrix in a Gemm — and shifted block-Cholesky factors of B + αI.
+ *
+ * Why not tridiagonal for large matrices: a one-stage Householder tridiagonalisation (tridiagonal.ts) must read the
+ * whole trailing matrix once per column (a matrix–vector product), so ~m³/3 values stream through memory and the
+ * CPU waits on it. Reducing to a band of width b instead reads it once per panel of b columns — b times less
+ * traffic — with A₂₂ ← Hᵀ A₂₂ H computed as X = A₂₂ V T (Gemm), W = X − ½ V (Tᵀ Vᵀ X), A₂₂ − V Wᵀ − W Vᵀ (Gemm).
+ * The band form serves ridge leave-one-out just as well: (B + αI) = L Lᵀ with L block lower bidiagonal, so the
+ * quadratic forms yᵀ(B + αI)⁻¹y = ‖L⁻¹y‖² of many rows y are two Gemms per block per alpha.
+ *
+ * B is stored as its diagonal blocks D_k (w_k × w_k) and sub-diagonal blocks R_k = B[k+1, k] (w_{k+1} × w_k,
+ * upper trapezoidal: the R factor of the panel's QR), with blocks of `bandwidth` indices (the last may be smaller).
+ */
+import type { DenseProducts } from './products';
+
+export interface BandReduction {
+  readonly size: number;
+  readonly bandwidth: number;
+  /** Start index of each block, plus `size` at the end. */
+  readonly bounds: readonly number[];
+  /** D_k, w_k × w_k row-major. */
+  readonly diagonalBlocks: readonly Float64Array[];
+  /** R_k = B[k+1, k], w_{k+1} × w_k row-major. */
+  readonly subdiagonalBlocks: readonly Float64Array[];
+  /** Orthogonal Q (size × size, row-major) with A = Q B Qᵀ. */
+  readonly q: Float64Array;
+}
+
+interface BlockReflector {
+  /** First index the reflector acts on. */
+  readonly base: number;
+  /** rows × width, unit lower trapezoidal Householder vectors. */
+  readonly v: Float64Array;
+  readonly rows: number;
+  readonly width: number;
+  /** width × width upper-triangular T of the compact WY form H = I − V T Vᵀ. */
+  readonly t: Float64Array;
+}
+
+/** Householder QR of a rows × width panel (row-major, in place): returns V (unit lower trapezoidal), T and R. */
+function panelQR(panel: Float64Array, rows: number, width: number): { v: Float64Array; t: Float64Array; r: Float64Array; reflectors: number } {
+  const reflectors = Math.min(rows, width);
+  const taus = new Float64Array(reflectors);
+  for (let j = 0; j < reflectors; j++) {
+    const alpha = panel[j * width + j];
+    let tailNormSq = 0;
+    for (let i = j + 1; i < rows; i++) tailNormSq += panel[i * width + j] ** 2;
+    if (tailNormSq === 0) { taus[j] = 0; continue; }
+    const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, Math.sqrt(tailNormSq));
+    const tau = (beta - alpha) / beta;
+    const scale = 1 / (alpha - beta);
+    for (let i = j + 1; i < rows; i++) panel[i * width + j] *= scale;
+    panel[j * width + j] = beta;
+    taus[j] = tau;
+    // Apply H_j = I − τ v vᵀ to the remaining columns (v = [1, panel[j+1…, j]]).
+    for (let c = j + 1; c < width; c++) {
+      let dot = panel[j * width + c];
+      for (let i = j + 1; i < rows; i++) dot += panel[i * width + j] * panel[i * width + c];
+      dot *= tau;
+      panel[j * width + c] -= dot;
+      for (let i = j + 1; i < rows; i++) panel[i * width + c] -= dot * panel[i * width + j];
+    }
+  }
+  const v = new Float64Array(rows * reflectors);
+  const r = new Float64Array(reflectors * width);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < reflectors; j++) {
+      if (i === j) v[i * reflectors + j] = 1;
+      else if (i > j) v[i * reflectors + j] = panel[i * width + j];
+    }
+  }
+  for (let i = 0; i < reflectors; i++) for (let c = i; c < width; c++) r[i * width + c] = panel[i * width + c];
+  return { v, t: triangularFactor(v, rows, reflectors, taus), r, reflectors };
+}
+
+/** LAPACK dlarft (forward, columnwise): T[p,p] = τ_p, T[0:p,p] = −τ_p T[0:p,0:p] Vᵀ[:,0:p] v_p. */
+function triangularFactor(v: Float64Array, rows: number, width: number, taus: Float64Array): Float64Array {
+  const t = new Float64Array(width * width);
+  for (let p = 0; p < width; p++) {
+    const tau = taus[p];
+    t[p * width + p] = tau;
+    if (p === 0 || tau === 0) continue;
+    const dots = new Float64Array(p);
+    for (let i = p; i < rows; i++) {
+      const vip = v[i * width + p];
+      if (vip === 0) continue;
+      for (let c = 0; c < p; c++) dots[c] += v[i * width + c] * vip;
+    }
+    for (let row = 0; row < p; row++) {
+      let sum = 0;
+      for (let c = row; c < p; c++) sum += t[row * width + c] * dots[c];
+      t[row * width + p] = -tau * sum;
+    }
+  }
+  return t;
+}
+
+/** out (rows × width) = a (rows × k) · b (k × width), small matrices in plain loops. */
+function multiplySmall(a: Float64Array, b: Float64Array, rows: number, k: number, width: number, out = new Float64Array(rows * width)): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < rows; i++) {
+    for (let p = 0; p < k; p++) {
+      const aip = a[i * k + p];
+      if (aip === 0) continue;
+      for (let j = 0; j < width; j++) out[i * width + j] += aip * b[p * width + j];
+    }
+  }
+  return out;
+}
+
+export interface BandOptions {
+  /** Block width b (the band's half-bandwidth). Default 32. */
+  readonly bandwidth?: number;
+  /** A second size × size buffer to work in (allocated when not given). */
+  readonly workspace?: Float64Array;
+}
+
+/**
+ * Reduce the symmetric matrix `a` (size × size, row-major, both triangles filled) to block-tridiagonal form.
+ * `a` is destroyed; it and the workspace are the only size² buffers, and Q is returned in one of them.
+ */
+export async function reduceToBand(a: Float64Array, size: number, products: DenseProducts, options: BandOptions = {}): Promise<BandReduction> {
+  if (a.length !== size * size) throw new Error(`reduceToBand: expected ${size * size} values, got ${a.length}`);
+  const bandwidth = Math.max(1, options.bandwidth ?? 32);
+  const workspace = options.workspace ?? new Float64Array(size * size);
+  if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('reduceToBand: workspace must be a separate buffer of size² values');
+  const bounds: number[] = [];
+  for (let start = 0; start < size; start += bandwidth) bounds.push(start);
+  bounds.push(size);
+  const diagonalBlocks: Float64Array[] = [];
+  const subdiagonalBlocks: Float64Array[] = [];
+  const reflectors: BlockReflector[] = [];
+  const wrBuffer = new Float64Array(size * 2 * bandwidth);
+  const rwBuffer = new Float64Array(size * 2 * bandwidth);
+
+  let current = a;
+  let spare = workspace;
+  for (let k = 0; k < bounds.length - 1; k++) {
+    const offset = bounds[k];
+    const s = size - offset;
+    const w = bounds[k + 1] - offset;
+    const diagonal = new Float64Array(w * w);
+    for (let i = 0; i < w; i++) diagonal.set(current.subarray(i * s, i * s + w), i * w);
+    diagonalBlocks.push(diagonal);
+    if (s === w) break;
+    const m = s - w;
+    const panel = new Float64Array(m * w);
+    for (let i = 0; i < m; i++) panel.set(current.subarray((w + i) * s, (w + i) * s + w), i * w);
+    const { v, t, r, reflectors: width } = panelQR(panel, m, w);
+    const nextWidth = bounds[k + 2] - bounds[k + 1];
+    const sub = new Float64Array(nextWidth * w);
+    sub.set(r.subarray(0, Math.min(nextWidth, width) * w));
+    subdiagonalBlocks.push(sub);
+    reflectors.push({ base: offset + w, v, rows: m, width, t });
+    // Compact the trailing block A₂₂ = current[w:, w:] to stride m in place (rows move to lower offsets).
+    for (let i = 0; i < m; i++) current.copyWithin(i * m, (w + i) * s + w, (w + i + 1) * s);
+    const trailing = current.subarray(0, m * m);
+    // X = A₂₂ V T, Z = Tᵀ (Vᵀ X) (symmetric), W = X − ½ V Z; then A₂₂ ← A₂₂ − V Wᵀ − W Vᵀ.
+    const av = await products.gemm('float64', { data: trailing, rows: m, cols: m }, { data: v, rows: m, cols: width });
+    const x = multiplySmall(av, t, m, width, width);
+    const vtx = new Float64Array(width * width);
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < width; p++) {
+        const vip = v[i * width + p];
+        if (vip === 0) continue;
+        for (let q = 0; q < width; q++) vtx[p * width + q] += vip * x[i * width + q];
+      }
+    }
+    const tTransposed = new Float64Array(width * width);
+    for (let p = 0; p < width; p++) for (let q = 0; q < width; q++) tTransposed[p * width + q] = t[q * width + p];
+    const z = multiplySmall(tTransposed, vtx, width, width, width);
+    const vz = multiplySmall(v, z, m, width, width);
+    const left = wrBuffer.subarray(0, m * 2 * width);
+    const right = rwBuffer.subarray(0, m * 2 * width);
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < width; p++) {
+        const wip = x[i * width + p] - 0.5 * vz[i * width + p];
+        const vip = v[i * width + p];
+        left[i * 2 * width + p] = vip;
+        left[i * 2 * width + width + p] = wip;
+        right[i * 2 * width + p] = wip;
+        right[i * 2 * width + width + p] = vip;
+      }
+    }
+    const updated = await products.gemm('float64', { data: left, rows: m, cols: 2 * width }, { data: right, rows: m, cols: 2 * width },
+      { transB: true, alpha: -1, beta: 1, c: { data: trailing, rows: m, cols: m }, out: spare.subarray(0, m * m) });
+    spare = current;
+    current = updated;
+  }
+  const q = await accumulateBlockReflectors(size, reflectors, products, a, workspace);
+  return Object.freeze({ size, bandwidth, bounds: Object.freeze(bounds), diagonalBlocks, subdiagonalBlocks, q });
+}
+
+/**
+ * Q = H₀ H₁ ⋯, accumulated backwards: Q[base:, :] ← (I − V T Vᵀ) Q[base:, :] for each block reflector.
+ * Whole rows are updated (their leading columns are still zero), so every operand is a contiguous block.
+ */
+async function accumulateBlockReflectors(size: number, blocks: readonly BlockReflector[], products: DenseProducts, qBuffer: Float64Array, temporary: Float64Array): Promise<Float64Array> {
+  const q = qBuffer.subarray(0, size * size).fill(0);
+  for (let i = 0; i < size; i++) q[i * size + i] = 1;
+  for (let index = blocks.length - 1; index >= 0; index--) {
+    const { base, v, rows, width, t } = blocks[index];
+    const rowsOfQ = q.subarray(base * size, size * size);
+    const vtq = await products.gemm('float64', { data: v, rows, cols: width }, { data: rowsOfQ, rows, cols: size }, { transA: true });
+    const tvtq = multiplySmall(t, vtq, width, width, size);
+    const updated = await products.gemm('float64', { data: v, rows, cols: width }, { data: tvtq, rows: width, cols: size },
+      { alpha: -1, beta: 1, c: { data: rowsOfQ, rows, cols: size }, out: temporary.subarray(0, rows * size) });
+    rowsOfQ.set(updated);
+  }
+  return q;
+}
+
+/** Block-Cholesky factors of B + αI = L Lᵀ: L has diagonal blocks G_k and sub-diagonal blocks E_k = R_{k−1} G_{k−1}⁻ᵀ. */
+export interface BandCholesky {
+  /** M_k = G_k⁻ᵀ (upper triangular), w_k × w_k. */
+  readonly inverseTransposedDiagonal: readonly Float64Array[];
+  /** E_k for k ≥ 1 (index k−1 here), w_k × w_{k−1}. */
+  readonly subdiagonal: readonly Float64Array[];
+}
+
+/** Factor B + αI (symmetric positive definite for α > 0 and B positive semidefinite). */
+export function factorShiftedBand(band: Pick<BandReduction, 'bounds' | 'diagonalBlocks' | 'subdiagonalBlocks'>, alpha: number): BandCholesky {
+  const inverseTransposedDiagonal: Float64Array[] = [];
+  const subdiagonal: Float64Array[] = [];
+  const nBlocks = band.diagonalBlocks.length;
+  for (let k = 0; k < nBlocks; k++) {
+    const w = band.bounds[k + 1] - band.bounds[k];
+    const s = Float64Array.from(band.diagonalBlocks[k]);
+    for (let i = 0; i < w; i++) s[i * w + i] += alpha;
+    if (k > 0) {
+      const wPrevious = band.bounds[k] - band.bounds[k - 1];
+      // E_k = R_{k−1} M_{k−1} (w × wPrevious); S −= E_k E_kᵀ.
+      const e = multiplySmall(band.subdiagonalBlocks[k - 1], inverseTransposedDiagonal[k - 1], w, wPrevious, wPrevious);
+      subdiagonal.push(e);
+      for (let i = 0; i < w; i++) {
+        for (let j = 0; j <= i; j++) {
+          let dot = 0;
+          for (let p = 0; p < wPrevious; p++) dot += e[i * wPrevious + p] * e[j * wPrevious + p];
+          s[i * w + j] -= dot;
+          if (j !== i) s[j * w + i] -= dot;
+        }
+      }
+    }
+    inverseTransposedDiagonal.push(inverseTransposedCholesky(s, w));
+  }
+  return { inverseTransposedDiagonal, subdiagonal };
+}
+
+/** For SPD S (w × w): the Cholesky factor G (S = G Gᵀ, G lower) and then M = G⁻ᵀ (upper triangular). */
+function inverseTransposedCholesky(s: Float64Array, w: number): Float64Array {
+  const g = new Float64Array(w * w);
+  for (let j = 0; j < w; j++) {
+    let diagonal = s[j * w + j];
+    for (let p = 0; p < j; p++) diagonal -= g[j * w + p] ** 2;
+    if (!(diagonal > 0)) throw new Error('factorShiftedBand: B + αI is not positive definite (alpha too small for the rounding in B?)');
+    const root = Math.sqrt(diagonal);
+    g[j * w + j] = root;
+    for (let i = j + 1; i < w; i++) {
+      let value = s[i * w + j];
+      for (let p = 0; p < j; p++) value -= g[i * w + p] * g[j * w + p];
+      g[i * w + j] = value / root;
+    }
+  }
+  // G⁻¹ (lower) by forward substitution on the identity, then transpose.
+  const inverse = new Float64Array(w * w);
+  for (let c = 0; c < w; c++) {
+    for (let i = c; i < w; i++) {
+      let value = i === c ? 1 : 0;
+      for (let p = c; p < i; p++) value -= g[i * w + p] * inverse[p * w + c];
+      inverse[i * w + c] = value / g[i * w + i];
+    }
+  }
+  const m = new Float64Array(w * w);
+  for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) m[i * w + j] = inverse[j * w + i];
+  return m;
+}
+
+/** Solve (B + αI) s = b for `columns` right-hand sides (size × columns row-major) with the block-Cholesky factor. */
+export function solveShiftedBand(band: Pick<BandReduction, 'bounds'>, factor: BandCholesky, b: Float64Array, columns: number): Float64Array {
+  const bounds = band.bounds;
+  const nBlocks = bounds.length - 1;
+  // Forward: u_k = G_k⁻¹ (b_k − E_k u_{k−1}) = M_kᵀ (…).
+  const u = new Float64Array(b.length);
+  for (let k = 0; k < nBlocks; k++) {
+    const start = bounds[k];
+    const w = bounds[k + 1] - start;
+    const rhs = new Float64Array(w * columns);
+    for (let i = 0; i < w; i++) for (let c = 0; c < columns; c++) rhs[i * columns + c] = b[(start + i) * columns + c];
+    if (k > 0) {
+      const e = factor.subdiagonal[k - 1];
+      const previous = bounds[k - 1];
+      const wPrevious = start - previous;
+      for (let i = 0; i < w; i++) for (let p = 0; p < wPrevious; p++) for (let c = 0; c < columns; c++) rhs[i * columns + c] -= e[i * wPrevious + p] * u[(previous + p) * columns + c];
+    }
+    const m = factor.inverseTransposedDiagonal[k];
+    for (let i = 0; i < w; i++) for (let c = 0; c < columns; c++) {
+      let value = 0;
+      for (let p = 0; p <= i; p++) value += m[p * w + i] * rhs[p * columns + c];
+      u[(start + i) * columns + c] = value;
+    }
+  }
+  // Backward: s_k = G_k⁻ᵀ (u_k − E_{k+1}ᵀ s_{k+1}) = M_k (…).
+  const s = new Float64Array(b.length);
+  for (let k = nBlocks - 1; k >= 0; k--) {
+    const start = bounds[k];
+    const w = bounds[k + 1] - start;
+    const rhs = new Float64Array(w * columns);
+    for (let i = 0; i < w; i++) for (let c = 0; c < columns; c++) rhs[i * columns + c] = u[(start + i) * columns + c];
+    if (k < nBlocks - 1) {
+      const e = factor.subdiagonal[k];
+      const next = bounds[k + 1];
+      const wNext = bounds[k + 2] - next;
+      for (let p = 0; p < wNext; p++) for (let i = 0; i < w; i++) for (let c = 0; c < columns; c++) rhs[i * columns + c] -= e[p * w + i] * s[(next + p) * columns + c];
+    }
+    const m = factor.inverseTransposedDiagonal[k];
+    for (let i = 0; i < w; i++) for (let c = 0; c < columns; c++) {
+      let value = 0;
+      for (let p = i; p < w; p++) value += m[i * w + p] * rhs[p * columns + c];
+      s[(start + i) * columns + c] = value;
+    }
+  }
+  return s;
+}
