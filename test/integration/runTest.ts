@@ -89,6 +89,7 @@ async function main(): Promise<number> {
       console.log(`[runTest] route: online (VS Code at ${vscodeExecutablePath})`);
     } catch (error) {
       if (route === 'online') {
+        fs.rmSync(runDir, { recursive: true, force: true });
         throw error;
       }
       console.log(`[runTest] VS Code download failed (${error instanceof Error ? error.message : String(error)}); ` +
@@ -96,7 +97,12 @@ async function main(): Promise<number> {
     }
   }
   if (!vscodeExecutablePath) {
-    setUpOfflineTools();
+    try {
+      setUpOfflineTools();
+    } catch (error) {
+      fs.rmSync(runDir, { recursive: true, force: true }); // nothing ran yet: nothing to inspect
+      throw new Error(`the offline route's setup failed (scripts/setup-test-env.sh, output above): ${error instanceof Error ? error.message : String(error)}`);
+    }
     vscodeExecutablePath = writeShim(runDir);
     console.log('[runTest] route: offline (code-server + headless chromium)');
   }
