@@ -2,14 +2,14 @@
 // Probe fitting time, Spacetime Probe vs scikit-learn RidgeCV, on the same .npy files, one layer at a time.
 //
 //   npx tsc -p . && node bench/probes/bench-probes.mjs --n 20000 --d 768 --layers 13 --repeats 3 [--dir DIR] [--no-sklearn]
-//       [--products onnxruntime|javascript] [--projection float64|float32]
+//       [--products onnxruntime|javascript] [--projection float64|float32] [--reduction auto|tridiagonal|band]
 //
 // Writes synthetic "real-ish" activations (float32, low-rank signal + outlier dimensions, like a residual stream)
 // to DIR/layer_XXX.npy with targets.npy ([lat, lon]) and is_test.npy (seeded 20%), unless they already exist.
 // Then, per repeat: our fitRidgeCV on each layer's training rows (layer read from disk, fitted, dropped), and
 // bench/probes/sklearn_compare.py (RidgeCV with the same alphas, same standardisation) on the same files.
 // Timed span on both sides: the ridge fit on the training rows (scikit-learn's RidgeCV.fit; our fitRidgeCV),
-// excluding file reads. Prints a Markdown summary; best-of-repeats per side. Peak RSS of each process is reported.
+// excluding file reads; test R² is then computed from that fit on both sides and compared. Prints a Markdown summary; best-of-repeats per side. Peak RSS of each process is reported.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,9 +20,9 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const { writeNpy, readNpy } = require(path.join(root, 'out/src/core/activations/npy.js'));
 const { mulberry32 } = require(path.join(root, 'out/src/core/probes/split.js'));
-const { fitRidgeCV } = require(path.join(root, 'out/src/core/probes/ridge.js'));
-const { fitLayerProbe, DEFAULT_ALPHAS } = require(path.join(root, 'out/src/core/probes/probe.js'));
-const { greatCircleKm } = require(path.join(root, 'out/src/core/probes/metrics.js'));
+const { fitRidgeCV, predict } = require(path.join(root, 'out/src/core/probes/ridge.js'));
+const { DEFAULT_ALPHAS } = require(path.join(root, 'out/src/core/probes/probe.js'));
+const { r2PerTarget } = require(path.join(root, 'out/src/core/probes/metrics.js'));
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -32,9 +32,10 @@ const n = Number(option('n', 20000));
 const d = Number(option('d', 768));
 const nLayers = Number(option('layers', 13));
 const repeats = Number(option('repeats', 3));
-const dir = path.resolve(option('dir', path.join(os.tmpdir(), `spacetime-probe-bench-${n}x${d}x${nLayers}`)));
+const dir = path.resolve(option('dir', path.join(os.tmpdir(), `spacetime-probe-bench-${n}x${d}`)));
 const products = option('products', 'onnxruntime');
 const projectionPrecision = option('projection', 'float64');
+const reduction = option('reduction', 'auto');
 const runSklearn = !process.argv.includes('--no-sklearn');
 
 function gaussianStream(random) {
@@ -104,19 +105,28 @@ async function runOurs() {
     const std = [0, 1].map((c) => Math.sqrt(trainIdx.reduce((sum, row) => sum + (targets[row * 2 + c] - mean[c]) ** 2, 0) / trainIdx.length));
     const y = new Float64Array(trainIdx.length * 2);
     trainIdx.forEach((row, r) => { for (let c = 0; c < 2; c++) y[r * 2 + c] = (targets[row * 2 + c] - mean[c]) / std[c]; });
+    const phases = {};
     const started = performance.now();
-    const fit = await fitRidgeCV({ x: xTrain, y, nSamples: trainIdx.length, nFeatures: d, nTargets: 2 }, { alphas: DEFAULT_ALPHAS, products, projectionPrecision });
+    const fit = await fitRidgeCV({ x: xTrain, y, nSamples: trainIdx.length, nFeatures: d, nTargets: 2 }, { alphas: DEFAULT_ALPHAS, products, projectionPrecision, reduction, onPhase: (name, seconds) => { phases[name] = (phases[name] ?? 0) + seconds; } });
     const seconds = (performance.now() - started) / 1000;
-    const probe = await fitLayerProbe({ x, nSamples: n, nFeatures: d, targets, nTargets: 2, trainIdx, testIdx, distance: greatCircleKm, ridge: { products, projectionPrecision } });
+    // Test R² from the same fit (coefficients on standardised targets, mapped back), as the probe wrapper does.
+    const xTest = new Float32Array(testIdx.length * d);
+    testIdx.forEach((row, r) => xTest.set(x.subarray(row * d, (row + 1) * d), r * d));
+    const standardised = predict(fit, xTest, testIdx.length);
+    const truth = new Float64Array(testIdx.length * 2);
+    const predicted = new Float64Array(testIdx.length * 2);
+    testIdx.forEach((row, r) => { for (let c = 0; c < 2; c++) { truth[r * 2 + c] = targets[row * 2 + c]; predicted[r * 2 + c] = standardised[r * 2 + c] * std[c] + mean[c]; } });
+    const { perTarget, mean: testR2 } = r2PerTarget(truth, predicted, testIdx.length, 2);
+    const probe = { test: { r2: testR2, r2PerTarget: perTarget } };
     layers.push({ seconds, alpha: fit.alpha, alphaIndex: fit.alphaIndex, testR2: probe.test.r2, testR2PerTarget: probe.test.r2PerTarget });
-    console.error(`  ours layer ${layer}: ${seconds.toFixed(2)} s, alpha ${fit.alpha.toPrecision(6)}, test R² ${probe.test.r2.toFixed(6)}`);
+    console.error(`  ours layer ${layer}: ${seconds.toFixed(2)} s (${Object.entries(phases).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}), alpha ${fit.alpha.toPrecision(6)}, test R² ${probe.test.r2.toFixed(6)}`);
   }
   return layers;
 }
 
 function runTheirs() {
   const started = performance.now();
-  const output = execFileSync('/usr/bin/python3', [path.join(root, 'bench/probes/sklearn_compare.py'), dir, '--no-loo'], { maxBuffer: 1 << 26, encoding: 'utf8' });
+  const output = execFileSync('/usr/bin/python3', [path.join(root, 'bench/probes/sklearn_compare.py'), dir, '--no-loo', '--layers', String(nLayers)], { maxBuffer: 1 << 26, encoding: 'utf8' });
   const result = JSON.parse(output);
   result.wallSeconds = (performance.now() - started) / 1000;
   for (const [layer, entry] of result.layers.entries()) console.error(`  sklearn layer ${layer}: ${entry.fit_seconds.toFixed(2)} s, alpha ${entry.alpha.toPrecision(6)}, test R² ${entry.test_r2.toFixed(6)}`);
@@ -134,7 +144,7 @@ const total = (layers, key) => layers.reduce((sum, layer) => sum + layer[key], 0
 const oursBest = Math.min(...oursRuns.map((layers) => total(layers, 'seconds')));
 const oursRss = process.resourceUsage().maxRSS / 1024;
 console.log(`\n### n = ${n}, d = ${d}, ${nLayers} layers, ${DEFAULT_ALPHAS.length} alphas (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'})\n`);
-console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision}\`\n`);
+console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}\`\n`);
 console.log('| | ours (fitRidgeCV) | scikit-learn RidgeCV |');
 console.log('|---|---|---|');
 if (runSklearn) {

@@ -8,7 +8,7 @@ print one JSON document: chosen alpha, leave-one-out MSE per alpha, train/test R
 and the fit time of each layer. Layers are loaded one at a time.
 
 Run with Debian's interpreter, which has python3-sklearn:
-    /usr/bin/python3 bench/probes/sklearn_compare.py DIR [--no-loo] > DIR/sklearn.json
+    /usr/bin/python3 bench/probes/sklearn_compare.py DIR [--no-loo] [--layers N] > DIR/sklearn.json
 Without is_test.npy the split is a NumPy-seeded random 20% test split (only the benchmark uses that).
 """
 import glob
@@ -27,6 +27,7 @@ from sklearn.metrics import r2_score
 def main(argv):
     folder = argv[1]
     store_loo = '--no-loo' not in argv
+    max_layers = int(argv[argv.index('--layers') + 1]) if '--layers' in argv else None
     alphas = np.logspace(0.8, 4.1, 12)
     targets = np.load(os.path.join(folder, 'targets.npy')).astype(np.float64)
     if targets.ndim == 1:
@@ -44,7 +45,7 @@ def main(argv):
     y_train = (targets[train] - mean) / std
 
     layers = []
-    for path in sorted(glob.glob(os.path.join(folder, 'layer_*.npy'))):
+    for path in sorted(glob.glob(os.path.join(folder, 'layer_*.npy')))[:max_layers]:
         x = np.load(path)
         started = time.perf_counter()
         model = RidgeCV(alphas=alphas, fit_intercept=True, store_cv_values=store_loo).fit(x[train], y_train)
