@@ -23,6 +23,16 @@ const builds = [
     external: ['vscode', 'onnxruntime-node'],
   },
   {
+    // The extension's probe worker thread (runs runProbe off the extension host's thread).
+    ...common,
+    entryPoints: ['src/extension/runs/probeWorker.ts'],
+    outfile: 'out/probeWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['onnxruntime-node'],
+  },
+  {
     ...common,
     entryPoints: ['src/cli/cli.ts'],
     outfile: 'out/cli.js',

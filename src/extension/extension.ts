@@ -3,6 +3,9 @@
  * Everything is registered into context.subscriptions, so deactivation releases it all.
  */
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkerProbeEngine } from './runs/workerEngine';
 import { registerEnvironmentPanel } from './panels/environmentPanel';
 import { Services } from './services';
 import { registerCommands } from './commands/index';
@@ -32,13 +35,19 @@ export interface SpacetimeProbeApi {
 }
 
 export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
-  bindProbeEngine(async (options, hooks) => (await runProbe(options, hooks)).results);
-  const services = new Services(context);
+  // Probes run in a worker thread (out/probeWorker.js) so fitting never blocks the extension host; without the
+  // bundle (e.g. a tsc-only build) they run in-process and the model is kept warm here instead.
+  const workerFile = path.join(context.extensionPath, 'out', 'probeWorker.js');
+  const worker = fs.existsSync(workerFile) ? new WorkerProbeEngine(workerFile) : undefined;
+  bindProbeEngine(worker ? worker.run : async (options, hooks) => (await runProbe(options, hooks)).results);
+  const services = new Services(context, { warmModelInHost: worker === undefined });
+  services.log.info(worker ? `Probes run in a worker thread (${workerFile}).` : 'Probes run in the extension host (no worker bundle).');
   const datasetsView = new DatasetsView();
   const modelsView = new ModelsView(services.store);
   const diagnostics = new DatasetDiagnostics(services.store);
   const codeLens = new DatasetCodeLensProvider(services.store, () => services.runner.isRunning, services.runner.onDidChangeStatus);
   context.subscriptions.push(
+    { dispose: () => worker?.dispose() },
     services,
     vscode.commands.registerCommand('spacetimeProbe.hello', () => 'Spacetime Probe is active'),
     registerEnvironmentPanel(context),

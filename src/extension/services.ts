@@ -20,13 +20,15 @@ export class Services extends Disposable {
   readonly runner: ProbeRunner;
   readonly panelDependencies: ResultsPanelDependencies;
 
-  constructor(readonly context: vscode.ExtensionContext) {
+  constructor(readonly context: vscode.ExtensionContext, options: { readonly warmModelInHost: boolean } = { warmModelInHost: true }) {
     super();
     this.log = this._register(vscode.window.createOutputChannel('Spacetime Probe', { log: true }));
     // Run history lives in global storage: runs are about datasets anywhere on disk, not one workspace.
     this.store = new RunStore(path.join(context.globalStorageUri.fsPath, 'runs'));
     this.deviceStatus = this._register(new DeviceStatus(this.log));
-    const models = new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }));
+    const models = options.warmModelInHost
+      ? new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }))
+      : undefined;
     this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models));
     this.panelDependencies = {
       extensionUri: context.extensionUri,

@@ -27,7 +27,8 @@ export interface ProbeRunOptions {
   readonly alphas?: number[];
   readonly seed?: number;
   readonly outDir: string;
-  readonly cacheDir?: string;
+  /** Activation cache folder; `false` disables the cache. */
+  readonly cacheDir?: string | false;
   readonly cacheMaxBytes?: number;
   readonly skipInvalid?: boolean;
   /** Ask the core to write layer_predictions/layer_###.json for every layer (the map's layer slider). */

@@ -1,0 +1,49 @@
+/**
+ * Worker thread that runs probes (bundled to out/probeWorker.js). Ridge fitting and metrics are synchronous
+ * JavaScript that can take minutes on large runs; on the extension host's thread they would freeze every
+ * extension ("Extension host is unresponsive"). The worker keeps the last model loaded between runs.
+ *
+ * Messages: in  { type: 'run', id, options } | { type: 'cancel', id }
+ *           out { type: 'progress' | 'log', id, ... } | { type: 'done', id, results } | { type: 'failed', id, name, message, stack }
+ */
+import { parentPort } from 'node:worker_threads';
+import { runProbe } from '../../core/experiments/run';
+import { loadModel } from '../../core/model/loadModel';
+import type { ProbeRunOptions } from './engine';
+import { WarmModel } from './warmModel';
+
+export type WorkerRequest =
+  | { readonly type: 'run'; readonly id: number; readonly options: Omit<ProbeRunOptions, 'loadedModel'>; readonly keepModelWarm: boolean }
+  | { readonly type: 'cancel'; readonly id: number };
+
+const port = parentPort;
+if (!port) throw new Error('probeWorker must run in a worker thread');
+
+const models = new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }));
+const controllers = new Map<number, AbortController>();
+
+port.on('message', (request: WorkerRequest) => {
+  if (request.type === 'cancel') {
+    controllers.get(request.id)?.abort();
+    return;
+  }
+  const { id, options } = request;
+  const controller = new AbortController();
+  controllers.set(id, controller);
+  void (async () => {
+    try {
+      const loadedModel = request.keepModelWarm ? await models.get(options.model, options.device ?? 'auto', controller.signal) : undefined;
+      const outcome = await runProbe({ ...options, ...(loadedModel ? { loadedModel } : {}) }, {
+        signal: controller.signal,
+        onProgress: (progress) => port.postMessage({ type: 'progress', id, progress }),
+        log: (line) => port.postMessage({ type: 'log', id, line }),
+      });
+      port.postMessage({ type: 'done', id, results: outcome.results });
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      port.postMessage({ type: 'failed', id, name: controller.signal.aborted ? 'AbortError' : failure.name, message: failure.message, stack: failure.stack });
+    } finally {
+      controllers.delete(id);
+    }
+  })();
+});
