@@ -24,6 +24,8 @@ export interface ChartTheme {
   readonly predictedPoint: string;
   readonly errorLine: string;
   readonly land: string;
+  /** Fill opacity of land (0 in high contrast: outlines only). */
+  readonly landOpacity: number;
   readonly landBorder: string;
   readonly bestLayer: string;
 }
@@ -39,7 +41,8 @@ export const FALLBACK_THEME: ChartTheme = {
   truePoint: '#3794ff',
   predictedPoint: '#d18616',
   errorLine: '#9d9d9d',
-  land: '#252526',
+  land: '#cccccc',
+  landOpacity: 0.08,
   landBorder: '#555555',
   bestLayer: '#f14c4c',
 };
@@ -203,7 +206,10 @@ export function compareChartSpec(runs: readonly ComparedRun[], theme: ChartTheme
     data: { values },
     mark: { type: 'line', point: true, tooltip: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: relative ? 'Relative depth (layer / last layer)' : 'Layer' },
+      x: {
+        field: 'x', type: 'quantitative', title: relative ? 'Relative depth (layer / last layer)' : 'Layer',
+        axis: relative ? { format: '.1f' } : { format: 'd', tickMinStep: 1 },
+      },
       y: { field: 'testR2', type: 'quantitative', title: 'Test R²' },
       color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 600 } },
     },
@@ -283,7 +289,8 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
   if (baseMap) {
     layers.push({
       data: { values: baseMap.data, format: baseMap.format } as never,
-      mark: { type: 'geoshape', fill: theme.land, stroke: theme.landBorder, strokeWidth: 0.6, clip: true },
+      // Land as a faint wash of the text colour: visible on light and dark backgrounds alike.
+      mark: { type: 'geoshape', fill: theme.land, fillOpacity: theme.landOpacity, stroke: theme.landBorder, strokeOpacity: 0.6, strokeWidth: 0.6, clip: true },
     });
   }
   layers.push(

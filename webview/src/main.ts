@@ -101,7 +101,8 @@ function currentTheme(): ChartTheme {
     truePoint: cssVariable('--vscode-charts-blue', FALLBACK_THEME.truePoint),
     predictedPoint: cssVariable('--vscode-charts-orange', FALLBACK_THEME.predictedPoint),
     errorLine: cssVariable('--vscode-descriptionForeground', FALLBACK_THEME.errorLine),
-    land: highContrast ? 'transparent' : cssVariable('--vscode-editorWidget-background', FALLBACK_THEME.land),
+    land: foreground,
+    landOpacity: highContrast ? 0 : 0.08,
     landBorder: highContrast && border ? border : cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', FALLBACK_THEME.landBorder)),
     bestLayer: cssVariable('--vscode-charts-red', FALLBACK_THEME.bestLayer),
   };
