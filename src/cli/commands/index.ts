@@ -2,7 +2,8 @@
 import type { CliCommand } from '../command';
 import { datasetsCommand } from './datasets';
 import { extractCommand, probeCommand, runCommand } from './probeCommands';
+import { experimentCommand } from './experiment';
 import { modelsCommand } from './models';
 import { cacheCommand } from './cache';
 
-export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand];
+export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand, experimentCommand];

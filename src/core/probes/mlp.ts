@@ -16,6 +16,7 @@
  * and the gradient of W₁); they go to the product backend (onnxruntime's MLAS Gemm by default, plain TypeScript
  * on request). The second layer has nTargets ≤ 2 columns and stays in TypeScript, as do ReLU and AdamW.
  */
+import { OrtGemm } from '../runtime/linalg';
 import { javascriptProducts, onnxProducts, type DenseProducts } from './products';
 import { mulberry32 } from './split';
 
@@ -38,10 +39,10 @@ export interface MlpOptions {
 export const MLP_DEFAULTS = Object.freeze({
   hiddenUnits: 256,
   learningRate: 1e-3,
-  batchSize: 128,
-  maxEpochs: 200,
-  patience: 10,
-  weightDecays: Object.freeze([1e-3, 1e-2, 1e-1, 1]) as readonly number[],
+  batchSize: 256,
+  maxEpochs: 100,
+  patience: 5,
+  weightDecays: Object.freeze([0.01, 0.1, 1, 10]) as readonly number[],
   validationFraction: 0.2,
   seed: 0,
 });
@@ -86,8 +87,15 @@ export class MlpInputError extends Error {
   override readonly name = 'MlpInputError';
 }
 
+let singleThreaded: DenseProducts | undefined;
+
+/**
+ * The MLP's products are small (batch × nFeatures × hiddenUnits, a few million multiply-adds) and there are
+ * thousands of them: a single onnxruntime thread beats two, which spend their time synchronising (measured:
+ * 253 vs 505 ms of CPU per epoch on 16,000 × 100, BENCHMARKS.md).
+ */
 function resolveProducts(products: MlpOptions['products']): DenseProducts {
-  if (products === undefined || products === 'onnxruntime') return onnxProducts();
+  if (products === undefined || products === 'onnxruntime') return (singleThreaded ??= onnxProducts(new OrtGemm(1)));
   if (products === 'javascript') return javascriptProducts;
   return products;
 }
@@ -246,9 +254,10 @@ async function trainOne(products: DenseProducts, data: { xFit: Float32Array; yFi
     for (let start = 0; start < nFit; start += batch) {
       const rows = Math.min(batch, nFit - start);
       for (let r = 0; r < rows; r++) {
-        const source = order[start + r];
-        xBatch.set(xFit.subarray(source * d, (source + 1) * d), r * d);
-        for (let c = 0; c < t; c++) yBatch[r * t + c] = yFit[source * t + c];
+        const source = order[start + r] * d;
+        const target = r * d;
+        for (let f = 0; f < d; f++) xBatch[target + f] = xFit[source + f];
+        for (let c = 0; c < t; c++) yBatch[r * t + c] = yFit[order[start + r] * t + c];
       }
       const xRows = xBatch.subarray(0, rows * d);
       const hiddenRows = hidden.subarray(0, rows * h);
@@ -256,28 +265,33 @@ async function trainOne(products: DenseProducts, data: { xFit: Float32Array; yFi
       outputLayer(hiddenRows, rows, h, weights, t, output);
       // d(MSE)/d(output) with the mean over rows and targets.
       const scale = 2 / (rows * t);
-      gradients.b2.fill(0);
-      for (let index = 0; index < rows * t; index++) {
-        const g = (output[index] - yBatch[index]) * scale;
-        outputGrad[index] = g;
-        gradients.b2[index % t] += g;
+      const { b2: gradB2, w2: gradW2, b1: gradB1 } = gradients;
+      gradB2.fill(0);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < t; c++) {
+          const g = (output[r * t + c] - yBatch[r * t + c]) * scale;
+          outputGrad[r * t + c] = g;
+          gradB2[c] += g;
+        }
       }
-      gradients.w2.fill(0);
-      gradients.b1.fill(0);
+      gradW2.fill(0);
+      gradB1.fill(0);
+      hiddenGrad.fill(0, 0, rows * h);
       const { w2 } = weights;
       for (let r = 0; r < rows; r++) {
+        const offset = r * h;
         for (let j = 0; j < h; j++) {
-          const activation = hiddenRows[r * h + j];
+          const activation = hiddenRows[offset + j];
+          // ReLU: inactive units pass no gradient and contribute nothing to ∂W₂.
+          if (activation <= 0) continue;
           let back = 0;
           for (let c = 0; c < t; c++) {
             const g = outputGrad[r * t + c];
-            gradients.w2[j * t + c] += activation * g;
+            gradW2[j * t + c] += activation * g;
             back += g * w2[j * t + c];
           }
-          // ReLU: the gradient passes where the unit was active.
-          const value = activation > 0 ? back : 0;
-          hiddenGrad[r * h + j] = value;
-          gradients.b1[j] += value;
+          hiddenGrad[offset + j] = back;
+          gradB1[j] += back;
         }
       }
       await products.gemm('float32', { data: xRows, rows, cols: d }, { data: hiddenGrad.subarray(0, rows * h), rows, cols: h }, { transA: true, out: gradients.w1 });

@@ -186,8 +186,8 @@ export async function principalComponents(x: Float32Array | Float64Array, nFeatu
   for (const row of rows) for (let f = 0; f < d; f++) mean[f] += x[row * d + f];
   for (let f = 0; f < d; f++) mean[f] /= rows.length;
   const chunkRows = options.chunkRows ?? Math.max(64, Math.floor(4_194_304 / d));
-  let covariance = new Float64Array(d * d);
-  let spare = new Float64Array(d * d);
+  let covariance: Float64Array = new Float64Array(d * d);
+  let spare: Float64Array = new Float64Array(d * d);
   const chunk = new Float64Array(Math.min(rows.length, chunkRows) * d);
   for (let start = 0; start < rows.length; start += chunkRows) {
     const count = Math.min(chunkRows, rows.length - start);
