@@ -5,6 +5,7 @@
  */
 import { fitRidgeCV, predict, RidgeInputError, type RidgeCVOptions, type RidgeMode } from './ridge';
 import { pearson, proximityError, r2PerTarget, spearman, type DistanceMeasure } from './metrics';
+import type { LayerResult } from '../experiments/results';
 
 /** The paper's grid: 12 values log-spaced from 10^0.8 to 10^4.1 (np.logspace(0.8, 4.1, 12)). */
 export const DEFAULT_ALPHAS: readonly number[] = Object.freeze(Array.from({ length: 12 }, (_, i) => (i === 11 ? 10 ** 4.1 : 10 ** (0.8 + i * (3.3 / 11)))));
@@ -126,4 +127,21 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
     train: splitMetrics(trainTargets, trainPredicted, trainIdx.length, t, input.trainProximity ? input.distance : undefined),
     test: splitMetrics(testTruth, testPredicted, testIdx.length, t, input.distance),
   });
+}
+
+/** The results.json entry (format spacetime-probe-results/1) for one layer's probe; `targetNames` e.g. ['latitude', 'longitude']. */
+export function toLayerResult(index: number, probe: LayerProbeResult, targetNames: readonly string[]): LayerResult {
+  const byName = (values: readonly number[]): Record<string, number> => Object.fromEntries(targetNames.map((name, c) => [name, values[c]]));
+  if (targetNames.length !== probe.test.r2PerTarget.length) throw new Error(`toLayerResult: ${targetNames.length} names for ${probe.test.r2PerTarget.length} targets`);
+  return {
+    index,
+    alpha: probe.alpha,
+    trainR2: probe.train.r2,
+    testR2: probe.test.r2,
+    testR2PerTarget: byName(probe.test.r2PerTarget),
+    pearson: byName(probe.test.pearson),
+    spearman: byName(probe.test.spearman),
+    proximityError: probe.test.proximityError ?? NaN,
+    trainR2PerTarget: byName(probe.train.r2PerTarget),
+  };
 }

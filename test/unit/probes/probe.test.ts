@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { DEFAULT_ALPHAS, fitLayerProbe } from '../../../src/core/probes/probe';
+import { DEFAULT_ALPHAS, fitLayerProbe, toLayerResult } from '../../../src/core/probes/probe';
 import { absoluteYears, greatCircleKm } from '../../../src/core/probes/metrics';
 import { mulberry32, splitTrainTest } from '../../../src/core/probes/split';
 import { RidgeInputError } from '../../../src/core/probes/ridge';
@@ -47,6 +47,11 @@ test('fitLayerProbe: coefficients in target units reproduce the predictions; met
   assert.ok(probe.train.proximityError !== undefined);
   assert.equal(probe.test.pearson.length, 2);
   assert.equal(probe.mode, 'primal');
+  const entry = toLayerResult(4, probe, ['latitude', 'longitude']);
+  assert.equal(entry.index, 4);
+  assert.equal(entry.testR2PerTarget.longitude, probe.test.r2PerTarget[1]);
+  assert.equal(entry.proximityError, probe.test.proximityError);
+  assert.throws(() => toLayerResult(0, probe, ['year']), /1 names for 2 targets/);
 });
 
 test('fitLayerProbe: target units do not change the chosen alpha or R² (targets are standardised)', async () => {
