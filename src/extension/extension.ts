@@ -22,6 +22,7 @@ import { DATASET_SELECTOR } from './datasets/datasetFiles';
 import { bindProbeEngine, probeEngine, type ProbeEngine } from './runs/engine';
 import { bindModelHub, type ModelHub } from './runs/modelHub';
 import { runProbe } from '../core/experiments/run';
+import { createHubService } from '../core/model/hubService';
 
 /** What `activate` returns: used by integration tests and available to other extensions. */
 export interface SpacetimeProbeApi {
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
   const workerFile = path.join(context.extensionPath, 'out', 'probeWorker.js');
   const worker = fs.existsSync(workerFile) ? new WorkerProbeEngine(workerFile) : undefined;
   bindProbeEngine(worker ? worker.run : async (options, hooks) => (await runProbe(options, hooks)).results);
+  bindModelHub(createHubService());
   const services = new Services(context, { warmModelInHost: worker === undefined });
   services.log.info(worker ? `Probes run in a worker thread (${workerFile}).` : 'Probes run in the extension host (no worker bundle).');
   const datasetsView = new DatasetsView();

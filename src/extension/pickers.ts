@@ -6,6 +6,7 @@ import type { DatasetKind } from '../core/datasets/types';
 import { findWorkspaceDatasets } from './datasets/datasetFiles';
 import { readSettings } from './config';
 import type { RunRecord, RunStore } from './runs/runStore';
+import { modelHub } from './runs/modelHub';
 
 export const BUILTIN_MODEL = 'builtin:glove-100d';
 
@@ -55,7 +56,10 @@ export async function pickModel(store: RunStore): Promise<string | undefined> {
   const items: ValueItem<string>[] = [
     { label: `$(symbol-misc) ${BUILTIN_MODEL}`, description: 'built-in GloVe, offline, 1 layer', value: BUILTIN_MODEL },
   ];
-  const recent = [...new Set(store.list().map((r) => r.modelSpec))].filter((m) => m !== BUILTIN_MODEL);
+  const cached = (await modelHub()?.cached().catch(() => []) ?? []).filter((m) => m.modelSpec !== BUILTIN_MODEL);
+  if (cached.length) items.push({ label: 'Downloaded', kind: vscode.QuickPickItemKind.Separator });
+  for (const model of cached) items.push({ label: `$(package) ${model.modelSpec}`, description: model.label, value: model.modelSpec });
+  const recent = [...new Set(store.list().map((r) => r.modelSpec))].filter((m) => m !== BUILTIN_MODEL && !cached.some((c) => c.modelSpec === m));
   if (defaultModel !== BUILTIN_MODEL && !recent.includes(defaultModel)) recent.unshift(defaultModel);
   if (recent.length) items.push({ label: 'Recent', kind: vscode.QuickPickItemKind.Separator });
   for (const model of recent) items.push({ label: `$(history) ${model}`, value: model });

@@ -66,8 +66,11 @@ export class DownloadModelCommand implements Command {
         },
       );
       this.services.log.info(`Downloaded ${repo} to ${downloaded.path}.`);
-      const choice = await vscode.window.showInformationMessage(`Spacetime Probe: ${name} is ready.`, 'Run Probe\u2026');
-      if (choice) void vscode.commands.executeCommand('spacetimeProbe.runProbe');
+      void vscode.commands.executeCommand('spacetimeProbe.refreshViews');
+      // Not awaited: the command resolves with the download, the offer stays until dismissed.
+      void vscode.window.showInformationMessage(`Spacetime Probe: ${name} is ready.`, 'Run Probe\u2026').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('spacetimeProbe.runProbe');
+      });
       return downloaded;
     } catch (error) {
       if (controller.signal.aborted) {

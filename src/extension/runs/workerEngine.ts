@@ -3,7 +3,7 @@
  * stays responsive while probes are fitted. Cancellation is forwarded; the worker is started on first use and
  * terminated on dispose.
  */
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { ProbeResults } from '../../core/experiments/results';
 import type { IDisposable } from '../util/disposable';
 import type { ProbeEngine, ProbeProgress, ProbeRunHooks, ProbeRunOptions } from './engine';
@@ -47,7 +47,8 @@ export class WorkerProbeEngine implements IDisposable {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerFile);
+    // SHARE_ENV: HF_HOME, HF_ENDPOINT, proxies… set in the extension host reach model loading in the worker.
+    const worker = new Worker(this.workerFile, { env: SHARE_ENV });
     worker.on('message', (message: WorkerMessage) => {
       const pending = this.pending.get(message.id);
       if (!pending) return;
