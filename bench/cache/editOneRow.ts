@@ -27,22 +27,35 @@ function option(name: string, fallback: string): string {
   return at === -1 ? fallback : process.argv[at + 1];
 }
 
-function runCli(args: string[]): Promise<{ code: number; stderr: string; seconds: number }> {
+/**
+ * Run the CLI as a new process under /usr/bin/time: wall seconds, and CPU seconds (user + system) — on a shared
+ * machine the CPU time is the better estimate of the wall time on a quiet one (the re-run is mostly one thread).
+ */
+function runCli(args: string[]): Promise<{ code: number; stderr: string; seconds: number; cpuSeconds: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stderr, seconds: (performance.now() - started) / 1000 });
+    execFile('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, cli, ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      const cpu = /CPU ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+      resolve({
+        code: error ? Number(error.code ?? 1) : 0, stderr, seconds: (performance.now() - started) / 1000,
+        cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN,
+      });
     });
   });
 }
 
-/** Change the entity name on one data line of a CSV whose first column is the name (the paper's files). */
+/**
+ * Change the entity name (first column, as in the paper's files) on the first line at or after `line` that has no
+ * quotes, so a plain split on commas is exact; the suffix is an English word, so the edited name stays usable for
+ * GloVe (one entity through the model, whatever the original name). Returns the new name.
+ */
 function editRow(file: string, line: number, suffix: string): string {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const cells = lines[line - 1].split(',');
-  const quoted = cells[0].startsWith('"');
-  cells[0] = quoted ? `${cells[0].slice(0, -1)} ${suffix}"` : `${cells[0]} ${suffix}`;
-  lines[line - 1] = cells.join(',');
+  let index = line - 1;
+  while (lines[index].includes('"')) index += 1;
+  const cells = lines[index].split(',');
+  cells[0] = `${cells[0]} ${suffix}`;
+  lines[index] = cells.join(',');
   fs.writeFileSync(file, lines.join('\n'));
   return cells[0];
 }
@@ -73,24 +86,28 @@ async function main(): Promise<void> {
       if (cold.code !== 0) throw new Error(`${name}: cold run failed:\n${cold.stderr}`);
       const info = await new ActivationCache({ dir: cacheDir }).info();
       const cliTimes: number[] = [];
+      const cliCpu: number[] = [];
       const cliModelCounts: (number | undefined)[] = [];
       for (let repeat = 0; repeat < repeats; repeat += 1) {
-        editRow(dataset, 1001 + 997 * repeat, `cli${repeat}`);
+        editRow(dataset, 1001 + 997 * repeat, ['heights', 'north', 'lake', 'bay', 'hill'][repeat % 5]);
         const warm = await runCli(['run', ...common, '--out', path.join(work, `cli-${repeat}`)]);
         if (warm.code !== 0) throw new Error(`${name}: re-run failed:\n${warm.stderr}`);
         cliTimes.push(warm.seconds);
+        cliCpu.push(warm.cpuSeconds);
         cliModelCounts.push(throughModel(warm.stderr));
       }
       // Warm in-process runs (the extension keeps the model loaded).
       const model = await loadModel(spec, { device: 'cpu' });
       const warmTimes: number[] = [];
+      const warmCpu: number[] = [];
       const warmModelCounts: number[] = [];
       const stages: Record<string, number>[] = [];
       try {
         await runProbe({ dataset, model: spec, loadedModel: model, outDir: path.join(work, 'prime'), cacheDir });
         for (let repeat = 0; repeat < repeats; repeat += 1) {
-          editRow(dataset, 5001 + 991 * repeat, `warm${repeat}`);
+          editRow(dataset, 5001 + 991 * repeat, ['river', 'park', 'island', 'valley', 'port'][repeat % 5]);
           const started = performance.now();
+          const cpuBefore = process.cpuUsage();
           const marks: Record<string, number> = {};
           let last: RunStage | undefined;
           const outcome = await runProbe({ dataset, model: spec, loadedModel: model, outDir: path.join(work, `warm-${repeat}`), cacheDir }, {
@@ -100,6 +117,8 @@ async function main(): Promise<void> {
             },
           });
           warmTimes.push((performance.now() - started) / 1000);
+          const cpu = process.cpuUsage(cpuBefore);
+          warmCpu.push((cpu.user + cpu.system) / 1e6);
           warmModelCounts.push(outcome.extraction.manifest.numEntities - outcome.extraction.cacheHits);
           stages.push(marks);
         }
@@ -108,19 +127,22 @@ async function main(): Promise<void> {
       }
       const record = {
         model: name, dataset: path.basename(source), coldSeconds: cold.seconds, cacheBytes: info.bytes,
-        cliSeconds: cliTimes, cliThroughModel: cliModelCounts, warmSeconds: warmTimes, warmThroughModel: warmModelCounts, warmStageStarts: stages,
+        cliSeconds: cliTimes, cliCpuSeconds: cliCpu, cliThroughModel: cliModelCounts,
+        warmSeconds: warmTimes, warmCpuSeconds: warmCpu, warmThroughModel: warmModelCounts, warmStageStarts: stages,
+        loadAverage: os.loadavg(),
       };
       console.log(JSON.stringify(record));
       const fmt = (values: number[]) => `${Math.min(...values).toFixed(2)} (${values.map((value) => value.toFixed(2)).join(', ')})`;
       rows.push(`| ${name === 'glove' ? 'builtin:glove-100d' : name} | ${cold.seconds.toFixed(1)} | ${formatBytes(info.bytes)} | ${fmt(cliTimes)} | ` +
-        `${cliModelCounts.join(', ')} | ${fmt(warmTimes)} | ${warmModelCounts.join(', ')} |`);
+        `${fmt(cliCpu)} | ${cliModelCounts.join(', ')} | ${fmt(warmTimes)} | ${fmt(warmCpu)} | ${warmModelCounts.join(', ')} |`);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
   }
-  console.log('\n| model | cold run, s | cache size | edit-one-row re-run, CLI process, s: best (all) | through the model | ' +
-    'edit-one-row re-run, warm model in process, s: best (all) | through the model |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log(`\nload average ${os.loadavg().map((value) => value.toFixed(1)).join(' / ')}`);
+  console.log('\n| model | cold run, s | cache size | re-run as CLI process: wall s, best (all) | CPU s | through the model | ' +
+    're-run, model warm in process: wall s | CPU s | through the model |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 }
 

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { parseDatasetText } from '../../src/core/datasets/parse';
 import { GloveModel, findWinkSource } from '../../src/core/model/glove';
 import { convertWinkToGlove } from '../../src/core/model/gloveBuild';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const work = path.resolve(option('--work', path.join(root, 'out', '.bench', 'glove')));
   const features = path.join(work, 'features');
   fs.mkdirSync(features, { recursive: true });
-  const sizes: Record<string, { model: number; vocab: number; maxAbsStorageError: number; loadMs: number }> = {};
+  const sizes: Record<string, { model: number; vocab: number; zipped: number; maxAbsStorageError: number; loadMs: number }> = {};
   for (const variant of GLOVE_VARIANTS) {
     const dir = path.join(work, `glove-${variant}`);
     if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
@@ -51,8 +52,12 @@ async function main(): Promise<void> {
     }
     const started = performance.now();
     const model = await GloveModel.load({ dir, unknownTokens: 'skip-entity' });
+    // What the .vsix (a zip, deflate) adds for this variant: graph + table + vocabulary.
+    const zipped = [model.manifest.model, model.manifest.data, model.manifest.vocab]
+      .filter((file): file is NonNullable<typeof file> => file !== undefined)
+      .reduce((sum, file) => sum + zlib.deflateRawSync(fs.readFileSync(path.join(dir, file.path))).length, 0);
     sizes[variant] = {
-      model: model.manifest.model.size + (model.manifest.data?.size ?? 0), vocab: model.manifest.vocab.size,
+      model: model.manifest.model.size + (model.manifest.data?.size ?? 0), vocab: model.manifest.vocab.size, zipped,
       maxAbsStorageError: model.manifest.maxAbsStorageError, loadMs: performance.now() - started,
     };
     for (const name of DATASETS) {

@@ -55,11 +55,11 @@ function table(): Int32Array {
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
 /**
- * CRC-32 (IEEE) of bytes[start, end). Short ranges (record headers, small payloads) in JavaScript — cheaper than a
+ * CRC-32 (IEEE) of bytes[start, end). Short ranges (32-byte record headers) in JavaScript — cheaper than a
  * native call per record; long ones with zlib's when the runtime has it (Node ≥ 20.15).
  */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (nativeCrc32 && end - start > 2048) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
+  if (nativeCrc32 && end - start > 64) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
   const lookup = table();
   let crc = -1;
   for (let index = start; index < end; index += 1) crc = lookup[(crc ^ bytes[index]) & 0xff] ^ (crc >>> 8);
