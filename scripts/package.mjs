@@ -64,10 +64,7 @@ function ortVersion() {
 function run(command, args, extraEnv = {}) {
   process.stdout.write(`$ ${command} ${args.join(' ')}\n`);
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...extraEnv } });
-  if (result.status !== 0) {
-    process.stderr.write(`package: ${command} exited ${result.status ?? result.signal}\n`);
-    process.exit(1);
-  }
+  if (result.status !== 0) throw new Error(`${command} exited ${result.status ?? result.signal}`);
 }
 
 /** The runtime files of onnxruntime-node and its one runtime dependency, for one platform. */
@@ -153,10 +150,7 @@ function checkVsix(file, target) {
   if (maps.length > 0) problems.push(`source maps included: ${maps.slice(0, 3).join(', ')}`);
   const manifest = contents(entries.find((entry) => entry.name === 'extension.vsixmanifest')).toString('utf8');
   if (!manifest.includes(`TargetPlatform="${target}"`)) problems.push(`manifest does not declare TargetPlatform="${target}"`);
-  if (problems.length > 0) {
-    process.stderr.write(`package: ${file} is wrong:\n  ${problems.join('\n  ')}\n`);
-    process.exit(1);
-  }
+  if (problems.length > 0) throw new Error(`${file} is wrong:\n  ${problems.join('\n  ')}`);
   return { entries, contents };
 }
 
@@ -178,8 +172,7 @@ function smokeTestOnThisMachine(file, zip) {
       console.log('onnxruntime-node ' + ort.env.versions.node + ' loads from the .vsix');`], { encoding: 'utf8' });
     const cli = spawnSync(process.execPath, [path.join(extension, 'out', 'cli.js'), '--version'], { encoding: 'utf8' });
     if (probe.status !== 0 || cli.status !== 0) {
-      process.stderr.write(`package: ${file} does not work when unpacked:\n${probe.stderr}${cli.stderr}\n`);
-      process.exit(1);
+      throw new Error(`${file} does not work when unpacked:\n${probe.stderr}${cli.stderr}`);
     }
     process.stdout.write(`  smoke test: ${probe.stdout.trim()}; out/cli.js --version → ${cli.stdout.trim()}\n`);
   } finally {
@@ -187,42 +180,58 @@ function smokeTestOnThisMachine(file, zip) {
   }
 }
 
-const options = parseArguments(process.argv.slice(2));
-const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+function main() {
+  const options = parseArguments(process.argv.slice(2));
+  const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
 
-if (options.build) {
-  // Minified bundles without source maps. Maps left by an earlier development build would still match
-  // .vscodeignore's `out/webview/**`, so remove them first.
-  for (const dir of ['out', 'out/webview']) {
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      if (name.endsWith('.map')) rmSync(path.join(dir, name));
+  if (options.build) {
+    // Minified bundles without source maps. Maps left by an earlier development build would still match
+    // .vscodeignore's `out/webview/*`, so remove them first.
+    for (const dir of ['out', 'out/webview']) {
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir)) {
+        if (name.endsWith('.map')) rmSync(path.join(dir, name));
+      }
     }
+    run(process.execPath, ['scripts/build.mjs', '--production']);
   }
-  run(process.execPath, ['scripts/build.mjs', '--production']);
+
+  const baseIgnore = readFileSync('.vscodeignore', 'utf8');
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'spacetime-package-'));
+  mkdirSync(options.outDir, { recursive: true });
+  const hostTarget = `${process.platform}-${process.arch}`;
+  const results = [];
+  try {
+    for (const target of options.targets) {
+      const ignoreFile = path.join(workDir, `vscodeignore-${target}`);
+      writeFileSync(ignoreFile, `${baseIgnore.trimEnd()}\n${ortIncludeLines(target).join('\n')}\n`);
+      const out = path.join(options.outDir, `${manifest.name}-${target}-${manifest.version}.vsix`);
+      rmSync(out, { force: true });
+      // --allow-missing-repository: no public repository URL yet; without it vsce would stop and ask.
+      run(process.execPath, [path.join('node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target,
+        '--ignoreFile', ignoreFile, '--out', out, '--allow-missing-repository']);
+      let zip;
+      try {
+        zip = checkVsix(out, target);
+      } catch (error) {
+        rmSync(out, { force: true }); // a package that fails its checks is not left behind
+        throw error;
+      }
+      const size = statSync(out).size;
+      process.stdout.write(`\n${out}: ${megabytes(size)}, ${zip.entries.length} files; largest parts:\n${sizeReport(zip.entries).join('\n')}\n`);
+      if (target === hostTarget) smokeTestOnThisMachine(out, zip);
+      results.push({ target, out, size });
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  process.stdout.write(`\n${results.map(({ out, size }) => `${megabytes(size).padStart(9)}  ${out}`).join('\n')}\n`);
 }
 
-const baseIgnore = readFileSync('.vscodeignore', 'utf8');
-const workDir = mkdtempSync(path.join(os.tmpdir(), 'spacetime-package-'));
-mkdirSync(options.outDir, { recursive: true });
-const hostTarget = `${process.platform}-${process.arch}`;
-const results = [];
 try {
-  for (const target of options.targets) {
-    const ignoreFile = path.join(workDir, `vscodeignore-${target}`);
-    writeFileSync(ignoreFile, `${baseIgnore.trimEnd()}\n${ortIncludeLines(target).join('\n')}\n`);
-    const out = path.join(options.outDir, `${manifest.name}-${target}-${manifest.version}.vsix`);
-    rmSync(out, { force: true });
-    // --allow-missing-repository: no public repository URL yet; without it vsce would stop and ask.
-    run(process.execPath, [path.join('node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target,
-      '--ignoreFile', ignoreFile, '--out', out, '--allow-missing-repository']);
-    const zip = checkVsix(out, target);
-    const size = statSync(out).size;
-    process.stdout.write(`\n${out}: ${megabytes(size)}, ${zip.entries.length} files; largest parts:\n${sizeReport(zip.entries).join('\n')}\n`);
-    if (target === hostTarget) smokeTestOnThisMachine(out, zip);
-    results.push({ target, out, size });
-  }
-} finally {
-  rmSync(workDir, { recursive: true, force: true });
+  main();
+} catch (error) {
+  // Temporary folders are already removed (finally blocks); stale .vsix files are removed before each vsce run.
+  process.stderr.write(`package: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
 }
-process.stdout.write(`\n${results.map(({ out, size }) => `${megabytes(size).padStart(9)}  ${out}`).join('\n')}\n`);
