@@ -33,6 +33,16 @@ const builds = [
     external: ['onnxruntime-node'],
   },
   {
+    // The robustness experiments' worker thread (runs runExperiment off the extension host's thread).
+    ...common,
+    entryPoints: ['src/extension/runs/experimentWorker.ts'],
+    outfile: 'out/experimentWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['onnxruntime-node'],
+  },
+  {
     ...common,
     entryPoints: ['src/cli/cli.ts'],
     outfile: 'out/cli.js',

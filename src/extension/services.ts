@@ -12,12 +12,15 @@ import { ResultsPanel, type ResultsPanelDependencies, type ResultsTab } from './
 import { exportRun } from './commands/exportResults';
 import { WarmModel } from './runs/warmModel';
 import { loadModel } from '../core/model/loadModel';
+import { ExperimentRunner } from './runs/experimentRunner';
 
 export class Services extends Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly store: RunStore;
   readonly deviceStatus: DeviceStatus;
   readonly runner: ProbeRunner;
+  /** Robustness experiments on finished runs (Run Experiment…), in a worker thread. */
+  readonly experiments: ExperimentRunner;
   readonly panelDependencies: ResultsPanelDependencies;
 
   constructor(readonly context: vscode.ExtensionContext, options: { readonly warmModelInHost: boolean } = { warmModelInHost: true }) {
@@ -30,6 +33,7 @@ export class Services extends Disposable {
       ? new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }))
       : undefined;
     this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models));
+    this.experiments = this._register(new ExperimentRunner(this.store, this.log, path.join(context.extensionPath, 'out', 'experimentWorker.js')));
     this.panelDependencies = {
       extensionUri: context.extensionUri,
       store: this.store,

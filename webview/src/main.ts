@@ -17,6 +17,8 @@ import {
   type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RunView, type WebviewToHost, type WebviewUiState,
 } from './protocol';
 import { renderPredictionTable, type SortColumn } from './table';
+import { experimentSections } from './experimentCharts';
+import { renderExperimentSections } from './experimentsTab';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -199,7 +201,24 @@ const TABS: readonly TabDefinition[] = [
   { id: 'map', label: 'Map', available: (view) => view.results.kind === 'space', render: renderMapTab },
   { id: 'time', label: 'Time', available: (view) => view.results.kind === 'time', render: renderTimeTab },
   { id: 'table', label: 'Predictions', available: () => true, render: renderTableTab },
+  { id: 'experiments', label: 'Experiments', available: (view) => (view.experiments?.length ?? 0) > 0, render: renderExperimentsTab },
 ];
+
+/** The Experiments tab holds several charts: all are finalised on re-render; the first is the tab's export view. */
+let experimentViews: EmbedResult[] = [];
+
+async function renderExperimentsTab(panel: HTMLElement): Promise<void> {
+  if (!run?.experiments || !embed) return;
+  for (const view of experimentViews) view.finalize();
+  experimentViews = [];
+  views.delete('experiments');
+  const pending = renderExperimentSections(panel, experimentSections(run.experiments, currentTheme(), chartWidth(panel)));
+  for (const { container, spec } of pending) {
+    const result = await embed(container, spec, embedOptions);
+    experimentViews.push(result);
+    if (!views.has('experiments')) views.set('experiments', result);
+  }
+}
 
 async function renderLayersTab(panel: HTMLElement): Promise<void> {
   if (!run) return;

@@ -8,6 +8,7 @@
  * `parseHostToWebview`): a webview is a browser page and must be treated as untrusted input.
  */
 import type { LayerResult, ProbeResults, Prediction } from '../../src/core/experiments/results';
+import type { ExperimentResult } from '../../src/core/experiments/experimentResults';
 
 /** Map extents the panel can draw. `auto` picks the smallest extent that contains every true position. */
 export type MapExtent = 'world' | 'usa' | 'nyc';
@@ -42,6 +43,8 @@ export interface RunView {
   readonly layersWithPredictions: readonly number[];
   /** Whether clicking a row can open the dataset file (false for runs whose dataset file is gone). */
   readonly canRevealRows: boolean;
+  /** The run's robustness experiments (experiment_<name>.json in its folder), drawn in the Experiments tab. */
+  readonly experiments?: readonly ExperimentResult[];
 }
 
 export type HostToWebview =

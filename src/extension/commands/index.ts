@@ -12,6 +12,7 @@ import { ClearActivationCacheCommand } from './clearActivationCache';
 import { CancelRunCommand } from './cancelRun';
 import { ExportResultsCommand } from './exportResults';
 import { DownloadModelCommand, SetHubTokenCommand } from './downloadModel';
+import { RunExperimentCommand } from './runExperiment';
 import { toggleResidualDiagnostics } from '../datasets/datasetDiagnostics';
 import type { RunRecord } from '../runs/runStore';
 
@@ -40,6 +41,7 @@ export function registerCommands(services: Services, extra: readonly Command[] =
     new SetHubTokenCommand(services),
     new SelectDeviceCommand(services),
     new CompareRunsCommand(services),
+    new RunExperimentCommand(services),
     new ShowResultsCommand(services),
     new ClearActivationCacheCommand(services),
     new ExportResultsCommand(services),

@@ -3,6 +3,7 @@
  * itself after a restart (WebviewPanelSerializer + the webview's setState), and owns its listeners.
  */
 import * as vscode from 'vscode';
+import * as path from 'node:path';
 import { Disposable } from '../util/disposable';
 import type { RunStore } from '../runs/runStore';
 import { runSummary } from '../runs/runStore';
@@ -12,6 +13,7 @@ import {
 
 export type ResultsTab = WebviewUiState['tab'];
 import { createNonce, resultsHtml } from './resultsHtml';
+import { readRunExperiments } from '../runs/experimentFiles';
 
 export interface ResultsPanelDependencies {
   readonly extensionUri: vscode.Uri;
@@ -158,11 +160,14 @@ export class ResultsPanel extends Disposable {
     }
     try {
       const results = await store.results(runId);
+      const { experiments, problems } = await readRunExperiments(path.join(store.root, runId));
+      for (const problem of problems) this.dependencies.log.warn(`Experiment file skipped: ${problem}`);
       const view: RunView = {
         summary: runSummary(record),
         results,
         layersWithPredictions: await store.layersWithPredictions(runId, results),
         canRevealRows: true,
+        ...(experiments.length > 0 ? { experiments } : {}),
       };
       const compare: ComparedRun[] = [];
       for (const id of this.compareIds) {
