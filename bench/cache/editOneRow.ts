@@ -9,7 +9,8 @@
  * - CLI: `node out/cli.js run …` as a new process (Node start, bundle load, model load, dataset parse, cache
  *   lookups, one extraction, probe refit, results.json) — what a terminal user waits for;
  * - warm: runProbe in this process with the model already loaded (what the extension does on save).
- * Prints JSON lines and a Markdown table (best and all repeats).
+ * Prints JSON lines (with wall and CPU seconds at the start of each run stage of the warm runs) and a Markdown
+ * table (best and all repeats).
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
       const warmCpu: number[] = [];
       const warmModelCounts: number[] = [];
       const stages: Record<string, number>[] = [];
+      const stageCpu: Record<string, number>[] = [];
       try {
         await runProbe({ dataset, model: spec, loadedModel: model, outDir: path.join(work, 'prime'), cacheDir });
         for (let repeat = 0; repeat < repeats; repeat += 1) {
@@ -109,13 +111,19 @@ async function main(): Promise<void> {
           const started = performance.now();
           const cpuBefore = process.cpuUsage();
           const marks: Record<string, number> = {};
+          const cpuMarks: Record<string, number> = {};
           let last: RunStage | undefined;
           const outcome = await runProbe({ dataset, model: spec, loadedModel: model, outDir: path.join(work, `warm-${repeat}`), cacheDir }, {
             onProgress: (progress) => {
-              if (progress.stage !== last) marks[progress.stage] = (performance.now() - started) / 1000;
+              if (progress.stage !== last) {
+                marks[progress.stage] = (performance.now() - started) / 1000;
+                const used = process.cpuUsage(cpuBefore);
+                cpuMarks[progress.stage] = (used.user + used.system) / 1e6;
+              }
               last = progress.stage;
             },
           });
+          stageCpu.push(cpuMarks);
           warmTimes.push((performance.now() - started) / 1000);
           const cpu = process.cpuUsage(cpuBefore);
           warmCpu.push((cpu.user + cpu.system) / 1e6);
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
       const record = {
         model: name, dataset: path.basename(source), coldSeconds: cold.seconds, cacheBytes: info.bytes,
         cliSeconds: cliTimes, cliCpuSeconds: cliCpu, cliThroughModel: cliModelCounts,
-        warmSeconds: warmTimes, warmCpuSeconds: warmCpu, warmThroughModel: warmModelCounts, warmStageStarts: stages,
+        warmSeconds: warmTimes, warmCpuSeconds: warmCpu, warmThroughModel: warmModelCounts, warmStageStarts: stages, warmStageCpuStarts: stageCpu,
         loadAverage: os.loadavg(),
       };
       console.log(JSON.stringify(record));
