@@ -12,7 +12,7 @@ import { DatasetError } from '../core/datasets/load';
  */
 const INPUT_ERRORS = new Set([
   'ModelLoadError', 'HubError', 'NetworkError', 'RidgeInputError', 'NpyFormatError', 'ExtractionError', 'ManifestError',
-  'BuiltinDatasetError', 'ActivationMismatchError',
+  'BuiltinDatasetError', 'ActivationMismatchError', 'DeviceUnavailableError',
 ]);
 
 const commands: CliCommand[] = [];

@@ -8,7 +8,8 @@ export type RerunOnSave = 'off' | 'onSave' | 'manual';
 
 export interface ProbeSettings {
   readonly device: DeviceRequest;
-  readonly batchSize: number;
+  /** Prompts per model batch; undefined = auto (chosen for the device by the core). */
+  readonly batchSize: number | undefined;
   readonly cacheDirectory: string | undefined;
   readonly cacheMaxBytes: number;
   readonly defaultModel: string;
@@ -39,7 +40,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
   const cacheDirectory = config.get<string>('cache.directory', '').trim();
   return {
     device: (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : 'auto',
-    batchSize: Math.max(1, Math.floor(config.get<number>('batchSize', 16))),
+    // 0 (the default) = auto: 32 on CPU, memory-sized batches on a GPU (src/core/runtime/batchSizing.ts).
+    batchSize: Math.floor(config.get<number>('batchSize', 0)) >= 1 ? Math.floor(config.get<number>('batchSize', 0)) : undefined,
     cacheDirectory: cacheDirectory || undefined,
     cacheMaxBytes: Math.max(0.1, config.get<number>('cache.maxSizeGB', 10)) * 1024 ** 3,
     defaultModel: config.get<string>('defaultModel', 'builtin:glove-100d').trim() || 'builtin:glove-100d',

@@ -5,5 +5,6 @@ import { extractCommand, probeCommand, runCommand } from './probeCommands';
 import { experimentCommand } from './experiment';
 import { modelsCommand } from './models';
 import { cacheCommand } from './cache';
+import { devicesCommand } from './devices';
 
-export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand, experimentCommand];
+export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand, experimentCommand, devicesCommand];

@@ -25,8 +25,12 @@ const COMMON_HELP = `  --dataset FILE       CSV or JSONL dataset, or builtin:<na
   --skip-invalid       skip invalid rows with warnings instead of stopping`;
 const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
   --prompt TEMPLATE    prompt template with {entity} (default "${DEFAULT_PROMPT}")
-  --device D           auto|cpu|webgpu|cuda (default auto: cuda, then webgpu, then cpu)
-  --batch-size N       prompts per model run (default 32)
+  --device D           auto|cpu|webgpu|cuda (default auto: cuda, then webgpu, then cpu;
+                       \`spacetime-probe devices\` shows which can run here and why not)
+  --variant V          which export of a model folder: auto (model.onnx first), fp32, fp16
+                       (model_fp16.onnx: faster on GPUs, not bit-identical to fp32), q8, …
+  --batch-size N|auto  prompts per model run (default auto: 32 on CPU, memory-sized on a GPU)
+  --max-batch-tokens N cap on prompts × padded length per run (default: 4096 on CPU, memory-sized on a GPU)
   --cache-dir DIR      activation cache folder (default ~/.cache/spacetime-probe/activations)
   --no-cache           do not read or write the activation cache`;
 const PROBE_HELP = `  --alphas a,b,…       ridge alpha grid (default: 12 values log-spaced 10^0.8…10^4.1, the paper's)
@@ -47,6 +51,12 @@ function parseDevice(value: string | undefined): DeviceRequest {
   return device;
 }
 
+/** `--batch-size`: a positive integer, or auto (undefined: the engine chooses for the device). */
+function parseBatchSize(value: string | undefined): number | undefined {
+  if (value === undefined || value === 'auto') return undefined;
+  return intOption('batch-size', value, 1);
+}
+
 function required(name: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
   return value;
@@ -60,7 +70,9 @@ const modelOptions = {
   model: { type: 'string' },
   prompt: { type: 'string' },
   device: { type: 'string' },
+  variant: { type: 'string' },
   'batch-size': { type: 'string' },
+  'max-batch-tokens': { type: 'string' },
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean', default: false },
 } as const;
@@ -120,7 +132,8 @@ ${MODEL_HELP}
     const outDir = required('out', values.out);
     const template = values.prompt ?? DEFAULT_PROMPT;
     renderPrompt(template, 'x');
-    const batchSize = intOption('batch-size', values['batch-size'], 32);
+    const batchSize = parseBatchSize(values['batch-size']);
+    const maxBatchTokens = values['max-batch-tokens'] === undefined ? undefined : intOption('max-batch-tokens', values['max-batch-tokens'], 1);
     const device = parseDevice(values.device);
     const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'] });
     for (const problem of dataset.problems) io.stderr.write(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}\n`);
@@ -128,7 +141,7 @@ ${MODEL_HELP}
     const { progress, onProgress } = progressReporter(io);
     const { signal, dispose } = interruptSignal();
     onProgress({ stage: 'model', message: `loading ${modelSpec}` });
-    const model = await loadModel(modelSpec, { device, signal });
+    const model = await loadModel(modelSpec, { device, signal, ...(values.variant ? { variant: values.variant } : {}) });
     try {
       const cache = values['no-cache'] ? undefined : await new ActivationCache({ dir: values['cache-dir'] })
         .namespace({ fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id });
@@ -136,13 +149,14 @@ ${MODEL_HELP}
         const result = await extractActivations(model,
           dataset.entities.map((entity) => ({ text: renderPrompt(template, entity.name), row: entity.line })),
           {
-            outDir, model: modelSpec, prompt: template, dataset: datasetSpec, batchSize, signal, cache,
+            outDir, model: modelSpec, prompt: template, dataset: datasetSpec, batchSize, maxBatchTokens, signal, cache,
             onProgress: (update) => onProgress({ stage: 'extract', done: update.done, total: update.total, message: `extracting ${update.done}/${update.total}` }),
           });
         progress.finish();
         io.stderr.write(`device: ${model.device.used}${model.device.fallbacks.length ? ` (${model.device.fallbacks.join('; ')})` : ''}\n`);
         io.stderr.write(`${result.manifest.numEntities} entities × ${result.manifest.layers.length} layers × ${result.manifest.hiddenSize} → ${path.resolve(outDir)}` +
           ` (${result.cacheHits} from cache, ${Math.round(result.tokensPerSecond)} tokens/s, ${result.skipped.length} skipped)\n`);
+        io.stderr.write(`batches: ${result.batches} (${result.batching.reason})\n`);
         for (const skipped of result.skipped.slice(0, 20)) io.stderr.write(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}\n`);
         return 0;
       } finally {
@@ -234,7 +248,9 @@ ${PROBE_HELP}
         model: values.model ?? GLOVE_MODEL_ID,
         prompt: values.prompt,
         device: parseDevice(values.device),
-        batchSize: intOption('batch-size', values['batch-size'], 32),
+        batchSize: parseBatchSize(values['batch-size']),
+        ...(values['max-batch-tokens'] !== undefined ? { maxBatchTokens: intOption('max-batch-tokens', values['max-batch-tokens'], 1) } : {}),
+        ...(values.variant ? { variant: values.variant } : {}),
         alphas: parseAlphas(values.alphas),
         seed: intOption('seed', values.seed, 0, 0),
         outDir: values.out ?? 'spacetime-probe-run',

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import type { ResidualModel, TokenizedPrompt } from '../model/types';
 import { ACTIVATIONS_FORMAT, MANIFEST_FILE, layerFileName, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
 import { NpyRowWriter } from './npyRowWriter';
+import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
 
 /** One prompt: the text fed to the model (template applied) and the dataset line it comes from. */
 export interface ExtractionPrompt {
@@ -51,10 +52,15 @@ export interface ExtractOptions {
   readonly model: string;
   readonly prompt: string;
   readonly dataset: string;
-  /** Prompts per model run (default 32). */
+  /**
+   * Prompts per model run. Default: chosen for the device the model runs on (src/core/runtime/batchSizing.ts):
+   * 32 on CPU; on a GPU as many as the memory budget allows (up to 1,024).
+   */
   readonly batchSize?: number;
-  /** Upper bound on batch × padded length (default: no bound beyond batchSize). */
+  /** Upper bound on batch × padded length. Default: 4,096 on CPU; from the memory budget on a GPU. */
   readonly maxBatchTokens?: number;
+  /** GPU devices: memory the intermediate tensors of one batch may take (default 2 GiB). */
+  readonly gpuMemoryBudgetBytes?: number;
   /** Bytes of activations held in memory at once, across the two windows in flight (default 256 MiB). */
   readonly memoryBudgetBytes?: number;
   readonly signal?: AbortSignal;
@@ -80,6 +86,8 @@ export interface ExtractionResult {
   readonly tokensPerSecond: number;
   readonly cacheHits: number;
   readonly batches: number;
+  /** The batch size and token cap used, and why. */
+  readonly batching: BatchSizing;
 }
 
 /** Bad input to the extraction (no usable prompt, an output folder in the way): the CLI exits with code 2. */
@@ -127,8 +135,14 @@ interface Window {
  */
 export async function extractActivations(model: ResidualModel, prompts: readonly ExtractionPrompt[], options: ExtractOptions): Promise<ExtractionResult> {
   const started = performance.now();
-  const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ExtractionError(`batch size must be a positive integer, got ${batchSize}`);
+  for (const [name, value] of [['batch size', options.batchSize], ['max batch tokens', options.maxBatchTokens]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new ExtractionError(`${name} must be a positive integer, got ${value}`);
+  }
+  const batching = chooseBatchSizing({
+    device: model.device.used, numLayers: model.numLayers, hiddenSize: model.hiddenSize,
+    batchSize: options.batchSize, maxBatchTokens: options.maxBatchTokens, gpuMemoryBudgetBytes: options.gpuMemoryBudgetBytes,
+  });
+  const { batchSize, maxBatchTokens } = batching;
   const signal = options.signal;
   signal?.throwIfAborted();
   const outDir = path.resolve(options.outDir);
@@ -215,7 +229,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
         signal?.throwIfAborted();
         const longest = tokenized[valid[start + misses[first]]].ids.length;
         let size = Math.min(batchSize, misses.length - first);
-        if (options.maxBatchTokens !== undefined) size = Math.max(1, Math.min(size, Math.floor(options.maxBatchTokens / longest)));
+        size = Math.max(1, Math.min(size, Math.floor(maxBatchTokens / longest)));
         const batch = misses.slice(first, first + size);
         const batchPrompts: TokenizedPrompt[] = batch.map((position) => tokenized[valid[start + position]]);
         const runStarted = performance.now();
@@ -271,7 +285,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
     const totalSeconds = (performance.now() - started) / 1000;
     return {
       outDir, manifest, skipped, tokens, paddedTokens, modelSeconds: modelMilliseconds / 1000, totalSeconds,
-      tokensPerSecond: modelMilliseconds > 0 ? tokens / (modelMilliseconds / 1000) : 0, cacheHits, batches,
+      tokensPerSecond: modelMilliseconds > 0 ? tokens / (modelMilliseconds / 1000) : 0, cacheHits, batches, batching,
     };
   } catch (error) {
     await Promise.allSettled(bufferWrites);

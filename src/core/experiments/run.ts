@@ -27,7 +27,12 @@ export interface RunOptions {
   readonly model: string;
   readonly prompt?: string;
   readonly device?: DeviceRequest;
+  /** Prompts per model run; undefined = chosen for the device (src/core/runtime/batchSizing.ts). */
   readonly batchSize?: number;
+  /** Upper bound on prompts × padded length of one batch; undefined = chosen for the device. */
+  readonly maxBatchTokens?: number;
+  /** Which export of a model folder to load: 'auto' (fp32 first), 'fp32', 'fp16', 'q8', … */
+  readonly variant?: string;
   readonly alphas?: readonly number[];
   readonly seed?: number;
   readonly outDir: string;
@@ -79,7 +84,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   signal?.throwIfAborted();
 
   onProgress?.({ stage: 'model', message: `loading ${options.model}` });
-  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal });
+  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.variant ? { variant: options.variant } : {}) });
   try {
     log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
       (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));
@@ -99,6 +104,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
         prompt: template,
         dataset: options.dataset,
         batchSize: options.batchSize,
+        maxBatchTokens: options.maxBatchTokens,
         signal,
         cache: namespace,
         onProgress: (progress) => onProgress?.({
@@ -108,7 +114,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
         }),
       });
       if (namespace) cacheNote = `${extraction.cacheHits} from cache, ${extraction.manifest.numEntities - extraction.cacheHits} through the model`;
-      log?.(`extracted ${extraction.manifest.numEntities} entities (${cacheNote}); ${extraction.skipped.length} skipped`);
+      log?.(`extracted ${extraction.manifest.numEntities} entities (${cacheNote}); ${extraction.skipped.length} skipped; batches: ${extraction.batching.reason}`);
       for (const skipped of extraction.skipped.slice(0, 20)) log?.(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}`);
       if (extraction.skipped.length > 20) log?.(`… and ${extraction.skipped.length - 20} more skipped`);
 

@@ -16,6 +16,8 @@ import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type Onn
 import { discoverResidualTaps, validateTapOverride, type ResidualTaps } from './residualTaps';
 import { rewriteForResidualTaps, type TapRewrite } from './graphRewrite';
 import { ModelTokenizer, type BosPolicy } from './tokenizer';
+import type { SessionOptions } from '../runtime/ort';
+import { DeviceUnavailableError } from '../runtime/devices';
 import { ResidualSession, type FeedSpec, type IntegerDType, type PaddedBatch, type PastDType } from '../runtime/residualSession';
 
 export interface TransformerModelOptions {
@@ -30,6 +32,10 @@ export interface TransformerModelOptions {
   readonly numHiddenLayers?: number;
   /** ModelInfo.id to report (e.g. 'hf:<repo>@<rev>' when the Hub downloader resolved the folder). */
   readonly id?: string;
+  /** onnxruntime's per-node profile, written to the working folder by `endProfiling()` (bench/device-check). */
+  readonly enableProfiling?: boolean;
+  /** WebGPU validation mode (see SessionOptions.webgpuValidation). */
+  readonly webgpuValidation?: SessionOptions['webgpuValidation'];
 }
 
 /** A loaded transformer, with what discovery and rewriting found (for logs, docs and tests). */
@@ -40,6 +46,8 @@ export interface TransformerModel extends ResidualModel {
   readonly rewrite: Omit<TapRewrite, 'bytes'>;
   readonly bosPolicy: BosPolicy;
   readonly inputNames: readonly string[];
+  /** Write onnxruntime's profile file (only with `enableProfiling`). */
+  endProfiling(): void;
 }
 
 function integerDType(info: OnnxValueInfo, label: string): IntegerDType {
@@ -161,7 +169,10 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   modelBytes = undefined;
   model = undefined;
 
-  const sessionOptions = { device: options.device, intraOpNumThreads: options.intraOpNumThreads, feeds, outputName: rewrite.outputName };
+  const sessionOptions = {
+    device: options.device, intraOpNumThreads: options.intraOpNumThreads, feeds, outputName: rewrite.outputName,
+    enableProfiling: options.enableProfiling, webgpuValidation: options.webgpuValidation,
+  };
   let session: ResidualSession;
   try {
     if (external) {
@@ -184,7 +195,7 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
       session = await ResidualSession.create(rewrite.bytes, sessionOptions);
     }
   } catch (error) {
-    if (error instanceof ModelLoadError) throw error;
+    if (error instanceof ModelLoadError || error instanceof DeviceUnavailableError) throw error;
     throw new ModelLoadError(`onnxruntime cannot load the rewritten ${label}: ${(error as Error).message.split('\n')[0]}`);
   }
 
@@ -236,6 +247,9 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
         throw new Error(`${label}: output has ${result.data.length} values, expected ${prompts.length}×${numLayers}×${hiddenSize}`);
       }
       return result.data;
+    },
+    endProfiling(): void {
+      session.endProfiling();
     },
     async dispose(): Promise<void> {
       await session.release();

@@ -2,13 +2,18 @@
  * @file The only module that imports onnxruntime-node: session creation with execution-provider fallback.
  *
  * onnxruntime-node does not fall back by itself: `executionProviders: ['cuda', 'cpu']` throws at create time
- * when CUDA is unusable. So we try one provider at a time, remember why each failed, and report the one in use.
+ * when CUDA is unusable. So each provider is first probed (devices.ts: a one-node session, once per thread and
+ * cached), then the model's session is created on the first usable one; `auto` tries cuda → webgpu → cpu and
+ * records why each skipped provider was not used. A device the user forced fails with DeviceUnavailableError
+ * (what is missing and how to get it) instead of silently running elsewhere.
  */
 import * as ort from 'onnxruntime-node';
 import * as os from 'node:os';
 import type { DeviceInfo, DeviceName, DeviceRequest } from '../model/types';
+import { DeviceUnavailableError, conciseOrtError, probeProvider } from './devices';
 
 export { ort };
+export { DeviceUnavailableError } from './devices';
 
 export interface SessionOptions {
   readonly device?: DeviceRequest;
@@ -18,6 +23,13 @@ export interface SessionOptions {
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Write the graph as optimised by onnxruntime to this path (diagnostics and tests of fused graphs). */
   readonly optimizedModelFilePath?: string;
+  /**
+   * onnxruntime's per-node profile (which provider ran each node, kernel times, copies between devices), written
+   * as onnxruntime_profile_*.json in the working folder when the session ends profiling (bench/device-check).
+   */
+  readonly enableProfiling?: boolean;
+  /** WebGPU validation: 'basic' (onnxruntime's default) checks more; 'wgpuOnly' skips onnxruntime's own checks. */
+  readonly webgpuValidation?: 'disabled' | 'wgpuOnly' | 'basic' | 'full';
 }
 
 export interface CreatedSession {
@@ -27,35 +39,40 @@ export interface CreatedSession {
 
 const AUTO_ORDER: readonly DeviceName[] = ['cuda', 'webgpu', 'cpu'];
 
-/** Ask onnxruntime which providers are bundled; CUDA without its provider libraries is reported as not bundled. */
+/** Ask onnxruntime which providers are bundled (compiled in; says nothing about whether they can run here). */
 export function bundledProviders(): ReadonlySet<string> {
   const listed = ort.listSupportedBackends?.() ?? [];
   return new Set(listed.filter((backend) => backend.bundled).map((backend) => backend.name));
 }
 
-function providerOptions(device: DeviceName): ort.InferenceSession.SessionOptions['executionProviders'] {
-  return device === 'cpu' ? ['cpu'] : [device];
+function providerOptions(device: DeviceName, options: SessionOptions): ort.InferenceSession.SessionOptions['executionProviders'] {
+  if (device === 'webgpu' && options.webgpuValidation) return [{ name: 'webgpu', validationMode: options.webgpuValidation }];
+  return [device];
 }
 
 /**
- * Create a session on the requested device. `auto` tries CUDA, then WebGPU, then CPU; an explicit device that
- * fails throws an error that says why (no silent fallback when the user forced a device).
+ * Create a session on the requested device. `auto` tries CUDA, then WebGPU, then CPU, skipping providers whose
+ * probe failed; an explicit device that cannot run throws DeviceUnavailableError (no silent fallback when the user
+ * forced a device).
  */
 export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<CreatedSession> {
   const requested = options.device ?? 'auto';
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const fallbacks: string[] = [];
-  const bundled = bundledProviders();
   for (const device of order) {
-    if (device !== 'cpu' && !bundled.has(device)) {
-      fallbacks.push(`${device}: provider not available in this onnxruntime-node install` +
-        (device === 'cuda' ? ' (its CUDA provider libraries are downloaded at install time on machines with internet)' : ''));
-      continue;
+    if (device !== 'cpu') {
+      const probe = await probeProvider(device);
+      if (!probe.usable) {
+        if (requested !== 'auto') throw new DeviceUnavailableError(device, probe.detail, probe.remedy);
+        fallbacks.push(`${device}: ${probe.detail}`);
+        continue;
+      }
     }
     const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: providerOptions(device),
+      executionProviders: providerOptions(device, options),
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
+      ...(options.enableProfiling ? { enableProfiling: true } : {}),
       intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       interOpNumThreads: 1,
     };
@@ -65,13 +82,13 @@ export async function createSession(model: string | Uint8Array, options: Session
         : await ort.InferenceSession.create(model, sessionOptions);
       return { session, device: { requested, used: device, fallbacks } };
     } catch (error) {
-      fallbacks.push(`${device}: ${firstLine(error)}`);
+      // The provider works (its probe passed) but not for this model: an unsupported operator, out of memory…
+      if (requested !== 'auto' && device !== 'cpu') {
+        throw new DeviceUnavailableError(device, `the provider works here but could not load this model: ${conciseOrtError(error)}`,
+          ['Try --device cpu, or a different export (opset, fp32/fp16 variant).']);
+      }
+      fallbacks.push(`${device}: could not load this model: ${conciseOrtError(error)}`);
     }
   }
   throw new Error(`No execution provider could run the model (requested: ${requested}).\n  ${fallbacks.join('\n  ')}`);
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].slice(0, 300);
 }

@@ -85,10 +85,17 @@ export class ResidualSession {
   async run(batch: PaddedBatch): Promise<ResidualRunResult> {
     const feeds: Record<string, OrtTensor> = {};
     for (const spec of this.feeds) feeds[spec.name] = buildTensor(spec, batch);
+    // Pre-allocated outputs (fetches { name: tensor }) were tried: onnxruntime-node 1.30 fills the given buffer
+    // but still returns a freshly allocated copy, and CPU timings did not change (docs/gpu.md).
     const results = await this.session.run(feeds, [this.outputName]);
     const output = results[this.outputName] as OrtTensor;
     if (output.type !== 'float32') throw new Error(`output ${this.outputName} is ${output.type}, expected float32`);
     return { data: output.data as Float32Array, dims: output.dims };
+  }
+
+  /** Write onnxruntime's profile (sessions created with enableProfiling). */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

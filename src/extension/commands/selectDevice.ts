@@ -4,13 +4,21 @@ import type { Command } from './command';
 import type { Services } from '../services';
 import { DEVICE_REQUESTS, readSettings, updateSetting } from '../config';
 import type { DeviceRequest } from '../../core/model/types';
+import { probeAllProviders, type ProviderProbe } from '../../core/runtime/devices';
 
 const DESCRIPTIONS: Record<DeviceRequest, string> = {
-  auto: 'CUDA when its libraries load, else CPU (falls back with a reason in the log)',
+  auto: 'CUDA, then WebGPU, then CPU: the first that runs here (the log says why the others did not)',
   cpu: 'onnxruntime CPU provider: always available',
-  webgpu: 'WebGPU provider where onnxruntime-node ships it',
-  cuda: 'NVIDIA GPU: needs the CUDA 12 provider libraries',
+  webgpu: 'WebGPU (Vulkan on Linux, D3D12 on Windows, Metal on macOS): needs a GPU and its driver',
+  cuda: 'NVIDIA GPU: needs onnxruntime-node\'s CUDA 12 provider libraries, CUDA 12 and cuDNN 9',
 };
+
+/** The picker's detail line: the probe's verdict on this machine, or the static description. */
+function detailFor(device: DeviceRequest, probes: readonly ProviderProbe[] | undefined): string {
+  const probe = probes?.find((candidate) => candidate.device === device);
+  if (!probe) return DESCRIPTIONS[device];
+  return probe.usable ? `${DESCRIPTIONS[device]} (usable here)` : `Not usable here: ${probe.detail}`;
+}
 
 export class SelectDeviceCommand implements Command {
   readonly id = 'spacetimeProbe.selectDevice';
@@ -20,8 +28,16 @@ export class SelectDeviceCommand implements Command {
     let choice = typeof device === 'string' && (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : undefined;
     if (!choice) {
       const current = readSettings().device;
+      // Probing creates a tiny session per provider (cached for the extension host's lifetime).
+      const probes = await probeAllProviders().catch((error: unknown) => {
+        this.services.log.warn(`Device probe failed: ${String(error)}`);
+        return undefined;
+      });
+      for (const probe of probes ?? []) {
+        if (!probe.usable) this.services.log.info(`Device ${probe.device} not usable: ${probe.detail}${probe.remedy.length ? ` — ${probe.remedy.join(' ')}` : ''}`);
+      }
       const picked = await vscode.window.showQuickPick(
-        DEVICE_REQUESTS.map((d) => ({ label: d, description: d === current ? '(current)' : undefined, detail: DESCRIPTIONS[d], device: d })),
+        DEVICE_REQUESTS.map((d) => ({ label: d, description: d === current ? '(current)' : undefined, detail: detailFor(d, probes), device: d })),
         { title: 'Spacetime Probe: execution device', placeHolder: 'Where models run (the status bar shows the device actually used)' },
       );
       choice = picked?.device;
