@@ -43,6 +43,15 @@ const builds = [
     external: ['onnxruntime-node'],
   },
   {
+    // Validation of large dataset files off the extension host's thread (Problems panel while typing).
+    ...common,
+    entryPoints: ['src/extension/datasets/datasetWorker.ts'],
+    outfile: 'out/datasetWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     ...common,
     entryPoints: ['src/cli/cli.ts'],
     outfile: 'out/cli.js',

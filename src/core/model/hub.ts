@@ -483,6 +483,17 @@ export function parseHubSpec(spec: string): { repoId: string; revision: string }
   return { repoId, revision };
 }
 
+/** The cached snapshot folder of an `hf:` spec when its revision resolves locally and holds the variant's files. */
+export function findCachedHubSnapshot(spec: string, variant: HubVariant, cacheDir: string): string | undefined {
+  const { repoId, revision } = parseHubSpec(spec);
+  const repoDir = repoFolder(cacheDir, repoId);
+  const commit = readRef(repoDir, revision);
+  if (!commit) return undefined;
+  const dir = snapshotDir(repoDir, commit);
+  const hasGraph = graphCandidates(variantFileName(variant)).some((name) => fs.existsSync(path.join(dir, name)));
+  return hasGraph && REQUIRED_FILES.every((name) => fs.existsSync(path.join(dir, name))) ? dir : undefined;
+}
+
 /**
  * The local folder for an `hf:` spec: the cached snapshot when the revision resolves locally and has the variant's
  * graph (no network needed, as with `HF_HUB_OFFLINE=1`), else a download.
@@ -491,15 +502,9 @@ export async function resolveHubModel(spec: string, options: HubOptions = {}): P
   const { repoId, revision } = parseHubSpec(spec);
   const env = options.env ?? process.env;
   const cacheDir = options.cacheDir ?? hubCacheDir(env);
-  const repoDir = repoFolder(cacheDir, repoId);
-  const commit = readRef(repoDir, revision);
   const variant = options.variant ?? 'fp32';
-  if (commit) {
-    const dir = snapshotDir(repoDir, commit);
-    const fileName = variantFileName(variant);
-    const hasGraph = graphCandidates(fileName).some((name) => fs.existsSync(path.join(dir, name)));
-    if (hasGraph && REQUIRED_FILES.every((name) => fs.existsSync(path.join(dir, name)))) return dir;
-  }
+  const cached = findCachedHubSnapshot(spec, variant, cacheDir);
+  if (cached) return cached;
   if (env.HF_HUB_OFFLINE === '1' || env.HF_HUB_OFFLINE?.toLowerCase() === 'true') {
     throw new HubError('offline', `${repoId}@${revision} (${variant}) is not in the Hub cache ${cacheDir} and HF_HUB_OFFLINE is set.`,
       [`Download it first: spacetime-probe models download ${repoId}${revision !== 'main' ? ` --revision ${revision}` : ''} --variant ${variant}`]);

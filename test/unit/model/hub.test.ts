@@ -363,3 +363,24 @@ test('loadModel("hf:…") downloads once and runs the model like a local folder 
     assert.equal(hub.requests.length, 0, 'served from the cache');
   });
 });
+
+test('hf: specs without a variant use whichever of fp32, fp16, q8 is cached, without the network', { skip }, async () => {
+  const repoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-q8-repo-'));
+  fs.mkdirSync(path.join(repoDir, 'onnx'));
+  for (const file of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(GPT2, file), path.join(repoDir, file));
+  fs.copyFileSync(path.join(GPT2, 'onnx', 'model.onnx'), path.join(repoDir, 'onnx', 'model_quantized.onnx'));
+  const hub = await startHubServer({ repos: [{ repoId: 'test-org/only-q8', dir: repoDir }] });
+  const cacheDir = tempDir();
+  try {
+    const base = { endpoint: hub.endpoint, cacheDir, env: {}, retryDelayMs: 5 };
+    await downloadHubModel('test-org/only-q8', { ...base, variant: 'q8' });
+    hub.requests.length = 0;
+    const model = await loadModel('hf:test-org/only-q8', { hub: base, device: 'cpu' });
+    await model.dispose();
+    assert.equal(hub.requests.length, 0);
+  } finally {
+    await hub.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+    fs.rmSync(repoDir, { recursive: true, force: true });
+  }
+});
