@@ -18,6 +18,7 @@ import { DatasetHoverProvider } from './datasets/datasetHover';
 import { DatasetCodeLensProvider } from './datasets/datasetCodeLens';
 import { PredictionLookup } from './datasets/predictionLookup';
 import { RerunOnSave } from './datasets/rerunOnSave';
+import { DatasetValidator } from './datasets/datasetValidator';
 import { DATASET_SELECTOR } from './datasets/datasetFiles';
 import { bindProbeEngine, probeEngine, type ProbeEngine } from './runs/engine';
 import { bindModelHub, type ModelHub } from './runs/modelHub';
@@ -46,7 +47,8 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
   services.log.info(worker ? `Probes run in a worker thread (${workerFile}).` : 'Probes run in the extension host (no worker bundle).');
   const datasetsView = new DatasetsView();
   const modelsView = new ModelsView(services.store);
-  const diagnostics = new DatasetDiagnostics(services.store);
+  const validator = new DatasetValidator(path.join(context.extensionPath, 'out', 'datasetWorker.js'));
+  const diagnostics = new DatasetDiagnostics(services.store, validator);
   const codeLens = new DatasetCodeLensProvider(services.store, () => services.runner.isRunning, services.runner.onDidChangeStatus);
   context.subscriptions.push(
     { dispose: () => worker?.dispose() },
@@ -69,7 +71,8 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
     vscode.languages.registerHoverProvider(DATASET_SELECTOR, new DatasetHoverProvider(new PredictionLookup(services.store))),
     codeLens,
     vscode.languages.registerCodeLensProvider(DATASET_SELECTOR, codeLens),
-    new RerunOnSave(services.store, services.runner),
+    new RerunOnSave(services.store, services.runner, validator),
+    validator,
     { dispose: () => ResultsPanel.current?.dispose() },
   );
   return {

@@ -7,7 +7,8 @@ import type { DatasetProblem } from '../../core/datasets/types';
 import { Disposable } from '../util/disposable';
 import { readSettings, updateSetting } from '../config';
 import type { RunStore } from '../runs/runStore';
-import { hasDatasetExtension, looksLikeDataset, parseDocument } from './datasetFiles';
+import { datasetFileName, hasDatasetExtension, looksLikeDataset } from './datasetFiles';
+import type { DatasetValidator } from './datasetValidator';
 import { errorUnit, predictionError } from '../../../webview/src/geo';
 import { lineMentions } from './predictionLookup';
 
@@ -31,11 +32,11 @@ export class DatasetDiagnostics extends Disposable {
   /** Fires after a document's validation diagnostics were updated. */
   readonly onDidValidate = this.onDidValidateEmitter.event;
 
-  constructor(private readonly store: RunStore) {
+  constructor(private readonly store: RunStore, private readonly validator: DatasetValidator) {
     super();
     this.validation = this._register(vscode.languages.createDiagnosticCollection('spacetime-probe'));
     this.residuals = this._register(vscode.languages.createDiagnosticCollection('spacetime-probe-residuals'));
-    this._register(vscode.workspace.onDidOpenTextDocument((d) => this.validate(d)));
+    this._register(vscode.workspace.onDidOpenTextDocument((d) => void this.validate(d)));
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => {
       this.validation.delete(d.uri);
@@ -46,7 +47,7 @@ export class DatasetDiagnostics extends Disposable {
       if (e.affectsConfiguration('spacetimeProbe.diagnostics')) this.refreshResiduals();
     }));
     this._register({ dispose: () => { for (const timer of this.timers.values()) clearTimeout(timer); } });
-    for (const document of vscode.workspace.textDocuments) this.validate(document);
+    for (const document of vscode.workspace.textDocuments) void this.validate(document);
   }
 
   private schedule(document: vscode.TextDocument): void {
@@ -55,19 +56,26 @@ export class DatasetDiagnostics extends Disposable {
     clearTimeout(this.timers.get(key));
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
-      this.validate(document);
+      void this.validate(document);
     }, TYPING_DELAY_MS));
   }
 
-  validate(document: vscode.TextDocument): void {
+  async validate(document: vscode.TextDocument): Promise<void> {
     if (!hasDatasetExtension(document.fileName) || document.isClosed) return;
     const text = document.getText();
     if (!looksLikeDataset(text, document.fileName)) {
       this.validation.delete(document.uri);
       return;
     }
-    const result = parseDocument(document);
-    const problems = result.ok ? result.dataset.problems : result.problems;
+    const version = document.version;
+    let problems: readonly DatasetProblem[];
+    try {
+      problems = await this.validator.validate(text, datasetFileName(document));
+    } catch {
+      return; // worker gone (extension shutting down)
+    }
+    // A newer edit is already scheduled or validated: drop this stale answer.
+    if (document.isClosed || document.version !== version) return;
     this.validation.set(document.uri, problems.map((problem) => {
       const diagnostic = new vscode.Diagnostic(problemRange(problem, document), problem.message,
         problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);

@@ -50,8 +50,13 @@ export function looksLikeDataset(text: string, fileName: string): boolean {
   return columns.some((c) => ENTITY_COLUMNS.includes(c)) && columns.some((c) => TARGET_COLUMNS.includes(c));
 }
 
+/** The name problems are reported against: the path for files on disk, the URI otherwise. */
+export function datasetFileName(document: vscode.TextDocument): string {
+  return document.uri.scheme === 'file' ? document.uri.fsPath : document.uri.toString();
+}
+
 export function parseDocument(document: vscode.TextDocument): ParseResult {
-  return parseDatasetText(document.getText(), document.uri.scheme === 'file' ? document.uri.fsPath : document.uri.toString());
+  return parseDatasetText(document.getText(), datasetFileName(document));
 }
 
 /** Dataset files in the workspace (header check only). */

@@ -8,10 +8,11 @@ import { Disposable } from '../util/disposable';
 import { readSettings } from '../config';
 import type { RunStore } from '../runs/runStore';
 import type { ProbeRunner } from '../runs/probeRunner';
-import { hasDatasetExtension, looksLikeDataset, parseDocument } from './datasetFiles';
+import { datasetFileName, hasDatasetExtension, looksLikeDataset } from './datasetFiles';
+import type { DatasetValidator } from './datasetValidator';
 
 export class RerunOnSave extends Disposable {
-  constructor(private readonly store: RunStore, private readonly runner: ProbeRunner) {
+  constructor(private readonly store: RunStore, private readonly runner: ProbeRunner, private readonly validator: DatasetValidator) {
     super();
     this._register(vscode.workspace.onDidSaveTextDocument((document) => void this.saved(document)));
   }
@@ -22,7 +23,8 @@ export class RerunOnSave extends Disposable {
     const previous = this.store.latestForDataset(document.uri.fsPath);
     if (!previous || !looksLikeDataset(document.getText(), document.fileName)) return;
     // A file with errors would fail the run: the Problems panel already says what is wrong.
-    if (!parseDocument(document).ok) return;
+    const problems = await this.validator.validate(document.getText(), datasetFileName(document)).catch(() => undefined);
+    if (!problems || problems.some((p) => p.severity === 'error')) return;
     if (mode === 'manual') {
       const choice = await vscode.window.showInformationMessage(
         `Spacetime Probe: ${vscode.workspace.asRelativePath(document.uri)} changed. Re-run the probe (${previous.model})?`, 'Re-run');
