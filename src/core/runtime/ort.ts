@@ -72,7 +72,8 @@ export async function createSession(model: string | Uint8Array, options: Session
       executionProviders: providerOptions(device, options),
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
-      ...(options.enableProfiling ? { enableProfiling: true } : {}),
+      // onnxruntime-node refuses enableProfiling without a file prefix; the file lands in the working folder.
+      ...(options.enableProfiling ? { enableProfiling: true, profileFilePrefix: 'onnxruntime_profile' } : {}),
       intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       interOpNumThreads: 1,
     };

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The device check: our extraction on a GPU vs PyTorch, in one command (docs/gpu.md).
+#
+#   bash bench/device-check/run.sh          # on the GPU machine (NVIDIA H100/H200, no network, root); needs .device-carry/
+#   bash bench/device-check/run.sh --dry    # here: same pipeline on the CPU (small model, torch CPU, no system changes)
+#
+# Prepare first, here: bash bench/device-check/prepare.sh (Node, the bundled CLI, onnxruntime-node, Vulkan loader .debs).
+# Steps (each time-limited; a failed step is recorded and the rest still run):
+#   1. unpack Node and the app from .device-carry; on the GPU machine also the Vulkan loader (dpkg -x into /, the
+#      verified recipe) and VK_DRIVER_FILES → the NVIDIA ICD;
+#   2. `spacetime-probe devices --json` (what can run, and why not);
+#   3. torch_side.py prepare: GPT-2-small-shaped random model (transformers), dataset of placeholder-token prompts,
+#      PyTorch reference activations, PyTorch CUDA timings (fp32, fp16; output_hidden_states), ONNX exports;
+#   4. the CLI's extraction with --device webgpu (fp32 and --variant fp16), and --device cuda (expected to fail here:
+#      its provider libraries cannot be downloaded without network);
+#   5. every layer compared with PyTorch (fp32 must be within 1e-3);
+#   6. ortBench: tokens/s of our engine on the same batches as PyTorch, onnxruntime's per-node profile, tokenization;
+#   7. summarize.mjs → $OUT/device-check.json and $OUT/device-check.md (the card's name, every number).
+# Exit 0 when the fp32 parity check passed on the intended device.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$(pwd)
+HERE="$ROOT/bench/device-check"
+DRY=0
+[ "${1:-}" = "--dry" ] && DRY=1
+OUT=${OUT:-$HERE/.out}
+WORK=${DEVICE_CHECK_WORK:-/tmp/spacetime-device-check}
+mkdir -p "$OUT"
+rm -rf "$WORK"
+mkdir -p "$WORK/bin" "$WORK/status"
+exec > >(tee "$OUT/device-check.log") 2>&1
+STARTED=$(date +%s)
+step() { echo; echo "=== [$(( $(date +%s) - STARTED ))s] $*"; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+# record NAME RC SECONDS: one line per step for summarize.mjs
+record() { printf '{"step":"%s","rc":%s,"seconds":%s}\n' "$1" "$2" "$3" >>"$WORK/status/steps.jsonl"; }
+timed() { # timed NAME LIMIT_SECONDS CMD… (stdout/stderr as the command leaves them)
+  local name=$1 limit=$2; shift 2
+  local t0 rc; t0=$(date +%s.%N)
+  timeout --kill-after=10 "$limit" "$@"; rc=$?
+  record "$name" "$rc" "$(elapsed "$t0")"
+  return $rc
+}
+
+if [ $DRY = 1 ]; then
+  DEVICE=cpu; TORCH_DEVICE=cpu; PYTHON=${PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 )}
+  SHAPE=(--layers 4 --hidden 256 --heads 4 --vocab 50257)
+  PREP=(--prompts "${DC_PROMPTS:-256}" --time-batches "${DC_BATCHES:-8,32}" --dtypes fp32 --export fp32 --runs 2 --repeats 2 --impl auto)
+  BENCH=(--variants fp32 --batches "${DC_BATCHES:-8,32}" --runs 2 --repeats 2 --profile-batch 8)
+else
+  DEVICE=webgpu; TORCH_DEVICE=cuda; PYTHON=${PYTHON:-python3}
+  SHAPE=(--layers 12 --hidden 768 --heads 12 --vocab 50257)
+  PREP=(--prompts "${DC_PROMPTS:-4096}" --time-batches "${DC_BATCHES:-64,512,1024}" --dtypes fp32,fp16 --export fp32,fp16 --impl auto)
+  BENCH=(--variants fp32,fp16 --batches "${DC_BATCHES:-64,512,1024}" --runs 5 --repeats 3 --profile-batch 512)
+fi
+echo "device check: mode $([ $DRY = 1 ] && echo dry-cpu || echo gpu), device $DEVICE, torch device $TORCH_DEVICE, work $WORK, out $OUT"
+echo "{\"dry\":$DRY,\"device\":\"$DEVICE\",\"torchDevice\":\"$TORCH_DEVICE\",\"started\":\"$(date -u +%FT%TZ)\",\"host\":\"$(hostname)\",\"cpus\":$(nproc)}" >"$WORK/status/run.json"
+
+step "1. Node, app, Vulkan"
+unxz_to() { # unxz_to SRC DEST
+  if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else "$PYTHON" -c 'import lzma,sys,shutil; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"))' "$1" "$2"; fi
+}
+CARRY="$ROOT/.device-carry"
+if [ ! -d "$CARRY/app" ]; then echo "no .device-carry/app: run bash bench/device-check/prepare.sh first (on the development machine)"; exit 2; fi
+if [ -f "$CARRY/node.xz" ]; then unxz_to "$CARRY/node.xz" "$WORK/bin/node" && chmod +x "$WORK/bin/node"; NODE="$WORK/bin/node"; else NODE=$(command -v node); fi
+cp -r "$CARRY/app" "$WORK/app"
+LIBDIR="$WORK/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64"
+unxz_to "$LIBDIR/libonnxruntime.so.1.xz" "$LIBDIR/libonnxruntime.so.1" && rm -f "$LIBDIR"/*.xz "$LIBDIR"/*.sha256
+CLI="$WORK/app/cli.js"
+echo "node $("$NODE" --version) ($NODE); app $(du -sh "$WORK/app" | cut -f1)"
+if [ $DRY = 0 ]; then
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$WORK/status/gpu.txt"
+  if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+    echo "no Vulkan loader: unpacking the carried loader packages into /"
+    for f in "$CARRY"/debs/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+  fi
+  # X11 client libraries only where the machine lacks them, from a private folder (never into /).
+  mkdir -p "$WORK/x11" "$WORK/x11lib"
+  for f in "$CARRY"/debs-x11/*.deb; do dpkg -x "$f" "$WORK/x11"; done
+  for lib in "$WORK"/x11/usr/lib/x86_64-linux-gnu/*.so.* "$WORK"/x11/lib/x86_64-linux-gnu/*.so.*; do
+    [ -e "$lib" ] || continue
+    name=$(basename "$lib")
+    ldconfig -p | grep -q " $name " || ldconfig -p | grep -q "^\s*$name " || cp -P "$lib" "$WORK/x11lib/"
+  done
+  [ -n "$(ls -A "$WORK/x11lib")" ] && export LD_LIBRARY_PATH="$WORK/x11lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" && echo "using carried X11 libraries: $(ls "$WORK/x11lib" | tr '\n' ' ')"
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+    if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; echo "VK_DRIVER_FILES=$icd"; break; fi
+  done
+  for egl in /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json /usr/share/glvnd/egl_vendor.d/10_nvidia.json; do
+    [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES="$egl" && break
+  done
+  ldconfig -p | grep libvulkan.so.1 || echo "still no libvulkan.so.1"
+fi
+record unpack 0 0
+
+step "2. spacetime-probe devices"
+timed devices 60 "$NODE" "$CLI" devices --json >"$WORK/status/devices.json"
+cat "$WORK/status/devices.json"
+
+step "3. PyTorch: model, dataset, reference, timings, exports ($PYTHON)"
+export PYTHONUNBUFFERED=1
+timed torch 300 "$PYTHON" "$HERE/torch_side.py" prepare "$WORK" --device "$TORCH_DEVICE" "${SHAPE[@]}" "${PREP[@]}" \
+  >"$WORK/status/torch.stdout"
+cp "$WORK/torch.json" "$OUT/torch.json" 2>/dev/null
+ls -la "$WORK/model/onnx" 2>/dev/null
+
+extract() { # extract NAME LIMIT ARGS…
+  local name=$1 limit=$2; shift 2
+  echo "--- extract $name: $*"
+  local t0; t0=$(date +%s.%N)
+  timeout --kill-after=10 "$limit" "$NODE" "$CLI" extract --dataset "$WORK/dataset.csv" --model "$WORK/model" --no-cache "$@" \
+    2> >(tr '\r' '\n' | tee "$WORK/status/extract-$name.log" >&2)
+  local rc=$?
+  record "extract-$name" "$rc" "$(elapsed "$t0")"
+  sleep 0.2
+}
+step "4. CLI extraction"
+extract fp32 120 --out "$WORK/acts-fp32" --device "$DEVICE" --variant fp32
+if [ -f "$WORK/model/onnx/model_fp16.onnx" ]; then extract fp16 120 --out "$WORK/acts-fp16" --device "$DEVICE" --variant fp16; fi
+[ $DRY = 0 ] && extract cuda 60 --out "$WORK/acts-cuda" --device cuda --variant fp32
+extract auto 120 --out "$WORK/acts-auto" --device auto --variant fp32 --batch-size auto
+
+step "5. every layer vs PyTorch"
+[ -d "$WORK/acts-fp32" ] && timed compare-fp32 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp32" "$WORK/reference" --tolerance 1e-3 \
+  | tee "$WORK/status/compare-fp32.json"
+[ -d "$WORK/acts-fp16" ] && timed compare-fp16 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp16" "$WORK/reference" --tolerance 5e-2 \
+  | tee "$WORK/status/compare-fp16.json"
+
+step "6. ortBench: tokens/s, profile, tokenization"
+VARIANTS=fp32; [ -f "$WORK/model/onnx/model_fp16.onnx" ] && VARIANTS=fp32,fp16
+BENCH_ARGS=("${BENCH[@]}"); BENCH_ARGS[1]=$VARIANTS
+timed ortbench 240 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/model" --device "$DEVICE" --ids "$WORK/timing_ids.json" "${BENCH_ARGS[@]}" \
+  --profile-dir "$WORK/profile" --dataset "$WORK/dataset.csv" >"$WORK/status/ort.json"
+cp "$WORK/status/ort.json" "$OUT/ort.json"
+
+step "7. summary"
+"$NODE" "$HERE/summarize.mjs" "$WORK" "$OUT"
+rc=$?
+echo "device check finished in $(( $(date +%s) - STARTED ))s (exit $rc)"
+exit $rc
