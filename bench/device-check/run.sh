@@ -79,9 +79,11 @@ if [ $DRY = 0 ]; then
   mkdir -p "$WORK/x11" "$WORK/x11lib"
   for f in "$CARRY"/debs-x11/*.deb; do dpkg -x "$f" "$WORK/x11"; done
   for lib in "$WORK"/x11/usr/lib/x86_64-linux-gnu/*.so.* "$WORK"/x11/lib/x86_64-linux-gnu/*.so.*; do
-    [ -e "$lib" ] || continue
+    [ -L "$lib" ] || continue # the soname links (libX11.so.6 → libX11.so.6.4.0) are what the loader looks up
     name=$(basename "$lib")
-    ldconfig -p | grep -q " $name " || ldconfig -p | grep -q "^\s*$name " || cp -P "$lib" "$WORK/x11lib/"
+    if ! ldconfig -p | grep -q "^[[:space:]]*$name "; then
+      cp -P "$lib" "$WORK/x11lib/" && cp "$(dirname "$lib")/$(readlink "$lib")" "$WORK/x11lib/"
+    fi
   done
   [ -n "$(ls -A "$WORK/x11lib")" ] && export LD_LIBRARY_PATH="$WORK/x11lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" && echo "using carried X11 libraries: $(ls "$WORK/x11lib" | tr '\n' ' ')"
   for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do

@@ -5,6 +5,7 @@
  * batch into onnxruntime tensors and reads back the single float32 output. It is the one place, besides ort.ts,
  * that touches onnxruntime-node.
  */
+import * as os from 'node:os';
 import { createSession, ort, type SessionOptions } from './ort';
 import type { DeviceInfo } from '../model/types';
 
@@ -103,10 +104,23 @@ export class ResidualSession {
   }
 }
 
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
 function integerTensor(dtype: IntegerDType, values: ArrayLike<number>, dims: readonly number[]): OrtTensor {
   if (dtype === 'int32') return new ort.Tensor('int32', Int32Array.from(values), dims);
   const data = new BigInt64Array(values.length);
-  for (let index = 0; index < values.length; index++) data[index] = BigInt(values[index]);
+  if (LITTLE_ENDIAN) {
+    // Write each int64 as two 32-bit words (low, sign): ~4× faster than a BigInt per element, which matters for
+    // GPU-sized batches (16k tokens: 0.2 vs 0.75 ms per tensor). Values are token ids, masks and positions (int32).
+    const words = new Int32Array(data.buffer);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      words[2 * index] = value;
+      words[2 * index + 1] = value < 0 ? -1 : 0;
+    }
+  } else {
+    for (let index = 0; index < values.length; index++) data[index] = BigInt(values[index]);
+  }
   return new ort.Tensor('int64', data, dims);
 }
 
