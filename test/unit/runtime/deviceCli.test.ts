@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
 import { probeProvider, resetProviderProbes } from '../../../src/core/runtime/devices';
+import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
+import { buildPlantedModel } from '../../helpers/plantedModel';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 
@@ -98,5 +100,44 @@ describe('CLI device selection', { skip: !fs.existsSync(cli) && 'out/cli.js not 
     const bad = runCli(['extract', '--dataset', dataset, '--model', sharedModelDir('gpt2-tiny'), '--out', out, '--batch-size', 'lots']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--batch-size must be an integer/);
+  });
+});
+
+describe('CLI --variant', { skip: !fs.existsSync(cli) && 'out/cli.js not built (node scripts/build.mjs)' }, () => {
+  test('--variant fp16 loads model_fp16.onnx, fp32 loads model.onnx; a missing variant exits 2', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-variant-'));
+    try {
+      const entities = Array.from({ length: 12 }, (_, index) => `city ${index}`);
+      const targets = entities.map((_, index) => [((index * 37) % 180) - 90 + 0.123, ((index * 71) % 360) - 180 + 0.456]);
+      const fp32 = buildPlantedModel(path.join(root, 'model'), entities, targets, [1], { numHiddenLayers: 2, hiddenSize: 8 });
+      const fp16 = buildPlantedModel(path.join(root, 'half'), entities, targets, [1], { numHiddenLayers: 2, hiddenSize: 8, dtype: 'float16' });
+      fs.copyFileSync(path.join(root, 'half', 'onnx', 'model.onnx'), path.join(root, 'model', 'onnx', 'model_fp16.onnx'));
+      const dataset = path.join(root, 'places.csv');
+      fs.writeFileSync(dataset, `name,latitude,longitude\n${entities.map((name, k) => `${name},${targets[k][0]},${targets[k][1]}`).join('\n')}\n`);
+      const layer1 = (variant: string): Float32Array => {
+        const out = path.join(root, `acts-${variant}`);
+        const { code, stderr } = runCli(['extract', '--dataset', dataset, '--model', path.join(root, 'model'), '--out', out, '--device', 'cpu', '--variant', variant, '--no-cache']);
+        assert.equal(code, 0, stderr);
+        const manifest = readActivationManifest(out);
+        return readActivationLayer(out, manifest, 1);
+      };
+      const single = layer1('fp32');
+      const half = layer1('fp16');
+      let differs = false;
+      for (let entity = 0; entity < entities.length; entity++) {
+        for (let target = 0; target < 2; target++) {
+          assert.equal(single[entity * 8 + target], fp32.plantedValue(entity, target));
+          assert.equal(half[entity * 8 + target], fp16.plantedValue(entity, target));
+          if (fp32.plantedValue(entity, target) !== fp16.plantedValue(entity, target)) differs = true;
+        }
+      }
+      assert.ok(differs, 'the fp16 planted values should differ from the fp32 ones somewhere');
+      const missing = runCli(['extract', '--dataset', dataset, '--model', path.join(root, 'model'), '--out', path.join(root, 'acts-q8'), '--variant', 'q8', '--no-cache']);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(missing.stderr, /model_quantized/);
+      assert.equal(fs.existsSync(path.join(root, 'acts-q8')), false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
