@@ -4,6 +4,14 @@ import { allCommands } from './commands';
 
 for (const command of allCommands) registerCommand(command);
 
+// `spacetime-probe … | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

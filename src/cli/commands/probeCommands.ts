@@ -30,6 +30,7 @@ const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-la
   --variant V          which export of a model folder: auto (model.onnx first), fp32, fp16
                        (model_fp16.onnx: faster on GPUs, not bit-identical to fp32), q8, …
   --batch-size N|auto  prompts per model run (default auto: 32 on CPU, memory-sized on a GPU)
+  --taps a,b,…         residual tensor names (L+1 of them, embeddings first) when structural discovery fails
   --max-batch-tokens N cap on prompts × padded length per run (default: 4096 on CPU, memory-sized on a GPU)
   --cache-dir DIR      activation cache folder (default ~/.cache/spacetime-probe/activations)
   --no-cache           do not read or write the activation cache`;
@@ -62,6 +63,14 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
+/** `--taps a,b,c` → loadModel's tap override. */
+function tapsOption(value: string | undefined): { taps?: readonly string[] } {
+  if (value === undefined) return {};
+  const taps = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (taps.length < 2) throw new UsageError('--taps needs at least two comma-separated tensor names (embeddings first, one per block)');
+  return { taps };
+}
+
 function noPositionals(command: string, positionals: readonly string[]): void {
   if (positionals.length > 0) throw new UsageError(`${command}: unexpected argument "${positionals[0]}"`);
 }
@@ -71,6 +80,7 @@ const modelOptions = {
   prompt: { type: 'string' },
   device: { type: 'string' },
   variant: { type: 'string' },
+  taps: { type: 'string' },
   'batch-size': { type: 'string' },
   'max-batch-tokens': { type: 'string' },
   'cache-dir': { type: 'string' },
@@ -141,7 +151,7 @@ ${MODEL_HELP}
     const { progress, onProgress } = progressReporter(io);
     const { signal, dispose } = interruptSignal();
     onProgress({ stage: 'model', message: `loading ${modelSpec}` });
-    const model = await loadModel(modelSpec, { device, signal, ...(values.variant ? { variant: values.variant } : {}) });
+    const model = await loadModel(modelSpec, { device, signal, ...(values.variant ? { variant: values.variant } : {}), ...tapsOption(values.taps) });
     try {
       const cache = values['no-cache'] ? undefined : await new ActivationCache({ dir: values['cache-dir'] })
         .namespace({ fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id });
@@ -251,6 +261,7 @@ ${PROBE_HELP}
         batchSize: parseBatchSize(values['batch-size']),
         ...(values['max-batch-tokens'] !== undefined ? { maxBatchTokens: intOption('max-batch-tokens', values['max-batch-tokens'], 1) } : {}),
         ...(values.variant ? { variant: values.variant } : {}),
+        ...tapsOption(values.taps),
         alphas: parseAlphas(values.alphas),
         seed: intOption('seed', values.seed, 0, 0),
         outDir: values.out ?? 'spacetime-probe-run',

@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly maxBatchTokens?: number;
   /** Which export of a model folder to load: 'auto' (fp32 first), 'fp32', 'fp16', 'q8', … */
   readonly variant?: string;
+  /** Residual tensor names to use instead of structural discovery (transformer models). */
+  readonly taps?: readonly string[];
   readonly alphas?: readonly number[];
   readonly seed?: number;
   readonly outDir: string;
@@ -84,7 +86,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   signal?.throwIfAborted();
 
   onProgress?.({ stage: 'model', message: `loading ${options.model}` });
-  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.variant ? { variant: options.variant } : {}) });
+  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.variant ? { variant: options.variant } : {}), ...(options.taps ? { taps: options.taps } : {}) });
   try {
     log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
       (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));
@@ -115,8 +117,8 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
       });
       if (namespace) cacheNote = `${extraction.cacheHits} from cache, ${extraction.manifest.numEntities - extraction.cacheHits} through the model`;
       log?.(`extracted ${extraction.manifest.numEntities} entities (${cacheNote}); ${extraction.skipped.length} skipped; batches: ${extraction.batching.reason}`);
-      for (const skipped of extraction.skipped.slice(0, 20)) log?.(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}`);
-      if (extraction.skipped.length > 20) log?.(`… and ${extraction.skipped.length - 20} more skipped`);
+      for (const skipped of extraction.skipped.slice(0, 10)) log?.(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}`);
+      if (extraction.skipped.length > 10) log?.(`… and ${extraction.skipped.length - 10} more skipped (all listed in results.json "skipped")`);
 
       const layerPredictionsDir = path.join(options.outDir, LAYER_PREDICTIONS_DIR);
       if (options.layerPredictions) fs.rmSync(layerPredictionsDir, { recursive: true, force: true });

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
 import { readNpy } from '../../../src/core/activations/npy';
 import { mulberry32 } from '../../../src/core/probes/split';
+import { parseOnnxModel } from '../../../src/core/model/onnxGraph';
+import { discoverResidualTaps } from '../../../src/core/model/residualTaps';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 const gpt2 = sharedModelDir('gpt2-tiny');
@@ -105,6 +107,22 @@ describe('spacetime-probe CLI', { skip: !fs.existsSync(cli) && 'out/cli.js not b
     const builtin = runCli(['run', '--dataset', 'builtin:atlantis']);
     assert.equal(builtin.code, 2);
     assert.match(builtin.stderr, /atlantis/);
+  });
+
+  test('--taps overrides discovery: the discovered names give the same activations, unknown names exit 2', () => {
+    const config = JSON.parse(fs.readFileSync(path.join(gpt2, 'config.json'), 'utf8'));
+    const model = parseOnnxModel(fs.readFileSync(path.join(gpt2, 'onnx', 'model.onnx')));
+    const discovered = discoverResidualTaps(model, { numHiddenLayers: config.n_layer, modelLabel: 'gpt2-tiny' });
+    const out = path.join(dir, 'acts-taps');
+    const run = runCli(['extract', '--dataset', dataset, '--model', gpt2, '--out', out, '--no-cache', '--taps', discovered.taps.join(',')]);
+    assert.equal(run.code, 0, run.stderr);
+    const last = `layer_${String(config.n_layer).padStart(3, '0')}.npy`;
+    assert.deepEqual(readNpy(path.join(out, last)).data, readNpy(path.join(dir, 'acts', last)).data);
+    const bogus = runCli(['extract', '--dataset', dataset, '--model', gpt2, '--out', path.join(dir, 'never-taps'), '--no-cache', '--taps', 'no_such_tensor,another_one']);
+    assert.equal(bogus.code, 2, bogus.stderr);
+    assert.match(bogus.stderr, /no_such_tensor/);
+    assert.doesNotMatch(bogus.stderr, /\n\s+at /);
+    assert.equal(fs.existsSync(path.join(dir, 'never-taps')), false);
   });
 
   test('probe refuses activations that do not match the dataset', () => {
