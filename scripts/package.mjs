@@ -143,6 +143,8 @@ function checkVsix(file, target) {
   const expected = `extension/node_modules/onnxruntime-node/bin/napi-v6/${ORT_TARGETS[target]}/onnxruntime_binding.node`;
   if (bindings.length !== 1 || bindings[0] !== expected) problems.push(`expected only ${expected}, found ${JSON.stringify(bindings)}`);
   for (const required of ['extension/package.json', 'extension/out/extension.js', 'extension/out/cli.js',
+    'extension/out/probeWorker.js', 'extension/out/datasetWorker.js', 'extension/out/experimentWorker.js',
+    'extension/out/webview/main.js', 'extension/out/models/glove-100d/manifest.json', 'extension/data/builtin/index.json',
     'extension/node_modules/onnxruntime-node/dist/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js']) {
     if (!names.includes(required)) problems.push(`${required} is missing`);
   }
@@ -208,8 +210,10 @@ function main() {
       const out = path.join(options.outDir, `${manifest.name}-${target}-${manifest.version}.vsix`);
       rmSync(out, { force: true });
       // --allow-missing-repository: no public repository URL yet; without it vsce would stop and ask.
+      // --no-rewrite-relative-links: the README's screenshots are relative and ship in the package (.vscodeignore);
+      // with no repository to point them at, vsce would otherwise refuse to package.
       run(process.execPath, [path.join('node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--target', target,
-        '--ignoreFile', ignoreFile, '--out', out, '--allow-missing-repository']);
+        '--ignoreFile', ignoreFile, '--out', out, '--allow-missing-repository', '--no-rewrite-relative-links']);
       let zip;
       try {
         zip = checkVsix(out, target);
