@@ -14,11 +14,11 @@ import { DEFAULT_ALPHAS } from '../probes/probe';
 import { leadingColumns, principalComponents, projectOnComponents } from '../probes/pca';
 import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, fitLinear, linearScores, readLayer, resolveLayers, splitInfo, targetsOf,
+  ExperimentInputError, fitLinear, linearScores, readLayer, resolveLayers, targetsOf,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import {
-  CONTROL_NAMES, EXPERIMENT_FORMAT, type ControlName, type ControlsLayer, type ControlsParameters, type ControlsResult, type PcaScore,
+  CONTROL_NAMES, type ControlName, type ControlsLayer, type ControlsParameters, type ControlsResult, type PcaScore,
   type RandomWeightsControl, type TemplateLayer,
 } from './experimentResults';
 import { randomWeightsModel } from './randomWeights';
@@ -134,21 +134,7 @@ export async function runControls(session: ExperimentSession, parameters: Contro
   }
 
   return {
-    format: EXPERIMENT_FORMAT,
-    experiment: 'controls',
-    kind: dataset.kind,
-    targets: [...dataset.targets],
-    dataset: session.inputs.dataset,
-    model: session.inputs.model,
-    parameters,
-    split: splitInfo(split),
-    entities: n,
-    numLayers: set.manifest.layers.length,
-    hiddenSize: d,
-    distance: measure.name,
-    device: model.device,
-    provenance: session.provenance,
-    createdAt: new Date().toISOString(),
+    ...session.header('controls', parameters, { split, entities: n, numLayers: set.manifest.layers.length }),
     layers: results,
     ...(randomWeights ? { randomWeights } : {}),
   };

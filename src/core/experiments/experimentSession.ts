@@ -25,7 +25,8 @@ import { fitLayerProbe, type LayerProbeResult } from '../probes/probe';
 import { absoluteYears, greatCircleKm, type DistanceMeasure } from '../probes/metrics';
 import { mulberry32, type TrainTestSplit } from '../probes/split';
 import type { RunHooks } from './run';
-import type { ActivationProvenance, FitScores, SplitInfo } from './experimentResults';
+import { EXPERIMENT_FORMAT, type ActivationProvenance, type ExperimentHeader, type ExperimentName, type FitScores, type SplitInfo } from './experimentResults';
+import { byTarget, targetMatrix } from './probeActivations';
 
 /** Bad experiment input (template, layer, block column…): the CLI prints the message and exits with code 2. */
 export class ExperimentInputError extends Error {
@@ -118,18 +119,11 @@ export function splitInfo(split: TrainTestSplit): SplitInfo {
   return { method: split.method, train: split.train.length, test: split.test.length, ...(split.method === 'random' ? { seed: split.seed } : {}) };
 }
 
-/** Row-major [entities × targets] float64 targets. */
-export function targetsOf(entities: readonly Entity[], nTargets: number): Float64Array {
-  const targets = new Float64Array(entities.length * nTargets);
-  entities.forEach((entity, row) => {
-    for (let column = 0; column < nTargets; column++) targets[row * nTargets + column] = entity.target[column];
-  });
-  return targets;
-}
+/** Row-major [entities × targets] float64 targets (the same layout the layerwise probe uses). */
+export const targetsOf = targetMatrix;
 
-export function byName(names: readonly string[], values: readonly number[]): Record<string, number> {
-  return Object.fromEntries(names.map((name, index) => [name, values[index]]));
-}
+/** { targetName: value } in target order. */
+export const byName = byTarget;
 
 /** The test-split scores of a linear probe fit, as experiment files report them. */
 export function linearScores(fit: LayerProbeResult, targetNames: readonly string[]): FitScores {
@@ -180,6 +174,30 @@ export class ExperimentSession {
 
   get distance(): DistanceMeasure {
     return distanceFor(this.dataset);
+  }
+
+  /**
+   * The fields every experiment file starts with (format, inputs, parameters, split, shapes, provenance), so each
+   * experiment only adds its own results.
+   */
+  header<N extends ExperimentName, P>(experiment: N, parameters: P, shape: { split: TrainTestSplit; entities: number; numLayers: number }): ExperimentHeader<N, P> {
+    return {
+      format: EXPERIMENT_FORMAT,
+      experiment,
+      kind: this.dataset.kind,
+      targets: [...this.dataset.targets],
+      dataset: this.inputs.dataset,
+      model: this.inputs.model,
+      parameters,
+      split: splitInfo(shape.split),
+      entities: shape.entities,
+      numLayers: shape.numLayers,
+      hiddenSize: this.model.hiddenSize,
+      distance: this.distance.name,
+      device: this.model.device,
+      provenance: this.provenance,
+      createdAt: new Date().toISOString(),
+    };
   }
 
   /** Activation provenance so far (what was reused, what ran through the model). */

@@ -19,11 +19,11 @@ import { r2PerTarget, type DistanceMeasure } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
 import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, sampleRows, splitInfo, targetsOf,
+  ExperimentInputError, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, sampleRows, targetsOf,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import {
-  EXPERIMENT_FORMAT, type FitScores, type HoldoutBlock, type HoldoutParameters, type HoldoutResult, type HoldoutScores,
+  type FitScores, type HoldoutBlock, type HoldoutParameters, type HoldoutResult, type HoldoutScores,
 } from './experimentResults';
 
 /** Block columns derived from the target year (time datasets) when the file has no such column. */
@@ -220,21 +220,7 @@ export async function runHoldout(session: ExperimentSession, parameters: Holdout
     blocks.reduce((sum, block) => sum + pick(block) * block.rows, 0) / heldRows;
 
   return {
-    format: EXPERIMENT_FORMAT,
-    experiment: 'holdout',
-    kind: dataset.kind,
-    targets: [...dataset.targets],
-    dataset: session.inputs.dataset,
-    model: session.inputs.model,
-    parameters,
-    split: splitInfo(split),
-    entities: n,
-    numLayers,
-    hiddenSize: d,
-    distance: measure.name,
-    device: model.device,
-    provenance: session.provenance,
-    createdAt: new Date().toISOString(),
+    ...session.header('holdout', parameters, { split, entities: n, numLayers: numLayers }),
     layer,
     layerChosenBy: parameters.layer === undefined ? 'linear-probe' : 'option',
     defaultSplit,

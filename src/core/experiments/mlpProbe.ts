@@ -7,10 +7,10 @@ import { proximityError, r2PerTarget } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
 import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, byName, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, splitInfo, targetsOf,
+  ExperimentInputError, byName, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, targetsOf,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
-import { EXPERIMENT_FORMAT, type MlpLayer, type MlpParameters, type MlpResult } from './experimentResults';
+import { type MlpLayer, type MlpParameters, type MlpResult } from './experimentResults';
 
 export interface MlpExperimentOptions {
   readonly hiddenUnits?: number;
@@ -91,21 +91,7 @@ export async function runMlpExperiment(session: ExperimentSession, parameters: M
     });
   }
   return {
-    format: EXPERIMENT_FORMAT,
-    experiment: 'mlp',
-    kind: dataset.kind,
-    targets: [...dataset.targets],
-    dataset: session.inputs.dataset,
-    model: session.inputs.model,
-    parameters,
-    split: splitInfo(split),
-    entities: n,
-    numLayers: set.manifest.layers.length,
-    hiddenSize: d,
-    distance: session.distance.name,
-    device: model.device,
-    provenance: session.provenance,
-    createdAt: new Date().toISOString(),
+    ...session.header('mlp', parameters, { split, entities: n, numLayers: set.manifest.layers.length }),
     layers: results,
   };
 }

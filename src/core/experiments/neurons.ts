@@ -13,11 +13,11 @@ import { averageRanks } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
 import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, readLayer, resolveLayers, sampleRows, splitInfo,
+  ExperimentInputError, readLayer, resolveLayers, sampleRows,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import {
-  EXPERIMENT_FORMAT, type NeuronLayer, type NeuronView, type NeuronsParameters, type NeuronsResult, type RankedNeuron,
+  type NeuronLayer, type NeuronView, type NeuronsParameters, type NeuronsResult, type RankedNeuron,
 } from './experimentResults';
 import type { Entity } from '../datasets/types';
 
@@ -149,21 +149,7 @@ export async function runNeurons(session: ExperimentSession, parameters: Neurons
   const split = splitFor(entities, parameters.seed);
 
   return {
-    format: EXPERIMENT_FORMAT,
-    experiment: 'neurons',
-    kind: dataset.kind,
-    targets: [...dataset.targets],
-    dataset: session.inputs.dataset,
-    model: session.inputs.model,
-    parameters,
-    split: splitInfo(split),
-    entities: n,
-    numLayers: set.manifest.layers.length,
-    hiddenSize: d,
-    distance: session.distance.name,
-    device: model.device,
-    provenance: session.provenance,
-    createdAt: new Date().toISOString(),
+    ...session.header('neurons', parameters, { split, entities: n, numLayers: set.manifest.layers.length }),
     neuronTargets: names,
     layers: layerResults,
     best,

@@ -80,7 +80,8 @@ export function targetMatrix(entities: readonly Entity[], nTargets: number): Flo
   return targets;
 }
 
-function byTarget(names: readonly string[], values: readonly number[]): Record<string, number> {
+/** { targetName: value } in target order. */
+export function byTarget(names: readonly string[], values: readonly number[]): Record<string, number> {
   return Object.fromEntries(names.map((name, index) => [name, values[index]]));
 }
 

@@ -17,11 +17,11 @@ import { r2PerTarget } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
 import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, byName, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, splitInfo, targetsOf,
+  ExperimentInputError, byName, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, targetsOf,
   type ActivationSet, type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import {
-  EXPERIMENT_FORMAT, type CrossCell, type PromptVariantsParameters, type PromptVariantsResult, type TemplateLayer, type TemplateResult,
+  type CrossCell, type PromptVariantsParameters, type PromptVariantsResult, type TemplateLayer, type TemplateResult,
 } from './experimentResults';
 
 /**
@@ -191,21 +191,7 @@ export async function runPromptVariants(session: ExperimentSession, parameters: 
   const crossPerLayer = parameters.crossLayers === 'all' ? layers.map((layer) => ({ layer, cells: crossAt(layer, all) })) : undefined;
 
   return {
-    format: EXPERIMENT_FORMAT,
-    experiment: 'prompt-variants',
-    kind: dataset.kind,
-    targets: [...dataset.targets],
-    dataset: session.inputs.dataset,
-    model: session.inputs.model,
-    parameters,
-    split: splitInfo(split),
-    entities: entities.length,
-    numLayers: sets[0].manifest.layers.length,
-    hiddenSize: d,
-    distance: session.distance.name,
-    device: model.device,
-    provenance: session.provenance,
-    createdAt: new Date().toISOString(),
+    ...session.header('prompt-variants', parameters, { split, entities: entities.length, numLayers: sets[0].manifest.layers.length }),
     templates: templateResults,
     cross,
     ...(crossPerLayer ? { crossPerLayer } : {}),
