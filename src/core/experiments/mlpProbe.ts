@@ -2,7 +2,7 @@
  * @file Nonlinear probes: per layer, the paper's one-hidden-layer MLP (src/core/probes/mlp.ts) next to the linear
  * ridge probe, on the same split. The paper finds almost no gain from the MLP, i.e. the representation is linear.
  */
-import { MLP_DEFAULTS, fitMlpRegressor, predictMlp } from '../probes/mlp';
+import { MLP_DEFAULTS, fitMlpRegressor, predictMlp, type MlpOptions } from '../probes/mlp';
 import { proximityError, r2PerTarget } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
 import { splitFor } from './probeActivations';
@@ -12,15 +12,9 @@ import {
 } from './experimentSession';
 import { type MlpLayer, type MlpParameters, type MlpResult } from './experimentResults';
 
-export interface MlpExperimentOptions {
-  readonly hiddenUnits?: number;
-  readonly learningRate?: number;
-  readonly batchSize?: number;
-  readonly maxEpochs?: number;
-  readonly patience?: number;
-  readonly weightDecays?: readonly number[];
-  readonly validationFraction?: number;
-  readonly seed?: number;
+/** The MLP's own hyper-parameters (src/core/probes/mlp.ts) plus what the experiment adds. */
+export interface MlpExperimentOptions extends Pick<MlpOptions,
+  'hiddenUnits' | 'learningRate' | 'batchSize' | 'maxEpochs' | 'patience' | 'weightDecays' | 'validationFraction' | 'seed'> {
   readonly alphas?: readonly number[];
   readonly layers?: readonly number[] | 'all';
   readonly prompt?: string;
