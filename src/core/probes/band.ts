@@ -112,6 +112,16 @@ function multiplySmall(a: Float64Array, b: Float64Array, rows: number, k: number
 export interface BandOptions {
   /** Block width b (the band's half-bandwidth). Default 32. */
   readonly bandwidth?: number;
+  /**
+   * Panels whose trailing-matrix updates are deferred and applied together as one rank-2·b·g Gemm. Default 8.
+   * Every Gemm result comes back from onnxruntime-node as freshly allocated memory (~3 ns per byte on the
+   * benchmark VM, more than the arithmetic of a rank-64 update), so writing the m × m trailing matrix once per
+   * g panels instead of once per panel is what makes the reduction fast; in between, the columns a panel needs
+   * are corrected on the fly with skinny products.
+   */
+  readonly groupPanels?: number;
+  /** Reflector columns merged into one block when accumulating Q (see accumulateBlockReflectors). Default 256. */
+  readonly qBlockWidth?: number;
   /** A second size × size buffer to work in (allocated when not given). */
   readonly workspace?: Float64Array;
 }
@@ -119,136 +129,176 @@ export interface BandOptions {
 /**
  * Reduce the symmetric matrix `a` (size × size, row-major, both triangles filled) to block-tridiagonal form.
  * `a` is destroyed; it and the workspace are the only size² buffers, and Q is returned in one of them.
+ *
+ * Updates are deferred within a group of panels (as LAPACK's dlatrd does for the tridiagonal reduction): with
+ * A_g the trailing matrix at the start of the group and L = [V W], R = [W V] the group's reflectors and update
+ * vectors so far (zero above each panel's rows), the current matrix is A_g − L Rᵀ. A panel needs its own columns
+ * (A_g's columns − L Rᵀ, a skinny Gemm) and X = A_cur V T = A_g V T − L (Rᵀ V T); A_g itself is rewritten once
+ * per group.
  */
 export async function reduceToBand(a: Float64Array, size: number, products: DenseProducts, options: BandOptions = {}): Promise<BandReduction> {
   if (a.length !== size * size) throw new Error(`reduceToBand: expected ${size * size} values, got ${a.length}`);
   const bandwidth = Math.max(1, options.bandwidth ?? 32);
+  const groupPanels = Math.max(1, options.groupPanels ?? 8);
   const workspace = options.workspace ?? new Float64Array(size * size);
   if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('reduceToBand: workspace must be a separate buffer of size² values');
   const bounds: number[] = [];
   for (let start = 0; start < size; start += bandwidth) bounds.push(start);
   bounds.push(size);
+  const nBlocks = bounds.length - 1;
   const diagonalBlocks: Float64Array[] = [];
   const subdiagonalBlocks: Float64Array[] = [];
   const reflectors: BlockReflector[] = [];
-  const wrBuffer = new Float64Array(size * 2 * bandwidth);
-  const rwBuffer = new Float64Array(size * 2 * bandwidth);
+  const lanesCapacity = Math.min(size, groupPanels * bandwidth);
+  const lBuffer = new Float64Array(size * 2 * lanesCapacity);
+  const rBuffer = new Float64Array(size * 2 * lanesCapacity);
+  const slabBuffer = new Float64Array(size * bandwidth);
+  const paddedBuffer = new Float64Array(size * bandwidth);
 
   let current = a;
   let spare = workspace;
-  for (let k = 0; k < bounds.length - 1; k++) {
-    const offset = bounds[k];
-    const s = size - offset;
-    const w = bounds[k + 1] - offset;
-    const diagonal = new Float64Array(w * w);
-    for (let i = 0; i < w; i++) diagonal.set(current.subarray(i * s, i * s + w), i * w);
-    diagonalBlocks.push(diagonal);
-    if (s === w) break;
-    const m = s - w;
-    const panel = new Float64Array(m * w);
-    for (let i = 0; i < m; i++) panel.set(current.subarray((w + i) * s, (w + i) * s + w), i * w);
-    const { v, t, r, reflectors: width } = panelQR(panel, m, w);
-    const nextWidth = bounds[k + 2] - bounds[k + 1];
-    const sub = new Float64Array(nextWidth * w);
-    sub.set(r.subarray(0, Math.min(nextWidth, width) * w));
-    subdiagonalBlocks.push(sub);
-    reflectors.push({ base: offset + w, v, rows: m, width, t });
-    // Compact the trailing block A₂₂ = current[w:, w:] to stride m in place (rows move to lower offsets).
-    for (let i = 0; i < m; i++) current.copyWithin(i * m, (w + i) * s + w, (w + i + 1) * s);
-    const trailing = current.subarray(0, m * m);
-    // X = A₂₂ V T, Z = Tᵀ (Vᵀ X) (symmetric), W = X − ½ V Z; then A₂₂ ← A₂₂ − V Wᵀ − W Vᵀ.
-    const av = await products.gemm('float64', { data: trailing, rows: m, cols: m }, { data: v, rows: m, cols: width });
-    const x = multiplySmall(av, t, m, width, width);
-    const vtx = new Float64Array(width * width);
-    for (let i = 0; i < m; i++) {
-      for (let p = 0; p < width; p++) {
-        const vip = v[i * width + p];
-        if (vip === 0) continue;
-        for (let q = 0; q < width; q++) vtx[p * width + q] += vip * x[i * width + q];
+  let groupOffset = 0;
+  let k = 0;
+  groups: while (k < nBlocks) {
+    // `current` is the trailing matrix from index groupOffset on, s × s, with every earlier group's update applied.
+    const s = size - groupOffset;
+    const groupEnd = Math.min(nBlocks, k + groupPanels);
+    const lanes = bounds[groupEnd] - groupOffset;
+    const stride = 2 * lanes;
+    const l = lBuffer.subarray(0, s * stride).fill(0);
+    const r = rBuffer.subarray(0, s * stride).fill(0);
+    for (let panelIndex = k; panelIndex < groupEnd; panelIndex++) {
+      const p = bounds[panelIndex] - groupOffset;
+      const w = bounds[panelIndex + 1] - bounds[panelIndex];
+      const below = s - p;
+      // Columns p … p+w−1 of the current matrix, rows p … s−1: A_g's, minus this group's earlier updates.
+      let slab: Float64Array = slabBuffer.subarray(0, below * w);
+      for (let i = 0; i < below; i++) slab.set(current.subarray((p + i) * s + p, (p + i) * s + p + w), i * w);
+      if (panelIndex > k) {
+        slab = await products.gemm('float64', { data: l.subarray(p * stride, s * stride), rows: below, cols: stride },
+          { data: r.subarray(p * stride, (p + w) * stride), rows: w, cols: stride },
+          { transB: true, alpha: -1, beta: 1, c: { data: slab, rows: below, cols: w } });
+      }
+      diagonalBlocks.push(Float64Array.from(slab.subarray(0, w * w)));
+      if (below === w) break groups;
+      const m = below - w;
+      const panel = Float64Array.from(slab.subarray(w * w, below * w));
+      const { v, t, r: rFactor, reflectors: width } = panelQR(panel, m, w);
+      const nextWidth = bounds[panelIndex + 2] - bounds[panelIndex + 1];
+      const sub = new Float64Array(nextWidth * w);
+      sub.set(rFactor.subarray(0, Math.min(nextWidth, width) * w));
+      subdiagonalBlocks.push(sub);
+      reflectors.push({ base: bounds[panelIndex] + w, v, rows: m, width, t });
+      // X = A_cur V T over rows/columns p+w … s−1. A_g's rows are used whole (VT padded with zeros in front), so
+      // the operand is a contiguous block; the columns before p+w meet zeros.
+      const vt = multiplySmall(v, t, m, width, width);
+      const padded = paddedBuffer.subarray(0, s * width).fill(0);
+      padded.set(vt, (p + w) * width);
+      let x = await products.gemm('float64', { data: current.subarray((p + w) * s, s * s), rows: m, cols: s }, { data: padded, rows: s, cols: width });
+      if (panelIndex > k) {
+        const rtvt = await products.gemm('float64', { data: r.subarray((p + w) * stride, s * stride), rows: m, cols: stride },
+          { data: vt, rows: m, cols: width }, { transA: true });
+        x = await products.gemm('float64', { data: l.subarray((p + w) * stride, s * stride), rows: m, cols: stride },
+          { data: rtvt, rows: stride, cols: width }, { alpha: -1, beta: 1, c: { data: x, rows: m, cols: width } });
+      }
+      // Z = Tᵀ (Vᵀ X) (symmetric), W = X − ½ V Z; the panel's update of the trailing matrix is −V Wᵀ − W Vᵀ.
+      const vtx = new Float64Array(width * width);
+      for (let i = 0; i < m; i++) {
+        for (let q = 0; q < width; q++) {
+          const viq = v[i * width + q];
+          if (viq === 0) continue;
+          for (let c = 0; c < width; c++) vtx[q * width + c] += viq * x[i * width + c];
+        }
+      }
+      const tTransposed = new Float64Array(width * width);
+      for (let q = 0; q < width; q++) for (let c = 0; c < width; c++) tTransposed[q * width + c] = t[c * width + q];
+      const z = multiplySmall(tTransposed, vtx, width, width, width);
+      const vz = multiplySmall(v, z, m, width, width);
+      for (let i = 0; i < m; i++) {
+        const row = (p + w + i) * stride;
+        for (let q = 0; q < width; q++) {
+          const wiq = x[i * width + q] - 0.5 * vz[i * width + q];
+          const viq = v[i * width + q];
+          l[row + p + q] = viq;
+          l[row + lanes + p + q] = wiq;
+          r[row + p + q] = wiq;
+          r[row + lanes + p + q] = viq;
+        }
       }
     }
-    const tTransposed = new Float64Array(width * width);
-    for (let p = 0; p < width; p++) for (let q = 0; q < width; q++) tTransposed[p * width + q] = t[q * width + p];
-    const z = multiplySmall(tTransposed, vtx, width, width, width);
-    const vz = multiplySmall(v, z, m, width, width);
-    const left = wrBuffer.subarray(0, m * 2 * width);
-    const right = rwBuffer.subarray(0, m * 2 * width);
-    for (let i = 0; i < m; i++) {
-      for (let p = 0; p < width; p++) {
-        const wip = x[i * width + p] - 0.5 * vz[i * width + p];
-        const vip = v[i * width + p];
-        left[i * 2 * width + p] = vip;
-        left[i * 2 * width + width + p] = wip;
-        right[i * 2 * width + p] = wip;
-        right[i * 2 * width + width + p] = vip;
-      }
-    }
-    const updated = await products.gemm('float64', { data: left, rows: m, cols: 2 * width }, { data: right, rows: m, cols: 2 * width },
-      { transB: true, alpha: -1, beta: 1, c: { data: trailing, rows: m, cols: m }, out: spare.subarray(0, m * m) });
+    // Apply the group's updates: A' = A_g[shift:, shift:] − L Rᵀ, one Gemm. The trailing block is first compacted
+    // to stride `next` in place (each row moves to a lower offset, so a forward copy is safe).
+    const shift = lanes;
+    const next = s - shift;
+    for (let i = 0; i < next; i++) current.copyWithin(i * next, (shift + i) * s + shift, (shift + i + 1) * s);
+    const updated = await products.gemm('float64', { data: l.subarray(shift * stride, s * stride), rows: next, cols: stride },
+      { data: r.subarray(shift * stride, s * stride), rows: next, cols: stride },
+      { transB: true, alpha: -1, beta: 1, c: { data: current.subarray(0, next * next), rows: next, cols: next }, out: spare.subarray(0, next * next) });
     spare = current;
     current = updated;
+    groupOffset = bounds[groupEnd];
+    k = groupEnd;
   }
-  const q = await accumulateBlockReflectors(size, reflectors, products, a, workspace);
+  const q = await accumulateBlockReflectors(size, reflectors, products, a, workspace, Math.max(1, options.qBlockWidth ?? 256));
   return Object.freeze({ size, bandwidth, bounds: Object.freeze(bounds), diagonalBlocks, subdiagonalBlocks, q });
 }
 
 /**
- * Q = H₀ H₁ ⋯, accumulated backwards: Q[base:, :] ← (I − V T Vᵀ) Q[base:, :] for each block reflector.
- * Whole rows are updated (their leading columns are still zero), so every operand is a contiguous block.
+ * Q = H₀ H₁ ⋯, accumulated backwards: Q[base:, :] ← (I − V T Vᵀ) Q[base:, :] for blocks of consecutive panel
+ * reflectors merged up to `mergeWidth` columns. Whole rows are updated (their leading columns are still zero), so
+ * every operand is a contiguous block. Wide blocks matter twice: the skinny Gemms get a deeper inner dimension,
+ * and each pass rewrites the rows of Q (every Gemm result is fresh memory, ~3 ns per byte) fewer times.
+ * The merged T is rebuilt from the reflectors' τ (the diagonals of the panel T's) and VᵀV as LAPACK's dlarft does,
+ * with VᵀV, T·(VᵀQ) and the update as Gemms.
  */
-async function accumulateBlockReflectors(size: number, reflectors: readonly BlockReflector[], products: DenseProducts, qBuffer: Float64Array, temporary: Float64Array): Promise<Float64Array> {
-  // Merge consecutive panels into blocks of ~128 columns: each pass over Q then does 4× the work with a 4× deeper
-  // inner dimension, which is what makes these skinny Gemms efficient.
-  const blocks: BlockReflector[] = [];
-  for (let index = 0; index < reflectors.length;) {
-    let merged = reflectors[index++];
-    while (index < reflectors.length && merged.width + reflectors[index].width <= 128) merged = mergeReflectors(merged, reflectors[index++]);
-    blocks.push(merged);
-  }
+async function accumulateBlockReflectors(size: number, reflectors: readonly BlockReflector[], products: DenseProducts, qBuffer: Float64Array,
+  temporary: Float64Array, mergeWidth = 256): Promise<Float64Array> {
   const q = qBuffer.subarray(0, size * size).fill(0);
   for (let i = 0; i < size; i++) q[i * size + i] = 1;
-  for (let index = blocks.length - 1; index >= 0; index--) {
-    const { base, v, rows, width, t } = blocks[index];
+  const widest = Math.max(mergeWidth, ...reflectors.map((reflector) => reflector.width));
+  const vCapacity = new Float64Array(size * widest);
+  for (let blockEnd = reflectors.length; blockEnd > 0;) {
+    let blockStart = blockEnd - 1;
+    let width = reflectors[blockStart].width;
+    while (blockStart > 0 && width + reflectors[blockStart - 1].width <= mergeWidth) width += reflectors[--blockStart].width;
+    const { base, rows } = reflectors[blockStart];
+    const v = vCapacity.subarray(0, rows * width).fill(0);
+    const taus = new Float64Array(width);
+    for (let index = blockStart, column = 0; index < blockEnd; column += reflectors[index++].width) {
+      const reflector = reflectors[index];
+      const shift = reflector.base - base;
+      for (let i = 0; i < reflector.rows; i++) {
+        for (let j = 0; j < reflector.width; j++) v[(shift + i) * width + column + j] = reflector.v[i * reflector.width + j];
+      }
+      for (let j = 0; j < reflector.width; j++) taus[column + j] = reflector.t[j * reflector.width + j];
+    }
+    const gram = await products.gemm('float64', { data: v, rows, cols: width }, { data: v, rows, cols: width }, { transA: true });
+    const t = triangularFactorFromGram(gram, width, taus);
     const rowsOfQ = q.subarray(base * size, size * size);
     const vtq = await products.gemm('float64', { data: v, rows, cols: width }, { data: rowsOfQ, rows, cols: size }, { transA: true });
-    const tvtq = multiplySmall(t, vtq, width, width, size);
+    const tvtq = await products.gemm('float64', { data: t, rows: width, cols: width }, { data: vtq, rows: width, cols: size });
     const updated = await products.gemm('float64', { data: v, rows, cols: width }, { data: tvtq, rows: width, cols: size },
       { alpha: -1, beta: 1, c: { data: rowsOfQ, rows, cols: size }, out: temporary.subarray(0, rows * size) });
     rowsOfQ.set(updated);
+    blockEnd = blockStart;
   }
   return q;
 }
 
-/**
- * H₁H₂ = (I − V₁T₁V₁ᵀ)(I − V₂T₂V₂ᵀ) = I − V T Vᵀ with V = [V₁ V₂] (V₂ shifted down to its base) and
- * T = [[T₁, −T₁(V₁ᵀV₂)T₂], [0, T₂]] (the compact-WY merge, as LAPACK's dlarft builds T column by column).
- */
-function mergeReflectors(first: BlockReflector, second: BlockReflector): BlockReflector {
-  const shift = second.base - first.base;
-  const rows = first.rows;
-  const width = first.width + second.width;
-  const v = new Float64Array(rows * width);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < first.width; j++) v[i * width + j] = first.v[i * first.width + j];
-    if (i >= shift) for (let j = 0; j < second.width; j++) v[i * width + first.width + j] = second.v[(i - shift) * second.width + j];
-  }
-  // V₁ᵀV₂ over the rows V₂ covers.
-  const cross = new Float64Array(first.width * second.width);
-  for (let i = shift; i < rows; i++) {
-    for (let a = 0; a < first.width; a++) {
-      const via = first.v[i * first.width + a];
-      if (via === 0) continue;
-      for (let b = 0; b < second.width; b++) cross[a * second.width + b] += via * second.v[(i - shift) * second.width + b];
+/** LAPACK dlarft (forward, columnwise) from G = VᵀV: T[p,p] = τ_p, T[0:p,p] = −τ_p T[0:p,0:p] G[0:p,p]. */
+function triangularFactorFromGram(gram: Float64Array, width: number, taus: Float64Array): Float64Array {
+  const t = new Float64Array(width * width);
+  for (let p = 0; p < width; p++) {
+    const tau = taus[p];
+    t[p * width + p] = tau;
+    if (tau === 0) continue;
+    for (let row = 0; row < p; row++) {
+      let sum = 0;
+      for (let c = row; c < p; c++) sum += t[row * width + c] * gram[c * width + p];
+      t[row * width + p] = -tau * sum;
     }
   }
-  const corner = multiplySmall(multiplySmall(first.t, cross, first.width, first.width, second.width), second.t, first.width, second.width, second.width);
-  const t = new Float64Array(width * width);
-  for (let a = 0; a < first.width; a++) {
-    for (let b = 0; b < first.width; b++) t[a * width + b] = first.t[a * first.width + b];
-    for (let b = 0; b < second.width; b++) t[a * width + first.width + b] = -corner[a * second.width + b];
-  }
-  for (let a = 0; a < second.width; a++) for (let b = 0; b < second.width; b++) t[(first.width + a) * width + first.width + b] = second.t[a * second.width + b];
-  return { base: first.base, v, rows, width, t };
+  return t;
 }
 
 /** Block-Cholesky factors of B + αI = L Lᵀ: L has diagonal blocks G_k and sub-diagonal blocks E_k = R_{k−1} G_{k−1}⁻ᵀ. */

@@ -226,12 +226,13 @@ test('LDLᵀ solve of a shifted tridiagonal matches a dense solve', () => {
 
 for (const products of [javascriptProducts, onnxProducts()]) {
   test(`reduceToBand: A = Q B Qᵀ with orthogonal Q and B banded; shifted block Cholesky solves (${products.name})`, async () => {
-    for (const [size, bandwidth] of [[1, 4], [5, 2], [23, 4], [64, 8], [100, 32]] as const) {
+    // groupPanels and qBlockWidth small enough that several groups of deferred updates and several merged Q blocks occur.
+    for (const [size, bandwidth, groupPanels, qBlockWidth] of [[1, 4, 8, 256], [5, 2, 1, 1], [23, 4, 2, 8], [64, 8, 3, 16], [100, 32, 8, 256], [100, 7, 4, 20]] as const) {
       const random = mulberry32(size + 1000);
       const a = new Float64Array(size * size);
       for (let i = 0; i < size; i++) for (let j = 0; j <= i; j++) a[i * size + j] = a[j * size + i] = gaussian(random) + (i === j ? 3 : 0);
       const original = Float64Array.from(a);
-      const band = await reduceToBand(a, size, products, { bandwidth });
+      const band = await reduceToBand(a, size, products, { bandwidth, groupPanels, qBlockWidth });
       // Assemble B densely from its blocks.
       const b = new Float64Array(size * size);
       band.diagonalBlocks.forEach((block, k) => {
