@@ -273,6 +273,15 @@ function defaultChunkRows(nFeatures: number, nSamples: number): number {
 }
 
 /**
+ * Rows per chunk of the covariance: at least d. Each chunk's block products come back from onnxruntime as ~d²
+ * fresh values (~3 ns per byte on the benchmark VM), so chunks much shorter than d rows spend more on receiving
+ * results than on the rows themselves (d = 4,096: 1,024-row chunks cost 16 × 5/8 × 134 MB of results).
+ */
+function covarianceChunkRows(nFeatures: number, nSamples: number): number {
+  return Math.max(defaultChunkRows(nFeatures, nSamples), Math.min(nSamples, nFeatures));
+}
+
+/**
  * Fit ridge regression with intercept, choosing alpha by efficient leave-one-out on the given samples.
  * See the file comment for the formula and the choice between primal and dual form.
  */
@@ -382,7 +391,7 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   const chunkRows = options.chunkRows ?? defaultChunkRows(d, n);
 
   // C = X_cᵀX_c and X_cᵀy_c, accumulated over row chunks.
-  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, chunkRows, products);
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products);
   const spare = new Float64Array(d * d);
   phase('covariance');
   const tri = await tridiagonalize(covariance, d, products, { workspace: spare });
@@ -473,7 +482,7 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
   const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
-  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? defaultChunkRows(d, n), products);
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products);
   phase('covariance');
   const band = await reduceToBand(covariance, d, products, { bandwidth: options.bandwidth, workspace: new Float64Array(d * d) });
   phase('band reduction');
