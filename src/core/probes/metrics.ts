@@ -139,33 +139,116 @@ export function proximityErrorPerEntity(trueValues: ArrayLike<number>, predicted
   const n = trueValues.length / k;
   const errors = new Float64Array(n);
   if (n < 2) return errors.fill(NaN);
-  if (measure.name === 'greatCircleKm') {
-    const truth = trigTable(trueValues, n);
-    const guess = trigTable(predicted, n);
-    for (let i = 0; i < n; i++) {
-      const cosLat = truth[4 * i];
-      const sinLat = truth[4 * i + 1];
-      const cosLon = truth[4 * i + 2];
-      const sinLon = truth[4 * i + 3];
-      // h(i's truth, j's prediction) = (1 − cos Δφ)/2 + cos φ cos φ' (1 − cos Δλ)/2, compared without asin/sqrt.
-      const hOf = (j: number): number => {
-        const cp = guess[4 * j];
-        const cosDeltaLat = cosLat * cp + sinLat * guess[4 * j + 1];
-        const cosDeltaLon = cosLon * guess[4 * j + 2] + sinLon * guess[4 * j + 3];
-        return (1 - cosDeltaLat) + cosLat * cp * (1 - cosDeltaLon);
-      };
-      const own = hOf(i);
-      let closer = 0;
-      for (let j = 0; j < n; j++) if (j !== i && hOf(j) < own) closer++;
-      errors[i] = closer / (n - 1);
-    }
-    return errors;
-  }
+  // Fast paths for the two built-in measures (matched by identity: a custom measure takes the plain loop).
+  if (measure === greatCircleKm) return greatCircleProximity(trueValues, predicted, n, errors);
+  if (measure === absoluteYears) return absoluteProximity(trueValues, predicted, n, errors);
   for (let i = 0; i < n; i++) {
     const own = measure.distance(trueValues, i * k, predicted, i * k);
     let closer = 0;
     for (let j = 0; j < n; j++) if (j !== i && measure.distance(trueValues, i * k, predicted, j * k) < own) closer++;
     errors[i] = closer / (n - 1);
+  }
+  return errors;
+}
+
+/** Below this gap between two dot products the comparison is redone with the haversine terms (see below). */
+const TIE_MARGIN = 1e-12;
+
+/**
+ * Great-circle proximity error. The central angle between unit vectors u and v is monotone in u·v, and the
+ * haversine's h equals (1 − u·v)/2, so "j's prediction is closer to i's truth than i's own" is
+ * t_i·p_j > t_i·p_i with t and p the 3-D unit vectors of the true and predicted positions: three multiply-adds
+ * per pair, over coordinates stored column by column. When the two dot products are within TIE_MARGIN (equal
+ * predictions, rounding), the pair is decided by the haversine h itself, so ties count exactly as the
+ * definition says (strictly closer only).
+ */
+function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, n: number, errors: Float64Array): Float64Array {
+  const truth = trigTable(trueValues, n);
+  const guess = trigTable(predicted, n);
+  const px = new Float64Array(n);
+  const py = new Float64Array(n);
+  const pz = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    px[j] = guess[4 * j] * guess[4 * j + 2];
+    py[j] = guess[4 * j] * guess[4 * j + 3];
+    pz[j] = guess[4 * j + 1];
+  }
+  // h(i's truth, j's prediction) up to a factor 2, from the trig tables (the tie-breaker).
+  const haversine = (i: number, j: number): number => {
+    const cosLat = truth[4 * i];
+    const cp = guess[4 * j];
+    const cosDeltaLat = cosLat * cp + truth[4 * i + 1] * guess[4 * j + 1];
+    const cosDeltaLon = truth[4 * i + 2] * guess[4 * j + 2] + truth[4 * i + 3] * guess[4 * j + 3];
+    return (1 - cosDeltaLat) + cosLat * cp * (1 - cosDeltaLon);
+  };
+  // Indices of the near-ties of the current i (grows as needed; usually holds only i itself).
+  let ties = new Int32Array(16);
+  for (let i = 0; i < n; i++) {
+    const tx = truth[4 * i] * truth[4 * i + 2];
+    const ty = truth[4 * i] * truth[4 * i + 3];
+    const tz = truth[4 * i + 1];
+    const own = tx * px[i] + ty * py[i] + tz * pz[i];
+    let closer = 0;
+    let nearTies = 0;
+    for (let j = 0; j < n; j++) {
+      const gap = tx * px[j] + ty * py[j] + tz * pz[j] - own;
+      // Branch-free count: with predictions scattered around the truth this comparison is a coin flip, and a
+      // mispredicted branch per pair cost more than the arithmetic.
+      closer += +(gap > TIE_MARGIN);
+      if (Math.abs(gap) <= TIE_MARGIN) {
+        if (nearTies === ties.length) {
+          const grown = new Int32Array(2 * ties.length);
+          grown.set(ties);
+          ties = grown;
+        }
+        ties[nearTies++] = j;
+      }
+    }
+    if (nearTies > 1) {
+      // Decide the near-ties (other than i itself) with the haversine terms.
+      const ownH = haversine(i, i);
+      for (let k = 0; k < nearTies; k++) if (ties[k] !== i && haversine(i, ties[k]) < ownH) closer++;
+    }
+    errors[i] = closer / (n - 1);
+  }
+  return errors;
+}
+
+/**
+ * |Δyear| proximity error in O(n log n): with the predictions sorted, the j whose prediction is strictly closer to
+ * t_i than p_i are those with p_j in the open interval (t_i − e_i, t_i + e_i), e_i = |t_i − p_i|, found by two
+ * binary searches; i itself lies on the boundary and is never counted.
+ */
+function absoluteProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, n: number, errors: Float64Array): Float64Array {
+  const sorted = Float64Array.from(predicted).sort();
+  // Index of the first element > value (strict) or ≥ value.
+  const bound = (value: number, strict: boolean): number => {
+    let low = 0;
+    let high = n;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (strict ? sorted[middle] <= value : sorted[middle] < value) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  for (let i = 0; i < n; i++) {
+    const truth = trueValues[i];
+    const own = Math.abs(truth - predicted[i]);
+    if (own === 0) {
+      errors[i] = 0; // nothing is strictly closer than an exact prediction
+      continue;
+    }
+    // Count p with |truth − p| < own, i.e. truth − own < p < truth + own, computed on the same differences the
+    // definition uses: p is inside exactly when |truth − p| < own.
+    let low = bound(truth - own, true);
+    let high = bound(truth + own, false);
+    // Guard the two edges against rounding of truth ± own: step until the definition holds.
+    while (low > 0 && Math.abs(truth - sorted[low - 1]) < own) low--;
+    while (low < high && !(Math.abs(truth - sorted[low]) < own)) low++;
+    while (high < n && Math.abs(truth - sorted[high]) < own) high++;
+    while (high > low && !(Math.abs(truth - sorted[high - 1]) < own)) high--;
+    errors[i] = (high - low) / (n - 1);
   }
   return errors;
 }

@@ -75,3 +75,25 @@ test('proximity error rejects mismatched shapes', () => {
   assert.throws(() => proximityError([1, 2, 3], [1, 2], absoluteYears), /equal size/);
   assert.throws(() => proximityError([1, 2, 3], [1, 2, 3], greatCircleKm), /n × 2/);
 });
+
+test('proximity error: the sorted |Δyear| path equals the plain O(n²) definition, ties included', () => {
+  const random = mulberry32(11);
+  const n = 500;
+  // Integer years and predictions rounded to halves: many exact ties and boundary cases.
+  const truth = Float64Array.from({ length: n }, () => 1800 + Math.floor(random() * 200));
+  const predicted = Float64Array.from({ length: n }, (_, i) => Math.round(2 * (truth[i] + 60 * (random() - 0.5))) / 2);
+  predicted[3] = predicted[4] = predicted[5] = truth[3]; // a perfect prediction shared by others
+  const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 1, distance: absoluteYears.distance };
+  assert.deepEqual([...proximityErrorPerEntity(truth, predicted, absoluteYears)], [...proximityErrorPerEntity(truth, predicted, plain)]);
+  // Fractional years as well.
+  const fractional = Float64Array.from(predicted, (value) => value + 0.1 * random());
+  assert.deepEqual([...proximityErrorPerEntity(truth, fractional, absoluteYears)], [...proximityErrorPerEntity(truth, fractional, plain)]);
+});
+
+test('proximity error: great-circle ties (shared predictions) count as the definition says', () => {
+  // Several entities share one predicted point, and some truths sit exactly on it: only strictly closer counts.
+  const truth = [10, 20, 10, 20, -30, 100, 45, -120, 0, 0, 10, 20];
+  const predicted = [10, 20, 10, 20, 10, 20, 10, 20, 5, 5, 12, 21];
+  const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 2, distance: greatCircleKm.distance };
+  assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], [...proximityErrorPerEntity(truth, predicted, plain)]);
+});
