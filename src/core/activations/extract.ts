@@ -44,6 +44,11 @@ export interface ActivationCache {
   lookup(texts: readonly string[]): Promise<readonly (Float32Array | undefined)[]> | readonly (Float32Array | undefined)[];
   /** Remember freshly computed vectors (copies: the caller reuses its buffers). */
   store(texts: readonly string[], vectors: readonly Float32Array[]): Promise<void> | void;
+  /**
+   * Optional: which texts have a record, without reading it. Only usable prompts are ever stored, so a text the
+   * cache has needs no tokenizing up front (re-runs after editing one row then tokenize one prompt).
+   */
+  has?(texts: readonly string[]): readonly boolean[];
 }
 
 export interface ExtractOptions {
@@ -148,13 +153,30 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   const outDir = path.resolve(options.outDir);
   const outState = checkOutDir(outDir, options.overwrite ?? true);
 
-  const tokenized = model.tokenize(prompts.map((prompt) => prompt.text));
+  // Tokenize what the cache does not hold; a cached prompt is tokenized later only if its record turns out damaged.
+  const texts = prompts.map((prompt) => prompt.text);
+  const cached = options.cache?.has?.(texts) ?? [];
+  const tokenizedList: (TokenizedPrompt | undefined)[] = new Array(prompts.length).fill(undefined);
+  const toTokenize = prompts.map((_, index) => index).filter((index) => !cached[index]);
+  model.tokenize(toTokenize.map((index) => texts[index])).forEach((tokens, position) => { tokenizedList[toTokenize[position]] = tokens; });
   const valid: number[] = [];
   const skipped: SkippedPrompt[] = [];
-  tokenized.forEach((tokens, index) => {
-    if (tokens.usable && tokens.ids.length > 0) valid.push(index);
+  tokenizedList.forEach((tokens, index) => {
+    if (tokens === undefined || (tokens.usable && tokens.ids.length > 0)) valid.push(index);
     else skipped.push({ row: prompts[index].row, text: prompts[index].text, reason: tokens.reason ?? 'no usable token' });
   });
+  /** The tokens of prompt `index`, tokenizing on demand (a cached record found damaged). */
+  const tokensOf = (index: number): TokenizedPrompt => {
+    let tokens = tokenizedList[index];
+    if (tokens === undefined) {
+      tokens = model.tokenize([texts[index]])[0];
+      tokenizedList[index] = tokens;
+      if (!tokens.usable || tokens.ids.length === 0) {
+        throw new Error(`activation cache held a record for ${JSON.stringify(texts[index])}, which the tokenizer cannot use; clear the cache (spacetime-probe cache clear)`);
+      }
+    }
+    return tokens;
+  };
   if (valid.length === 0) {
     throw new ExtractionError(`No usable prompt among ${prompts.length}: the tokenizer produced no token for any of them.`,
       skipped.slice(0, 5).map((skip) => `line ${skip.row}: ${JSON.stringify(skip.text)}: ${skip.reason}`));
@@ -223,15 +245,15 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
       }
 
       // Longest first: similar lengths share a batch, and an out-of-memory batch shows up at once.
-      misses.sort((a, b) => tokenized[valid[start + b]].ids.length - tokenized[valid[start + a]].ids.length || a - b);
+      misses.sort((a, b) => tokensOf(valid[start + b]).ids.length - tokensOf(valid[start + a]).ids.length || a - b);
       const fresh: Float32Array[] = [];
       for (let first = 0; first < misses.length;) {
         signal?.throwIfAborted();
-        const longest = tokenized[valid[start + misses[first]]].ids.length;
+        const longest = tokensOf(valid[start + misses[first]]).ids.length;
         let size = Math.min(batchSize, misses.length - first);
         size = Math.max(1, Math.min(size, Math.floor(maxBatchTokens / longest)));
         const batch = misses.slice(first, first + size);
-        const batchPrompts: TokenizedPrompt[] = batch.map((position) => tokenized[valid[start + position]]);
+        const batchPrompts: TokenizedPrompt[] = batch.map((position) => tokensOf(valid[start + position]));
         const runStarted = performance.now();
         const output = await model.runBatch(batchPrompts);
         modelMilliseconds += performance.now() - runStarted;

@@ -141,7 +141,9 @@ export class GloveModel implements ResidualModel {
   ) {
     this.hiddenSize = manifest.dims;
     this.variant = manifest.variant;
-    this.fingerprint = manifest.fingerprint;
+    // Which prompts are usable depends on the unknown-token rule, and the activation cache trusts that a cached
+    // prompt is usable: so the rule is part of the fingerprint (vectors themselves do not depend on it).
+    this.fingerprint = unknownTokens === 'mean-of-known' ? manifest.fingerprint : `${manifest.fingerprint}:${unknownTokens}`;
   }
 
   /**

@@ -18,20 +18,24 @@ import { sharedModelDir } from '../../helpers/modelFixtures';
 const GPT2 = sharedModelDir('gpt2-tiny');
 const skip = fs.existsSync(GPT2) ? false : `fixture model not found: ${GPT2}`;
 
-/** Wraps a model and records every prompt that reaches runBatch. */
-function counting(model: ResidualModel): { model: ResidualModel; seen: number[][] } {
+/** Wraps a model and records every prompt that reaches runBatch, and every text it is asked to tokenize. */
+function counting(model: ResidualModel): { model: ResidualModel; seen: number[][]; tokenized: string[] } {
   const seen: number[][] = [];
+  const tokenized: string[] = [];
   const wrapper: ResidualModel = {
     id: model.id, architecture: model.architecture, numLayers: model.numLayers, hiddenSize: model.hiddenSize,
     fingerprint: model.fingerprint, device: model.device,
-    tokenize: (texts) => model.tokenize(texts),
+    tokenize: (texts) => {
+      tokenized.push(...texts);
+      return model.tokenize(texts);
+    },
     runBatch: (prompts: readonly TokenizedPrompt[]) => {
       seen.push(...prompts.map((prompt) => [...prompt.ids]));
       return model.runBatch(prompts);
     },
     dispose: () => model.dispose(),
   };
-  return { model: wrapper, seen };
+  return { model: wrapper, seen, tokenized };
 }
 
 test('extractActivations + cache: editing one row re-extracts exactly one entity; outputs equal a cold run', { skip }, async () => {
@@ -61,15 +65,28 @@ test('extractActivations + cache: editing one row re-extracts exactly one entity
     assert.equal(warm.cacheHits, 299);
     assert.equal(second.seen.length, 1, 'exactly one entity through the model');
     assert.deepEqual(second.seen[0], base.tokenize([renderPrompt(template, edited[123])])[0].ids);
+    assert.deepEqual(second.tokenized, [renderPrompt(template, edited[123])], 'only the prompt the cache lacks is tokenized');
+
+    // Records that vanish after the namespace was opened (another process cleared the cache): the prompts the
+    // index still lists are tokenized on demand and recomputed, never written as zeros.
+    const third = counting(base);
+    const stale = await cache.namespace(key);
+    const namespaceDir = fs.readdirSync(path.join(dir, 'cache'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.chunk'));
+    assert.ok(namespaceDir.length > 0, 'the cache wrote chunk files');
+    for (const entry of namespaceDir) fs.rmSync(path.join(entry.parentPath, entry.name));
+    const recomputed = await extractActivations(third.model, prompts(edited), { ...common, outDir: path.join(dir, 'recomputed'), cache: stale });
+    await stale.close();
+    assert.equal(recomputed.cacheHits, 0);
+    assert.equal(third.seen.length, 300);
 
     // The warm run's files equal a cache-less run on the edited dataset (up to float rounding that batch
     // composition may cause in the matrix kernels).
     const reference = await extractActivations(base, prompts(edited), { ...common, outDir: path.join(dir, 'reference') });
     const manifest = readActivationManifest(reference.outDir);
-    const warmManifest = readActivationManifest(warm.outDir);
-    for (let layer = 0; layer < base.numLayers; layer += 1) {
+    for (const outDir of [warm.outDir, recomputed.outDir]) for (let layer = 0; layer < base.numLayers; layer += 1) {
       const expected = readActivationLayer(reference.outDir, manifest, layer);
-      const actual = readActivationLayer(warm.outDir, warmManifest, layer);
+      const actual = readActivationLayer(outDir, readActivationManifest(outDir), layer);
       assert.equal(actual.length, expected.length);
       let worst = 0;
       for (let index = 0; index < expected.length; index += 1) worst = Math.max(worst, Math.abs(actual[index] - expected[index]));
