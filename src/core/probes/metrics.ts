@@ -109,10 +109,7 @@ export const absoluteYears: DistanceMeasure = Object.freeze({
   },
 });
 
-/**
- * Precomputed terms so that the haversine "h" (monotone in the distance) costs a few multiplications:
- * sin²(Δφ/2) = (1 − cos φ₁cos φ₂ − sin φ₁ sin φ₂)/2, and the same for longitudes.
- */
+/** cos φ, sin φ, cos λ, sin λ per [latitude φ, longitude λ] point: the terms of its 3-D unit vector. */
 function trigTable(points: ArrayLike<number>, n: number): Float64Array {
   const table = new Float64Array(n * 4);
   for (let i = 0; i < n; i++) {
@@ -151,16 +148,17 @@ export function proximityErrorPerEntity(trueValues: ArrayLike<number>, predicted
   return errors;
 }
 
-/** Below this gap between two dot products the comparison is redone with the haversine terms (see below). */
+/** Below this gap between two dot products the comparison is redone with the haversine distance (see below). */
 const TIE_MARGIN = 1e-12;
 
 /**
  * Great-circle proximity error. The central angle between unit vectors u and v is monotone in u·v, and the
  * haversine's h equals (1 − u·v)/2, so "j's prediction is closer to i's truth than i's own" is
  * t_i·p_j > t_i·p_i with t and p the 3-D unit vectors of the true and predicted positions: three multiply-adds
- * per pair, over coordinates stored column by column. When the two dot products are within TIE_MARGIN (equal
- * predictions, rounding), the pair is decided by the haversine h itself, so ties count exactly as the
- * definition says (strictly closer only).
+ * per pair, over coordinates stored column by column. When the two dot products are within TIE_MARGIN (equal or
+ * mirrored predictions, rounding), the pair is decided by greatCircleKm.distance itself, so ties count exactly
+ * as the definition says (strictly closer only): outside the margin the dot products' rounding (~1e-16) cannot
+ * change the order, inside it the definition's own comparison decides.
  */
 function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, n: number, errors: Float64Array): Float64Array {
   const truth = trigTable(trueValues, n);
@@ -173,14 +171,6 @@ function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLik
     py[j] = guess[4 * j] * guess[4 * j + 3];
     pz[j] = guess[4 * j + 1];
   }
-  // h(i's truth, j's prediction) up to a factor 2, from the trig tables (the tie-breaker).
-  const haversine = (i: number, j: number): number => {
-    const cosLat = truth[4 * i];
-    const cp = guess[4 * j];
-    const cosDeltaLat = cosLat * cp + truth[4 * i + 1] * guess[4 * j + 1];
-    const cosDeltaLon = truth[4 * i + 2] * guess[4 * j + 2] + truth[4 * i + 3] * guess[4 * j + 3];
-    return (1 - cosDeltaLat) + cosLat * cp * (1 - cosDeltaLon);
-  };
   // Indices of the near-ties of the current i (grows as needed; usually holds only i itself).
   let ties = new Int32Array(16);
   for (let i = 0; i < n; i++) {
@@ -205,9 +195,10 @@ function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLik
       }
     }
     if (nearTies > 1) {
-      // Decide the near-ties (other than i itself) with the haversine terms.
-      const ownH = haversine(i, i);
-      for (let k = 0; k < nearTies; k++) if (ties[k] !== i && haversine(i, ties[k]) < ownH) closer++;
+      // Decide the near-ties (other than i itself) with the definition's own distance, so that exact ties
+      // (equal predictions, or points placed symmetrically about the truth) count exactly as it counts them.
+      const ownDistance = greatCircleKm.distance(trueValues, 2 * i, predicted, 2 * i);
+      for (let k = 0; k < nearTies; k++) if (ties[k] !== i && greatCircleKm.distance(trueValues, 2 * i, predicted, 2 * ties[k]) < ownDistance) closer++;
     }
     errors[i] = closer / (n - 1);
   }

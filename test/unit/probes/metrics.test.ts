@@ -97,3 +97,21 @@ test('proximity error: great-circle ties (shared predictions) count as the defin
   const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 2, distance: greatCircleKm.distance };
   assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], [...proximityErrorPerEntity(truth, predicted, plain)]);
 });
+
+test('proximity error: predictions mirrored about the truth are exact ties (not closer), as in the definition', () => {
+  // Entity 0: truth (40, −140), prediction (40, −180). Forty others predict (40, −100): exactly as far from
+  // entity 0's truth, though the unit vectors' dot products differ in the last bits.
+  const random = mulberry32(5);
+  const n = 400;
+  const truth = new Float64Array(2 * n);
+  const predicted = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    truth[2 * i] = 140 * random() - 70;
+    truth[2 * i + 1] = 360 * random() - 180;
+    [predicted[2 * i], predicted[2 * i + 1]] = i < 41 ? [40, -100] : [truth[2 * i] + 10 * random(), truth[2 * i + 1] + 10 * random()];
+  }
+  [truth[0], truth[1], predicted[0], predicted[1]] = [40, -140, 40, -180];
+  const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 2, distance: greatCircleKm.distance };
+  const expected = proximityErrorPerEntity(truth, predicted, plain);
+  assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], [...expected]);
+});
