@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  absoluteYears, averageRanks, greatCircleKm, pearson, proximityError, proximityErrorPerEntity, r2, r2PerTarget, spearman,
-  type DistanceMeasure,
+  absoluteYears, averageRanks, greatCircleKm, greatCircleProximityPerEntity, pearson, proximityError, proximityErrorPerEntity, r2,
+  r2PerTarget, spearman, type DistanceMeasure,
 } from '../../../src/core/probes/metrics';
 import { mulberry32 } from '../../../src/core/probes/split';
 
@@ -98,9 +98,100 @@ test('proximity error: great-circle ties (shared predictions) count as the defin
   assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], [...proximityErrorPerEntity(truth, predicted, plain)]);
 });
 
-test('proximity error: predictions mirrored about the truth are exact ties (not closer), as in the definition', () => {
+/** Random [lat, lon] cases of the kinds that could trip the tree: clusters, duplicates, poles, antimeridian, huge errors. */
+function sphereCase(random: () => number, n: number, kind: number): { truth: Float64Array; predicted: Float64Array } {
+  const truth = new Float64Array(2 * n);
+  const predicted = new Float64Array(2 * n);
+  const clamp = (lat: number): number => Math.max(-90, Math.min(90, lat));
+  const centres = Array.from({ length: 1 + Math.floor(random() * 4) }, () => [180 * random() - 90, 360 * random() - 180]);
+  const palette = Array.from({ length: 1 + Math.floor(random() * 6) }, () => [180 * random() - 90, 360 * random() - 180]);
+  const spread = [0.001, 0.5, 10, 60][Math.floor(random() * 4)];
+  for (let i = 0; i < n; i++) {
+    let lat = 180 * random() - 90;
+    let lon = 360 * random() - 180;
+    let pLat = clamp(lat + spread * (random() - 0.5));
+    let pLon = lon + 2 * spread * (random() - 0.5);
+    switch (kind) {
+      case 0: break; // scattered around the truth
+      case 1: { // clustered truths and predictions
+        const centre = centres[Math.floor(random() * centres.length)];
+        lat = clamp(centre[0] + spread * (random() - 0.5));
+        lon = centre[1] + spread * (random() - 0.5);
+        pLat = clamp(centre[0] + spread * (random() - 0.5));
+        pLon = centre[1] + spread * (random() - 0.5);
+        break;
+      }
+      case 2: { // exact duplicates among predictions, some truths on them
+        const pick = palette[Math.floor(random() * palette.length)];
+        [pLat, pLon] = pick;
+        if (random() < 0.3) [lat, lon] = palette[Math.floor(random() * palette.length)];
+        break;
+      }
+      case 3: // poles: latitudes at or next to ±90 with any longitude
+        lat = random() < 0.5 ? 90 * Math.sign(random() - 0.5) : clamp(90 * Math.sign(random() - 0.5) - 0.01 * random());
+        pLat = random() < 0.5 ? 90 * Math.sign(random() - 0.5) : clamp(lat + spread * (random() - 0.5));
+        pLon = random() < 0.3 ? lon : 360 * random() - 180;
+        break;
+      case 4: // the antimeridian, with both ±180 and longitudes beyond it
+        lon = [180, -180, 179.9999, -179.9999, 180 + random(), -180 - random()][Math.floor(random() * 6)];
+        pLon = [180, -180, lon + spread * (random() - 0.5)][Math.floor(random() * 3)];
+        break;
+      case 5: // huge errors: predictions near the antipode (caps larger than a hemisphere)
+        pLat = clamp(-lat + spread * (random() - 0.5) * 0.1);
+        pLon = lon + 180 + spread * (random() - 0.5) * 0.1;
+        break;
+      default: // integer grid: many exactly equal distances
+        lat = Math.round(lat / 10) * 10;
+        lon = Math.round(lon / 10) * 10;
+        pLat = Math.round(pLat / 10) * 10;
+        pLon = Math.round(pLon / 10) * 10;
+    }
+    truth[2 * i] = lat;
+    truth[2 * i + 1] = lon;
+    predicted[2 * i] = pLat;
+    predicted[2 * i + 1] = pLon;
+  }
+  return { truth, predicted };
+}
+
+test('proximity error: the great-circle tree equals the pairwise loop and the plain definition on 3,500 random cases', () => {
+  const random = mulberry32(2024);
+  const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 2, distance: greatCircleKm.distance };
+  let cases = 0;
+  for (let repeat = 0; repeat < 500; repeat++) {
+    for (let kind = 0; kind < 7; kind++) {
+      const n = 2 + Math.floor(random() * (random() < 0.2 ? 150 : 40));
+      const { truth, predicted } = sphereCase(random, n, kind);
+      const tree = [...greatCircleProximityPerEntity(truth, predicted, 'tree')];
+      const context = `case ${cases} (kind ${kind}, n ${n})`;
+      assert.deepEqual(tree, [...greatCircleProximityPerEntity(truth, predicted, 'pairwise')], context);
+      assert.deepEqual(tree, [...proximityErrorPerEntity(truth, predicted, plain)], context);
+      cases++;
+    }
+  }
+  assert.equal(cases, 3500);
+});
+
+test('proximity error: the great-circle tree equals the pairwise loop on large cases (deep trees)', () => {
+  const random = mulberry32(77);
+  for (let kind = 0; kind < 7; kind++) {
+    const n = 1500 + Math.floor(random() * 1500);
+    const { truth, predicted } = sphereCase(random, n, kind);
+    const tree = greatCircleProximityPerEntity(truth, predicted, 'tree');
+    assert.deepEqual([...tree], [...greatCircleProximityPerEntity(truth, predicted, 'pairwise')], `kind ${kind}, n ${n}`);
+    // The default path (tree at this size) is the same function.
+    assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], [...tree]);
+  }
+  // Non-finite predictions take the pairwise loop (a box cannot bound them).
+  const { truth, predicted } = sphereCase(random, 600, 0);
+  predicted[10] = Number.NaN;
+  assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'tree')], [...greatCircleProximityPerEntity(truth, predicted, 'pairwise')]);
+});
+
+test('proximity error: predictions mirrored about the truth are exact ties (not closer), in the tree as in the definition', () => {
   // Entity 0: truth (40, −140), prediction (40, −180). Forty others predict (40, −100): exactly as far from
-  // entity 0's truth, though the unit vectors' dot products differ in the last bits.
+  // entity 0's truth, though the unit vectors' dot products differ in the last bits. Whole boxes of them must
+  // still go through the definition's tie-break, never be counted at once.
   const random = mulberry32(5);
   const n = 400;
   const truth = new Float64Array(2 * n);
@@ -113,5 +204,6 @@ test('proximity error: predictions mirrored about the truth are exact ties (not 
   [truth[0], truth[1], predicted[0], predicted[1]] = [40, -140, 40, -180];
   const plain: DistanceMeasure = { name: 'absoluteYears', dimensions: 2, distance: greatCircleKm.distance };
   const expected = proximityErrorPerEntity(truth, predicted, plain);
-  assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], [...expected]);
+  assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'tree')], [...expected]);
+  assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'pairwise')], [...expected]);
 });
