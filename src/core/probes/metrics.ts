@@ -54,11 +54,56 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, rows = a.len
 
 /** 1-based ranks with ties given their average rank (scipy.stats.rankdata method='average'). */
 export function averageRanks(values: ArrayLike<number>, rows = values.length, columns = 1, column = 0): Float64Array {
-  const order = Array.from({ length: rows }, (_, i) => i).sort((i, j) => values[i * columns + column] - values[j * columns + column]);
+  const column0 = new Float64Array(rows);
+  let finite = true;
+  for (let i = 0; i < rows; i++) {
+    const value = values[i * columns + column];
+    column0[i] = value;
+    if (!Number.isFinite(value)) finite = false;
+  }
+  return finite ? finiteAverageRanks(column0) : comparedAverageRanks(column0);
+}
+
+/**
+ * Average ranks of finite values: a native numeric sort of a copy, then each value's tie block [first, end) in
+ * the sorted copy by two binary searches; its average rank is (first + 1 + end) / 2. No index array, no
+ * comparator calls (those dominated Spearman on 30,000 rows).
+ */
+function finiteAverageRanks(values: Float64Array): Float64Array {
+  const rows = values.length;
+  const sorted = Float64Array.from(values).sort();
+  const ranks = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const value = values[i];
+    let low = 0;
+    let high = rows;
+    while (low < high) { // first index whose value is not below `value`
+      const middle = (low + high) >>> 1;
+      if (sorted[middle] < value) low = middle + 1;
+      else high = middle;
+    }
+    let end = low + 1;
+    if (end < rows && sorted[end] === value) { // ties: the first index above `value`
+      high = rows;
+      while (end < high) {
+        const middle = (end + high) >>> 1;
+        if (sorted[middle] === value) end = middle + 1;
+        else high = middle;
+      }
+    }
+    ranks[i] = (low + 1 + end) / 2;
+  }
+  return ranks;
+}
+
+/** Average ranks by sorting indices with a comparator (kept for non-finite values, whose order it defines). */
+function comparedAverageRanks(values: Float64Array): Float64Array {
+  const rows = values.length;
+  const order = Array.from({ length: rows }, (_, i) => i).sort((i, j) => values[i] - values[j]);
   const ranks = new Float64Array(rows);
   for (let start = 0; start < rows;) {
     let end = start + 1;
-    while (end < rows && values[order[end] * columns + column] === values[order[start] * columns + column]) end++;
+    while (end < rows && values[order[end]] === values[order[start]]) end++;
     const rank = (start + 1 + end) / 2; // mean of ranks start+1 … end
     for (let index = start; index < end; index++) ranks[order[index]] = rank;
     start = end;

@@ -207,3 +207,24 @@ test('proximity error: predictions mirrored about the truth are exact ties (not 
   assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'tree')], [...expected]);
   assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'pairwise')], [...expected]);
 });
+
+test('average ranks equal the counting definition (#smaller + (#equal + 1) / 2) with many ties, −0 and strided columns', () => {
+  const random = mulberry32(99);
+  for (let repeat = 0; repeat < 200; repeat++) {
+    const rows = 1 + Math.floor(random() * 120);
+    const levels = 1 + Math.floor(random() * 20);
+    const values = Float64Array.from({ length: 2 * rows }, () => (random() < 0.1 ? -0 : Math.floor(random() * levels) - levels / 2 + (random() < 0.5 ? 0 : random())));
+    for (const column of [0, 1]) {
+      const expected = Array.from({ length: rows }, (_, i) => {
+        let smaller = 0;
+        let equal = 0;
+        for (let j = 0; j < rows; j++) {
+          if (values[2 * j + column] < values[2 * i + column]) smaller++;
+          else if (values[2 * j + column] === values[2 * i + column]) equal++;
+        }
+        return smaller + (equal + 1) / 2;
+      });
+      assert.deepEqual([...averageRanks(values, rows, 2, column)], expected);
+    }
+  }
+});
