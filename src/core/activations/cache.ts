@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomicWrite';
 import {
   bytesPerValue, decodeIndex, decodeRecord, decodeRecordHeader, encodeIndex, encodeRecord, RECORD_HEADER_BYTES, recordKey,
   type CacheDType, type IndexEntry,
@@ -143,16 +144,6 @@ function describe(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}…` : text);
 }
 
-async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await fsp.writeFile(temporary, data);
-    await fsp.rename(temporary, file);
-  } catch (error) {
-    await fsp.rm(temporary, { force: true });
-    throw error;
-  }
-}
 
 function newChunkId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;

@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 import { readNpy } from './npy';
 
 export const ACTIVATIONS_FORMAT = 'spacetime-probe-activations/1';
@@ -104,10 +105,8 @@ export function readActivationLayer(dir: string, manifest: ActivationManifest, i
 /** Write `<dir>/manifest.json` via a temporary file and rename. */
 export function writeActivationManifest(dir: string, manifest: ActivationManifest): void {
   const file = path.join(dir, MANIFEST_FILE);
-  const temporary = `${file}.${process.pid}.tmp`;
   // One top-level field per line, each value compact: readable, and 40,000 rows stay one line.
   const lines = Object.entries(manifest).filter(([, value]) => value !== undefined)
     .map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
-  fs.writeFileSync(temporary, `{\n${lines.join(',\n')}\n}\n`);
-  fs.renameSync(temporary, file);
+  writeFileAtomicSync(file, `{\n${lines.join(',\n')}\n}\n`);
 }

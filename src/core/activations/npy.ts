@@ -8,7 +8,7 @@
  * Only little-endian numeric dtypes are supported; float16 is widened to float32 on read (Node has no Float16Array).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 
 export type NpyDtype = 'float16' | 'float32' | 'float64' | 'uint8' | 'bool' | 'int32';
 export type NpyData = Float32Array | Float64Array | Uint8Array | Int32Array;
@@ -170,13 +170,5 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
 
 /** Write a `.npy` file atomically (temporary file in the same folder, then rename). */
 export function writeNpy(file: string, data: NpyData, shape: readonly number[]): void {
-  const bytes = encodeNpy(data, shape);
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(temporary, bytes);
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomicSync(file, encodeNpy(data, shape));
 }

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetKind } from '../datasets/types';
 import type { DeviceInfo } from '../model/types';
-import { writeFileAtomic } from './probeActivations';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 
 export const EXPERIMENT_FORMAT = 'spacetime-probe-experiment/1';
 
@@ -312,7 +312,7 @@ export function serializeExperiment(result: ExperimentResult): string {
 /** Write `experiment_<name>.json` into outDir atomically; returns the file. */
 export function writeExperimentResult(outDir: string, result: ExperimentResult): string {
   const file = path.join(outDir, experimentFileName(result.experiment));
-  writeFileAtomic(file, serializeExperiment(result));
+  writeFileAtomicSync(file, serializeExperiment(result));
   return file;
 }
 

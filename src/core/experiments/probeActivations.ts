@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { Dataset, Entity } from '../datasets/types';
 import { readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
 import { fitLayerProbe, DEFAULT_ALPHAS } from '../probes/probe';
@@ -152,23 +153,10 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   };
 }
 
-/** Write a file atomically: a temp file in the same folder, then rename (readers never see half a file). */
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    fs.writeFileSync(temporary, content);
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw error;
-  }
-}
-
 /** Write results.json into outDir (atomically). */
 export function writeProbeResults(outDir: string, results: ProbeResults): string {
   const file = path.join(outDir, RESULTS_FILE);
-  writeFileAtomic(file, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileAtomicSync(file, `${JSON.stringify(results, null, 1)}\n`);
   return file;
 }
 

@@ -15,7 +15,8 @@ import type { DeviceRequest, ResidualModel } from '../model/types';
 import { loadModel } from '../model/loadModel';
 import { extractActivations, renderPrompt, type ExtractionResult } from '../activations/extract';
 import { ActivationCache } from '../activations/cache';
-import { LAYER_PREDICTIONS_DIR, probeActivations, writeFileAtomic, writeProbeResults } from './probeActivations';
+import { LAYER_PREDICTIONS_DIR, probeActivations, writeProbeResults } from './probeActivations';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { ProbeResults } from './results';
 
 export const DEFAULT_PROMPT = '{entity}';
@@ -150,5 +151,5 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
 /** layer_predictions/layer_###.json: {"layer": i, "predicted": [row-major, rows in results.predictions order]}. */
 function writeLayerPredictions(dir: string, layer: number, predictions: Float64Array): void {
   const rounded = Array.from(predictions, (value) => Math.round(value * 1e4) / 1e4);
-  writeFileAtomic(path.join(dir, `layer_${String(layer).padStart(3, '0')}.json`), JSON.stringify({ layer, predicted: rounded }));
+  writeFileAtomicSync(path.join(dir, `layer_${String(layer).padStart(3, '0')}.json`), JSON.stringify({ layer, predicted: rounded }));
 }

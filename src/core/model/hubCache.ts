@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '../util/atomicWrite';
 import { parseTransformerConfig } from './modelFolder';
 
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -66,10 +67,7 @@ export function writeRef(repoDir: string, revision: string, commit: string): voi
   if (revision === commit) return;
   checkRevision(revision);
   const file = path.join(repoDir, 'refs', revision);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temporary, commit);
-  fs.renameSync(temporary, file);
+  writeFileAtomicSync(file, commit);
 }
 
 export function snapshotDir(repoDir: string, commit: string): string {

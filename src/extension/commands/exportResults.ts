@@ -3,7 +3,6 @@
  * results panel as PNG/SVG. Files are written to a temp name and renamed, so a failed export leaves nothing.
  */
 import * as vscode from 'vscode';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Command } from './command';
 import type { Services } from '../services';
@@ -11,6 +10,7 @@ import { EXPORT_FORMATS, type ExportFormat } from '../../../webview/src/protocol
 import { layerMetricsCsv, predictionsCsv } from '../runs/exportCsv';
 import { ResultsPanel } from '../panels/resultsPanel';
 import { pickRuns } from '../pickers';
+import { writeFileAtomic } from '../../core/util/atomicWrite';
 
 export interface ExportOptions {
   /** Skip the save dialog (tests, scripted use). */
@@ -19,16 +19,6 @@ export interface ExportOptions {
   readonly table?: 'predictions' | 'layers';
 }
 
-async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  const temporary = `${file}.tmp-${process.pid}`;
-  try {
-    await fsp.writeFile(temporary, data);
-    await fsp.rename(temporary, file);
-  } catch (error) {
-    await fsp.rm(temporary, { force: true });
-    throw error;
-  }
-}
 
 export async function exportRun(services: Services, runId: string, format: ExportFormat, options: ExportOptions = {}): Promise<string | undefined> {
   const record = services.store.get(runId);
@@ -63,7 +53,7 @@ export async function exportRun(services: Services, runId: string, format: Expor
     const image = await waitUntilReady(panel).then(() => panel.requestChartImage(format));
     data = format === 'svg' ? image : Buffer.from(image.slice(image.indexOf(',') + 1), 'base64');
   }
-  await writeAtomically(target, data);
+  await writeFileAtomic(target, data);
   services.log.info(`Exported run ${runId} as ${format.toUpperCase()} to ${target}.`);
   if (!options.target) void vscode.window.showInformationMessage(`Spacetime Probe: exported ${path.basename(target)}.`);
   return target;

@@ -7,6 +7,7 @@
 import { promises as fsp, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../../core/util/atomicWrite';
 import { RESULTS_FORMAT, type Prediction, type ProbeResults } from '../../core/experiments/results';
 import type { RunSummary } from '../../../webview/src/protocol';
 
@@ -158,9 +159,7 @@ export class RunStore {
     const results = await this.readResultsFile(record.id);
     this.resultsCache.set(record.id, results);
     const target = path.join(dir, RUN_RECORD_FILE);
-    const temporary = `${target}.tmp-${process.pid}`;
-    await fsp.writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`);
-    await fsp.rename(temporary, target);
+    await writeFileAtomic(target, `${JSON.stringify(record, null, 2)}\n`);
     this.records = [record, ...this.records.filter((r) => r.id !== record.id)]
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
     this.fire();
