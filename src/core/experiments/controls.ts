@@ -12,9 +12,8 @@ import * as path from 'node:path';
 import { mulberry32 } from '../probes/split';
 import { DEFAULT_ALPHAS } from '../probes/probe';
 import { leadingColumns, principalComponents, projectOnComponents } from '../probes/pca';
-import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, fitLinear, linearScores, readLayer, resolveLayers, targetsOf,
+  ExperimentInputError, fitLinear, linearScores, readLayer, resolveLayers,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import {
@@ -72,13 +71,7 @@ export function shuffleTrainingTargets(targets: Float64Array, nTargets: number, 
 
 export async function runControls(session: ExperimentSession, parameters: ControlsParameters, hooks: ExperimentHooks = {}): Promise<ControlsResult> {
   const { dataset, model } = session;
-  const set = await session.activations(parameters.prompt);
-  const entities = set.entities;
-  const n = entities.length;
-  const d = model.hiddenSize;
-  const t = dataset.targets.length;
-  const targets = targetsOf(entities, t);
-  const split = splitFor(entities, parameters.seed);
+  const { set, entities, n, d, t, targets, split } = await session.probeData(parameters.prompt, parameters.seed);
   const layers = resolveLayers(parameters.layers, set.manifest.layers.length);
   const measure = session.distance;
   const wants = (control: ControlName): boolean => parameters.controls.includes(control);

@@ -26,7 +26,7 @@ import { absoluteYears, greatCircleKm, type DistanceMeasure } from '../probes/me
 import { mulberry32, type TrainTestSplit } from '../probes/split';
 import type { RunHooks } from './run';
 import { EXPERIMENT_FORMAT, type ActivationProvenance, type ExperimentHeader, type ExperimentName, type FitScores, type SplitInfo } from './experimentResults';
-import { byTarget, targetMatrix } from './probeActivations';
+import { byTarget, splitFor, targetMatrix } from './probeActivations';
 
 /** Bad experiment input (template, layer, block column…): the CLI prints the message and exits with code 2. */
 export class ExperimentInputError extends Error {
@@ -151,6 +151,20 @@ function hashKey(...parts: string[]): string {
 }
 
 /** The dataset, the model, and activation folders per (model, template); see the file comment. */
+/** See ExperimentSession.probeData. */
+export interface ProbeData {
+  readonly set: ActivationSet;
+  /** Dataset entities in activation-row order. */
+  readonly entities: readonly Entity[];
+  /** Entities, hidden size, targets per entity. */
+  readonly n: number;
+  readonly d: number;
+  readonly t: number;
+  /** Row-major [n × t] targets. */
+  readonly targets: Float64Array;
+  readonly split: TrainTestSplit;
+}
+
 export class ExperimentSession {
   private readonly created: string[] = [];
   private readonly cache: ActivationCache | undefined;
@@ -198,6 +212,14 @@ export class ExperimentSession {
       provenance: this.provenance,
       createdAt: new Date().toISOString(),
     };
+  }
+
+  /** One template's activations and what every probe-based experiment derives from them: targets and the split. */
+  async probeData(prompt: string, seed: number): Promise<ProbeData> {
+    const set = await this.activations(prompt);
+    const entities = set.entities;
+    const t = this.dataset.targets.length;
+    return { set, entities, n: entities.length, d: this.model.hiddenSize, t, targets: targetsOf(entities, t), split: splitFor(entities, seed) };
   }
 
   /** Activation provenance so far (what was reused, what ran through the model). */

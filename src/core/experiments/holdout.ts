@@ -17,9 +17,8 @@
 import type { Dataset, Entity } from '../datasets/types';
 import { r2PerTarget, type DistanceMeasure } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
-import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, sampleRows, targetsOf,
+  ExperimentInputError, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, sampleRows,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import {
@@ -154,14 +153,8 @@ function mean(values: readonly number[]): number {
 }
 
 export async function runHoldout(session: ExperimentSession, parameters: HoldoutParameters, hooks: ExperimentHooks = {}): Promise<HoldoutResult> {
-  const { dataset, model } = session;
-  const set = await session.activations(parameters.prompt);
-  const entities = set.entities;
-  const n = entities.length;
-  const d = model.hiddenSize;
-  const t = dataset.targets.length;
-  const targets = targetsOf(entities, t);
-  const split = splitFor(entities, parameters.seed);
+  const { dataset } = session;
+  const { set, entities, n, d, t, targets, split } = await session.probeData(parameters.prompt, parameters.seed);
   const measure = session.distance;
   const labels = blockLabels(dataset, entities, parameters.blockColumn);
 

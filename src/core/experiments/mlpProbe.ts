@@ -5,9 +5,8 @@
 import { MLP_DEFAULTS, fitMlpRegressor, predictMlp, type MlpOptions } from '../probes/mlp';
 import { proximityError, r2PerTarget } from '../probes/metrics';
 import { DEFAULT_ALPHAS } from '../probes/probe';
-import { splitFor } from './probeActivations';
 import {
-  ExperimentInputError, byName, fitLinear, gatherRows, linearScores, readLayer, resolveLayers, targetsOf,
+  ExperimentInputError, byName, fitLinear, gatherRows, linearScores, readLayer, resolveLayers,
   type ExperimentHooks, type ExperimentSession,
 } from './experimentSession';
 import { type MlpLayer, type MlpParameters, type MlpResult } from './experimentResults';
@@ -44,14 +43,8 @@ export function mlpParameters(options: MlpExperimentOptions): MlpParameters {
 }
 
 export async function runMlpExperiment(session: ExperimentSession, parameters: MlpParameters, hooks: ExperimentHooks = {}): Promise<MlpResult> {
-  const { dataset, model } = session;
-  const set = await session.activations(parameters.prompt);
-  const entities = set.entities;
-  const n = entities.length;
-  const d = model.hiddenSize;
-  const t = dataset.targets.length;
-  const targets = targetsOf(entities, t);
-  const split = splitFor(entities, parameters.seed);
+  const { dataset } = session;
+  const { set, n, d, t, targets, split } = await session.probeData(parameters.prompt, parameters.seed);
   const layers = resolveLayers(parameters.layers, set.manifest.layers.length);
   const testTruth = gatherRows(targets, t, split.test);
   const results: MlpLayer[] = [];
