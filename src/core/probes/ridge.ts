@@ -440,30 +440,13 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
     const sweepStart = performance.now();
     projectionSeconds += (sweepStart - clock) / 1000;
     const leverage = quadraticForms(projected, rows, d, factors);
-    for (let a = 0; a < nAlphas; a++) {
-      const h = leverage[a];
-      let sum = 0;
-      for (let r = 0; r < rows; r++) {
-        const denominator = 1 - 1 / n - h[r];
-        for (let c = 0; c < t; c++) {
-          const error = (yc[(start + r) * t + c] - fitted[r * nAlphas * t + a * t + c]) / denominator;
-          sum += error * error;
-        }
-      }
-      squaredErrorSums[a] += sum;
-    }
+    accumulateLooErrors(squaredErrorSums, leverage, fitted, yc, start, rows, n, t);
     sweepSeconds += (performance.now() - sweepStart) / 1000;
     clock = performance.now();
   }
   options.onPhase?.('projection', projectionSeconds);
   options.onPhase?.('leave-one-out sweeps', sweepSeconds);
-  const looMse = squaredErrorSums.map((sum) => sum / (n * t));
-  const best = pickAlpha(looMse);
-  // coef = Q s(α*) in float64, whatever the projection precision.
-  const sBest = new Float64Array(d * t);
-  for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sBest[k * t + c] = sAll[k * nAlphas * t + best * t + c];
-  const coef = await products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: sBest, rows: d, cols: t });
-  return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal');
+  return finishPrimal(input, alphas, squaredErrorSums, tri.q, sAll, xMeans, yMeans, products);
 }
 
 /**
@@ -571,23 +554,42 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
         previousU[a].set(u);
       }
     }
-    for (let a = 0; a < nAlphas; a++) {
-      const h = leverage[a];
-      let sum = 0;
-      for (let r = 0; r < rows; r++) {
-        const denominator = 1 - 1 / n - h[r];
-        for (let c = 0; c < t; c++) {
-          const error = (yc[(start + r) * t + c] - fitted[r * nAlphas * t + a * t + c]) / denominator;
-          sum += error * error;
-        }
-      }
-      squaredErrorSums[a] += sum;
-    }
+    accumulateLooErrors(squaredErrorSums, leverage, fitted, yc, start, rows, n, t);
     sweepSeconds += (performance.now() - sweepStart) / 1000;
     clock = performance.now();
   }
   options.onPhase?.('projection', projectionSeconds);
   options.onPhase?.('leave-one-out sweeps', sweepSeconds);
+  return finishPrimal(input, alphas, squaredErrorSums, q, sAll, xMeans, yMeans, products);
+}
+
+/**
+ * Add one chunk's leave-one-out squared errors to `squaredErrorSums[a]` for every alpha: with leverage h_i(α) of
+ * the centred design (the intercept adds 1/n), the LOO residual is (y_i − ŷ_i(α)) / (1 − 1/n − h_i(α)).
+ * `fitted` is rows × (nAlphas·t), alpha-major within a row; `yc` the centred targets of all rows.
+ */
+function accumulateLooErrors(squaredErrorSums: Float64Array, leverage: readonly ArrayLike<number>[], fitted: ArrayLike<number>,
+  yc: Float64Array, start: number, rows: number, n: number, t: number): void {
+  const nAlphas = squaredErrorSums.length;
+  for (let a = 0; a < nAlphas; a++) {
+    const h = leverage[a];
+    let sum = 0;
+    for (let r = 0; r < rows; r++) {
+      const denominator = 1 - 1 / n - h[r];
+      for (let c = 0; c < t; c++) {
+        const error = (yc[(start + r) * t + c] - fitted[r * nAlphas * t + a * t + c]) / denominator;
+        sum += error * error;
+      }
+    }
+    squaredErrorSums[a] += sum;
+  }
+}
+
+/** Pick alpha from the LOO sums and form coef = Q s(α*) in float64 (whatever precision the projection used). */
+async function finishPrimal(input: RidgeInput, alphas: number[], squaredErrorSums: Float64Array, q: Float64Array, sAll: Float64Array,
+  xMeans: Float64Array, yMeans: Float64Array, products: DenseProducts): Promise<RidgeCVResult> {
+  const { nSamples: n, nFeatures: d, nTargets: t } = input;
+  const nAlphas = alphas.length;
   const looMse = squaredErrorSums.map((sum) => sum / (n * t));
   const best = pickAlpha(looMse);
   const sBest = new Float64Array(d * t);
