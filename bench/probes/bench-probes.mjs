@@ -10,6 +10,9 @@
 // bench/probes/sklearn_compare.py (RidgeCV with the same alphas, same standardisation) on the same files.
 // Timed span on both sides: the ridge fit on the training rows (scikit-learn's RidgeCV.fit; our fitRidgeCV),
 // excluding file reads; test R² is then computed from that fit on both sides and compared. Prints a Markdown summary; best-of-repeats per side. Peak RSS of each process is reported.
+// Our side runs as the CLI's `probe` command does: relaunched with malloc huge pages where the CLI would be
+// (src/cli/hugePages.ts; --no-huge-pages or SPACETIME_PROBE_HUGE_PAGES=0 to compare without). scikit-learn runs
+// in the environment this script was started with (NumPy asks for huge pages for its large arrays itself).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +26,17 @@ const { mulberry32 } = require(path.join(root, 'out/src/core/probes/split.js'));
 const { fitRidgeCV, predict } = require(path.join(root, 'out/src/core/probes/ridge.js'));
 const { DEFAULT_ALPHAS } = require(path.join(root, 'out/src/core/probes/probe.js'));
 const { r2PerTarget } = require(path.join(root, 'out/src/core/probes/metrics.js'));
+const { hugePageRelaunchEnv, currentHugePageHost, relaunch } = require(path.join(root, 'out/src/cli/hugePages.js'));
+
+const launchEnv = { ...process.env };
+if (process.env.SPACETIME_PROBE_BENCH_ENV !== undefined) Object.assign(launchEnv, JSON.parse(process.env.SPACETIME_PROBE_BENCH_ENV));
+const hugePagesEnv = process.argv.includes('--no-huge-pages') ? undefined : hugePageRelaunchEnv('probe', process.env, currentHugePageHost());
+if (hugePagesEnv !== undefined) {
+  // Remember the original environment for the scikit-learn child, then run this script again with huge pages.
+  const original = { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? '' };
+  process.exit(await relaunch({ ...hugePagesEnv, SPACETIME_PROBE_BENCH_ENV: JSON.stringify(original) }));
+}
+const hugePages = (process.env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.hugetlb=1');
 
 function option(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -126,7 +140,11 @@ async function runOurs() {
 
 function runTheirs() {
   const started = performance.now();
-  const output = execFileSync('/usr/bin/python3', [path.join(root, 'bench/probes/sklearn_compare.py'), dir, '--no-loo', '--layers', String(nLayers)], { maxBuffer: 1 << 26, encoding: 'utf8' });
+  const env = { ...launchEnv };
+  delete env.SPACETIME_PROBE_BENCH_ENV;
+  delete env.SPACETIME_PROBE_RELAUNCHED;
+  if (env.GLIBC_TUNABLES === '') delete env.GLIBC_TUNABLES;
+  const output = execFileSync('/usr/bin/python3', [path.join(root, 'bench/probes/sklearn_compare.py'), dir, '--no-loo', '--layers', String(nLayers)], { maxBuffer: 1 << 26, encoding: 'utf8', env });
   const result = JSON.parse(output);
   result.wallSeconds = (performance.now() - started) / 1000;
   for (const [layer, entry] of result.layers.entries()) console.error(`  sklearn layer ${layer}: ${entry.fit_seconds.toFixed(2)} s, alpha ${entry.alpha.toPrecision(6)}, test R² ${entry.test_r2.toFixed(6)}`);
@@ -144,7 +162,7 @@ const total = (layers, key) => layers.reduce((sum, layer) => sum + layer[key], 0
 const oursBest = Math.min(...oursRuns.map((layers) => total(layers, 'seconds')));
 const oursRss = process.resourceUsage().maxRSS / 1024;
 console.log(`\n### n = ${n}, d = ${d}, ${nLayers} layers, ${DEFAULT_ALPHAS.length} alphas (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'})\n`);
-console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}\`\n`);
+console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}${hugePages ? '' : ' --no-huge-pages'}\` (ours with malloc huge pages: ${hugePages ? 'yes' : 'no'})\n`);
 console.log('| | ours (fitRidgeCV) | scikit-learn RidgeCV |');
 console.log('|---|---|---|');
 if (runSklearn) {
