@@ -116,6 +116,12 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>, rows = a.le
   return pearson(averageRanks(a, rows, columns, column), averageRanks(b, rows, columns, column));
 }
 
+/** Spearman correlation when a's average ranks (averageRanks of that column) are already known. */
+export function spearmanWithRanks(aRanks: Float64Array, b: ArrayLike<number>, rows = aRanks.length, columns = 1, column = 0): number {
+  if (aRanks.length !== rows) throw new Error(`spearmanWithRanks: ${aRanks.length} ranks for ${rows} rows`);
+  return pearson(aRanks, averageRanks(b, rows, columns, column));
+}
+
 /** A distance between two points stored at offsets of row-major arrays (`dimensions` values per point). */
 export interface DistanceMeasure {
   readonly name: 'greatCircleKm' | 'absoluteYears';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DEFAULT_ALPHAS, fitLayerProbe, toLayerResult } from '../../../src/core/probes/probe';
-import { absoluteYears, greatCircleKm } from '../../../src/core/probes/metrics';
+import { absoluteYears, greatCircleKm, spearman, spearmanWithRanks, averageRanks } from '../../../src/core/probes/metrics';
 import { mulberry32, splitTrainTest } from '../../../src/core/probes/split';
 import { RidgeInputError } from '../../../src/core/probes/ridge';
 
@@ -75,4 +75,27 @@ test('fitLayerProbe rejects a constant target, bad indices and a distance of the
   await assert.rejects(fitLayerProbe({ ...base, targets: new Float64Array(20).fill(1950), nTargets: 1, distance: absoluteYears }), (error: unknown) => error instanceof RidgeInputError && /constant on the training split/.test(error.message));
   await assert.rejects(fitLayerProbe({ ...base, targets, nTargets: 2, distance: absoluteYears }), /absoluteYears needs 1 target column/);
   await assert.rejects(fitLayerProbe({ ...base, targets, nTargets: 2, distance: greatCircleKm, testIdx: Int32Array.from([25]) }), /test index 25 outside/);
+});
+
+test('fitLayerProbe: Spearman equals the plain definition on every call, whether the truth repeats or changes', async () => {
+  // The true targets' ranks are remembered between layers; a changed truth (same split sizes, same buffers
+  // mutated in place) must not reuse them.
+  const n = 240;
+  const d = 6;
+  const { x, targets } = places(n, d);
+  const split = splitTrainTest(n, undefined, 2);
+  const expected = async (probeTargets: Float64Array) => {
+    const probe = await fitLayerProbe({ x, nSamples: n, nFeatures: d, targets: probeTargets, nTargets: 2, trainIdx: split.train, testIdx: split.test, distance: greatCircleKm });
+    for (const [name, indices] of [['train', split.train], ['test', split.test]] as const) {
+      const truth = Float64Array.from([...indices].flatMap((row) => [probeTargets[row * 2], probeTargets[row * 2 + 1]]));
+      const predicted = Float64Array.from([...indices].flatMap((row) => [probe.predictions[row * 2], probe.predictions[row * 2 + 1]]));
+      for (let c = 0; c < 2; c++) assert.equal(probe[name].spearman[c], spearman(truth, predicted, indices.length, 2, c), `${name} column ${c}`);
+    }
+  };
+  await expected(targets);
+  await expected(targets); // cached ranks
+  for (let i = 0; i < n; i++) targets[2 * i] = -targets[2 * i]; // same buffer, new values
+  await expected(targets);
+  assert.equal(spearmanWithRanks(averageRanks([3, 1, 2]), [30, 10, 25]), 1);
+  assert.throws(() => spearmanWithRanks(new Float64Array(2), [1, 2, 3], 3), /2 ranks for 3 rows/);
 });
