@@ -20,6 +20,9 @@ export interface CsvField {
 export interface CsvRecord {
   /** 1-based line where the record starts. */
   readonly line: number;
+  /** The fields' values (quotes removed, doubled quotes undone). */
+  readonly values: readonly string[];
+  /** The same fields with their positions; worked out on first use (only problems need them). */
   readonly fields: readonly CsvField[];
 }
 
@@ -34,100 +37,144 @@ export interface CsvParseOutput {
   readonly errors: readonly CsvSyntaxError[];
 }
 
-/** Parse CSV text (BOM already removed) into records with field positions. */
+/** Where the scanner stands: offset in the text, current line and the offset where that line starts. */
+interface Cursor {
+  position: number;
+  line: number;
+  lineStart: number;
+}
+
+/**
+ * A record remembers where it starts and re-reads its own text when its field positions are asked for. Creating
+ * a position object per field up front cost more than the scan itself (a 40,000-row, 11-column file is 440,000
+ * fields), and positions are only needed for the few fields a problem points at.
+ */
+class LazyRecord implements CsvRecord {
+  private positions: readonly CsvField[] | undefined;
+
+  constructor(private readonly text: string, private readonly start: number, readonly line: number, private readonly lineStart: number,
+    readonly values: readonly string[]) {}
+
+  get fields(): readonly CsvField[] {
+    if (this.positions === undefined) {
+      const fields: CsvField[] = [];
+      scanRecord(this.text, { position: this.start, line: this.line, lineStart: this.lineStart }, [], fields);
+      this.positions = fields;
+    }
+    return this.positions;
+  }
+}
+
+/** Parse CSV text (BOM already removed) into records; field positions are available per record on demand. */
 export function parseCsv(text: string): CsvParseOutput {
   const records: CsvRecord[] = [];
   const errors: CsvSyntaxError[] = [];
-  let position = 0;
-  let line = 1;
-  let lineStart = 0;
+  const cursor: Cursor = { position: 0, line: 1, lineStart: 0 };
   const length = text.length;
 
-  while (position < length) {
-    // Skip blank lines between records.
-    if (text[position] === '\n' || (text[position] === '\r' && text[position + 1] === '\n')) {
-      position += text[position] === '\r' ? 2 : 1;
-      line += 1;
-      lineStart = position;
+  while (cursor.position < length) {
+    // Skip blank lines between records. (charCodeAt throughout: indexing a string makes a one-character string.)
+    const first = text.charCodeAt(cursor.position);
+    if (first === LF || (first === CR && text.charCodeAt(cursor.position + 1) === LF)) {
+      cursor.position += first === CR ? 2 : 1;
+      cursor.line += 1;
+      cursor.lineStart = cursor.position;
       continue;
     }
-    const recordLine = line;
-    const fields: CsvField[] = [];
-    let recordDone = false;
-    while (!recordDone) {
-      const fieldLine = line;
-      const fieldColumn = position - lineStart + 1;
-      let value: string;
-      let fieldLength: number;
-      if (text[position] === '"') {
-        // Quoted field: runs to the next quote not followed by another quote.
-        let cursor = position + 1;
-        let collected = '';
-        let closed = false;
-        while (cursor < length) {
-          const next = text.indexOf('"', cursor);
-          if (next === -1) break;
-          collected += text.slice(cursor, next);
-          if (text[next + 1] === '"') {
-            collected += '"';
-            cursor = next + 2;
-            continue;
-          }
-          cursor = next + 1;
-          closed = true;
-          break;
-        }
-        if (!closed) {
-          errors.push({ line: fieldLine, column: fieldColumn, message: 'unterminated quoted field (a " opened here is never closed)' });
-          return { records, errors };
-        }
-        // Count the newlines the quoted field spanned, to keep line numbers right.
-        const raw = text.slice(position, cursor);
-        const firstBreak = raw.search(/\r?\n/);
-        fieldLength = firstBreak === -1 ? raw.length : firstBreak;
-        for (let index = raw.indexOf('\n'); index !== -1; index = raw.indexOf('\n', index + 1)) {
-          line += 1;
-          lineStart = position + index + 1;
-        }
-        value = collected;
-        position = cursor;
-        if (position < length && text[position] !== ',' && text[position] !== '\n' && text[position] !== '\r') {
-          errors.push({ line, column: position - lineStart + 1, message: 'unexpected text after a closing quote (quotes inside a field must be doubled: "")' });
-          // Recover: treat the rest up to the delimiter as part of the field.
-          const stop = nextDelimiter(text, position);
-          value += text.slice(position, stop);
-          position = stop;
-        }
-      } else {
-        const stop = nextDelimiter(text, position);
-        value = text.slice(position, stop);
-        fieldLength = value.length;
-        position = stop;
-      }
-      fields.push({ value, line: fieldLine, column: fieldColumn, length: fieldLength });
-      if (position >= length) {
-        recordDone = true;
-      } else if (text[position] === ',') {
-        position += 1;
-      } else {
-        position += text[position] === '\r' && text[position + 1] === '\n' ? 2 : 1;
-        line += 1;
-        lineStart = position;
-        recordDone = true;
-      }
-    }
-    records.push({ line: recordLine, fields });
+    const { position, line, lineStart } = cursor;
+    const values: string[] = [];
+    if (!scanRecord(text, cursor, values, undefined, errors)) return { records, errors };
+    records.push(new LazyRecord(text, position, line, lineStart, values));
   }
   return { records, errors };
 }
 
-function nextDelimiter(text: string, from: number): number {
-  for (let index = from; index < text.length; index += 1) {
-    const character = text[index];
-    if (character === ',' || character === '\n') return index;
-    if (character === '\r' && text[index + 1] === '\n') return index;
+/**
+ * Read one record from `cursor` (advanced past its line end), pushing values, and field positions when `fields`
+ * is given. Returns false on an unterminated quote (reported in `errors`), which ends the file.
+ */
+function scanRecord(text: string, cursor: Cursor, values: string[], fields?: CsvField[], errors?: CsvSyntaxError[]): boolean {
+  const length = text.length;
+  for (;;) {
+    const fieldLine = cursor.line;
+    const fieldColumn = cursor.position - cursor.lineStart + 1;
+    let value: string;
+    let fieldLength: number;
+    if (text.charCodeAt(cursor.position) === QUOTE) {
+      // Quoted field: runs to the next quote not followed by another quote.
+      const position = cursor.position;
+      let scan = position + 1;
+      let collected = '';
+      let closed = false;
+      while (scan < length) {
+        const next = text.indexOf('"', scan);
+        if (next === -1) break;
+        collected += text.slice(scan, next);
+        if (text.charCodeAt(next + 1) === QUOTE) {
+          collected += '"';
+          scan = next + 2;
+          continue;
+        }
+        scan = next + 1;
+        closed = true;
+        break;
+      }
+      if (!closed) {
+        errors?.push({ line: fieldLine, column: fieldColumn, message: 'unterminated quoted field (a " opened here is never closed)' });
+        return false;
+      }
+      // Count the newlines the quoted field spanned, to keep line numbers right.
+      const raw = text.slice(position, scan);
+      const firstBreak = raw.search(/\r?\n/);
+      fieldLength = firstBreak === -1 ? raw.length : firstBreak;
+      for (let index = raw.indexOf('\n'); index !== -1; index = raw.indexOf('\n', index + 1)) {
+        cursor.line += 1;
+        cursor.lineStart = position + index + 1;
+      }
+      value = collected;
+      cursor.position = scan;
+      const after = text.charCodeAt(scan);
+      if (scan < length && after !== COMMA && after !== LF && after !== CR) {
+        errors?.push({ line: cursor.line, column: scan - cursor.lineStart + 1, message: 'unexpected text after a closing quote (quotes inside a field must be doubled: "")' });
+        // Recover: treat the rest up to the delimiter as part of the field.
+        const stop = nextDelimiter(text, scan);
+        value += text.slice(scan, stop);
+        cursor.position = stop;
+      }
+    } else {
+      const stop = nextDelimiter(text, cursor.position);
+      value = text.slice(cursor.position, stop);
+      fieldLength = value.length;
+      cursor.position = stop;
+    }
+    values.push(value);
+    fields?.push({ value, line: fieldLine, column: fieldColumn, length: fieldLength });
+    const delimiter = text.charCodeAt(cursor.position);
+    if (cursor.position >= length) return true;
+    if (delimiter === COMMA) {
+      cursor.position += 1;
+    } else {
+      cursor.position += delimiter === CR && text.charCodeAt(cursor.position + 1) === LF ? 2 : 1;
+      cursor.line += 1;
+      cursor.lineStart = cursor.position;
+      return true;
+    }
   }
-  return text.length;
+}
+
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+function nextDelimiter(text: string, from: number): number {
+  const length = text.length;
+  for (let index = from; index < length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code === COMMA || code === LF) return index;
+    if (code === CR && text.charCodeAt(index + 1) === LF) return index;
+  }
+  return length;
 }
 
 /** Quote a value for CSV output when it needs it (RFC 4180). */

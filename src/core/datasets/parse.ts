@@ -13,7 +13,7 @@
  */
 import type { Dataset, DatasetKind, DatasetProblem, Entity, ParseResult } from './types';
 import { TARGET_NAMES } from './types';
-import { parseCsv, type CsvField } from './csv';
+import { parseCsv, type CsvRecord } from './csv';
 
 export interface ParseOptions {
   /** Drop invalid rows (their problems become warnings) instead of failing. */
@@ -37,11 +37,18 @@ interface Cell {
   readonly length: number;
 }
 
+/**
+ * One data row: its values by column index, and positions worked out only when a problem needs them (building a
+ * position object per cell up front cost more than reading the file).
+ */
 interface RawRow {
   readonly line: number;
-  readonly cells: ReadonlyMap<string, Cell>;
+  /** Values by column index; undefined where a JSON Lines object lacks the key. */
+  readonly values: readonly (string | undefined)[];
+  /** The position of column `index`'s cell, undefined when the row has none. */
+  cellAt(index: number): Cell | undefined;
   /** Where to point problems that concern the row as a whole. */
-  readonly anchor: Cell;
+  anchor(): Cell;
 }
 
 /** Parse dataset bytes (checks UTF-8 first). */
@@ -107,24 +114,33 @@ function readCsvTable(text: string, file: string): Table {
     fatal.push(problem('error', 'header-only', file, header.line, 1, 0, 'the file has a header row but no data rows'));
   }
   const rows: RawRow[] = [];
-  for (const record of records.slice(1)) {
-    if (record.fields.length !== columns.length) {
-      const last = record.fields[record.fields.length - 1];
-      problems.push(problem('error', 'field-count', file, record.line, record.fields.length > columns.length ? record.fields[columns.length].column : last.column + last.length, 1,
-        `expected ${columns.length} fields (as in the header), found ${record.fields.length}`));
+  for (let index = 1; index < records.length; index += 1) {
+    const record = records[index];
+    if (record.values.length !== columns.length) {
+      const fields = record.fields;
+      const last = fields[fields.length - 1];
+      problems.push(problem('error', 'field-count', file, record.line, fields.length > columns.length ? fields[columns.length].column : last.column + last.length, 1,
+        `expected ${columns.length} fields (as in the header), found ${fields.length}`));
       continue;
     }
-    const cells = new Map<string, Cell>();
-    record.fields.forEach((field: CsvField, index) => cells.set(columns[index], field));
-    rows.push({ line: record.line, cells, anchor: record.fields[0] });
+    rows.push(new CsvRow(record));
   }
   return { columns, rows, problems, fatal };
+}
+
+/** A CSV record as a RawRow (a class, not an object with two closures: there is one per data row). */
+class CsvRow implements RawRow {
+  constructor(private readonly record: CsvRecord) {}
+  get line(): number { return this.record.line; }
+  get values(): readonly string[] { return this.record.values; }
+  cellAt(index: number): Cell | undefined { return this.record.fields[index]; }
+  anchor(): Cell { return this.record.fields[0]; }
 }
 
 function readJsonLines(text: string, file: string): Table {
   const lines = text.split(/\r?\n/);
   const columns: string[] = [];
-  const known = new Set<string>();
+  const known = new Map<string, number>();
   const rows: RawRow[] = [];
   const problems: DatasetProblem[] = [];
   lines.forEach((source, index) => {
@@ -141,19 +157,25 @@ function readJsonLines(text: string, file: string): Table {
       problems.push(problem('error', 'json-syntax', file, line, 1, source.length, 'each line must be a JSON object'));
       return;
     }
-    const cells = new Map<string, Cell>();
+    const values: (string | undefined)[] = [];
     for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-      if (!known.has(key)) {
-        known.add(key);
+      let index = known.get(key);
+      if (index === undefined) {
+        index = columns.length;
+        known.set(key, index);
         columns.push(key);
       }
-      // Point at the value when we can find the key in the line; fall back to the line start.
-      const keyAt = source.indexOf(JSON.stringify(key));
-      const column = keyAt === -1 ? 1 : keyAt + 1;
-      const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-      cells.set(key, { value: text, line, column, length: keyAt === -1 ? 1 : JSON.stringify(key).length });
+      values[index] = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
     }
-    rows.push({ line, cells, anchor: { value: '', line, column: 1, length: source.length } });
+    const cellAt = (index: number): Cell | undefined => {
+      const value = values[index];
+      if (value === undefined) return undefined;
+      // Point at the key when we can find it in the line; fall back to the line start.
+      const quotedKey = JSON.stringify(columns[index]);
+      const keyAt = source.indexOf(quotedKey);
+      return { value, line, column: keyAt === -1 ? 1 : keyAt + 1, length: keyAt === -1 ? 1 : quotedKey.length };
+    };
+    rows.push({ line, values, cellAt, anchor: () => ({ value: '', line, column: 1, length: source.length }) });
   });
   const fatal: DatasetProblem[] = [];
   if (rows.length === 0 && problems.length === 0) fatal.push(problem('error', 'empty-file', file, 0, 0, 0, 'no JSON objects in the file'));
@@ -194,54 +216,60 @@ function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowPr
 
   const usedColumns = new Set([nameColumn, titleColumn, creatorColumn, latitudeColumn, longitudeColumn, yearColumn, dateColumn, isTestColumn]);
   const metadataColumns = columns.filter((column) => !usedColumns.has(column));
+  const columnIndex = new Map(columns.map((column, index) => [column, index]));
+  const indexOf = (column: string | undefined): number => (column === undefined ? -1 : columnIndex.get(column) ?? -1);
+  const [nameAt, titleAt, creatorAt, latitudeAt, longitudeAt, yearAt, dateAt, isTestAt] =
+    [nameColumn, titleColumn, creatorColumn, latitudeColumn, longitudeColumn, yearColumn, dateColumn, isTestColumn].map(indexOf);
+  const metadataAt = metadataColumns.map(indexOf);
   const entities: Entity[] = [];
   const invalidLines = new Set<number>(rowProblems.map((rowProblem) => rowProblem.line));
 
   for (const row of rows) {
     const before = problems.length;
-    const cell = (column: string | undefined): Cell | undefined => (column === undefined ? undefined : row.cells.get(column));
-    const report = (code: string, at: Cell | undefined, field: string, message: string) => {
-      const where = at ?? row.anchor;
+    const values = row.values;
+    const value = (at: number): string | undefined => (at < 0 ? undefined : values[at]);
+    const report: Reporter = (code, at, field, message) => {
+      const where = (at < 0 ? undefined : row.cellAt(at)) ?? row.anchor();
       problems.push(problem('error', code, file, where.line, where.column, Math.max(where.length, 1), message, field));
     };
 
     // Entity text.
     let name = '';
     if (nameColumn !== undefined) {
-      name = (cell(nameColumn)?.value ?? '').trim();
-      if (name === '') report('empty-name', cell(nameColumn), nameColumn, `empty entity name in column "${nameColumn}"`);
+      name = (value(nameAt) ?? '').trim();
+      if (name === '') report('empty-name', nameAt, nameColumn, `empty entity name in column "${nameColumn}"`);
     } else if (titleColumn !== undefined) {
-      const title = (cell(titleColumn)?.value ?? '').trim();
-      const creator = (cell(creatorColumn)?.value ?? '').trim();
-      if (title === '') report('empty-name', cell(titleColumn), titleColumn, `empty entity name in column "${titleColumn}"`);
+      const title = (value(titleAt) ?? '').trim();
+      const creator = (value(creatorAt) ?? '').trim();
+      if (title === '') report('empty-name', titleAt, titleColumn, `empty entity name in column "${titleColumn}"`);
       name = creator !== '' && title !== '' ? `${creator}'s ${title}` : title;
     }
 
     // Targets.
     const target: number[] = [];
     if (kind === 'space') {
-      const latitude = readNumber(cell(latitudeColumn), latitudeColumn!, report);
-      const longitude = readNumber(cell(longitudeColumn), longitudeColumn!, report);
+      const latitude = readNumber(value(latitudeAt), latitudeAt, latitudeColumn!, report);
+      const longitude = readNumber(value(longitudeAt), longitudeAt, longitudeColumn!, report);
       if (latitude !== undefined && (latitude < -90 || latitude > 90)) {
-        report('out-of-range', cell(latitudeColumn), latitudeColumn!, `latitude ${latitude} is outside [-90, 90]`);
+        report('out-of-range', latitudeAt, latitudeColumn!, `latitude ${latitude} is outside [-90, 90]`);
       }
       if (longitude !== undefined && (longitude < -180 || longitude > 180)) {
-        report('out-of-range', cell(longitudeColumn), longitudeColumn!, `longitude ${longitude} is outside [-180, 180]`);
+        report('out-of-range', longitudeAt, longitudeColumn!, `longitude ${longitude} is outside [-180, 180]`);
       }
       target.push(latitude ?? Number.NaN, longitude ?? Number.NaN);
     } else if (yearColumn !== undefined) {
-      target.push(readNumber(cell(yearColumn), yearColumn, report) ?? Number.NaN);
+      target.push(readNumber(value(yearAt), yearAt, yearColumn, report) ?? Number.NaN);
     } else {
-      target.push(readDateYear(cell(dateColumn), dateColumn!, report) ?? Number.NaN);
+      target.push(readDateYear(value(dateAt), dateAt, dateColumn!, report) ?? Number.NaN);
     }
 
     // Split column.
     let isTest: boolean | undefined;
     if (isTestColumn !== undefined) {
-      const raw = (cell(isTestColumn)?.value ?? '').trim().toLowerCase();
-      if (['true', '1', 'yes', 't', 'y'].includes(raw)) isTest = true;
-      else if (['false', '0', 'no', 'f', 'n'].includes(raw)) isTest = false;
-      else report('bad-boolean', cell(isTestColumn), isTestColumn, `is_test must be true or false, got "${cell(isTestColumn)?.value ?? ''}"`);
+      const raw = (value(isTestAt) ?? '').trim().toLowerCase();
+      if (TRUE_WORDS.has(raw)) isTest = true;
+      else if (FALSE_WORDS.has(raw)) isTest = false;
+      else report('bad-boolean', isTestAt, isTestColumn, `is_test must be true or false, got "${value(isTestAt) ?? ''}"`);
     }
 
     if (problems.length > before) {
@@ -249,7 +277,7 @@ function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowPr
       continue;
     }
     const metadata: Record<string, string> = {};
-    for (const column of metadataColumns) metadata[column] = row.cells.get(column)?.value ?? '';
+    for (let index = 0; index < metadataColumns.length; index += 1) metadata[metadataColumns[index]] = value(metadataAt[index]) ?? '';
     entities.push(Object.freeze({ line: row.line, name, target: Object.freeze(target), isTest, metadata: Object.freeze(metadata) }));
   }
 
@@ -281,32 +309,36 @@ function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowPr
   return { ok: true, dataset };
 }
 
-function readNumber(cell: Cell | undefined, field: string,
-  report: (code: string, at: Cell | undefined, field: string, message: string) => void): number | undefined {
-  const raw = (cell?.value ?? '').trim();
+/** Reports a problem at a column of the current row (`at` = column index, −1 = the row as a whole). */
+type Reporter = (code: string, at: number, field: string, message: string) => void;
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 't', 'y']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'f', 'n']);
+
+function readNumber(text: string | undefined, at: number, field: string, report: Reporter): number | undefined {
+  const raw = (text ?? '').trim();
   if (raw === '') {
-    report('missing-value', cell, field, `missing value in column "${field}"`);
+    report('missing-value', at, field, `missing value in column "${field}"`);
     return undefined;
   }
   const value = Number(raw);
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) || !Number.isFinite(value)) {
-    report(/^[+-]?(nan|inf(inity)?)$/i.test(raw) ? 'not-finite' : 'non-numeric', cell, field, `"${raw}" in column "${field}" is not a finite number`);
+    report(/^[+-]?(nan|inf(inity)?)$/i.test(raw) ? 'not-finite' : 'non-numeric', at, field, `"${raw}" in column "${field}" is not a finite number`);
     return undefined;
   }
   return value;
 }
 
 /** A date's year: "1986-09-15" → 1986, "-0044-03-15" → -44, "1986" → 1986, "1986.0" → 1986. */
-function readDateYear(cell: Cell | undefined, field: string,
-  report: (code: string, at: Cell | undefined, field: string, message: string) => void): number | undefined {
-  const raw = (cell?.value ?? '').trim();
+function readDateYear(text: string | undefined, at: number, field: string, report: Reporter): number | undefined {
+  const raw = (text ?? '').trim();
   if (raw === '') {
-    report('missing-value', cell, field, `missing value in column "${field}"`);
+    report('missing-value', at, field, `missing value in column "${field}"`);
     return undefined;
   }
   const match = /^([+-]?\d{1,6})(?:\.0+)?(?:[-/T ].*)?$/.exec(raw);
   if (!match) {
-    report('bad-date', cell, field, `"${raw}" in column "${field}" is not a date (expected YYYY, YYYY-MM-DD or similar)`);
+    report('bad-date', at, field, `"${raw}" in column "${field}" is not a date (expected YYYY, YYYY-MM-DD or similar)`);
     return undefined;
   }
   return Number(match[1]);

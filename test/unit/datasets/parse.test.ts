@@ -85,6 +85,19 @@ describe('parseDatasetText: validation names file, line and column', () => {
     assert.match(formatProblem(problems[0]), /^bad\.csv:3:9: error: "abc" in column "latitude" is not a finite number$/);
   });
 
+  test('positions stay exact after quoted and multi-line fields, with CRLF, and in JSON Lines', () => {
+    // Positions are worked out only when a problem needs them (by re-reading the record), so check them where
+    // the scanner's state matters: after a quoted field with a doubled quote, inside a record that spans lines.
+    const text = 'name,latitude,longitude\r\n"Say ""hi""",91,0\r\n"Two\r\nlines",1,x\r\nok,1,2\r\n';
+    const problems = expectProblems(parseDatasetText(text, 'q.csv'));
+    assert.deepEqual(problems.map((entry) => [entry.code, entry.line, entry.column, entry.length, entry.field]), [
+      ['out-of-range', 2, 14, 2, 'latitude'],
+      ['non-numeric', 4, 10, 1, 'longitude'],
+    ]);
+    const jsonl = expectProblems(parseDatasetText('{"name":"A","year":1900}\n{"name":"B", "year":"soon"}\n', 'y.jsonl'));
+    assert.deepEqual(jsonl.map((entry) => [entry.code, entry.line, entry.column, entry.field]), [['non-numeric', 2, 14, 'year']]);
+  });
+
   test('missing column, empty file, header only, unterminated quote, field count', () => {
     assert.match(expectProblems(parseDatasetText('name,latitude\nParis,48\n', 'a.csv'))[0].message, /missing column "longitude"/);
     assert.equal(expectProblems(parseDatasetText('', 'b.csv'))[0].code, 'empty-file');
