@@ -82,17 +82,32 @@ function truthRanks(split: 'train' | 'test', truth: Float64Array, rows: number, 
   return ranks;
 }
 
+/**
+ * R², Pearson and (for the test split, or when given a distance) the proximity error at once; Spearman on first
+ * read. Results files report Spearman for the test split only, and ranking the ~4× larger training split of every
+ * layer was a tenth of a re-run's probe time (docs/probes.md), so the training split's ranks are only computed
+ * for callers that read them.
+ */
 function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: Float64Array, rows: number, columns: number, distance: DistanceMeasure | undefined): SplitMetrics {
   const { perTarget, mean } = r2PerTarget(truth, predicted, rows, columns);
   const columnsList = Array.from({ length: columns }, (_, column) => column);
-  const ranks = truthRanks(split, truth, rows, columns);
-  return Object.freeze({
+  let spearmanValues: readonly number[] | undefined;
+  const spearman = (): readonly number[] => {
+    if (spearmanValues === undefined) {
+      const ranks = truthRanks(split, truth, rows, columns);
+      spearmanValues = Object.freeze(columnsList.map((column) => spearmanWithRanks(ranks[column], predicted, rows, columns, column)));
+    }
+    return spearmanValues;
+  };
+  if (split === 'test') spearman();
+  const metrics = {
     r2PerTarget: perTarget,
     r2: mean,
     pearson: columnsList.map((column) => pearson(truth, predicted, rows, columns, column)),
-    spearman: columnsList.map((column) => spearmanWithRanks(ranks[column], predicted, rows, columns, column)),
     ...(distance === undefined ? {} : { proximityError: proximityError(truth, predicted, distance) }),
-  });
+  };
+  Object.defineProperty(metrics, 'spearman', { get: spearman, enumerable: true });
+  return Object.freeze(metrics as typeof metrics & { readonly spearman: readonly number[] });
 }
 
 /** Fit and score one layer's probe (see the file comment). */
