@@ -43,6 +43,16 @@ const builds = [
     external: ['onnxruntime-node'],
   },
   {
+    // The probes' proximity-error worker thread (src/core/probes/backgroundProximity.ts looks for it next to the
+    // bundle that loads it: out/cli.js, out/probeWorker.js, out/experimentWorker.js, out/extension.js).
+    ...common,
+    entryPoints: ['src/core/probes/proximityWorker.ts'],
+    outfile: 'out/proximityWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     // Validation of large dataset files off the extension host's thread (Problems panel while typing).
     ...common,
     entryPoints: ['src/extension/datasets/datasetWorker.ts'],

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { Dataset, Entity } from '../datasets/types';
 import { readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
-import { fitLayerProbe, DEFAULT_ALPHAS } from '../probes/probe';
+import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
+import { sharedBackgroundProximity } from '../probes/backgroundProximity';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
 import { absoluteYears, greatCircleKm } from '../probes/metrics';
 import { RESULTS_FORMAT, type LayerResult, type Prediction, type ProbeResults } from './results';
@@ -90,6 +91,9 @@ export function byTarget(names: readonly string[], values: readonly number[]): R
  * Fit a probe per layer of `activationsDir` and return results.json's content (predictions at the best layer =
  * the layer with the highest mean test R²). Writes nothing unless `outDir` is given to writeProbeResults.
  */
+/** Layers up to this size (float32 bytes) are fitted two at a time (see probeActivations). */
+const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
+
 export async function probeActivations(activationsDir: string, dataset: Dataset, options: ProbeActivationsOptions = {},
   layerPredictionsSink?: (layer: number, predictions: Float64Array) => void): Promise<ProbeResults> {
   const manifest = readActivationManifest(activationsDir);
@@ -106,14 +110,32 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   const layers: LayerResult[] = [];
   let best: { layer: number; testR2: number; predictions: Float64Array<ArrayBufferLike> } = { layer: -1, testR2: -Infinity, predictions: new Float64Array(0) };
   const total = manifest.layers.length;
-  for (const entry of manifest.layers) {
-    options.signal?.throwIfAborted();
-    options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${layers.length + 1}/${total})` });
-    const x = readActivationLayer(activationsDir, manifest, entry.index);
-    const fit = await fitLayerProbe({
-      x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
-      trainIdx: split.train, testIdx: split.test, alphas, distance,
-    });
+  // Small layers are fitted two at a time: while one layer's proximity error is scored on a worker thread
+  // (backgroundProximity.ts), this thread fits the next. Large layers go one at a time so that memory stays at
+  // one layer's worth.
+  const inFlight = entities.length * manifest.hiddenSize * 4 <= PIPELINED_LAYER_BYTES ? 2 : 1;
+  const background = sharedBackgroundProximity();
+  const started: Promise<LayerProbeResult>[] = [];
+  const startNext = (): void => {
+    const position = started.length;
+    if (position >= total) return;
+    const entry = manifest.layers[position];
+    const fit = (async () => {
+      options.signal?.throwIfAborted();
+      options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${position + 1}/${total})` });
+      const x = readActivationLayer(activationsDir, manifest, entry.index);
+      return fitLayerProbe({
+        x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
+        trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
+      });
+    })();
+    fit.catch(() => undefined); // awaited below in order; this only keeps an early failure from being "unhandled"
+    started.push(fit);
+  };
+  for (let count = 0; count < inFlight; count++) startNext();
+  for (const [position, entry] of manifest.layers.entries()) {
+    const fit = await started[position];
+    startNext();
     layers.push({
       index: entry.index,
       alpha: fit.alpha,

@@ -6,6 +6,7 @@
 import { fitRidgeCV, predict, RidgeInputError, type RidgeCVOptions, type RidgeMode } from './ridge';
 import { averageRanks, pearson, proximityError, r2PerTarget, spearmanWithRanks, type DistanceMeasure } from './metrics';
 import type { LayerResult } from '../experiments/results';
+import type { BackgroundProximity } from './backgroundProximity';
 
 /** The paper's grid: 12 values log-spaced from 10^0.8 to 10^4.1 (np.logspace(0.8, 4.1, 12)). */
 export const DEFAULT_ALPHAS: readonly number[] = Object.freeze(Array.from({ length: 12 }, (_, i) => (i === 11 ? 10 ** 4.1 : 10 ** (0.8 + i * (3.3 / 11)))));
@@ -26,6 +27,8 @@ export interface LayerProbeInput {
   /** Also compute the O(nTrain²) proximity error on the training split (off by default: slow for big splits). */
   readonly trainProximity?: boolean;
   readonly ridge?: Omit<RidgeCVOptions, 'alphas'>;
+  /** Score the test split's proximity error on this worker thread (same function, same number) instead of inline. */
+  readonly backgroundProximity?: BackgroundProximity;
 }
 
 export interface SplitMetrics {
@@ -88,7 +91,8 @@ function truthRanks(split: 'train' | 'test', truth: Float64Array, rows: number, 
  * layer was a tenth of a re-run's probe time (docs/probes.md), so the training split's ranks are only computed
  * for callers that read them.
  */
-function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: Float64Array, rows: number, columns: number, distance: DistanceMeasure | undefined): SplitMetrics {
+function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: Float64Array, rows: number, columns: number, distance: DistanceMeasure | undefined,
+  proximity?: number): SplitMetrics {
   const { perTarget, mean } = r2PerTarget(truth, predicted, rows, columns);
   const columnsList = Array.from({ length: columns }, (_, column) => column);
   let spearmanValues: readonly number[] | undefined;
@@ -104,7 +108,7 @@ function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: F
     r2PerTarget: perTarget,
     r2: mean,
     pearson: columnsList.map((column) => pearson(truth, predicted, rows, columns, column)),
-    ...(distance === undefined ? {} : { proximityError: proximityError(truth, predicted, distance) }),
+    ...(proximity !== undefined ? { proximityError: proximity } : distance === undefined ? {} : { proximityError: proximityError(truth, predicted, distance) }),
   };
   Object.defineProperty(metrics, 'spearman', { get: spearman, enumerable: true });
   return Object.freeze(metrics as typeof metrics & { readonly spearman: readonly number[] });
@@ -147,6 +151,10 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
   const testTruth = gatherRows(targets, t, testIdx);
   const testPredicted = gatherRows(predictions, t, testIdx);
   const trainPredicted = gatherRows(predictions, t, trainIdx);
+  // Started first so that the worker scores it while this thread does the rest.
+  const testProximity = input.backgroundProximity?.score(testTruth, testPredicted, input.distance);
+  const train = splitMetrics('train', trainTargets, trainPredicted, trainIdx.length, t, input.trainProximity ? input.distance : undefined);
+  const test = splitMetrics('test', testTruth, testPredicted, testIdx.length, t, input.distance, await testProximity);
   return Object.freeze({
     alpha: fit.alpha,
     alphaIndex: fit.alphaIndex,
@@ -157,8 +165,8 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
     targetMean,
     targetStd,
     predictions,
-    train: splitMetrics('train', trainTargets, trainPredicted, trainIdx.length, t, input.trainProximity ? input.distance : undefined),
-    test: splitMetrics('test', testTruth, testPredicted, testIdx.length, t, input.distance),
+    train,
+    test,
   });
 }
 

@@ -268,8 +268,13 @@ function sweepRowsFloat32(p: Float32Array, count: number, size: number, c: Float
   }
 }
 
+/**
+ * Rows per chunk of the projection (and of the covariance for small d): ~4 M values, at most 8,192 rows. The row
+ * cap matters for narrow layers (d = 32: 131,072 rows would make every scratch buffer a fresh 8–30 MB, whose page
+ * faults and garbage collection made a 32-feature fit take 40–340 ms; 8,192-row chunks take a steady ~50 ms).
+ */
 function defaultChunkRows(nFeatures: number, nSamples: number): number {
-  return Math.max(64, Math.min(nSamples, Math.floor(4_194_304 / Math.max(1, nFeatures))));
+  return Math.max(64, Math.min(nSamples, 8192, Math.floor(4_194_304 / Math.max(1, nFeatures))));
 }
 
 /**

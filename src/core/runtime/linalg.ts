@@ -90,6 +90,11 @@ export class OrtGemm {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'disabled',
+        // No spin-waiting between runs: the probe engine alternates short Gemms with JavaScript work (and a
+        // proximity-error worker thread), and on 2 cores threads spinning for the next Gemm took that CPU away —
+        // d = 768 ridge fit 1.3 → 1.05 s per layer, a gpt2-tiny re-run's probes 0.93 → 0.78 s (docs/probes.md).
+        // SPACETIME_GEMM_SPIN=1 restores onnxruntime's default, for comparison.
+        extra: { session: { intra_op: { allow_spinning: process.env.SPACETIME_GEMM_SPIN === '1' ? '1' : '0' } } },
       });
       this.sessions.set(key, session);
     }
