@@ -135,6 +135,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   for (let count = 0; count < inFlight; count++) startNext();
   for (const [position, entry] of manifest.layers.entries()) {
     const fit = await started[position];
+    options.signal?.throwIfAborted(); // a cancel that arrived while this layer was fitted
     startNext();
     layers.push({
       index: entry.index,

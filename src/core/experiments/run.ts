@@ -137,6 +137,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
         },
       }, options.layerPredictions ? (layer, predictions) => writeLayerPredictions(layerPredictionsDir, layer, predictions) : undefined);
 
+      signal?.throwIfAborted(); // cancelled during the last layer's fit: write nothing
       onProgress?.({ stage: 'write', message: 'writing results.json' });
       const resultsFile = writeProbeResults(options.outDir, results);
       return { results, resultsFile, dataset, extraction };

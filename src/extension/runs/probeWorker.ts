@@ -1,6 +1,6 @@
 /**
- * Worker thread that runs probes (bundled to out/probeWorker.js). Ridge fitting and metrics are synchronous
- * JavaScript that can take minutes on large runs; on the extension host's thread they would freeze every
+ * Worker (a thread, or a child process: see workerEngine.ts) that runs probes (bundled to out/probeWorker.js).
+ * Ridge fitting and metrics are synchronous JavaScript that can take minutes on large runs; on the extension host's thread they would freeze every
  * extension ("Extension host is unresponsive"). The worker keeps the last model loaded between runs.
  *
  * Messages: in  { type: 'run', id, options } | { type: 'cancel', id }
@@ -16,8 +16,19 @@ export type WorkerRequest =
   | { readonly type: 'run'; readonly id: number; readonly options: Omit<ProbeRunOptions, 'loadedModel'>; readonly keepModelWarm: boolean }
   | { readonly type: 'cancel'; readonly id: number };
 
-const port = parentPort;
-if (!port) throw new Error('probeWorker must run in a worker thread');
+/** The parent's channel: a worker thread's port, or a forked child process's IPC channel (workerEngine.ts). */
+interface ParentChannel {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (request: WorkerRequest) => void): void;
+}
+
+const port: ParentChannel | undefined = parentPort ?? (process.send === undefined ? undefined : {
+  postMessage: (message) => process.send?.(message),
+  on: (_event, listener) => process.on('message', listener),
+});
+if (!port) throw new Error('probeWorker must run in a worker thread or a forked child process');
+// A child process must not outlive the extension host that started it.
+if (!parentPort) process.on('disconnect', () => process.exit(0));
 
 const models = new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }));
 const controllers = new Map<number, AbortController>();

@@ -1,9 +1,15 @@
 /**
- * A ProbeEngine that runs the core's runProbe in a worker thread (see probeWorker.ts), so the extension host
- * stays responsive while probes are fitted. Cancellation is forwarded; the worker is started on first use and
+ * A ProbeEngine that runs the core's runProbe in a worker (see probeWorker.ts), so the extension host stays
+ * responsive while probes are fitted. Cancellation is forwarded; the worker is started on first use and
  * terminated on dispose.
+ *
+ * The worker is a child process where malloc huge pages help (Linux, glibc ≥ 2.35, transparent huge pages on: see
+ * src/core/runtime/hugePages.ts — the setting must be in a process's environment when it starts, and the extension
+ * host's process is not ours to start), otherwise a worker thread. Both run the same code and give the same results.
  */
+import { fork } from 'node:child_process';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { currentHugePageHost, hugePageEnv } from '../../core/runtime/hugePages';
 import type { ProbeResults } from '../../core/experiments/results';
 import type { IDisposable } from '../util/disposable';
 import type { ProbeEngine, ProbeProgress, ProbeRunHooks, ProbeRunOptions } from './engine';
@@ -21,12 +27,63 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** Where probes run: a child process (with huge pages) or a worker thread. */
+export type ProbeWorkerKind = 'process' | 'thread';
+
+/** The process kind where huge pages apply here (and were not opted out of), else a thread. */
+export function defaultProbeWorkerKind(): ProbeWorkerKind {
+  return hugePageEnv(process.env, currentHugePageHost()) === undefined ? 'thread' : 'process';
+}
+
+/** What the engine needs of a worker, whichever kind it is. */
+interface WorkerHandle {
+  postMessage(message: WorkerRequest): void;
+  ref(): void;
+  unref(): void;
+  terminate(): void;
+  onMessage(listener: (message: WorkerMessage) => void): void;
+  onError(listener: (error: Error) => void): void;
+  onExit(listener: (code: number | null) => void): void;
+}
+
+function startThread(workerFile: string): WorkerHandle {
+  // SHARE_ENV: HF_HOME, HF_ENDPOINT, proxies… set in the extension host reach model loading in the worker.
+  const worker = new Worker(workerFile, { env: SHARE_ENV });
+  return {
+    postMessage: (message) => worker.postMessage(message),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: () => void worker.terminate(),
+    onMessage: (listener) => worker.on('message', listener),
+    onError: (listener) => worker.on('error', listener),
+    onExit: (listener) => worker.on('exit', listener),
+  };
+}
+
+function startProcess(workerFile: string): WorkerHandle {
+  const env = hugePageEnv(process.env, currentHugePageHost()) ?? { ...process.env };
+  // ELECTRON_RUN_AS_NODE: under VS Code's Electron, process.execPath is Electron, which must act as Node here.
+  // No execArgv: the extension host's (e.g. --inspect when debugging) must not be inherited.
+  const child = fork(workerFile, [], {
+    env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    postMessage: (message) => child.send(message),
+    ref: () => { child.ref(); child.channel?.ref(); },
+    unref: () => { child.unref(); child.channel?.unref(); },
+    terminate: () => { child.kill(); },
+    onMessage: (listener) => child.on('message', listener),
+    onError: (listener) => child.on('error', listener),
+    onExit: (listener) => child.on('exit', (code) => listener(code)),
+  };
+}
+
 export class WorkerProbeEngine implements IDisposable {
-  private worker: Worker | undefined;
+  private worker: WorkerHandle | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly workerFile: string, private readonly keepModelWarm = true) {}
+  constructor(private readonly workerFile: string, private readonly keepModelWarm = true, readonly kind: ProbeWorkerKind = defaultProbeWorkerKind()) {}
 
   readonly run: ProbeEngine = (options: ProbeRunOptions, hooks: ProbeRunHooks) => {
     const { loadedModel: _ignored, ...serializable } = options; // a model cannot cross threads; the worker keeps its own
@@ -45,11 +102,10 @@ export class WorkerProbeEngine implements IDisposable {
     });
   };
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): WorkerHandle {
     if (this.worker) return this.worker;
-    // SHARE_ENV: HF_HOME, HF_ENDPOINT, proxies… set in the extension host reach model loading in the worker.
-    const worker = new Worker(this.workerFile, { env: SHARE_ENV });
-    worker.on('message', (message: WorkerMessage) => {
+    const worker = this.kind === 'process' ? startProcess(this.workerFile) : startThread(this.workerFile);
+    worker.onMessage((message: WorkerMessage) => {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       switch (message.type) {
@@ -78,8 +134,8 @@ export class WorkerProbeEngine implements IDisposable {
       this.pending.clear();
       this.worker = undefined;
     };
-    worker.on('error', (error) => failAll(error));
-    worker.on('exit', (code) => failAll(new Error(`the probe worker exited (code ${code})`)));
+    worker.onError((error) => failAll(error));
+    worker.onExit((code) => failAll(new Error(`the probe worker exited (code ${code})`)));
     this.worker = worker;
     return worker;
   }
@@ -95,6 +151,6 @@ export class WorkerProbeEngine implements IDisposable {
     this.worker = undefined;
     for (const pending of this.pending.values()) pending.reject(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
     this.pending.clear();
-    void worker?.terminate();
+    worker?.terminate();
   }
 }

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkerProbeEngine } from '../../../src/extension/runs/workerEngine';
+import { defaultProbeWorkerKind, WorkerProbeEngine } from '../../../src/extension/runs/workerEngine';
+import { currentHugePageHost, hugePageEnv } from '../../../src/core/runtime/hugePages';
 import { runProbe } from '../../../src/core/experiments/run';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -16,10 +17,10 @@ const CITIES: [string, number, number][] = [
   ['Sydney', -33.87, 151.21], ['Toronto', 43.65, -79.38], ['Chicago', 41.88, -87.63], ['Lima', -12.05, -77.04], ['Dublin', 53.35, -6.26],
 ];
 
-test('the worker engine gives the same results as runProbe in-process, and cancels', async (t) => {
+for (const kind of ['thread', 'process'] as const) test(`the worker engine (${kind}) gives the same results as runProbe in-process, and cancels`, async (t) => {
   if (!existsSync(workerFile)) return t.skip('out/probeWorker.js not built (node scripts/build.mjs)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'worker-engine-'));
-  const engine = new WorkerProbeEngine(workerFile);
+  const engine = new WorkerProbeEngine(workerFile, true, kind);
   try {
     const dataset = path.join(dir, 'cities.csv');
     writeFileSync(dataset, `name,latitude,longitude,is_test\n${CITIES.map(([n, a, b], i) => `${n},${a},${b},${i % 4 === 3}`).join('\n')}\n`);
@@ -31,8 +32,15 @@ test('the worker engine gives the same results as runProbe in-process, and cance
     assert.deepEqual(inWorker.layers, inProcess.layers);
     assert.ok(stages.has('extract') && stages.has('fit'), [...stages].join(','));
 
+    // Cancelling at 'tokenize' must stop the run before results.json. With 20 rows the rest of a run takes a few
+    // milliseconds, less than the cancel's round trip, so cancel a run long enough to be caught (3,000 rows).
+    const longDataset = path.join(dir, 'long.csv');
+    writeFileSync(longDataset, `name,latitude,longitude\n${Array.from({ length: 3000 }, (_, i) => {
+      const [name, latitude, longitude] = CITIES[i % CITIES.length];
+      return `${name} ${i},${latitude},${longitude}`;
+    }).join('\n')}\n`);
     const controller = new AbortController();
-    const cancelled = engine.run({ ...base, outDir: path.join(dir, 'cancelled') }, {
+    const cancelled = engine.run({ ...base, dataset: longDataset, outDir: path.join(dir, 'cancelled') }, {
       signal: controller.signal,
       onProgress: (p) => { if (p.stage === 'tokenize') controller.abort(); },
     });
@@ -42,4 +50,10 @@ test('the worker engine gives the same results as runProbe in-process, and cance
     engine.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the extension starts its probe worker as a process exactly where huge pages apply', () => {
+  const expected = hugePageEnv(process.env, currentHugePageHost()) === undefined ? 'thread' : 'process';
+  assert.equal(defaultProbeWorkerKind(), expected);
+  assert.equal(new WorkerProbeEngine(workerFile).kind, expected);
 });

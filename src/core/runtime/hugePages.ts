@@ -1,0 +1,51 @@
+/**
+ * @file When a process should be started with transparent huge pages for malloc, and the environment for it.
+ *
+ * Why: onnxruntime-node hands every result back in freshly allocated memory — each activation batch, each Gemm of
+ * the ridge fit. With 4 KiB pages every first touch is a page fault, and on virtual machines a fault can cost more
+ * than the arithmetic that fills the page: on the 2-core benchmark VM a 4,096 × 64 × 4,096 float64 Gemm takes
+ * ~480 ms with 4 KiB pages and ~40 ms with huge pages; ridge fits run 1.4–1.8× faster (BENCHMARKS.md). NumPy already
+ * asks the kernel for huge pages for its large arrays (madvise); glibc's malloc does so only when told through
+ * `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which is read once at process start. So the processes we start for heavy
+ * work (the CLI relaunching itself, the extension's probe worker) get it in their environment.
+ *
+ * Opt out with `SPACETIME_PROBE_HUGE_PAGES=0`. Nothing changes in the results; only where memory comes from.
+ */
+import * as fs from 'node:fs';
+
+const TUNABLE = 'glibc.malloc.hugetlb=1';
+
+export interface HugePageHost {
+  readonly platform: NodeJS.Platform;
+  /** glibc version of the running process ("2.36"), undefined for musl or non-Linux. */
+  readonly glibcVersion: string | undefined;
+  /** The bracketed mode of /sys/kernel/mm/transparent_hugepage/enabled ("always", "madvise", "never"), if readable. */
+  readonly transparentHugePages: string | undefined;
+}
+
+/**
+ * `env` plus the huge-page tunable, or undefined when it would not help or was decided already: not Linux/glibc,
+ * glibc older than 2.35 (no hugetlb tunable), huge pages disabled, opted out, or the tunable set by the user.
+ */
+export function hugePageEnv(env: NodeJS.ProcessEnv, host: HugePageHost): NodeJS.ProcessEnv | undefined {
+  if (env.SPACETIME_PROBE_HUGE_PAGES === '0') return undefined;
+  if (host.platform !== 'linux' || host.glibcVersion === undefined) return undefined;
+  const [major, minor] = host.glibcVersion.split('.').map(Number);
+  if (!(major > 2 || (major === 2 && minor >= 35))) return undefined;
+  if (host.transparentHugePages !== 'always' && host.transparentHugePages !== 'madvise') return undefined;
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  if (tunables.includes('glibc.malloc.hugetlb')) return undefined; // the user decided already
+  return { ...env, GLIBC_TUNABLES: tunables === '' ? TUNABLE : `${tunables}:${TUNABLE}` };
+}
+
+/** What this process runs on (see HugePageHost). */
+export function currentHugePageHost(): HugePageHost {
+  let transparentHugePages: string | undefined;
+  try {
+    transparentHugePages = /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1];
+  } catch {
+    transparentHugePages = undefined;
+  }
+  const header = process.platform === 'linux' ? (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header : undefined;
+  return { platform: process.platform, glibcVersion: header?.glibcVersionRuntime, transparentHugePages };
+}
