@@ -490,9 +490,11 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
   const projectedBuffer = new Float64Array(maxRows * d);
   const fittedBuffer = new Float64Array(maxRows * nAlphas * t);
   const maxWidth = Math.max(...band.bounds.slice(1).map((bound, k) => bound - band.bounds[k]));
-  const solveBuffer = new Float64Array(maxWidth * maxRows);
   const stackBuffer = new Float64Array(nAlphas * maxWidth * maxRows);
+  // U_{k−1}(α)ᵀ and U_k(α)ᵀ per alpha, swapped after each block (the recurrence writes straight into the current
+  // one, so only the first block of a chunk is copied: copying every block moved 12·n·d values per layer).
   const previousU = alphas.map(() => new Float64Array(maxWidth * maxRows));
+  const currentU = alphas.map(() => new Float64Array(maxWidth * maxRows));
   // [M_k(α)ᵀ]_α stacked (nAlphas·w × w), and P_k(α) = M_k(α)ᵀ E_k(α) (w × w_{k−1}).
   const nBlocksAll = band.bounds.length - 1;
   const stackedTransposes: Float64Array[] = [];
@@ -549,14 +551,20 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
           const wPrevious = band.bounds[k] - band.bounds[k - 1];
           u = await products.gemm('float64', { data: recurrence[a][k - 1], rows: w, cols: wPrevious },
             { data: previousU[a].subarray(0, wPrevious * rows), rows: wPrevious, cols: rows },
-            { alpha: -1, beta: 1, c: { data: own, rows: w, cols: rows }, out: solveBuffer.subarray(0, w * rows) });
+            { alpha: -1, beta: 1, c: { data: own, rows: w, cols: rows }, out: currentU[a].subarray(0, w * rows) });
         }
         const h = leverage[a];
         for (let r = 0; r < w; r++) {
           const offset = r * rows;
           for (let i = 0; i < rows; i++) h[i] += u[offset + i] * u[offset + i];
         }
-        previousU[a].set(u);
+        if (k === 0) {
+          previousU[a].set(u); // `own` lives in stackBuffer, which the next block overwrites
+        } else {
+          const swap = previousU[a];
+          previousU[a] = currentU[a];
+          currentU[a] = swap;
+        }
       }
     }
     accumulateLooErrors(squaredErrorSums, leverage, fitted, yc, start, rows, n, t);

@@ -83,7 +83,13 @@ export class WorkerProbeEngine implements IDisposable {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly workerFile: string, private readonly keepModelWarm = true, readonly kind: ProbeWorkerKind = defaultProbeWorkerKind()) {}
+  /** @param chosenKind where probes run; by default decided on first use (defaultProbeWorkerKind), not at activation. */
+  constructor(private readonly workerFile: string, private readonly keepModelWarm = true, private chosenKind?: ProbeWorkerKind) {}
+
+  get kind(): ProbeWorkerKind {
+    this.chosenKind ??= defaultProbeWorkerKind();
+    return this.chosenKind;
+  }
 
   readonly run: ProbeEngine = (options: ProbeRunOptions, hooks: ProbeRunHooks) => {
     const { loadedModel: _ignored, ...serializable } = options; // a model cannot cross threads; the worker keeps its own
