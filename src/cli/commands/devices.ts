@@ -5,15 +5,7 @@
 import type { CliCommand } from '../command';
 import { parseCommandArgs, UsageError } from '../command';
 import { formatTable } from '../format';
-import { probeAllProviders, type ProviderProbe } from '../../core/runtime/devices';
-
-const AUTO_ORDER = ['cuda', 'webgpu', 'cpu'] as const;
-
-/** The device `--device auto` would pick, given the probes. */
-export function autoChoice(probes: readonly ProviderProbe[]): ProviderProbe['device'] {
-  for (const device of AUTO_ORDER) if (probes.find((probe) => probe.device === device)?.usable) return device;
-  return 'cpu';
-}
+import { autoDeviceChoice, probeAllProviders } from '../../core/runtime/devices';
 
 export const devicesCommand: CliCommand = {
   name: 'devices',
@@ -31,7 +23,7 @@ options:
     const { values, positionals } = parseCommandArgs('devices', args, { json: { type: 'boolean', default: false } });
     if (positionals.length > 0) throw new UsageError(`devices: unexpected argument "${positionals[0]}"`);
     const probes = await probeAllProviders();
-    const auto = autoChoice(probes);
+    const auto = autoDeviceChoice(probes);
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ auto, providers: probes }, null, 2)}\n`);
       return 0;

@@ -150,7 +150,6 @@ function hashKey(...parts: string[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The dataset, the model, and activation folders per (model, template); see the file comment. */
 /** See ExperimentSession.probeData. */
 export interface ProbeData {
   readonly set: ActivationSet;
@@ -165,6 +164,7 @@ export interface ProbeData {
   readonly split: TrainTestSplit;
 }
 
+/** The dataset, the model, and activation folders per (model, template); see the file comment. */
 export class ExperimentSession {
   private readonly created: string[] = [];
   private readonly cache: ActivationCache | undefined;

@@ -213,7 +213,7 @@ export async function runHoldout(session: ExperimentSession, parameters: Holdout
     blocks.reduce((sum, block) => sum + pick(block) * block.rows, 0) / heldRows;
 
   return {
-    ...session.header('holdout', parameters, { split, entities: n, numLayers: numLayers }),
+    ...session.header('holdout', parameters, { split, entities: n, numLayers }),
     layer,
     layerChosenBy: parameters.layer === undefined ? 'linear-probe' : 'option',
     defaultSplit,

@@ -87,13 +87,13 @@ export function byTarget(names: readonly string[], values: readonly number[]): R
   return Object.fromEntries(names.map((name, index) => [name, values[index]]));
 }
 
+/** Layers up to this size (float32 bytes) are fitted two at a time (see probeActivations). */
+const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
+
 /**
  * Fit a probe per layer of `activationsDir` and return results.json's content (predictions at the best layer =
  * the layer with the highest mean test R²). Writes nothing unless `outDir` is given to writeProbeResults.
  */
-/** Layers up to this size (float32 bytes) are fitted two at a time (see probeActivations). */
-const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
-
 export async function probeActivations(activationsDir: string, dataset: Dataset, options: ProbeActivationsOptions = {},
   layerPredictionsSink?: (layer: number, predictions: Float64Array) => void): Promise<ProbeResults> {
   const manifest = readActivationManifest(activationsDir);

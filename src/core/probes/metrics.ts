@@ -75,25 +75,24 @@ function finiteAverageRanks(values: Float64Array): Float64Array {
   const ranks = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const value = values[i];
-    let low = 0;
-    let high = rows;
-    while (low < high) { // first index whose value is not below `value`
-      const middle = (low + high) >>> 1;
-      if (sorted[middle] < value) low = middle + 1;
-      else high = middle;
-    }
-    let end = low + 1;
-    if (end < rows && sorted[end] === value) { // ties: the first index above `value`
-      high = rows;
-      while (end < high) {
-        const middle = (end + high) >>> 1;
-        if (sorted[middle] === value) end = middle + 1;
-        else high = middle;
-      }
-    }
+    const low = searchSorted(sorted, value, false);
+    // Ties (rare for predictions): the tie block ends at the first value above `value`.
+    const end = low + 1 < rows && sorted[low + 1] === value ? searchSorted(sorted, value, true, low + 1) : low + 1;
     ranks[i] = (low + 1 + end) / 2;
   }
   return ranks;
+}
+
+/** In ascending `sorted`, the first index in [from, length) whose value is ≥ `value` (> `value` when strict). */
+function searchSorted(sorted: Float64Array, value: number, strict: boolean, from = 0): number {
+  let low = from;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (strict ? sorted[middle] <= value : sorted[middle] < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Average ranks by sorting indices with a comparator (kept for non-finite values, whose order it defines). */
@@ -436,17 +435,6 @@ function selectNth(order: Int32Array, keys: Float64Array, fromIn: number, toIn: 
  */
 function absoluteProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, n: number, errors: Float64Array): Float64Array {
   const sorted = Float64Array.from(predicted).sort();
-  // Index of the first element > value (strict) or ≥ value.
-  const bound = (value: number, strict: boolean): number => {
-    let low = 0;
-    let high = n;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (strict ? sorted[middle] <= value : sorted[middle] < value) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
   for (let i = 0; i < n; i++) {
     const truth = trueValues[i];
     const own = Math.abs(truth - predicted[i]);
@@ -456,8 +444,8 @@ function absoluteProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<n
     }
     // Count p with |truth − p| < own, i.e. truth − own < p < truth + own, computed on the same differences the
     // definition uses: p is inside exactly when |truth − p| < own.
-    let low = bound(truth - own, true);
-    let high = bound(truth + own, false);
+    let low = searchSorted(sorted, truth - own, true);
+    let high = searchSorted(sorted, truth + own, false);
     // Guard the two edges against rounding of truth ± own: step until the definition holds.
     while (low > 0 && Math.abs(truth - sorted[low - 1]) < own) low--;
     while (low < high && !(Math.abs(truth - sorted[low]) < own)) low++;

@@ -86,13 +86,13 @@ function truthRanks(split: 'train' | 'test', truth: Float64Array, rows: number, 
 }
 
 /**
- * R², Pearson and (for the test split, or when given a distance) the proximity error at once; Spearman on first
- * read. Results files report Spearman for the test split only, and ranking the ~4× larger training split of every
- * layer was a tenth of a re-run's probe time (docs/probes.md), so the training split's ranks are only computed
- * for callers that read them.
+ * R² and Pearson at once, the proximity error as computed by the caller (if any); Spearman on first read. Results
+ * files report Spearman for the test split only, and ranking the ~4× larger training split of every layer was a
+ * tenth of a re-run's probe time (docs/probes.md), so the training split's ranks are only computed for callers
+ * that read them.
  */
-function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: Float64Array, rows: number, columns: number, distance: DistanceMeasure | undefined,
-  proximity?: number): SplitMetrics {
+function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: Float64Array, rows: number, columns: number,
+  proximity: number | undefined): SplitMetrics {
   const { perTarget, mean } = r2PerTarget(truth, predicted, rows, columns);
   const columnsList = Array.from({ length: columns }, (_, column) => column);
   let spearmanValues: readonly number[] | undefined;
@@ -108,7 +108,7 @@ function splitMetrics(split: 'train' | 'test', truth: Float64Array, predicted: F
     r2PerTarget: perTarget,
     r2: mean,
     pearson: columnsList.map((column) => pearson(truth, predicted, rows, columns, column)),
-    ...(proximity !== undefined ? { proximityError: proximity } : distance === undefined ? {} : { proximityError: proximityError(truth, predicted, distance) }),
+    ...(proximity === undefined ? {} : { proximityError: proximity }),
   };
   Object.defineProperty(metrics, 'spearman', { get: spearman, enumerable: true });
   return Object.freeze(metrics as typeof metrics & { readonly spearman: readonly number[] });
@@ -151,10 +151,11 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
   const testTruth = gatherRows(targets, t, testIdx);
   const testPredicted = gatherRows(predictions, t, testIdx);
   const trainPredicted = gatherRows(predictions, t, trainIdx);
-  // Started first so that the worker scores it while this thread does the rest.
-  const testProximity = input.backgroundProximity?.score(testTruth, testPredicted, input.distance);
-  const train = splitMetrics('train', trainTargets, trainPredicted, trainIdx.length, t, input.trainProximity ? input.distance : undefined);
-  const test = splitMetrics('test', testTruth, testPredicted, testIdx.length, t, input.distance, await testProximity);
+  // Started first so that a worker scores it while this thread does the rest.
+  const testProximity = input.backgroundProximity?.score(testTruth, testPredicted, input.distance) ?? proximityError(testTruth, testPredicted, input.distance);
+  const trainProximity = input.trainProximity ? proximityError(trainTargets, trainPredicted, input.distance) : undefined;
+  const train = splitMetrics('train', trainTargets, trainPredicted, trainIdx.length, t, trainProximity);
+  const test = splitMetrics('test', testTruth, testPredicted, testIdx.length, t, await testProximity);
   return Object.freeze({
     alpha: fit.alpha,
     alphaIndex: fit.alphaIndex,

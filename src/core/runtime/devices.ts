@@ -20,6 +20,9 @@ import type { DeviceName } from '../model/types';
 
 export const DEVICE_NAMES: readonly DeviceName[] = ['cpu', 'webgpu', 'cuda'];
 
+/** The order `--device auto` tries providers in (createSession) and reports (`spacetime-probe devices`). */
+export const AUTO_DEVICE_ORDER: readonly DeviceName[] = ['cuda', 'webgpu', 'cpu'];
+
 export interface ProviderProbe {
   readonly device: DeviceName;
   readonly usable: boolean;
@@ -287,6 +290,12 @@ export function probeProvider(device: DeviceName): Promise<ProviderProbe> {
     probes.set(device, probe);
   }
   return probe;
+}
+
+/** The device `--device auto` would pick, given the probes: the first usable in AUTO_DEVICE_ORDER. */
+export function autoDeviceChoice(probes: readonly ProviderProbe[]): DeviceName {
+  for (const device of AUTO_DEVICE_ORDER) if (probes.find((probe) => probe.device === device)?.usable) return device;
+  return 'cpu';
 }
 
 /** Probe every provider (cpu, webgpu, cuda), for `spacetime-probe devices` and the extension's device picker. */

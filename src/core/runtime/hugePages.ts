@@ -38,8 +38,15 @@ export function hugePageEnv(env: NodeJS.ProcessEnv, host: HugePageHost): NodeJS.
   return { ...env, GLIBC_TUNABLES: tunables === '' ? TUNABLE : `${tunables}:${TUNABLE}` };
 }
 
-/** What this process runs on (see HugePageHost). */
+let currentHost: HugePageHost | undefined;
+
+/** What this process runs on (see HugePageHost); read once (the glibc version comes from a ~7 ms process report). */
 export function currentHugePageHost(): HugePageHost {
+  currentHost ??= readHugePageHost();
+  return currentHost;
+}
+
+function readHugePageHost(): HugePageHost {
   let transparentHugePages: string | undefined;
   try {
     transparentHugePages = /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1];

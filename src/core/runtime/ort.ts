@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import * as os from 'node:os';
 import type { DeviceInfo, DeviceName, DeviceRequest } from '../model/types';
-import { DeviceUnavailableError, conciseOrtError, probeProvider } from './devices';
+import { AUTO_DEVICE_ORDER, DeviceUnavailableError, conciseOrtError, probeProvider } from './devices';
 
 export { ort };
 export { DeviceUnavailableError } from './devices';
@@ -37,8 +37,6 @@ export interface CreatedSession {
   readonly device: DeviceInfo;
 }
 
-const AUTO_ORDER: readonly DeviceName[] = ['cuda', 'webgpu', 'cpu'];
-
 /** Ask onnxruntime which providers are bundled (compiled in; says nothing about whether they can run here). */
 export function bundledProviders(): ReadonlySet<string> {
   const listed = ort.listSupportedBackends?.() ?? [];
@@ -57,7 +55,7 @@ function providerOptions(device: DeviceName, options: SessionOptions): ort.Infer
  */
 export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<CreatedSession> {
   const requested = options.device ?? 'auto';
-  const order = requested === 'auto' ? AUTO_ORDER : [requested];
+  const order = requested === 'auto' ? AUTO_DEVICE_ORDER : [requested];
   const fallbacks: string[] = [];
   for (const device of order) {
     if (device !== 'cpu') {
