@@ -27,7 +27,8 @@ export interface BandReduction {
   readonly q: Float64Array;
 }
 
-interface BlockReflector {
+/** A block of Householder reflectors in compact WY form (a single reflector is a block of width 1, T = [τ]). */
+export interface BlockReflector {
   /** First index the reflector acts on. */
   readonly base: number;
   /** rows × width, unit lower trapezoidal Householder vectors. */
@@ -251,7 +252,7 @@ export async function reduceToBand(a: Float64Array, size: number, products: Dens
  * The merged T is rebuilt from the reflectors' τ (the diagonals of the panel T's) and VᵀV as LAPACK's dlarft does,
  * with VᵀV, T·(VᵀQ) and the update as Gemms.
  */
-async function accumulateBlockReflectors(size: number, reflectors: readonly BlockReflector[], products: DenseProducts, qBuffer: Float64Array,
+export async function accumulateBlockReflectors(size: number, reflectors: readonly BlockReflector[], products: DenseProducts, qBuffer: Float64Array,
   temporary: Float64Array, mergeWidth = 256): Promise<Float64Array> {
   const q = qBuffer.subarray(0, size * size).fill(0);
   for (let i = 0; i < size; i++) q[i * size + i] = 1;

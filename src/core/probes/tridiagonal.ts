@@ -13,6 +13,7 @@
  * matrix–vector products (memory-bound); those run through the same product backend when large.
  */
 import type { DenseProducts } from './products';
+import { accumulateBlockReflectors, type BlockReflector } from './band';
 
 export interface Tridiagonal {
   /** Size of the matrix. */
@@ -156,7 +157,11 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
     current = updated;
     offset += width;
   }
-  const q = await accumulateQ(size, taus, reflectors, products, blockSize, a, workspace);
+  // Q = H₀ H₁ ⋯ H_{m−2}, accumulated backwards in compact-WY blocks of `blockSize` reflectors, as the band
+  // reduction accumulates its block reflectors (each Householder vector is a block of width 1 with T = [τ]).
+  const blocks: BlockReflector[] = [];
+  reflectors.forEach((v, k) => blocks.push({ base: k + 1, v, rows: v.length, width: 1, t: Float64Array.of(taus[k]) }));
+  const q = await accumulateBlockReflectors(size, blocks, products, a, workspace, blockSize);
   return Object.freeze({ size, diagonal, offDiagonal, q });
 }
 
@@ -174,66 +179,4 @@ async function matVec(matrix: Float64Array, start: number, rows: number, cols: n
     y[r] = sum;
   }
   return y;
-}
-
-/**
- * Q = H₀ H₁ ⋯ H_{m−2}, accumulated backwards in compact-WY blocks: Q[b:, :] ← (I − V Tᵥ Vᵀ) Q[b:, :].
- * Whole rows are updated (their leading columns are still zero) so every operand is a contiguous block of Q;
- * this costs ~1.5× the minimal flops but no strided copies. Q is built in `qBuffer`; `temporary` receives the Gemm.
- */
-async function accumulateQ(size: number, taus: Float64Array, reflectors: Float64Array[], products: DenseProducts, blockSize: number,
-  qBuffer: Float64Array, temporary: Float64Array): Promise<Float64Array> {
-  const q = qBuffer.subarray(0, size * size).fill(0);
-  for (let i = 0; i < size; i++) q[i * size + i] = 1;
-  const count = size - 1;
-  const vCapacity = new Float64Array(size * blockSize);
-  const tvtqCapacity = new Float64Array(blockSize * size);
-  for (let blockEnd = count; blockEnd > 0; blockEnd -= blockSize) {
-    const blockStart = Math.max(0, blockEnd - blockSize);
-    const width = blockEnd - blockStart;
-    const base = blockStart + 1; // rows touched: base … size−1
-    const r = size - base;
-    if (r <= 0) continue;
-    // V: r × width, column p = reflector blockStart+p placed at relative rows p …
-    const vBlock = vCapacity.subarray(0, r * width).fill(0);
-    for (let p = 0; p < width; p++) {
-      const v = reflectors[blockStart + p];
-      if (v === undefined) continue;
-      for (let i = 0; i < v.length; i++) vBlock[(p + i) * width + p] = v[i];
-    }
-    // Upper-triangular Tᵥ (LAPACK dlarft, forward columnwise): Tᵥ[p,p] = τ_p, Tᵥ[0:p,p] = −τ_p Tᵥ[0:p,0:p] Vᵀ[0:p] v_p.
-    const tv = new Float64Array(width * width);
-    for (let p = 0; p < width; p++) {
-      const tau = taus[blockStart + p];
-      tv[p * width + p] = tau;
-      if (p === 0 || tau === 0) continue;
-      const dots = new Float64Array(p);
-      for (let i = p; i < r; i++) {
-        const vip = vBlock[i * width + p];
-        if (vip === 0) continue;
-        for (let c = 0; c < p; c++) dots[c] += vBlock[i * width + c] * vip;
-      }
-      for (let row = 0; row < p; row++) {
-        let sum = 0;
-        for (let c = row; c < p; c++) sum += tv[row * width + c] * dots[c];
-        tv[row * width + p] = -tau * sum;
-      }
-    }
-    const rowsOfQ = q.subarray(base * size, size * size);
-    const vtq = await products.gemm('float64', { data: vBlock, rows: r, cols: width }, { data: rowsOfQ, rows: r, cols: size }, { transA: true });
-    const tvtq = tvtqCapacity.subarray(0, width * size).fill(0);
-    for (let row = 0; row < width; row++) {
-      for (let c = row; c < width; c++) {
-        const t = tv[row * width + c];
-        if (t === 0) continue;
-        const source = c * size;
-        const target = row * size;
-        for (let j = 0; j < size; j++) tvtq[target + j] += t * vtq[source + j];
-      }
-    }
-    const updated = await products.gemm('float64', { data: vBlock, rows: r, cols: width }, { data: tvtq, rows: width, cols: size },
-      { alpha: -1, beta: 1, c: { data: rowsOfQ, rows: r, cols: size }, out: temporary.subarray(0, r * size) });
-    rowsOfQ.set(updated);
-  }
-  return q;
 }
