@@ -12,29 +12,23 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { RequestWorker, WorkerFailedError } from '../util/requestWorker';
 import { absoluteYears, greatCircleKm, proximityError, type DistanceMeasure } from './metrics';
 import type { ProximityReply, ProximityRequest } from './proximityWorker';
 
 /** Below this many entities posting to the worker costs more than scoring here (~1 ms either way). */
 export const BACKGROUND_PROXIMITY_MIN_ENTITIES = 1000;
 
-interface Pending {
-  readonly resolve: (value: number) => void;
-  readonly reject: (error: Error) => void;
-  readonly fallback: () => number;
-}
-
-/** One worker thread, started on first use; unreferenced while idle so it never keeps a process alive. */
+/** One worker thread (RequestWorker), started on first use; unreferenced while idle so it never keeps a process alive. */
 export class BackgroundProximity {
-  private worker: Worker | undefined;
+  private readonly worker: RequestWorker<Omit<ProximityRequest, 'id'>, ProximityReply>;
   private failed = false;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
   /** How many scores came back from the worker (for tests and diagnostics). */
   scoredOnWorker = 0;
 
-  constructor(private readonly workerFile = path.join(__dirname, 'proximityWorker.js')) {}
+  constructor(private readonly workerFile = path.join(__dirname, 'proximityWorker.js')) {
+    this.worker = new RequestWorker(workerFile, 'proximity-error');
+  }
 
   /** Whether scores go to the worker (false once it failed, or when its file is absent). */
   get available(): boolean {
@@ -42,71 +36,25 @@ export class BackgroundProximity {
   }
 
   /** proximityError(truth, predicted, measure), computed on the worker when that pays. */
-  score(truth: Float64Array, predicted: Float64Array, measure: DistanceMeasure): Promise<number> {
+  async score(truth: Float64Array, predicted: Float64Array, measure: DistanceMeasure): Promise<number> {
     const builtIn = measure === greatCircleKm || measure === absoluteYears;
     const fallback = () => proximityError(truth, predicted, measure);
-    if (!builtIn || truth.length / measure.dimensions < BACKGROUND_PROXIMITY_MIN_ENTITIES || !this.available) {
-      return Promise.resolve().then(fallback);
+    if (!builtIn || truth.length / measure.dimensions < BACKGROUND_PROXIMITY_MIN_ENTITIES || !this.available) return fallback();
+    try {
+      const reply = await this.worker.request({ measure: measure.name, truth, predicted });
+      this.scoredOnWorker += 1;
+      return reply.value;
+    } catch (error) {
+      if (!(error instanceof WorkerFailedError)) throw error;
+      // A broken (or disposed) worker must not lose results: score here instead; a broken one is not used again.
+      if (!error.disposed) this.failed = true;
+      return fallback();
     }
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, fallback });
-      worker.ref();
-      // Copies, not transfers: the caller keeps its arrays.
-      worker.postMessage({ id, measure: measure.name, truth, predicted } satisfies ProximityRequest);
-    });
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(this.workerFile);
-    worker.on('message', (reply: ProximityReply) => {
-      const pending = this.pending.get(reply.id);
-      if (!pending) return;
-      this.settle(reply.id);
-      if ('error' in reply) {
-        pending.reject(new Error(reply.error));
-      } else {
-        this.scoredOnWorker += 1;
-        pending.resolve(reply.value);
-      }
-    });
-    // A broken worker must not lose results: everything in flight is scored here instead.
-    const recover = () => {
-      this.failed = true;
-      this.worker = undefined;
-      const stranded = [...this.pending.values()];
-      this.pending.clear();
-      for (const pending of stranded) {
-        try {
-          pending.resolve(pending.fallback());
-        } catch (error) {
-          pending.reject(error as Error);
-        }
-      }
-    };
-    worker.on('error', recover);
-    worker.on('exit', recover);
-    this.worker = worker;
-    return worker;
-  }
-
-  private settle(id: number): void {
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
-  }
-
-  /** Stop the worker (pending scores finish on this thread). */
-  async dispose(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    worker.removeAllListeners('exit');
-    this.worker = undefined;
-    await worker.terminate();
-    const stranded = [...this.pending.values()];
-    this.pending.clear();
-    for (const pending of stranded) pending.resolve(pending.fallback());
+  /** Stop the worker (scores in flight finish on this thread). */
+  dispose(): Promise<void> {
+    return this.worker.dispose();
   }
 }
 

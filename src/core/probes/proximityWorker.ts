@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { absoluteYears, greatCircleKm, proximityError, type DistanceMeasure } from './metrics';
+import type { WorkerReply } from '../util/requestWorker';
 
 export interface ProximityRequest {
   readonly id: number;
@@ -12,9 +13,10 @@ export interface ProximityRequest {
   readonly predicted: Float64Array;
 }
 
-export type ProximityReply =
-  | { readonly id: number; readonly value: number }
-  | { readonly id: number; readonly error: string };
+/** A score, or the error that stopped it (RequestWorker rejects the request with it). */
+export interface ProximityReply extends WorkerReply {
+  readonly value: number;
+}
 
 const MEASURES: Record<DistanceMeasure['name'], DistanceMeasure> = { greatCircleKm, absoluteYears };
 
@@ -22,6 +24,6 @@ parentPort?.on('message', (request: ProximityRequest) => {
   try {
     parentPort?.postMessage({ id: request.id, value: proximityError(request.truth, request.predicted, MEASURES[request.measure]) } satisfies ProximityReply);
   } catch (error) {
-    parentPort?.postMessage({ id: request.id, error: (error as Error).message } satisfies ProximityReply);
+    parentPort?.postMessage({ id: request.id, error: (error as Error).message } satisfies WorkerReply);
   }
 });

@@ -5,15 +5,17 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { parseDatasetText } from '../../core/datasets/parse';
+import type { WorkerReply } from '../../core/util/requestWorker';
+import type { DatasetValidationReply, DatasetValidationRequest } from './datasetValidator';
 
 const port = parentPort;
 if (!port) throw new Error('datasetWorker must run in a worker thread');
 
-port.on('message', (request: { id: number; text: string; file: string }) => {
+port.on('message', (request: DatasetValidationRequest & { id: number }) => {
   try {
     const result = parseDatasetText(request.text, request.file);
-    port.postMessage({ id: request.id, problems: result.ok ? result.dataset.problems : result.problems });
+    port.postMessage({ id: request.id, problems: result.ok ? result.dataset.problems : result.problems } satisfies DatasetValidationReply);
   } catch (error) {
-    port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
+    port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply);
   }
 });

@@ -1,0 +1,81 @@
+/**
+ * @file One worker thread serving id-tagged requests, each answered by one reply: started on first use, referenced
+ * only while requests are in flight (an idle worker never keeps a process alive), and every pending request
+ * rejected with WorkerFailedError when the worker fails, exits or is disposed. Used by the probes' proximity worker
+ * and the extension's dataset validator; each decides what a failure means for it (score inline, or give up).
+ */
+import { Worker } from 'node:worker_threads';
+
+/** What a worker sends back: the request's id, and `error` when it could not serve the request. */
+export interface WorkerReply {
+  readonly id: number;
+  readonly error?: string;
+}
+
+/** The worker itself is gone (crashed, exited or disposed), as opposed to a request it answered with an error. */
+export class WorkerFailedError extends Error {
+  override readonly name = 'WorkerFailedError';
+  constructor(message: string, readonly disposed = false) {
+    super(message);
+  }
+}
+
+interface Pending<Reply> {
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class RequestWorker<Request extends object, Reply extends WorkerReply> {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending<Reply>>();
+
+  /** @param label names the worker in failure messages ("the <label> worker exited (code 1)"). */
+  constructor(private readonly file: string, private readonly label: string) {}
+
+  /** Post `message` with a fresh id; resolves to the reply, rejects with its error or a WorkerFailedError. */
+  request(message: Request): Promise<Reply> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ ...message, id }); // structured clone: the caller keeps its arrays
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.file);
+    worker.on('message', (reply: Reply) => {
+      const pending = this.pending.get(reply.id);
+      if (!pending) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.error !== undefined) pending.reject(new Error(reply.error));
+      else pending.resolve(reply);
+    });
+    const failAll = (error: WorkerFailedError): void => {
+      if (this.worker === worker) this.worker = undefined;
+      this.rejectAll(error);
+    };
+    worker.on('error', (error) => failAll(new WorkerFailedError(`the ${this.label} worker failed: ${error.message}`)));
+    worker.on('exit', (code) => failAll(new WorkerFailedError(`the ${this.label} worker exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private rejectAll(error: WorkerFailedError): void {
+    const stranded = [...this.pending.values()];
+    this.pending.clear();
+    for (const pending of stranded) pending.reject(error);
+  }
+
+  /** Stop the worker; requests in flight reject with a WorkerFailedError marked `disposed`. */
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.rejectAll(new WorkerFailedError(`the ${this.label} worker was disposed`, true));
+    await worker?.terminate();
+  }
+}
