@@ -131,20 +131,7 @@ class PlainGpt2:
         return clone
 
     def _states(self, ids, mask, with_head):
-        # torch_gpt2 builds positions/masks on the CPU; build them on the model's device instead.
-        model = self.model
-        t = ids.shape[1]
-        device = ids.device
-        x = model.wte(ids) + model.wpe(torch.arange(t, device=device)[None])
-        causal = torch.ones(t, t, device=device).tril().bool()
-        keep = causal[None, None] & mask[:, None, None, :].bool()
-        bias = torch.where(keep, torch.zeros((), device=device, dtype=x.dtype), torch.full((), -1e4 if x.dtype == torch.float16 else -1e9, device=device, dtype=x.dtype))
-        states = [x]
-        for block in model.h:
-            x = block(x, bias)
-            states.append(x)
-        logits = model.ln_f(x) @ model.wte.weight.T if with_head else None
-        return states, logits
+        return self.model.hidden_states(ids, mask, with_head)
 
     def taps(self, ids, mask):
         return self._states(ids, mask, False)[0]

@@ -61,13 +61,18 @@ class Gpt2(nn.Module):
                 nn.init.normal_(module.weight, std=0.02)
 
     def hidden_states(self, input_ids, attention_mask, with_head=True):
-        """Every block boundary [B, T, D] (embeddings first), plus logits when with_head."""
+        """Every block boundary [B, T, D] (embeddings first), plus logits when with_head.
+
+        Positions and the mask are made on the inputs' device in the model's dtype, so the same code runs on a GPU
+        and in float16 (bench/device-check/torch_side.py); -1e9 does not fit in float16, -1e4 is far enough there.
+        """
         t = input_ids.shape[1]
-        positions = torch.arange(t)[None]
-        x = self.wte(input_ids) + self.wpe(positions)
-        causal = torch.ones(t, t).tril().bool()
+        device = input_ids.device
+        x = self.wte(input_ids) + self.wpe(torch.arange(t, device=device)[None])
+        causal = torch.ones(t, t, device=device).tril().bool()
         keep = causal[None, None] & attention_mask[:, None, None, :].bool()
-        mask = torch.where(keep, torch.zeros(()), torch.full((), -1e9))
+        fill = -1e4 if x.dtype == torch.float16 else -1e9
+        mask = torch.where(keep, torch.zeros((), device=device, dtype=x.dtype), torch.full((), fill, device=device, dtype=x.dtype))
         states = [x]
         for block in self.h:
             x = block(x, mask)
