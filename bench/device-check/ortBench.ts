@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadTransformerModel, type TransformerModel } from '../../src/core/model/transformerModel';
+import { loadTransformerModel, type TransformerModel } from '../../src/core/model/onnx/transformerModel';
 import type { DeviceRequest, TokenizedPrompt } from '../../src/core/model/types';
 import { probeAllProviders } from '../../src/core/runtime/devices';
 import { ModelTokenizer } from '../../src/core/model/tokenizer';

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadTransformerModel } from '../../src/core/model/transformerModel';
+import { loadTransformerModel } from '../../src/core/model/onnx/transformerModel';
 import { extractActivations } from '../../src/core/activations/extract';
 
 function option(name: string, fallback: number): number {

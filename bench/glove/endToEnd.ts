@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProbe } from '../../src/core/experiments/run';
-import { GloveModel, type GloveUnknownTokens } from '../../src/core/model/glove';
+import { GloveModel, type GloveUnknownTokens } from '../../src/core/model/glove/glove';
 
 const DATASETS = ['world_place', 'us_place', 'nyc_place'];
 const TOLERANCE = 0.02;

@@ -13,9 +13,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { parseDatasetText } from '../../src/core/datasets/parse';
-import { GloveModel, findWinkSource } from '../../src/core/model/glove';
-import { convertWinkToGlove } from '../../src/core/model/gloveBuild';
-import { GLOVE_VARIANTS } from '../../src/core/model/gloveOnnx';
+import { GloveModel, findWinkSource } from '../../src/core/model/glove/glove';
+import { convertWinkToGlove } from '../../src/core/model/glove/gloveBuild';
+import { GLOVE_VARIANTS } from '../../src/core/model/glove/gloveOnnx';
 
 const DATASETS = ['world_place', 'us_place', 'nyc_place'];
 const root = path.resolve(__dirname, '..', '..', '..');

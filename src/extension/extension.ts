@@ -23,7 +23,7 @@ import { DATASET_SELECTOR } from './datasets/datasetFiles';
 import { bindProbeEngine, probeEngine, type ProbeEngine } from './runs/engine';
 import { bindModelHub, type ModelHub } from './runs/modelHub';
 import { runProbe } from '../core/experiments/run';
-import { createHubService } from '../core/model/hubService';
+import { createHubService } from '../core/model/hub/hubService';
 
 /** What `activate` returns: used by integration tests and available to other extensions. */
 export interface SpacetimeProbeApi {

@@ -8,7 +8,7 @@ import type { CliCommand, CliIo } from '../command';
 import { InputError, UsageError, intOption, parseCommandArgs } from '../command';
 import { fixed, formatTable, ProgressLine } from '../format';
 import type { DeviceRequest } from '../../core/model/types';
-import { GLOVE_MODEL_ID } from '../../core/model/glove';
+import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
 import { runExperiment, type ExperimentOptionsMap } from '../../core/experiments/runExperiment';
 import { ExperimentInputError } from '../../core/experiments/experimentSession';

@@ -8,10 +8,10 @@ import type { CliCommand, CliIo } from '../command';
 import { InputError, UsageError, parseCommandArgs } from '../command';
 import { formatTable, ProgressLine } from '../format';
 import { loadDataset } from '../../core/datasets/load';
-import { SUGGESTED_MODELS } from '../../core/model/catalog';
-import { GLOVE_MODEL_ID, GloveModel, resolveGloveDir } from '../../core/model/glove';
-import { downloadHubModel, type HubProgress } from '../../core/model/hub';
-import { hubCacheDir, listCachedHubModels } from '../../core/model/hubCache';
+import { SUGGESTED_MODELS } from '../../core/model/hub/catalog';
+import { GLOVE_MODEL_ID, GloveModel, resolveGloveDir } from '../../core/model/glove/glove';
+import { downloadHubModel, type HubProgress } from '../../core/model/hub/hub';
+import { hubCacheDir, listCachedHubModels } from '../../core/model/hub/hubCache';
 import { resolveModelFiles } from '../../core/model/modelFolder';
 
 const USAGE = `usage: spacetime-probe models [list] [PATH...] [--json] [--cache-dir DIR]

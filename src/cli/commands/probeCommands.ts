@@ -17,7 +17,7 @@ import { probeActivations, writeProbeResults } from '../../core/experiments/prob
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
 import type { ProbeResults } from '../../core/experiments/results';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
-import { GLOVE_MODEL_ID } from '../../core/model/glove';
+import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
 
 const DEVICES: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 

@@ -6,7 +6,7 @@
  * the views can draw them on a map or a timeline.
  *
  * MLP hidden units are not ranked: extraction taps only the residual stream (one numLayers × hiddenSize vector
- * per prompt, src/core/model/residualTaps.ts), and exposing MLP neurons would need per-architecture discovery of
+ * per prompt, src/core/model/onnx/residualTaps.ts), and exposing MLP neurons would need per-architecture discovery of
  * each block's activation-function output plus a second, differently sized tap set. The output says so.
  */
 import { averageRanks } from '../probes/metrics';

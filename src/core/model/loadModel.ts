@@ -9,10 +9,10 @@
  */
 import type { DeviceRequest, ResidualModel } from './types';
 import { ModelLoadError } from './errors';
-import { loadTransformerModel, type TransformerModelOptions } from './transformerModel';
-import { GLOVE_MODEL_ID, loadGloveModel } from './glove';
-import type { HubOptions } from './hub';
-import { loadHubModel } from './hubModel';
+import { loadTransformerModel, type TransformerModelOptions } from './onnx/transformerModel';
+import { GLOVE_MODEL_ID, loadGloveModel } from './glove/glove';
+import type { HubOptions } from './hub/hub';
+import { loadHubModel } from './hub/hubModel';
 
 export interface LoadModelOptions extends TransformerModelOptions {
   readonly device?: DeviceRequest;

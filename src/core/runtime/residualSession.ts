@@ -1,5 +1,5 @@
 /**
- * @file Run a tap-rewritten model (see src/core/model/graphRewrite.ts) on one right-padded batch.
+ * @file Run a tap-rewritten model (see src/core/model/onnx/graphRewrite.ts) on one right-padded batch.
  *
  * The model layer decides what each graph input means (a FeedSpec per input); this module only turns a padded
  * batch into onnxruntime tensors and reads back the single float32 output. It is the one place, besides ort.ts,

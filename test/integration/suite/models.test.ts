@@ -6,7 +6,7 @@ import { startHubServer, type HubServer } from '../../helpers/hubServer';
 import { sharedModelDir } from '../../helpers/modelFixtures';
 import { capitalsCsv, completed, extensionApi, runProbe, writeDataset } from './probeTestSupport';
 import type { DownloadedModel } from '../../../src/extension/runs/modelHub';
-import { listCachedHubModels } from '../../../src/core/model/hubCache';
+import { listCachedHubModels } from '../../../src/core/model/hub/hubCache';
 
 suite('Models', () => {
   let hub: HubServer | undefined;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { extractActivations, ExtractionError, renderPrompt, type ActivationCache, type ExtractionProgress } from '../../../src/core/activations/extract';
 import { ACTIVATIONS_FORMAT, readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { readNpy } from '../../../src/core/activations/npy';
-import { loadTransformerModel } from '../../../src/core/model/transformerModel';
+import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
 import { maxDeviation, readReference, sharedModelDir } from '../../helpers/modelFixtures';
 

@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
 import { readNpy } from '../../../src/core/activations/npy';
 import { mulberry32 } from '../../../src/core/probes/split';
-import { parseOnnxModel } from '../../../src/core/model/onnxGraph';
-import { discoverResidualTaps } from '../../../src/core/model/residualTaps';
+import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
+import { discoverResidualTaps } from '../../../src/core/model/onnx/residualTaps';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 const gpt2 = sharedModelDir('gpt2-tiny');

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildPlantedModel } from '../../helpers/plantedModel';
-import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/transformerModel';
+import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { runExperiment, type ExperimentOptionsMap } from '../../../src/core/experiments/runExperiment';
 import { runProbe } from '../../../src/core/experiments/run';
 import {

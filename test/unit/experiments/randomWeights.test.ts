@@ -11,9 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { sharedModelDir } from '../../helpers/modelFixtures';
-import { parseOnnxModel } from '../../../src/core/model/onnxGraph';
-import { externalizeInitializers } from '../../../src/core/model/graphRewrite';
-import { loadTransformerModel } from '../../../src/core/model/transformerModel';
+import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
+import { externalizeInitializers } from '../../../src/core/model/onnx/graphRewrite';
+import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { RandomTokenVectorsModel, randomWeightsModel, seededNormals, writeRandomizedOnnx } from '../../../src/core/experiments/randomWeights';
 import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
 

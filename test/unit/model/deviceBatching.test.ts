@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { extractActivations } from '../../../src/core/activations/extract';
 import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
-import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/transformerModel';
+import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { chooseBatchSizing } from '../../../src/core/runtime/batchSizing';
 import { maxDeviation, readReference, sharedModelDir } from '../../helpers/modelFixtures';
 

@@ -3,10 +3,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GloveModel, resolveGloveDir } from '../../../src/core/model/glove';
-import { convertWinkToGlove, parseWinkEmbeddings } from '../../../src/core/model/gloveBuild';
-import { GLOVE_VARIANTS, quantizeRowsInt8, dequantizeRowInt8 } from '../../../src/core/model/gloveOnnx';
-import { GloveVocabulary, gloveWordTokens } from '../../../src/core/model/gloveTokenizer';
+import { GloveModel, resolveGloveDir } from '../../../src/core/model/glove/glove';
+import { convertWinkToGlove, parseWinkEmbeddings } from '../../../src/core/model/glove/gloveBuild';
+import { GLOVE_VARIANTS, quantizeRowsInt8, dequantizeRowInt8 } from '../../../src/core/model/glove/gloveOnnx';
+import { GloveVocabulary, gloveWordTokens } from '../../../src/core/model/glove/gloveTokenizer';
 
 const DIMS = 6;
 const WORDS = ['the', ',', '.', 'paris', 'new', 'york', "'", 's', 'são', 'paulo', 'st', 'john', '(', ')', '-', 'köln', 'zero'];

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   downloadHubModel, HubError, parseHubSpec, resolveHubModel, selectVariantFiles, type HubOptions, type HubProgress,
-} from '../../../src/core/model/hub';
-import { hubCacheDir, listCachedHubModels, repoFolder } from '../../../src/core/model/hubCache';
+} from '../../../src/core/model/hub/hub';
+import { hubCacheDir, listCachedHubModels, repoFolder } from '../../../src/core/model/hub/hubCache';
 import { loadModel } from '../../../src/core/model/loadModel';
-import { bypassesProxy, proxyFor } from '../../../src/core/model/hubHttp';
+import { bypassesProxy, proxyFor } from '../../../src/core/model/hub/hubHttp';
 import { startHubServer, startProxy, TEST_TLS_CERT, type HubServer } from '../../helpers/hubServer';
 import { sharedModelDir } from '../../helpers/modelFixtures';
 

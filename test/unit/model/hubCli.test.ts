@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ActivationCache } from '../../../src/core/activations/cache';
-import { convertWinkToGlove } from '../../../src/core/model/gloveBuild';
+import { convertWinkToGlove } from '../../../src/core/model/glove/gloveBuild';
 import { startHubServer } from '../../helpers/hubServer';
 import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
 

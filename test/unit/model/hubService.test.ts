@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHubService, hubModelSpec } from '../../../src/core/model/hubService';
+import { createHubService, hubModelSpec } from '../../../src/core/model/hub/hubService';
 import type { ModelHub } from '../../../src/extension/runs/modelHub';
 import { startHubServer } from '../../helpers/hubServer';
 import { sharedModelDir } from '../../helpers/modelFixtures';

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildPlantedModel, type PlantedModel } from '../../helpers/plantedModel';
-import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/transformerModel';
+import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { extractActivations } from '../../../src/core/activations/extract';
 import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { fitLayerProbe } from '../../../src/core/probes/probe';

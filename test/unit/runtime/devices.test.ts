@@ -12,7 +12,7 @@ import {
   probeAllProviders, probeProvider, resetProviderProbes, type HostFacts,
 } from '../../../src/core/runtime/devices';
 import { createSession } from '../../../src/core/runtime/ort';
-import { loadTransformerModel } from '../../../src/core/model/transformerModel';
+import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { sharedModelDir } from '../../helpers/modelFixtures';
 
 const WEBGPU_ERROR = '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(' +

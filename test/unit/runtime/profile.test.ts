@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadTransformerModel } from '../../../src/core/model/transformerModel';
+import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { sharedModelDir } from '../../helpers/modelFixtures';
 
 test('enableProfiling writes a profile whose node events name the provider that ran them', async () => {

@@ -9,16 +9,16 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from './types';
-import { ModelLoadError } from './errors';
-import { resolveModelFiles, type ModelVariant, type TransformerConfig } from './modelFolder';
+import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from '../types';
+import { ModelLoadError } from '../errors';
+import { resolveModelFiles, type ModelVariant, type TransformerConfig } from '../modelFolder';
 import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type OnnxModel, type OnnxValueInfo } from './onnxGraph';
 import { discoverResidualTaps, validateTapOverride, type ResidualTaps } from './residualTaps';
 import { rewriteForResidualTaps, type TapRewrite } from './graphRewrite';
-import { ModelTokenizer, type BosPolicy } from './tokenizer';
-import type { SessionOptions } from '../runtime/ort';
-import { DeviceUnavailableError } from '../runtime/devices';
-import { ResidualSession, type FeedSpec, type IntegerDType, type PaddedBatch, type PastDType } from '../runtime/residualSession';
+import { ModelTokenizer, type BosPolicy } from '../tokenizer';
+import type { SessionOptions } from '../../runtime/ort';
+import { DeviceUnavailableError } from '../../runtime/devices';
+import { ResidualSession, type FeedSpec, type IntegerDType, type PaddedBatch, type PastDType } from '../../runtime/residualSession';
 
 export interface TransformerModelOptions {
   readonly device?: DeviceRequest;

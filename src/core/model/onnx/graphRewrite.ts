@@ -12,7 +12,7 @@ import {
   defaultOpsetVersion, GraphField, ModelField, OnnxDataType, TensorField, scanFields,
   type OnnxModel, type ProtoField,
 } from './onnxGraph';
-import { ModelLoadError } from './errors';
+import { ModelLoadError } from '../errors';
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;

@@ -18,13 +18,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createSession, ort, type CreatedSession } from '../runtime/ort';
+import { createSession, ort, type CreatedSession } from '../../runtime/ort';
 import {
   convertWinkToGlove, gloveFingerprint, GLOVE_DEFAULT_VARIANT, GLOVE_MANIFEST_FORMAT, GLOVE_MODEL_NAME, type GloveManifest,
 } from './gloveBuild';
 import { GLOVE_ATTENTION_MASK, GLOVE_INPUT_IDS, GLOVE_OUTPUT, type GloveVariant } from './gloveOnnx';
 import { GloveVocabulary } from './gloveTokenizer';
-import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from './types';
+import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from '../types';
 
 export const GLOVE_MODEL_ID = `builtin:${GLOVE_MODEL_NAME}`;
 

@@ -15,7 +15,7 @@
  * other gap in a sequential one. Anything else fails loudly, naming what was found and how to override.
  */
 import { consumerIndex, producerIndex, type OnnxModel, type OnnxNode } from './onnxGraph';
-import { ModelLoadError } from './errors';
+import { ModelLoadError } from '../errors';
 
 export type NormalizationKind =
   | 'LayerNormalization'

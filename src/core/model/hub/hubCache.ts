@@ -15,8 +15,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomicSync } from '../util/atomicWrite';
-import { parseTransformerConfig } from './modelFolder';
+import { writeFileAtomicSync } from '../../util/atomicWrite';
+import { parseTransformerConfig } from '../modelFolder';
 
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return path.resolve(env.HF_HUB_CACHE);

@@ -4,8 +4,8 @@
  */
 import { findCachedHubSnapshot, resolveHubModel, type HubOptions } from './hub';
 import { hubCacheDir } from './hubCache';
-import { loadTransformerModel, type TransformerModelOptions } from './transformerModel';
-import type { DeviceRequest, ResidualModel } from './types';
+import { loadTransformerModel, type TransformerModelOptions } from '../onnx/transformerModel';
+import type { DeviceRequest, ResidualModel } from '../types';
 
 export interface HubModelLoadOptions extends TransformerModelOptions {
   readonly device?: DeviceRequest;

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelLoadError } from './errors';
+import { ModelLoadError } from '../errors';
 import {
   blobFile, checkRepoId, checkRevision, hubCacheDir, isCommitHash, linkSnapshotFile, readRef, repoFolder, snapshotDir, writeRef,
 } from './hubCache';
