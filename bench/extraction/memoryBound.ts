@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { extractActivations } from '../../src/core/activations/extract';
-import type { ResidualModel, TokenizedPrompt } from '../../src/core/model/types';
+import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../src/core/model/types';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -24,8 +24,8 @@ class SeventyBStandIn implements ResidualModel {
   readonly hiddenSize = 8192;
   readonly fingerprint = '0'.repeat(64);
   readonly device = { requested: 'cpu' as const, used: 'cpu' as const, fallbacks: [] };
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => ({ ids: [Number(text)], usable: true }));
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map((prompt) => ({ ids: [Number(promptText(prompt))], usable: true }));
   }
   async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
     const stride = this.numLayers * this.hiddenSize;

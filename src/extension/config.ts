@@ -1,6 +1,6 @@
 /** Typed access to the `spacetimeProbe.*` settings (declared in package.json `contributes.configuration`). */
 import * as vscode from 'vscode';
-import type { DeviceRequest } from '../core/model/types';
+import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../core/model/types';
 
 export const CONFIG_SECTION = 'spacetimeProbe';
 export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
@@ -13,6 +13,8 @@ export interface ProbeSettings {
   readonly cacheDirectory: string | undefined;
   readonly cacheMaxBytes: number;
   readonly defaultModel: string;
+  /** Which token is read: the entity's last (default) or the prompt's last. */
+  readonly token: TokenChoice;
   readonly promptTemplates: { readonly space: readonly string[]; readonly time: readonly string[] };
   readonly alphas: readonly number[] | undefined;
   readonly rerunOnSave: RerunOnSave;
@@ -38,12 +40,14 @@ export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
   const alphas = config.get<unknown>('alphas', []);
   const rerun = config.get<string>('rerunOnSave', 'manual');
   const cacheDirectory = config.get<string>('cache.directory', '').trim();
+  const token = config.get<string>('token', DEFAULT_TOKEN_CHOICE);
   return {
     device: (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : 'auto',
     // 0 (the default) = auto: 32 on CPU, memory-sized batches on a GPU (src/core/runtime/batchSizing.ts).
     batchSize: Math.floor(config.get<number>('batchSize', 0)) >= 1 ? Math.floor(config.get<number>('batchSize', 0)) : undefined,
     cacheDirectory: cacheDirectory || undefined,
     cacheMaxBytes: Math.max(0.1, config.get<number>('cache.maxSizeGB', 10)) * 1024 ** 3,
+    token: (TOKEN_CHOICES as readonly string[]).includes(token) ? (token as TokenChoice) : DEFAULT_TOKEN_CHOICE,
     defaultModel: config.get<string>('defaultModel', 'builtin:glove-100d').trim() || 'builtin:glove-100d',
     promptTemplates: {
       space: stringList(templates?.space, DEFAULT_TEMPLATES.space),

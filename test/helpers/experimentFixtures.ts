@@ -2,7 +2,7 @@
  * In-memory models for the experiment tests (no ONNX): their activations are known exactly, so what an experiment
  * must find is known in advance.
  */
-import type { ResidualModel, TokenizedPrompt } from '../../src/core/model/types';
+import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../src/core/model/types';
 import { mulberry32 } from '../../src/core/probes/split';
 
 export const TEMPLATE_AWARE_HIDDEN = 8;
@@ -21,8 +21,8 @@ export class TemplateAwareModel implements ResidualModel {
 
   constructor(private readonly targets: ReadonlyMap<string, readonly number[]>) {}
 
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => ({
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map(promptText).map((text) => ({
       usable: true,
       ids: text.split(/\s+/).filter(Boolean).map((word) => {
         let id = this.ids.get(word);

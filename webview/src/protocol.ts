@@ -23,6 +23,8 @@ export interface RunSummary {
   readonly model: string;
   readonly dataset: string;
   readonly prompt?: string;
+  /** Which token was read ('entity-last' or 'prompt-last'); absent for runs from before the choice (prompt-last). */
+  readonly token?: 'entity-last' | 'prompt-last';
   readonly kind: 'space' | 'time';
   readonly bestLayer: number;
   readonly bestTestR2: number;

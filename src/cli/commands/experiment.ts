@@ -9,6 +9,7 @@ import { InputError, UsageError, intOption, parseCommandArgs } from '../command'
 import { fixed, formatTable, ProgressLine } from '../format';
 import type { DeviceRequest } from '../../core/model/types';
 import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
+import { parseToken } from './probeCommands';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
 import { runExperiment, type ExperimentOptionsMap } from '../../core/experiments/runExperiment';
 import { ExperimentInputError } from '../../core/experiments/experimentSession';
@@ -31,7 +32,7 @@ const SPECIFIC: Readonly<Record<ExperimentName, readonly string[]>> = {
 };
 
 const OPTIONS = {
-  dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' },
+  dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' }, token: { type: 'string' },
   device: { type: 'string' }, 'batch-size': { type: 'string' }, 'cache-dir': { type: 'string' }, 'no-cache': { type: 'boolean', default: false },
   'skip-invalid': { type: 'boolean', default: false }, seed: { type: 'string' }, alphas: { type: 'string' }, layers: { type: 'string' },
   'keep-activations': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, from: { type: 'string' },
@@ -157,6 +158,7 @@ common options:
   --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
   --out DIR            folder for experiment_<name>.json (default ./spacetime-probe-run, as \`run\`)
   --prompt TEMPLATE    prompt template with {entity} or {ENTITY} (default "{entity}")
+  --token T            entity-last (default: the entity's last token) or prompt-last, as for \`run\`
   --seed N             seed of the random split (datasets without is_test) and of every random choice (default 0)
   --alphas a,b,…       ridge alpha grid (default: the paper's 12 values 10^0.8…10^4.1)
   --layers all|a,b,…   layers to run (default all)
@@ -296,6 +298,7 @@ export const experimentCommand: CliCommand = {
         model: values.model ?? base.model ?? GLOVE_MODEL_ID,
         outDir: values.out ?? 'spacetime-probe-run',
         device,
+        token: parseToken(values.token),
         batchSize: intOption('batch-size', values['batch-size'], 32),
         cacheDir: values['no-cache'] ? false : values['cache-dir'],
         skipInvalid: values['skip-invalid'],

@@ -10,8 +10,8 @@ import { UsageError, intOption, parseCommandArgs } from '../command';
 import { fixed, formatTable, ProgressLine } from '../format';
 import { loadDataset } from '../../core/datasets/load';
 import { loadModel } from '../../core/model/loadModel';
-import type { DeviceRequest } from '../../core/model/types';
-import { extractActivations, renderPrompt } from '../../core/activations/extract';
+import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
+import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
 import { ActivationCache } from '../../core/activations/cache';
 import { probeActivations, writeProbeResults } from '../../core/experiments/probeActivations';
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
@@ -25,6 +25,8 @@ const COMMON_HELP = `  --dataset FILE       CSV or JSONL dataset, or builtin:<na
   --skip-invalid       skip invalid rows with warnings instead of stopping`;
 const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
   --prompt TEMPLATE    prompt template with {entity} (default "${DEFAULT_PROMPT}")
+  --token T            which token is read: entity-last (default; the entity's last token, as in the
+                       paper) or prompt-last (the prompt's last token, e.g. the "?" of "Where is {entity}?")
   --device D           auto|cpu|webgpu|cuda (default auto: cuda, then webgpu, then cpu;
                        \`spacetime-probe devices\` shows which can run here and why not)
   --variant V          which export of a model folder: auto (model.onnx first), fp32, fp16
@@ -44,6 +46,13 @@ function parseAlphas(value: string | undefined): readonly number[] {
     throw new UsageError(`--alphas must be a comma-separated list of positive numbers, got "${value}"`);
   }
   return alphas;
+}
+
+/** `--token entity-last|prompt-last`. */
+export function parseToken(value: string | undefined): TokenChoice {
+  const token = (value ?? DEFAULT_TOKEN_CHOICE) as TokenChoice;
+  if (!TOKEN_CHOICES.includes(token)) throw new UsageError(`--token must be one of ${TOKEN_CHOICES.join(', ')}, got "${value}"`);
+  return token;
 }
 
 function parseDevice(value: string | undefined): DeviceRequest {
@@ -78,6 +87,7 @@ function noPositionals(command: string, positionals: readonly string[]): void {
 const modelOptions = {
   model: { type: 'string' },
   prompt: { type: 'string' },
+  token: { type: 'string' },
   device: { type: 'string' },
   variant: { type: 'string' },
   taps: { type: 'string' },
@@ -142,6 +152,7 @@ ${MODEL_HELP}
     const outDir = required('out', values.out);
     const template = values.prompt ?? DEFAULT_PROMPT;
     renderPrompt(template, 'x');
+    const token = parseToken(values.token);
     const batchSize = parseBatchSize(values['batch-size']);
     const maxBatchTokens = values['max-batch-tokens'] === undefined ? undefined : intOption('max-batch-tokens', values['max-batch-tokens'], 1);
     const device = parseDevice(values.device);
@@ -154,12 +165,12 @@ ${MODEL_HELP}
     const model = await loadModel(modelSpec, { device, signal, ...(values.variant ? { variant: values.variant } : {}), ...tapsOption(values.taps) });
     try {
       const cache = values['no-cache'] ? undefined : await new ActivationCache({ dir: values['cache-dir'] })
-        .namespace({ fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id });
+        .namespace({ fingerprint: model.fingerprint, template, token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id });
       try {
         const result = await extractActivations(model,
-          dataset.entities.map((entity) => ({ text: renderPrompt(template, entity.name), row: entity.line })),
+          dataset.entities.map((entity) => ({ ...renderEntityPrompt(template, entity.name), row: entity.line })),
           {
-            outDir, model: modelSpec, prompt: template, dataset: datasetSpec, batchSize, maxBatchTokens, signal, cache,
+            outDir, model: modelSpec, prompt: template, token, dataset: datasetSpec, batchSize, maxBatchTokens, signal, cache,
             onProgress: (update) => onProgress({ stage: 'extract', done: update.done, total: update.total, message: `extracting ${update.done}/${update.total}` }),
           });
         progress.finish();
@@ -257,6 +268,7 @@ ${PROBE_HELP}
         dataset: required('dataset', values.dataset),
         model: values.model ?? GLOVE_MODEL_ID,
         prompt: values.prompt,
+        token: parseToken(values.token),
         device: parseDevice(values.device),
         batchSize: parseBatchSize(values['batch-size']),
         ...(values['max-batch-tokens'] !== undefined ? { maxBatchTokens: intOption('max-batch-tokens', values['max-batch-tokens'], 1) } : {}),
@@ -278,7 +290,7 @@ ${PROBE_HELP}
       if (values.json) io.stdout.write(`${JSON.stringify(outcome.results)}\n`);
       else {
         const { results } = outcome;
-        io.stdout.write(`${results.dataset} · ${results.model} · prompt "${results.prompt}" · device ${results.device?.used ?? '?'}\n`);
+        io.stdout.write(`${results.dataset} · ${results.model} · prompt "${results.prompt}" · token ${results.token ?? '?'} · device ${results.device?.used ?? '?'}\n`);
         io.stdout.write(formatLayerTable(results));
       }
       io.stderr.write(`results: ${outcome.resultsFile}\n`);

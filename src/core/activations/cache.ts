@@ -2,8 +2,8 @@
  * @file The activation cache: extraction is the expensive step, so never do it twice.
  *
  * Key: (model fingerprint — content hash of graph/weights and tokenizer —, prompt template, layer count, hidden
- * size, storage dtype) selects a namespace folder; inside it, SHA-256 of the prompt text selects a record holding
- * that prompt's last-token vectors for every layer.
+ * size, storage dtype, token read — entity-last or prompt-last) selects a namespace folder; inside it, SHA-256 of
+ * the prompt text selects a record holding that prompt's vectors (at the token read) for every layer.
  *
  * Layout (designed for 50 GB-scale runs, no central index to contend for):
  *   <root>/v1/<namespace>/namespace.json   what the namespace is (model id, template, shapes) — for `cache info`
@@ -31,6 +31,7 @@ import {
   type CacheDType, type IndexEntry,
 } from './cacheFormat';
 import { roundToFloat16InPlace } from './cacheFloat16';
+import type { TokenChoice } from '../model/types';
 
 export type { CacheDType } from './cacheFormat';
 
@@ -69,6 +70,11 @@ export interface CacheNamespaceKey {
   readonly fingerprint: string;
   /** The prompt template (e.g. "{name}"); texts are the prompts after substitution. */
   readonly template: string;
+  /**
+   * Which token was read. 'prompt-last' (and absent) keep the key of caches written before the choice existed,
+   * which read the prompt's last token; 'entity-last' is a key of its own.
+   */
+  readonly token?: TokenChoice;
   readonly numLayers: number;
   readonly hiddenSize: number;
   /** Shown by `cache info`; not part of the key. */
@@ -97,6 +103,7 @@ export interface NamespaceInfo {
   readonly modelId?: string;
   readonly fingerprint?: string;
   readonly template?: string;
+  readonly token?: TokenChoice;
   readonly numLayers?: number;
   readonly hiddenSize?: number;
   readonly dtype?: CacheDType;
@@ -119,6 +126,7 @@ interface NamespaceMeta {
   readonly modelId?: string;
   readonly fingerprint: string;
   readonly template: string;
+  readonly token?: TokenChoice;
   readonly numLayers: number;
   readonly hiddenSize: number;
   readonly dtype: CacheDType;
@@ -133,7 +141,9 @@ export function defaultCacheDir(): string {
 }
 
 function namespaceId(key: CacheNamespaceKey, dtype: CacheDType): string {
-  return recordKey([LAYOUT, key.fingerprint, key.template, key.numLayers, key.hiddenSize, dtype].join('\u0000'));
+  const parts: (string | number)[] = [LAYOUT, key.fingerprint, key.template, key.numLayers, key.hiddenSize, dtype];
+  if (key.token !== undefined && key.token !== 'prompt-last') parts.push(`token=${key.token}`);
+  return recordKey(parts.join('\u0000'));
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -199,7 +209,7 @@ export class ActivationCache {
     await fsp.mkdir(dir, { recursive: true });
     const metaFile = path.join(dir, 'namespace.json');
     const meta: NamespaceMeta = {
-      layout: LAYOUT, modelId: key.modelId, fingerprint: key.fingerprint, template: key.template,
+      layout: LAYOUT, modelId: key.modelId, fingerprint: key.fingerprint, template: key.template, token: key.token ?? 'prompt-last',
       numLayers: key.numLayers, hiddenSize: key.hiddenSize, dtype: this.dtype, createdAt: new Date().toISOString(),
     };
     if (!fs.existsSync(metaFile)) await writeFileAtomic(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
@@ -238,7 +248,7 @@ export class ActivationCache {
       }
       total += bytes;
       namespaces.push({
-        id, modelId: meta.modelId, fingerprint: meta.fingerprint, template: meta.template, numLayers: meta.numLayers,
+        id, modelId: meta.modelId, fingerprint: meta.fingerprint, template: meta.template, token: meta.token, numLayers: meta.numLayers,
         hiddenSize: meta.hiddenSize, dtype: meta.dtype, chunks, records, bytes,
         lastUsed: lastUsed > 0 ? new Date(lastUsed).toISOString() : undefined,
       });

@@ -1,5 +1,5 @@
 /**
- * @file Extract the last-token residual stream at every layer for a list of prompts and stream it to disk:
+ * @file Extract the residual stream at every layer, read at each prompt's entity-last (default) or last token, for a list of prompts and stream it to disk:
  * one float32 `.npy` per layer ([numEntities, hiddenSize], rows in dataset order) plus manifest.json.
  *
  * Memory stays bounded whatever the model and dataset size: prompts are processed in windows of consecutive
@@ -14,7 +14,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ResidualModel, TokenizedPrompt } from '../model/types';
+import { DEFAULT_TOKEN_CHOICE, type EntitySpan, type PromptInput, type ResidualModel, type TokenChoice, type TokenizedPrompt } from '../model/types';
 import { ACTIVATIONS_FORMAT, MANIFEST_FILE, layerFileName, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
 import { NpyRowWriter } from './npyRowWriter';
 import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
@@ -23,6 +23,8 @@ import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
 export interface ExtractionPrompt {
   readonly text: string;
   readonly row: number;
+  /** Where the entity sits in `text` (renderEntityPrompt); absent: the whole text is the entity. */
+  readonly entity?: EntitySpan;
 }
 
 export interface ExtractionProgress {
@@ -57,6 +59,11 @@ export interface ExtractOptions {
   readonly model: string;
   readonly prompt: string;
   readonly dataset: string;
+  /**
+   * Which token is read (default entity-last): the entity's last token (ExtractionPrompt.entity; the whole text
+   * when absent) or the prompt's last token. Recorded in the manifest; the cache must be scoped to it too.
+   */
+  readonly token?: TokenChoice;
   /**
    * Prompts per model run. Default: chosen for the device the model runs on (src/core/runtime/batchSizing.ts):
    * 32 on CPU; on a GPU as many as the memory budget allows (up to 1,024).
@@ -105,8 +112,48 @@ export class ExtractionError extends Error {
 
 /** Substitute the entity into a prompt template; `{entity}` may appear several times. */
 export function renderPrompt(template: string, entity: string): string {
+  return renderEntityPrompt(template, entity).text;
+}
+
+/**
+ * Substitute the entity and say where it landed: the span of its last occurrence (the one read under
+ * entity-last; the model has seen every earlier one by then).
+ */
+export function renderEntityPrompt(template: string, entity: string): { text: string; entity: EntitySpan } {
   if (!template.includes('{entity}')) throw new ExtractionError(`Prompt template ${JSON.stringify(template)} has no {entity} placeholder.`);
-  return template.split('{entity}').join(entity);
+  const rendered = substituteWithSpan(template, { '{entity}': entity });
+  return { text: rendered.text, entity: rendered.span! };
+}
+
+/**
+ * Replace every placeholder (a key of `values`) in `template`, left to right, and return the span of the last
+ * replacement (undefined when there was none, or it was empty).
+ */
+export function substituteWithSpan(template: string, values: Readonly<Record<string, string>>): { text: string; span?: EntitySpan } {
+  const keys = Object.keys(values);
+  let text = '';
+  let span: EntitySpan | undefined;
+  for (let at = 0; at < template.length;) {
+    let next = -1;
+    let key = '';
+    for (const candidate of keys) {
+      const found = template.indexOf(candidate, at);
+      if (found !== -1 && (next === -1 || found < next)) { next = found; key = candidate; }
+    }
+    if (next === -1) { text += template.slice(at); break; }
+    text += template.slice(at, next);
+    const value = values[key];
+    if (value.length > 0) span = { start: text.length, end: text.length + value.length };
+    text += value;
+    at = next + key.length;
+  }
+  return { text, span };
+}
+
+/** What the model's tokenizer is given for one prompt under a token choice. */
+export function promptInput(prompt: Pick<ExtractionPrompt, 'text' | 'entity'>, token: TokenChoice): PromptInput {
+  if (token === 'prompt-last') return { text: prompt.text };
+  return { text: prompt.text, entity: prompt.entity ?? { start: 0, end: prompt.text.length } };
 }
 
 /** What to do with an existing output folder; throws when it is something we must not delete. */
@@ -154,11 +201,13 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   const outState = checkOutDir(outDir, options.overwrite ?? true);
 
   // Tokenize what the cache does not hold; a cached prompt is tokenized later only if its record turns out damaged.
+  const token = options.token ?? DEFAULT_TOKEN_CHOICE;
   const texts = prompts.map((prompt) => prompt.text);
+  const inputs = prompts.map((prompt) => promptInput(prompt, token));
   const cached = options.cache?.has?.(texts) ?? [];
   const tokenizedList: (TokenizedPrompt | undefined)[] = new Array(prompts.length).fill(undefined);
   const toTokenize = prompts.map((_, index) => index).filter((index) => !cached[index]);
-  model.tokenize(toTokenize.map((index) => texts[index])).forEach((tokens, position) => { tokenizedList[toTokenize[position]] = tokens; });
+  model.tokenize(toTokenize.map((index) => inputs[index])).forEach((tokens, position) => { tokenizedList[toTokenize[position]] = tokens; });
   const valid: number[] = [];
   const skipped: SkippedPrompt[] = [];
   tokenizedList.forEach((tokens, index) => {
@@ -169,7 +218,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   const tokensOf = (index: number): TokenizedPrompt => {
     let tokens = tokenizedList[index];
     if (tokens === undefined) {
-      tokens = model.tokenize([texts[index]])[0];
+      tokens = model.tokenize([inputs[index]])[0];
       tokenizedList[index] = tokens;
       if (!tokens.usable || tokens.ids.length === 0) {
         throw new Error(`activation cache held a record for ${JSON.stringify(texts[index])}, which the tokenizer cannot use; clear the cache (spacetime-probe cache clear)`);
@@ -291,6 +340,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
       format: ACTIVATIONS_FORMAT,
       model: options.model,
       prompt: options.prompt,
+      token,
       dataset: options.dataset,
       numEntities,
       hiddenSize,

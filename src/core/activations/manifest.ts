@@ -7,12 +7,14 @@
  *
  * Each layer file is a float32 .npy of shape [numEntities, hiddenSize]; row k belongs to dataset line rows[k].
  * Layer 0 is the embedding output, layer i the output of block i (the last one before the final norm).
- * Optional fields (added, never required by readers): fingerprint, architecture, device, dtype, skipped.
+ * Optional fields (added, never required by readers): fingerprint, architecture, device, dtype, skipped, token
+ * (which token was read: "entity-last" or "prompt-last"; folders written before it existed read "prompt-last").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import { readNpy } from './npy';
+import type { TokenChoice } from '../model/types';
 
 export const ACTIVATIONS_FORMAT = 'spacetime-probe-activations/1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -35,6 +37,8 @@ export interface ActivationManifest {
   readonly model: string;
   /** Prompt template, e.g. "{entity}". */
   readonly prompt: string;
+  /** Which token was read; absent in folders written before the choice existed, which read the prompt's last. */
+  readonly token?: TokenChoice;
   /** Dataset path or builtin:… name. */
   readonly dataset: string;
   readonly numEntities: number;
@@ -86,6 +90,7 @@ export function readActivationManifest(dir: string): ActivationManifest {
     const layer = entry as Record<string, unknown>;
     return layer.index === index && typeof layer.file === 'string' && !layer.file.includes('/') && !layer.file.includes('\\');
   }), 'a non-empty array of {index: 0,1,…, file: "<name>.npy"}');
+  need('token', record.token === undefined || record.token === 'entity-last' || record.token === 'prompt-last', '"entity-last" or "prompt-last"');
   return record as unknown as ActivationManifest;
 }
 
@@ -109,4 +114,9 @@ export function writeActivationManifest(dir: string, manifest: ActivationManifes
   const lines = Object.entries(manifest).filter(([, value]) => value !== undefined)
     .map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
   writeFileAtomicSync(file, `{\n${lines.join(',\n')}\n}\n`);
+}
+
+/** Which token a folder's activations were read at (folders from before the choice read the prompt's last). */
+export function manifestToken(manifest: Pick<ActivationManifest, 'token'>): TokenChoice {
+  return manifest.token ?? 'prompt-last';
 }

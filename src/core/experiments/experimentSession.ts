@@ -16,11 +16,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset, Entity } from '../datasets/types';
 import { loadDataset } from '../datasets/load';
-import type { DeviceRequest, ResidualModel } from '../model/types';
+import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type EntitySpan, type ResidualModel, type TokenChoice } from '../model/types';
 import { loadModel } from '../model/loadModel';
-import { extractActivations } from '../activations/extract';
+import { extractActivations, substituteWithSpan } from '../activations/extract';
 import { ActivationCache } from '../activations/cache';
-import { MANIFEST_FILE, readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
+import { MANIFEST_FILE, manifestToken, readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
 import { fitLayerProbe, type LayerProbeResult } from '../probes/probe';
 import { absoluteYears, greatCircleKm, type DistanceMeasure } from '../probes/metrics';
 import { mulberry32, type TrainTestSplit } from '../probes/split';
@@ -41,6 +41,8 @@ export interface ExperimentInputs {
   /** Where experiment_<name>.json goes (next to results.json). */
   readonly outDir: string;
   readonly device?: DeviceRequest;
+  /** Which token is read (default entity-last), as for `run`. */
+  readonly token?: TokenChoice;
   readonly batchSize?: number;
   /** Activation cache folder (default: the user cache); `false` disables it. */
   readonly cacheDir?: string | false;
@@ -58,10 +60,16 @@ export const EXPERIMENT_ACTIVATIONS_DIR = 'experiment_activations';
 
 /** Substitute the entity: `{entity}` as written, `{ENTITY}` upper-cased (the paper's capitalised variant). */
 export function renderTemplate(template: string, entity: string): string {
+  return renderTemplateWithSpan(template, entity).text;
+}
+
+/** renderTemplate, plus the span of the entity's last occurrence (what entity-last reads). */
+export function renderTemplateWithSpan(template: string, entity: string): { text: string; entity?: EntitySpan } {
   if (!template.includes('{entity}') && !template.includes('{ENTITY}')) {
     throw new ExperimentInputError(`Prompt template ${JSON.stringify(template)} has neither {entity} nor {ENTITY}.`);
   }
-  return template.split('{entity}').join(entity).split('{ENTITY}').join(entity.toUpperCase());
+  const { text, span } = substituteWithSpan(template, { '{entity}': entity, '{ENTITY}': entity.toUpperCase() });
+  return span ? { text, entity: span } : { text };
 }
 
 export interface ActivationSet {
@@ -170,10 +178,13 @@ export class ExperimentSession {
   private readonly cache: ActivationCache | undefined;
   private readonly provenanceList: ActivationProvenance[] = [];
   private readonly started = performance.now();
+  /** Which token every activation set of this session reads. */
+  readonly token: TokenChoice;
 
   private constructor(readonly inputs: ExperimentInputs, readonly dataset: Dataset, readonly model: ResidualModel,
     private readonly ownsModel: boolean, private readonly hooks: ExperimentHooks) {
     this.cache = inputs.cacheDir === false ? undefined : new ActivationCache({ dir: inputs.cacheDir, maxBytes: inputs.cacheMaxBytes, log: hooks.log });
+    this.token = inputs.token ?? DEFAULT_TOKEN_CHOICE;
   }
 
   static async open(inputs: ExperimentInputs, hooks: ExperimentHooks = {}): Promise<ExperimentSession> {
@@ -237,6 +248,7 @@ export class ExperimentSession {
       return undefined;
     }
     if (manifest.fingerprint !== model.fingerprint || manifest.prompt !== template || manifest.dataset !== this.inputs.dataset) return undefined;
+    if (manifestToken(manifest) !== this.token) return undefined;
     if (manifest.hiddenSize !== model.hiddenSize || manifest.layers.length !== model.numLayers) return undefined;
     // Same rows: every dataset line is either a row or a skipped prompt, and nothing else.
     const lines = new Set(this.dataset.entities.map((entity) => entity.line));
@@ -251,7 +263,7 @@ export class ExperimentSession {
    */
   async activations(template: string, model: ResidualModel = this.model): Promise<ActivationSet> {
     const { hooks, dataset } = this;
-    const prompts = dataset.entities.map((entity) => ({ text: renderTemplate(template, entity.name), row: entity.line }));
+    const prompts = dataset.entities.map((entity) => ({ ...renderTemplateWithSpan(template, entity.name), row: entity.line }));
     const outDir = path.resolve(this.inputs.outDir);
     const candidates = [path.join(outDir, 'activations'), path.join(outDir, EXPERIMENT_ACTIVATIONS_DIR, hashKey(model.fingerprint, template))];
     for (const dir of candidates) {
@@ -263,7 +275,7 @@ export class ExperimentSession {
     }
     const dir = candidates[1];
     const namespace = this.cache ? await this.cache.namespace({
-      fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id,
+      fingerprint: model.fingerprint, template, token: this.token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id,
     }) : undefined;
     try {
       hooks.onProgress?.({ stage: 'tokenize', message: `"${template}": tokenizing ${prompts.length} entities` });
@@ -271,6 +283,7 @@ export class ExperimentSession {
         outDir: dir,
         model: model === this.model ? this.inputs.model : model.id,
         prompt: template,
+        token: this.token,
         dataset: this.inputs.dataset,
         batchSize: this.inputs.batchSize,
         signal: hooks.signal,

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { Dataset, Entity } from '../datasets/types';
-import { readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
+import { manifestToken, readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
 import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
 import { sharedBackgroundProximity } from '../probes/backgroundProximity';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
@@ -171,6 +171,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     layers,
     bestLayer: best.layer,
     predictions,
+    token: manifestToken(manifest),
     ...options.provenance,
     createdAt: new Date().toISOString(),
   };

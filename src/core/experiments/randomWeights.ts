@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Reader, Writer } from 'protobufjs/minimal';
-import type { ResidualModel, TokenizedPrompt } from '../model/types';
+import type { PromptInput, ResidualModel, TokenizedPrompt } from '../model/types';
 import { GloveModel } from '../model/glove/glove';
 import { resolveModelFiles } from '../model/modelFolder';
 import { loadTransformerModel } from '../model/onnx/transformerModel';
@@ -335,8 +335,8 @@ export class RandomTokenVectorsModel implements ResidualModel {
     this.fingerprint = hash.digest('hex');
   }
 
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return this.base.tokenize(texts);
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return this.base.tokenize(prompts);
   }
 
   /** The random vector of token `id` (float32 values, as a real table would hold). */

@@ -3,7 +3,7 @@
  * The schema is part of the public contract (issue 3); add fields, never rename them.
  */
 import type { DatasetKind } from '../datasets/types';
-import type { DeviceInfo } from '../model/types';
+import type { DeviceInfo, TokenChoice } from '../model/types';
 
 export const RESULTS_FORMAT = 'spacetime-probe-results/1';
 
@@ -50,6 +50,8 @@ export interface ProbeResults {
   readonly model?: string;
   readonly dataset?: string;
   readonly prompt?: string;
+  /** Which token's residual stream was read: the entity's last token (default) or the prompt's last token. */
+  readonly token?: TokenChoice;
   readonly device?: DeviceInfo;
   readonly createdAt?: string;
   /** Entities skipped (e.g. no known token for GloVe), with the reason. */

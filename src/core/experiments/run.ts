@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset } from '../datasets/types';
 import { loadDataset } from '../datasets/load';
-import type { DeviceRequest, ResidualModel } from '../model/types';
+import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type ResidualModel, type TokenChoice } from '../model/types';
 import { loadModel } from '../model/loadModel';
-import { extractActivations, renderPrompt, type ExtractionResult } from '../activations/extract';
+import { extractActivations, renderEntityPrompt, renderPrompt, type ExtractionResult } from '../activations/extract';
 import { ActivationCache } from '../activations/cache';
 import { LAYER_PREDICTIONS_DIR, probeActivations, writeProbeResults } from './probeActivations';
 import { writeFileAtomicSync } from '../util/atomicWrite';
@@ -27,6 +27,8 @@ export interface RunOptions {
   /** builtin:glove-100d, a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]. */
   readonly model: string;
   readonly prompt?: string;
+  /** Which token is read: the entity's last token (default) or the prompt's last token. */
+  readonly token?: TokenChoice;
   readonly device?: DeviceRequest;
   /** Prompts per model run; undefined = chosen for the device (src/core/runtime/batchSizing.ts). */
   readonly batchSize?: number;
@@ -79,6 +81,7 @@ export interface RunOutcome {
 export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promise<RunOutcome> {
   const { signal, onProgress, log } = hooks;
   const template = options.prompt ?? DEFAULT_PROMPT;
+  const token = options.token ?? DEFAULT_TOKEN_CHOICE;
   renderPrompt(template, 'x'); // validates the template before any work
 
   onProgress?.({ stage: 'dataset', message: `reading ${options.dataset}` });
@@ -96,15 +99,16 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
     let cacheNote = 'cache off';
     const cache = options.cacheDir === false ? undefined : new ActivationCache({ dir: options.cacheDir, maxBytes: options.cacheMaxBytes, log });
     const namespace = cache ? await cache.namespace({
-      fingerprint: model.fingerprint, template, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id,
+      fingerprint: model.fingerprint, template, token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id,
     }) : undefined;
     try {
       onProgress?.({ stage: 'tokenize', message: `tokenizing ${dataset.entities.length} entities` });
-      const prompts = dataset.entities.map((entity) => ({ text: renderPrompt(template, entity.name), row: entity.line }));
+      const prompts = dataset.entities.map((entity) => ({ ...renderEntityPrompt(template, entity.name), row: entity.line }));
       const extraction = await extractActivations(model, prompts, {
         outDir: activationsDir,
         model: options.model,
         prompt: template,
+        token,
         dataset: options.dataset,
         batchSize: options.batchSize,
         maxBatchTokens: options.maxBatchTokens,

@@ -5,10 +5,22 @@
  * TemplateProcessing adds `<s>`, GPT-2 adds nothing. Some files (e.g. Llama-3 conversions) have no post-processor
  * although the model was trained with BOS; their tokenizer_config.json says `add_bos_token: true`. We prepend BOS
  * from tokenizer_config only in that case, i.e. when the config asks for it and the post-processor does not add it.
+ *
+ * Which token is read (`TokenizedPrompt.readIndex`): @huggingface/tokenizers 0.2.0 gives no character offsets,
+ * so the entity's last token is found by tokenizing the prompt cut right after the entity, P = text[0, end), with
+ * the same special tokens, trailing special tokens (an appended EOS) dropped. P's ids are compared with the full
+ * prompt's ids F:
+ *   - P is a prefix of F (the usual case: the suffix starts a new pre-token, e.g. "?" or " is"): read F[|P| − 1];
+ *   - they part at position c < |P| (the suffix merged with the entity's end, e.g. "{entity}n" or a
+ *     SentencePiece piece spanning the boundary): read the last token of F from c on that starts before the
+ *     entity's end — the one that runs past it — with starts measured by decoding F's first tokens and P.
+ * This works for byte-level BPE (GPT-2, Llama-3), SentencePiece-style BPE (Llama-2) and WordPiece/WordLevel, with
+ * BOS from the post-processor or from tokenizer_config, since both tokenizations get the same front. A template
+ * ending in `{entity}` needs no second tokenization.
  */
 import * as fs from 'node:fs';
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
-import type { TokenizedPrompt } from './types';
+import type { EntitySpan, PromptInput, TokenizedPrompt } from './types';
 import { ModelLoadError } from './errors';
 
 // @huggingface/tokenizers is an ES module with a CommonJS build; our CommonJS output loads the latter.
@@ -85,25 +97,79 @@ export class ModelTokenizer {
     return ModelTokenizer.fromJson(read(tokenizerPath), config, tokenizerPath);
   }
 
-  /** Tokenize one prompt exactly as given (no added spaces). */
-  encode(text: string): TokenizedPrompt {
-    if (text.length === 0) return { ids: [], usable: false, reason: 'empty prompt' };
+  /** Ids with special tokens (and our prepended BOS), or undefined when a piece has no id. */
+  private rawIds(text: string): number[] | undefined {
     const raw = this.tokenizer.encode(text, { add_special_tokens: true }).ids as (number | undefined)[];
-    if (raw.some((id) => id === undefined || !Number.isInteger(id))) {
+    if (raw.some((id) => id === undefined || !Number.isInteger(id))) return undefined;
+    return (this.prependId !== undefined && raw[0] !== this.prependId ? [this.prependId, ...raw] : raw) as number[];
+  }
+
+  /** Length of `ids` without its trailing special tokens (an EOS the post-processor appends). */
+  private withoutTrailingSpecials(ids: readonly number[]): number {
+    let end = ids.length;
+    while (end > 0 && this.specialIds.has(ids[end - 1])) end--;
+    return end;
+  }
+
+  /**
+   * Tokenize one prompt exactly as given (no added spaces). A string, or a PromptInput without an entity, reads
+   * the prompt's last token; with `entity`, `readIndex` is the entity's last token (see the file comment).
+   */
+  encode(input: string | PromptInput): TokenizedPrompt {
+    const text = typeof input === 'string' ? input : input.text;
+    const entity = typeof input === 'string' ? undefined : input.entity;
+    if (text.length === 0) return { ids: [], usable: false, reason: 'empty prompt' };
+    const ids = this.rawIds(text);
+    if (ids === undefined) {
       return { ids: [], usable: false, reason: 'text has pieces outside the vocabulary and the tokenizer has no unknown token' };
     }
-    const ids = (this.prependId !== undefined && raw[0] !== this.prependId ? [this.prependId, ...raw] : raw) as number[];
     if (!ids.some((id) => !this.specialIds.has(id))) {
       return { ids, usable: false, reason: 'the tokenizer produced no token for the text (only special tokens)' };
     }
-    return { ids, usable: true };
+    if (entity === undefined) return { ids, usable: true, readIndex: ids.length - 1 };
+    const readIndex = this.entityLastIndex(text, entity, ids);
+    if (readIndex === undefined || this.specialIds.has(ids[readIndex])) {
+      return { ids, usable: false, reason: 'the entity produced no token of its own' };
+    }
+    return { ids, usable: true, readIndex };
   }
 
-  encodeAll(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => this.encode(text));
+  private entityLastIndex(text: string, entity: EntitySpan, full: readonly number[]): number | undefined {
+    checkSpan(text, entity);
+    const prefix = entity.end === text.length ? full : this.rawIds(text.slice(0, entity.end));
+    if (prefix === undefined) return undefined;
+    const prefixLength = this.withoutTrailingSpecials(prefix);
+    if (prefixLength === 0) return undefined;
+    let common = 0;
+    while (common < prefixLength && common < full.length && prefix[common] === full[common]) common++;
+    if (common === prefixLength) return common - 1;
+    if (common >= full.length) return full.length - 1;
+    // The tokenizations part inside the entity: F[common] starts where P[common] does, before the entity's end.
+    // Later tokens of F may too ("São Paulon" → … "ĠPaul" "on"): take the last one whose start, measured in
+    // decoded text as the entity's end is, lies before it.
+    const decodedLength = (ids: readonly number[]): number =>
+      this.tokenizer.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false }).length;
+    const end = decodedLength(prefix.slice(0, prefixLength));
+    let index = common;
+    for (let next = common + 1; next < full.length && !this.specialIds.has(full[next]); next++) {
+      if (decodedLength(full.slice(0, next)) >= end) break;
+      index = next;
+    }
+    return index;
+  }
+
+  encodeAll(inputs: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return inputs.map((input) => this.encode(input));
   }
 
   tokenToId(token: string): number | undefined {
     return this.tokenizer.token_to_id(token);
+  }
+}
+
+/** Throw unless `entity` is a non-empty span inside `text`. */
+export function checkSpan(text: string, entity: EntitySpan): void {
+  if (!Number.isInteger(entity.start) || !Number.isInteger(entity.end) || entity.start < 0 || entity.end <= entity.start || entity.end > text.length) {
+    throw new RangeError(`entity span [${entity.start}, ${entity.end}) is not a non-empty range inside a ${text.length}-character prompt`);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The contract between the model layer and everything downstream (activation extraction, cache, CLI, extension).
- * A ResidualModel turns entity prompts into the last-token residual stream at every layer.
+ * A ResidualModel turns entity prompts into the residual stream at every layer, read at one token per prompt
+ * (the entity's last token by default, see TokenChoice).
  */
 
 export type DeviceName = 'cpu' | 'webgpu' | 'cuda';
@@ -29,6 +30,29 @@ export interface ModelInfo {
   readonly fingerprint: string;
 }
 
+/**
+ * Which token's residual stream is read: the entity's last token (the paper's choice, default) or the prompt's
+ * last token. With a suffix template ("Where is {entity}?") they differ: `prompt-last` reads the "?".
+ */
+export type TokenChoice = 'entity-last' | 'prompt-last';
+export const TOKEN_CHOICES: readonly TokenChoice[] = ['entity-last', 'prompt-last'];
+export const DEFAULT_TOKEN_CHOICE: TokenChoice = 'entity-last';
+
+/** Character offsets [start, end) (UTF-16 code units) of the entity inside a prompt's text. */
+export interface EntitySpan {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * One prompt to tokenize. With `entity`, the tokenizer sets `readIndex` to the entity's last token; without it
+ * (or given a plain string), to the prompt's last token.
+ */
+export interface PromptInput {
+  readonly text: string;
+  readonly entity?: EntitySpan;
+}
+
 /** One tokenized prompt. */
 export interface TokenizedPrompt {
   readonly ids: readonly number[];
@@ -36,15 +60,34 @@ export interface TokenizedPrompt {
   readonly usable: boolean;
   /** Optional explanation when not usable. */
   readonly reason?: string;
+  /**
+   * Index into `ids` of the token whose residual stream is read (the runtime's `last_index` feed). Absent means
+   * the last id (`ids.length - 1`); see `readIndexOf`.
+   */
+  readonly readIndex?: number;
+}
+
+/** The text of a prompt given to `ResidualModel.tokenize`. */
+export function promptText(prompt: string | PromptInput): string {
+  return typeof prompt === 'string' ? prompt : prompt.text;
+}
+
+/** The token read for a prompt: `readIndex`, else the last token. */
+export function readIndexOf(prompt: TokenizedPrompt): number {
+  return prompt.readIndex ?? prompt.ids.length - 1;
 }
 
 export interface ResidualModel extends ModelInfo {
   readonly device: DeviceInfo;
-  /** Tokenize exactly the given strings (template already applied) with the model's own tokenizer. */
-  tokenize(texts: readonly string[]): TokenizedPrompt[];
   /**
-   * Run one batch (right-padded with an attention mask inside) and return the last-token residual stream,
-   * row-major [batch, numLayers, hiddenSize] float32. Prompts must be usable.
+   * Tokenize exactly the given prompts (template already applied) with the model's own tokenizer. A PromptInput
+   * with an entity span gets `readIndex` = the entity's last token; a plain string reads the prompt's last token.
+   * (Declared as a property so that an implementation taking only strings fails to type-check.)
+   */
+  readonly tokenize: (prompts: readonly (string | PromptInput)[]) => TokenizedPrompt[];
+  /**
+   * Run one batch (right-padded with an attention mask inside) and return the residual stream at each prompt's
+   * `readIndex` (the last token when absent), row-major [batch, numLayers, hiddenSize] float32. Prompts must be usable.
    */
   runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array>;
   dispose(): Promise<void>;

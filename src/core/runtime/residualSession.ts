@@ -25,7 +25,7 @@ export type FeedSpec =
   | { readonly name: string; readonly role: 'cache_position'; readonly dtype: IntegerDType }
   /** Zeros [B, T]. */
   | { readonly name: string; readonly role: 'token_type_ids'; readonly dtype: IntegerDType }
-  /** Each row's last real token position [B, 1] (input of the added GatherND). */
+  /** Each row's position to read, PaddedBatch.readIndex [B, 1] (input of the added GatherND). */
   | { readonly name: string; readonly role: 'last_index' }
   /** A zero-length KV-cache tensor; 'batch' is replaced by B, one dim is 0. */
   | { readonly name: string; readonly role: 'empty_past'; readonly dtype: PastDType; readonly dims: readonly (number | 'batch')[] }
@@ -39,6 +39,11 @@ export interface PaddedBatch {
   /** Row-major [batchSize, seqLength]. */
   readonly ids: Int32Array;
   readonly lengths: Int32Array;
+  /**
+   * Per row, the position whose residual stream is read (0 ≤ readIndex[b] < lengths[b]): the entity's last token
+   * or the prompt's last token (TokenizedPrompt.readIndex). Fed as `last_index`.
+   */
+  readonly readIndex: Int32Array;
 }
 
 export interface ResidualRunResult {
@@ -146,7 +151,7 @@ function buildTensor(spec: FeedSpec, batch: PaddedBatch): OrtTensor {
     case 'token_type_ids':
       return integerTensor(spec.dtype, new Int32Array(B * T), [B, T]);
     case 'last_index':
-      return integerTensor('int64', Int32Array.from(batch.lengths, (length) => length - 1), [B, 1]);
+      return integerTensor('int64', batch.readIndex, [B, 1]);
     case 'empty_past': {
       const dims = spec.dims.map((dim) => (dim === 'batch' ? B : dim));
       switch (spec.dtype) {

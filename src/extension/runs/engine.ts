@@ -4,7 +4,7 @@
  * and integration tests can plug in a counting wrapper.
  */
 import type { ProbeResults } from '../../core/experiments/results';
-import type { DeviceRequest, ResidualModel } from '../../core/model/types';
+import type { DeviceRequest, ResidualModel, TokenChoice } from '../../core/model/types';
 
 export type ProbeStage = 'dataset' | 'model' | 'tokenize' | 'extract' | 'fit' | 'write';
 
@@ -22,6 +22,8 @@ export interface ProbeRunOptions {
   /** `builtin:glove-100d`, a model folder, a .onnx file or a hub id. */
   readonly model: string;
   readonly prompt?: string;
+  /** Which token is read (default entity-last). */
+  readonly token?: TokenChoice;
   readonly device?: DeviceRequest;
   readonly batchSize?: number;
   readonly alphas?: number[];

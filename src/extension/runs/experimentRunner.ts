@@ -118,6 +118,8 @@ export class ExperimentRunner extends Disposable {
       model: record.modelSpec,
       outDir: path.join(this.store.root, record.id),
       device: settings.device,
+      // The run's own token choice, so the experiment reads what the run read (runs from before the choice: prompt-last).
+      token: record.token ?? 'prompt-last',
       batchSize: settings.batchSize,
       ...(settings.cacheDirectory ? { cacheDir: settings.cacheDirectory } : {}),
       cacheMaxBytes: settings.cacheMaxBytes,

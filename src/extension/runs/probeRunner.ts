@@ -117,7 +117,7 @@ export class ProbeRunner extends Disposable {
     this.active.value = run; // cancels any run in progress
     const { id, dir } = await this.store.createRunFolder();
     this.log.info(`Run ${id} started (${request.reason ?? 'command'}): dataset ${request.dataset}, model ${model}` +
-      `${request.prompt ? `, prompt ${JSON.stringify(request.prompt)}` : ''}, device ${settings.device}`);
+      `${request.prompt ? `, prompt ${JSON.stringify(request.prompt)}` : ''}, token ${settings.token}, device ${settings.device}`);
 
     const started = Date.now();
     try {
@@ -136,6 +136,7 @@ export class ProbeRunner extends Disposable {
               dataset: request.dataset,
               model,
               ...(request.prompt ? { prompt: request.prompt } : {}),
+              token: settings.token,
               device: settings.device,
               batchSize: settings.batchSize,
               ...(settings.alphas ? { alphas: [...settings.alphas] } : {}),
@@ -173,6 +174,7 @@ export class ProbeRunner extends Disposable {
         model: results.model ?? model,
         dataset: datasetLabel(request.dataset),
         ...(results.prompt ?? request.prompt ? { prompt: results.prompt ?? request.prompt } : {}),
+        ...(results.token ? { token: results.token } : {}),
         kind: results.kind,
         bestLayer: results.bestLayer,
         bestTestR2: best?.testR2 ?? Number.NaN,

@@ -377,3 +377,23 @@ test('a chunk deleted by another process is a miss with a warning, not an error'
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the token read is part of the key: entity-last has its own namespace; prompt-last keeps the key of older caches', async () => {
+  const dir = tempDir();
+  try {
+    const cache = new ActivationCache({ dir });
+    const older = await cache.namespace(KEY);
+    await extractWithCache(older, ['Where is Paris?']);
+    await older.close();
+    const promptLast = await cache.namespace({ ...KEY, token: 'prompt-last' });
+    assert.deepEqual((await extractWithCache(promptLast, ['Where is Paris?'])).computed, [], 'same namespace as before the choice existed');
+    await promptLast.close();
+    const entityLast = await cache.namespace({ ...KEY, token: 'entity-last' });
+    assert.deepEqual((await extractWithCache(entityLast, ['Where is Paris?'])).computed, ['Where is Paris?']);
+    await entityLast.close();
+    const info = await cache.info();
+    assert.deepEqual(info.namespaces.map((namespace) => namespace.token).sort(), ['entity-last', 'prompt-last']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

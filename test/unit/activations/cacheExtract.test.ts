@@ -12,7 +12,7 @@ import { ActivationCache } from '../../../src/core/activations/cache';
 import { extractActivations, renderPrompt, type ExtractionPrompt } from '../../../src/core/activations/extract';
 import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { loadModel } from '../../../src/core/model/loadModel';
-import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
+import { promptText, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 import { sharedModelDir } from '../../helpers/modelFixtures';
 
 const GPT2 = sharedModelDir('gpt2-tiny');
@@ -26,7 +26,7 @@ function counting(model: ResidualModel): { model: ResidualModel; seen: number[][
     id: model.id, architecture: model.architecture, numLayers: model.numLayers, hiddenSize: model.hiddenSize,
     fingerprint: model.fingerprint, device: model.device,
     tokenize: (texts) => {
-      tokenized.push(...texts);
+      tokenized.push(...texts.map(promptText));
       return model.tokenize(texts);
     },
     runBatch: (prompts: readonly TokenizedPrompt[]) => {

@@ -7,11 +7,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { extractActivations, ExtractionError, renderPrompt, type ActivationCache, type ExtractionProgress } from '../../../src/core/activations/extract';
+import { extractActivations, ExtractionError, renderEntityPrompt, renderPrompt, type ActivationCache, type ExtractionProgress } from '../../../src/core/activations/extract';
 import { ACTIVATIONS_FORMAT, readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { readNpy } from '../../../src/core/activations/npy';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
-import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
+import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 import { maxDeviation, readReference, sharedModelDir } from '../../helpers/modelFixtures';
 
 function tempDir(): string {
@@ -30,8 +30,8 @@ class FakeModel implements ResidualModel {
   readonly batches: number[][][] = [];
   failAfter = Infinity;
   constructor(readonly numLayers = 3, readonly hiddenSize = 4) {}
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => {
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map(promptText).map((text) => {
       if (text === '' || text.startsWith('skip')) return { ids: [], usable: false, reason: 'fake: no token' };
       const [head, ...rest] = text.split(' ');
       return { ids: [Number(head.slice(1)), ...rest.map(() => 1)], usable: true };
@@ -213,7 +213,33 @@ describe('extractActivations with a fake model', () => {
   });
 });
 
+describe('token choice', () => {
+  test('entity-last (default) gives the model each entity span and records the choice; prompt-last gives plain texts', async () => {
+    const seen: (string | PromptInput)[] = [];
+    const model = new FakeModel();
+    const tokenize = model.tokenize.bind(model);
+    model.tokenize = (prompts) => { seen.push(...prompts); return tokenize(prompts); };
+    const prompts = ['e1', 'e2 w'].map((name, k) => ({ ...renderEntityPrompt('{entity} w?', name), row: k + 2 }));
+    const out = path.join(tempDir(), 'acts');
+    const byDefault = await extractActivations(model, prompts, { ...manifestFields, outDir: out });
+    assert.equal(byDefault.manifest.token, 'entity-last');
+    assert.equal(readActivationManifest(out).token, 'entity-last');
+    assert.deepEqual(seen.splice(0), [{ text: 'e1 w?', entity: { start: 0, end: 2 } }, { text: 'e2 w w?', entity: { start: 0, end: 4 } }]);
+    const plain = await extractActivations(model, prompts, { ...manifestFields, outDir: out, token: 'prompt-last' });
+    assert.equal(plain.manifest.token, 'prompt-last');
+    assert.deepEqual(seen.splice(0), [{ text: 'e1 w?' }, { text: 'e2 w w?' }]);
+    // A prompt without a span is all entity.
+    await extractActivations(model, [{ text: 'e3', row: 2 }], { ...manifestFields, outDir: out });
+    assert.deepEqual(seen.splice(0), [{ text: 'e3', entity: { start: 0, end: 2 } }]);
+  });
+});
+
 describe('renderPrompt', () => {
+  test('renderEntityPrompt returns the span of the last occurrence', () => {
+    assert.deepEqual(renderEntityPrompt('Where is {entity}?', 'Paris'), { text: 'Where is Paris?', entity: { start: 9, end: 14 } });
+    assert.deepEqual(renderEntityPrompt('{entity} or {entity}', 'São'), { text: 'São or São', entity: { start: 7, end: 10 } });
+  });
+
   test('substitutes every {entity}; a template without it is an error', () => {
     assert.equal(renderPrompt('{entity}', 'Paris'), 'Paris');
     assert.equal(renderPrompt('Where is {entity}? {entity} is in', 'Paris'), 'Where is Paris? Paris is in');

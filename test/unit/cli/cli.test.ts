@@ -86,6 +86,27 @@ describe('spacetime-probe CLI', { skip: !fs.existsSync(cli) && 'out/cli.js not b
     assert.match(run.stderr, /40 from cache, 0 through the model/);
   });
 
+  test('--token: entity-last (default) and prompt-last are recorded in results.json and cached apart; a bad value exits 2', () => {
+    const read = (token: string | undefined) => {
+      const out = path.join(dir, `token-${token ?? 'default'}`);
+      const run = runCli(['run', '--dataset', dataset, '--model', gpt2, '--out', out, '--prompt', 'When was {entity}? Then', ...(token ? ['--token', token] : [])], cacheEnv());
+      assert.equal(run.code, 0, run.stderr);
+      return { run, results: JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) };
+    };
+    const byDefault = read(undefined);
+    assert.equal(byDefault.results.token, 'entity-last');
+    assert.match(byDefault.run.stdout, /token entity-last/);
+    const promptLast = read('prompt-last');
+    assert.equal(promptLast.results.token, 'prompt-last');
+    assert.match(promptLast.run.stderr, /0 from cache, 40 through the model/, 'another cache namespace');
+    assert.notDeepEqual(promptLast.results.layers[0].testR2, byDefault.results.layers[0].testR2, 'layer 0 reads another token');
+    const again = read('entity-last');
+    assert.match(again.run.stderr, /40 from cache, 0 through the model/);
+    const bad = runCli(['run', '--dataset', dataset, '--model', gpt2, '--token', 'first']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--token must be one of entity-last, prompt-last/);
+  });
+
   test('a bad dataset exits 2 naming file, line and column, with no stack trace and no output folder', () => {
     const bad = path.join(dir, 'bad.csv');
     fs.writeFileSync(bad, 'name,latitude,longitude\nParis,48.8,2.3\nAtlantis,north,10\nLyon,45.7,4.8\n');

@@ -15,7 +15,7 @@ import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
 import { externalizeInitializers } from '../../../src/core/model/onnx/graphRewrite';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { RandomTokenVectorsModel, randomWeightsModel, seededNormals, writeRandomizedOnnx } from '../../../src/core/experiments/randomWeights';
-import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
+import { promptText, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 
 const gpt2 = sharedModelDir('gpt2-tiny');
 const source = path.join(gpt2, 'onnx', 'model.onnx');
@@ -142,7 +142,7 @@ describe('random token vectors (the GloVe twin)', () => {
   const base: ResidualModel = {
     id: 'test:words', architecture: 'glove', numLayers: 1, hiddenSize: 4, fingerprint: 'words/1',
     device: { requested: 'cpu', used: 'cpu', fallbacks: [] },
-    tokenize: (texts) => texts.map((text): TokenizedPrompt => ({ ids: text.split(' ').map((word) => word.length), usable: true })),
+    tokenize: (texts) => texts.map(promptText).map((text): TokenizedPrompt => ({ ids: text.split(' ').map((word) => word.length), usable: true })),
     runBatch: async () => { throw new Error('not used'); },
     dispose: async () => undefined,
   };

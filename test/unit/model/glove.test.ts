@@ -7,6 +7,7 @@ import { GloveModel, resolveGloveDir } from '../../../src/core/model/glove/glove
 import { convertWinkToGlove, parseWinkEmbeddings } from '../../../src/core/model/glove/gloveBuild';
 import { GLOVE_VARIANTS, quantizeRowsInt8, dequantizeRowInt8 } from '../../../src/core/model/glove/gloveOnnx';
 import { GloveVocabulary, gloveWordTokens } from '../../../src/core/model/glove/gloveTokenizer';
+import { renderEntityPrompt } from '../../../src/core/activations/extract';
 
 const DIMS = 6;
 const WORDS = ['the', ',', '.', 'paris', 'new', 'york', "'", 's', 'são', 'paulo', 'st', 'john', '(', ')', '-', 'köln', 'zero'];
@@ -197,4 +198,27 @@ test('a corrupted or truncated model file is refused, never loaded', async () =>
 
 test('a missing model folder gives an error that says where it looked and how to build it', () => {
   assert.throws(() => resolveGloveDir({ dir: path.join(os.tmpdir(), 'no-such-glove-dir') }), /was not found \(looked in: .*no-such-glove-dir\).*npm run build/);
+});
+
+test('entity-last averages the entity\'s own words; prompt-last every word of the prompt', async () => {
+  const dir = tempDir();
+  try {
+    const { file, vectors } = writeWinkFixture(dir);
+    convertWinkToGlove({ source: file, outDir: path.join(dir, 'model'), variant: 'fp32' });
+    const model = await GloveModel.load({ dir: path.join(dir, 'model') });
+    try {
+      const prompt = renderEntityPrompt('the {entity}, new', 'New York');
+      const [entityLast] = model.tokenize([prompt]);
+      const [promptLast] = model.tokenize([prompt.text]);
+      assert.deepEqual(entityLast.ids, model.vocabulary.encode('New York').ids);
+      assert.deepEqual(promptLast.ids, model.vocabulary.encode(prompt.text).ids);
+      const [entityVector, promptVector] = [await model.runBatch([entityLast]), await model.runBatch([promptLast])];
+      meanOf(vectors, ['new', 'york']).forEach((value, d) => assert.ok(Math.abs(entityVector[d] - value) < 1e-4));
+      meanOf(vectors, ['the', 'new', 'york', ',', 'new']).forEach((value, d) => assert.ok(Math.abs(promptVector[d] - value) < 1e-4));
+    } finally {
+      await model.dispose();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

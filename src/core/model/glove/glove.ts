@@ -24,7 +24,7 @@ import {
 } from './gloveBuild';
 import { GLOVE_ATTENTION_MASK, GLOVE_INPUT_IDS, GLOVE_OUTPUT, type GloveVariant } from './gloveOnnx';
 import { GloveVocabulary } from './gloveTokenizer';
-import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from '../types';
+import type { DeviceInfo, DeviceRequest, PromptInput, ResidualModel, TokenizedPrompt } from '../types';
 
 export const GLOVE_MODEL_ID = `builtin:${GLOVE_MODEL_NAME}`;
 
@@ -196,8 +196,13 @@ export class GloveModel implements ResidualModel {
     return this.created;
   }
 
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => {
+  /**
+   * Word tokens → vocabulary ids. GloVe has no context, so "which token is read" decides which words are averaged:
+   * with an entity span (entity-last) the entity's own words, without one (prompt-last) every word of the prompt.
+   */
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map((prompt) => {
+      const text = typeof prompt === 'string' ? prompt : prompt.entity ? prompt.text.slice(prompt.entity.start, prompt.entity.end) : prompt.text;
       const encoding = this.vocabulary.encode(text);
       if (encoding.tokens.length === 0) return { ids: [], usable: false, reason: 'no word tokens' };
       if (encoding.ids.length === 0) {

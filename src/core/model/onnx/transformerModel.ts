@@ -9,7 +9,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DeviceInfo, DeviceRequest, ResidualModel, TokenizedPrompt } from '../types';
+import { readIndexOf, type DeviceInfo, type DeviceRequest, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
 import { resolveModelFiles, type ModelVariant, type TransformerConfig } from '../modelFolder';
 import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type OnnxModel, type OnnxValueInfo } from './onnxGraph';
@@ -237,8 +237,8 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
     rewrite: rewriteStats,
     bosPolicy: tokenizer.bosPolicy,
     inputNames: session.inputNames,
-    tokenize(texts: readonly string[]): TokenizedPrompt[] {
-      return tokenizer.encodeAll(texts);
+    tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+      return tokenizer.encodeAll(prompts);
     },
     async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
       const batch = toPaddedBatch(prompts, padId);
@@ -257,7 +257,10 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   };
 }
 
-/** Right-pad a batch: row b holds its ids, then padId up to the longest row. */
+/**
+ * Right-pad a batch: row b holds its ids, then padId up to the longest row; readIndex[b] is the prompt's
+ * TokenizedPrompt.readIndex (the last token when absent), checked to lie inside its real tokens.
+ */
 export function toPaddedBatch(prompts: readonly TokenizedPrompt[], padId: number): PaddedBatch {
   if (prompts.length === 0) throw new Error('empty batch');
   let seqLength = 0;
@@ -267,9 +270,15 @@ export function toPaddedBatch(prompts: readonly TokenizedPrompt[], padId: number
   }
   const ids = new Int32Array(prompts.length * seqLength).fill(padId);
   const lengths = new Int32Array(prompts.length);
+  const readIndex = new Int32Array(prompts.length);
   prompts.forEach((prompt, row) => {
     ids.set(prompt.ids, row * seqLength);
     lengths[row] = prompt.ids.length;
+    const index = readIndexOf(prompt);
+    if (!Number.isInteger(index) || index < 0 || index >= prompt.ids.length) {
+      throw new Error(`runBatch: read index ${index} is outside the prompt's ${prompt.ids.length} tokens`);
+    }
+    readIndex[row] = index;
   });
-  return { batchSize: prompts.length, seqLength, ids, lengths };
+  return { batchSize: prompts.length, seqLength, ids, lengths, readIndex };
 }
