@@ -8,7 +8,7 @@
  *   - train on the default training rows outside B (alpha by leave-one-out, as everywhere);
  *   - the rows the probe never saw are E = B ∪ (default test rows outside B);
  *   - proximity error of each row of B = fraction of the other rows of E whose PREDICTION lies strictly closer
- *     to that row's true value than its own prediction does (great-circle distance for places, |Δyear| for
+ *     to that row's true value than its own prediction does, ties counting half (great-circle distance for places, |Δyear| for
  *     time), averaged over B; plus the mean distance between prediction and truth, and R² over B.
  * The random control draws |B| rows uniformly (seeded by the seed and the block's name) and runs the same
  * procedure with them in place of B. A block that generalises like a random subset has similar numbers; a probe
@@ -68,7 +68,8 @@ function fnv1a(text: string): number {
 
 /**
  * Mean over `heldOut` of the proximity error against `pool` (rows of the same arrays; heldOut ⊆ pool):
- * for held-out row i, the fraction of the other pool rows j with d(truth_i, pred_j) < d(truth_i, pred_i).
+ * for held-out row i, the fraction of the other pool rows j with d(truth_i, pred_j) < d(truth_i, pred_i), rows
+ * with an equal distance counting half (as proximityErrorPerEntity: 0.5 = chance, also for identical predictions).
  */
 export function proximityErrorAgainst(truth: Float64Array, predicted: Float64Array, heldOut: Int32Array, pool: Int32Array, measure: DistanceMeasure): number {
   const k = measure.dimensions;
@@ -100,7 +101,11 @@ export function proximityErrorAgainst(truth: Float64Array, predicted: Float64Arr
       const ownLon = predicted[i * 2 + 1] * radians;
       const own = (1 - (cosLat * Math.cos(ownLat) + sinLat * Math.sin(ownLat))) + cosLat * Math.cos(ownLat) * (1 - (cosLon * Math.cos(ownLon) + sinLon * Math.sin(ownLon)));
       let closer = 0;
-      for (let index = 0; index < pool.length; index++) if (pool[index] !== i && h(index) < own) closer++;
+      for (let index = 0; index < pool.length; index++) {
+        if (pool[index] === i) continue;
+        const other = h(index);
+        closer += other < own ? 1 : other === own ? 0.5 : 0;
+      }
       sum += closer / (pool.length - 1);
     }
     return sum / heldOut.length;
@@ -108,7 +113,11 @@ export function proximityErrorAgainst(truth: Float64Array, predicted: Float64Arr
   for (const i of heldOut) {
     const own = measure.distance(truth, i * k, predicted, i * k);
     let closer = 0;
-    for (const j of pool) if (j !== i && measure.distance(truth, i * k, predicted, j * k) < own) closer++;
+    for (const j of pool) {
+      if (j === i) continue;
+      const other = measure.distance(truth, i * k, predicted, j * k);
+      closer += other < own ? 1 : other === own ? 0.5 : 0;
+    }
     sum += closer / (pool.length - 1);
   }
   return sum / heldOut.length;

@@ -174,9 +174,12 @@ function trigTable(points: ArrayLike<number>, n: number): Float64Array {
 }
 
 /**
- * Per-entity proximity error (the paper's): for entity i, the fraction of the OTHER entities j whose prediction
- * lies strictly closer to i's true value than i's own prediction does. 0 is perfect; ~0.5 is chance.
- * O(n²) time, O(n) memory.
+ * Per-entity proximity error (the paper's, with ties counted half): for entity i, over the OTHER entities j,
+ *   (#{j: d(t_i, p_j) < d(t_i, p_i)} + ½·#{j: d(t_i, p_j) = d(t_i, p_i)}) / (n − 1).
+ * 0 is perfect; 0.5 is chance — and exactly 0.5 when every prediction is the same (a useless layer), which the
+ * paper's strict count would score 0, "perfect". The built-in measures take O(n log n)-ish paths (sorted years;
+ * a k-d tree over the distinct predicted points on the sphere), also when most predictions coincide; a custom
+ * measure takes the plain O(n²) loop.
  */
 export function proximityErrorPerEntity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, measure: DistanceMeasure): Float64Array {
   const k = measure.dimensions;
@@ -192,10 +195,50 @@ export function proximityErrorPerEntity(trueValues: ArrayLike<number>, predicted
   for (let i = 0; i < n; i++) {
     const own = measure.distance(trueValues, i * k, predicted, i * k);
     let closer = 0;
-    for (let j = 0; j < n; j++) if (j !== i && measure.distance(trueValues, i * k, predicted, j * k) < own) closer++;
-    errors[i] = closer / (n - 1);
+    let ties = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const distance = measure.distance(trueValues, i * k, predicted, j * k);
+      if (distance < own) closer++;
+      else if (distance === own) ties++;
+    }
+    errors[i] = (closer + 0.5 * ties) / (n - 1);
   }
   return errors;
+}
+
+/**
+ * The distinct predicted points: `group[i]` is the distinct point of prediction i, `first[g]` one prediction with
+ * that point, `weight[g]` how many share it. Equal means equal latitude and longitude (===); sorting makes it
+ * O(n log n), and a degenerate layer (every prediction the same) becomes one point of weight n.
+ */
+function distinctPoints(predicted: ArrayLike<number>, n: number): { group: Int32Array; first: Int32Array; weight: Float64Array; count: number } {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const key = (i: number, c: number): number => predicted[2 * i + c];
+  // NaN sorts last and never equals anything, so each NaN prediction stays a point of its own.
+  const compare = (a: number, b: number): number => {
+    for (let c = 0; c < 2; c++) {
+      const x = key(a, c);
+      const y = key(b, c);
+      if (x < y) return -1;
+      if (x > y) return 1;
+      if (x !== y) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : -1;
+    }
+    return a - b;
+  };
+  order.sort(compare);
+  const group = new Int32Array(n);
+  const first = new Int32Array(n);
+  const weight = new Float64Array(n);
+  let count = 0;
+  for (let r = 0; r < n; r++) {
+    const i = order[r];
+    const previous = r > 0 ? order[r - 1] : -1;
+    if (previous < 0 || !(key(i, 0) === key(previous, 0) && key(i, 1) === key(previous, 1))) first[count++] = i;
+    group[i] = count - 1;
+    weight[count - 1]++;
+  }
+  return { group, first: first.subarray(0, count), weight: weight.subarray(0, count), count };
 }
 
 /** Below this gap between two dot products the comparison is redone with the haversine distance (see below). */
@@ -221,19 +264,28 @@ const PAIRWISE_BELOW = 384;
 function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, n: number, errors: Float64Array,
   method: 'auto' | 'pairwise' | 'tree' = 'auto'): Float64Array {
   const truth = trigTable(trueValues, n);
-  const guess = trigTable(predicted, n);
-  const px = new Float64Array(n);
-  const py = new Float64Array(n);
-  const pz = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    px[j] = guess[4 * j] * guess[4 * j + 2];
-    py[j] = guess[4 * j] * guess[4 * j + 3];
-    pz[j] = guess[4 * j + 1];
+  // Count over the distinct predicted points, each weighted by how many predictions share it.
+  const points = distinctPoints(predicted, n);
+  const m = points.count;
+  const distinct = new Float64Array(2 * m);
+  for (let g = 0; g < m; g++) {
+    distinct[2 * g] = predicted[2 * points.first[g]];
+    distinct[2 * g + 1] = predicted[2 * points.first[g] + 1];
   }
+  const guess = trigTable(distinct, m);
+  const px = new Float64Array(m);
+  const py = new Float64Array(m);
+  const pz = new Float64Array(m);
+  for (let g = 0; g < m; g++) {
+    px[g] = guess[4 * g] * guess[4 * g + 2];
+    py[g] = guess[4 * g] * guess[4 * g + 3];
+    pz[g] = guess[4 * g + 1];
+  }
+  const weight = points.weight;
   let finite = true;
-  for (let j = 0; j < n; j++) if (!Number.isFinite(px[j] + py[j] + pz[j])) finite = false;
+  for (let g = 0; g < m; g++) if (!Number.isFinite(px[g] + py[g] + pz[g])) finite = false;
   // Boxes cannot bound a non-finite prediction (never counted pairwise): such inputs take the pairwise loop.
-  const tree = finite && (method === 'tree' || (method === 'auto' && n >= PAIRWISE_BELOW)) ? new PredictionTree(px, py, pz) : undefined;
+  const tree = finite && (method === 'tree' || (method === 'auto' && m >= PAIRWISE_BELOW)) ? new PredictionTree(px, py, pz, weight) : undefined;
   // Indices of the near-ties of the current i (grows as needed; usually holds only i itself).
   let ties = new Int32Array(16);
   const counter = { closer: 0, nearTies: 0 };
@@ -241,15 +293,16 @@ function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLik
     const tx = truth[4 * i] * truth[4 * i + 2];
     const ty = truth[4 * i] * truth[4 * i + 3];
     const tz = truth[4 * i + 1];
-    const own = tx * px[i] + ty * py[i] + tz * pz[i];
+    const mine = points.group[i];
+    const own = tx * px[mine] + ty * py[mine] + tz * pz[mine];
     let closer = 0;
     let nearTies = 0;
     if (tree === undefined) {
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < m; j++) {
         const gap = tx * px[j] + ty * py[j] + tz * pz[j] - own;
         // Branch-free count: with predictions scattered around the truth this comparison is a coin flip, and a
         // mispredicted branch per pair cost more than the arithmetic.
-        closer += +(gap > TIE_MARGIN);
+        closer += weight[j] * +(gap > TIE_MARGIN);
         if (Math.abs(gap) <= TIE_MARGIN) {
           if (nearTies === ties.length) ties = grow(ties);
           ties[nearTies++] = j;
@@ -262,13 +315,21 @@ function greatCircleProximity(trueValues: ArrayLike<number>, predicted: ArrayLik
       closer = counter.closer;
       nearTies = counter.nearTies;
     }
-    if (nearTies > 1) {
-      // Decide the near-ties (other than i itself) with the definition's own distance, so that exact ties
-      // (equal predictions, or points placed symmetrically about the truth) count exactly as it counts them.
+    // The others that share i's prediction are exact ties.
+    let tied = weight[mine] - 1;
+    if (nearTies > 1 || (nearTies === 1 && ties[0] !== mine)) {
+      // Decide the near-ties (other than i's own point) with the definition's own distance, so that exact ties
+      // (points placed symmetrically about the truth) count exactly as it counts them.
       const ownDistance = greatCircleKm.distance(trueValues, 2 * i, predicted, 2 * i);
-      for (let k = 0; k < nearTies; k++) if (ties[k] !== i && greatCircleKm.distance(trueValues, 2 * i, predicted, 2 * ties[k]) < ownDistance) closer++;
+      for (let k = 0; k < nearTies; k++) {
+        const g = ties[k];
+        if (g === mine) continue;
+        const distance = greatCircleKm.distance(trueValues, 2 * i, distinct, 2 * g);
+        if (distance < ownDistance) closer += weight[g];
+        else if (distance === ownDistance) tied += weight[g];
+      }
     }
-    errors[i] = closer / (n - 1);
+    errors[i] = (closer + 0.5 * tied) / (n - 1);
   }
   return errors;
 }
@@ -305,8 +366,11 @@ class PredictionTree {
   /** Per node: min x, max x, min y, max y, min z, max z. */
   private readonly box: Float64Array;
   private readonly stack: Int32Array;
+  /** Weight of each reordered point, and prefix sums: the weight of points [a, b) is cumulative[b] − cumulative[a]. */
+  private readonly weight: Float64Array;
+  private readonly cumulative: Float64Array;
 
-  constructor(px: Float64Array, py: Float64Array, pz: Float64Array) {
+  constructor(px: Float64Array, py: Float64Array, pz: Float64Array, weight: Float64Array) {
     const n = px.length;
     let depth = 0;
     while ((n >>> depth) > LEAF_SIZE) depth++;
@@ -348,15 +412,18 @@ class PredictionTree {
     this.y = Float64Array.from(order, (j) => py[j]);
     this.z = Float64Array.from(order, (j) => pz[j]);
     this.index = order;
+    this.weight = Float64Array.from(order, (j) => weight[j]);
+    this.cumulative = new Float64Array(n + 1);
+    for (let r = 0; r < n; r++) this.cumulative[r + 1] = this.cumulative[r] + this.weight[r];
   }
 
   /**
-   * For the truth t = (tx, ty, tz) and own = t·p_i: counter.closer += #{j: t·p_j − own > TIE_MARGIN}, and the
+   * For the truth t = (tx, ty, tz) and own = t·p_i: counter.closer += Σ weight over {j: t·p_j − own > TIE_MARGIN}, and the
    * original indices of the j with |t·p_j − own| ≤ TIE_MARGIN are written to ties (returned, grown if needed)
    * with their number in counter.nearTies — the same sets the pairwise loop finds.
    */
   countCloser(tx: number, ty: number, tz: number, own: number, counter: { closer: number; nearTies: number }, tiesIn: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-    const { x, y, z, index, start, end, box, stack } = this;
+    const { x, y, z, index, start, end, box, stack, weight, cumulative } = this;
     const leaves = start.length >>> 1; // nodes at or beyond this index are leaves
     const above = own + TIE_MARGIN + BOUND_SLACK;
     const below = own - TIE_MARGIN - BOUND_SLACK;
@@ -380,7 +447,7 @@ class PredictionTree {
       upper = tz * box[b + 5];
       if (lower <= upper) { low += lower; high += upper; } else { low += upper; high += lower; }
       if (low > above) {
-        closer += end[node] - start[node];
+        closer += cumulative[end[node]] - cumulative[start[node]];
       } else if (high >= below) {
         if (node < leaves) {
           stack[top++] = 2 * node + 2;
@@ -388,7 +455,7 @@ class PredictionTree {
         } else {
           for (let r = start[node]; r < end[node]; r++) {
             const gap = tx * x[r] + ty * y[r] + tz * z[r] - own;
-            closer += +(gap > TIE_MARGIN);
+            closer += weight[r] * +(gap > TIE_MARGIN);
             if (Math.abs(gap) <= TIE_MARGIN) {
               if (nearTies === ties.length) ties = grow(ties);
               ties[nearTies++] = index[r];
@@ -430,28 +497,42 @@ function selectNth(order: Int32Array, keys: Float64Array, fromIn: number, toIn: 
 
 /**
  * |Δyear| proximity error in O(n log n): with the predictions sorted, the j whose prediction is strictly closer to
- * t_i than p_i are those with p_j in the open interval (t_i − e_i, t_i + e_i), e_i = |t_i − p_i|, found by two
- * binary searches; i itself lies on the boundary and is never counted.
+ * t_i than p_i are those with p_j in the open interval (t_i − e_i, t_i + e_i), e_i = |t_i − p_i|, and those as
+ * close are the rest of the closed interval; each is found by binary searches. i itself lies on the boundary
+ * (it is counted in the closed interval and taken out). Every boundary is stepped until the definition's own
+ * comparison of |t_i − p| with e_i holds, so rounding of t_i ± e_i changes nothing; runs of equal predictions
+ * are stepped over whole by the binary searches (a degenerate layer stays O(n log n)).
  */
 function absoluteProximity(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, n: number, errors: Float64Array): Float64Array {
   const sorted = Float64Array.from(predicted).sort();
+  /** First index in [from, to) where inside(sorted[index]) turns false, for a predicate true on a prefix. */
+  const boundary = (from: number, to: number, inside: (value: number) => boolean): number => {
+    let low = from;
+    let high = to;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (inside(sorted[middle])) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
   for (let i = 0; i < n; i++) {
     const truth = trueValues[i];
     const own = Math.abs(truth - predicted[i]);
-    if (own === 0) {
-      errors[i] = 0; // nothing is strictly closer than an exact prediction
-      continue;
-    }
-    // Count p with |truth − p| < own, i.e. truth − own < p < truth + own, computed on the same differences the
-    // definition uses: p is inside exactly when |truth − p| < own.
-    let low = searchSorted(sorted, truth - own, true);
-    let high = searchSorted(sorted, truth + own, false);
-    // Guard the two edges against rounding of truth ± own: step until the definition holds.
-    while (low > 0 && Math.abs(truth - sorted[low - 1]) < own) low--;
-    while (low < high && !(Math.abs(truth - sorted[low]) < own)) low++;
-    while (high < n && Math.abs(truth - sorted[high]) < own) high++;
-    while (high > low && !(Math.abs(truth - sorted[high - 1]) < own)) high--;
-    errors[i] = (high - low) / (n - 1);
+    // |truth − p| is non-increasing then non-decreasing along the sorted predictions; split at truth.
+    const split = searchSorted(sorted, truth, false);
+    // Left of truth (p < truth): |truth − p| decreases with the index; right (p ≥ truth): increases.
+    const leftFarther = (value: number): boolean => Math.abs(truth - value) > own;
+    const leftStrict = (value: number): boolean => !(Math.abs(truth - value) < own);
+    const rightStrict = (value: number): boolean => Math.abs(truth - value) < own;
+    const rightClosed = (value: number): boolean => Math.abs(truth - value) <= own;
+    const closedLow = boundary(0, split, leftFarther);
+    const strictLow = boundary(closedLow, split, leftStrict);
+    const strictHigh = boundary(split, n, rightStrict);
+    const closedHigh = boundary(strictHigh, n, rightClosed);
+    const closer = split - strictLow + strictHigh - split;
+    const tied = (strictLow - closedLow) + (closedHigh - strictHigh) - 1; // less i itself
+    errors[i] = (closer + 0.5 * tied) / (n - 1);
   }
   return errors;
 }

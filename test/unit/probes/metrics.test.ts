@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   absoluteYears, averageRanks, greatCircleKm, greatCircleProximityPerEntity, pearson, proximityError, proximityErrorPerEntity, r2,
@@ -227,4 +227,93 @@ test('average ranks equal the counting definition (#smaller + (#equal + 1) / 2) 
       assert.deepEqual([...averageRanks(values, rows, 2, column)], expected);
     }
   }
+});
+
+/** The rule written out plainly: per entity, (strictly closer + ½ · as close) / (n − 1), over the other entities. */
+function plainProximity(truth: ArrayLike<number>, predicted: ArrayLike<number>, k: number, distance: (a: number[], b: number[]) => number): number[] {
+  const n = truth.length / k;
+  const row = (values: ArrayLike<number>, i: number): number[] => Array.from({ length: k }, (_, c) => values[i * k + c]);
+  return Array.from({ length: n }, (_, i) => {
+    const own = distance(row(truth, i), row(predicted, i));
+    let score = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const other = distance(row(truth, i), row(predicted, j));
+      score += other < own ? 1 : other === own ? 0.5 : 0;
+    }
+    return score / (n - 1);
+  });
+}
+const km = (a: number[], b: number[]): number => greatCircleKm.distance(a, 0, b, 0);
+const years = (a: number[], b: number[]): number => Math.abs(a[0] - b[0]);
+
+describe('proximity error ties count half', () => {
+  test('every prediction the same (a useless layer) scores exactly chance, 0.5, not 0', () => {
+    const random = mulberry32(3);
+    const n = 200;
+    const truth = Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 ? 360 : 170) * random() - (i % 2 ? 180 : 85));
+    const constant = Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 ? 12.5 : 41.25));
+    for (const method of ['tree', 'pairwise'] as const) assert.deepEqual([...greatCircleProximityPerEntity(truth, constant, method)], new Array(n).fill(0.5));
+    assert.equal(proximityError(truth, constant, greatCircleKm), 0.5);
+    const yearsTruth = Float64Array.from({ length: n }, () => 1500 + 500 * random());
+    assert.equal(proximityError(yearsTruth, new Float64Array(n).fill(1900), absoluteYears), 0.5);
+    // Even when the constant is some entity's truth.
+    assert.equal(proximityError(yearsTruth, new Float64Array(n).fill(yearsTruth[7]), absoluteYears), 0.5);
+  });
+
+  test('two clusters and exact duplicates equal the plain rule (great circle: tree and pairwise; years)', () => {
+    const random = mulberry32(8);
+    for (let repeat = 0; repeat < 40; repeat++) {
+      const n = 5 + Math.floor(random() * 120);
+      const points = [[10, 20], [-30, 100], [45, -120]].slice(0, 2 + (repeat % 2));
+      const truth = new Float64Array(2 * n);
+      const predicted = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const own = points[Math.floor(random() * points.length)];
+        // Truths near the cluster points, some exactly on one (distance 0 ties), some midway (equal distances).
+        const onPoint = random() < 0.3;
+        truth[2 * i] = onPoint ? own[0] : own[0] + 20 * (random() - 0.5);
+        truth[2 * i + 1] = onPoint ? own[1] : own[1] + 20 * (random() - 0.5);
+        [predicted[2 * i], predicted[2 * i + 1]] = repeat % 4 === 3 && random() < 0.5 ? [truth[2 * i], truth[2 * i + 1]] : points[Math.floor(random() * points.length)];
+      }
+      const expected = plainProximity(truth, predicted, 2, km);
+      assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'tree')], expected, `case ${repeat}`);
+      assert.deepEqual([...greatCircleProximityPerEntity(truth, predicted, 'pairwise')], expected, `case ${repeat}`);
+      const yearTruth = Float64Array.from({ length: n }, () => 1900 + Math.floor(random() * 10));
+      const yearPredicted = Float64Array.from({ length: n }, (_, i) => (repeat % 3 === 0 && i % 3 === 0 ? yearTruth[i] : [1902, 1906, 1904][Math.floor(random() * (2 + (repeat % 2)))]));
+      assert.deepEqual([...proximityErrorPerEntity(yearTruth, yearPredicted, absoluteYears)], plainProximity(yearTruth, yearPredicted, 1, years), `years case ${repeat}`);
+    }
+  });
+
+  test('random cases with ties and the hand-worked example follow the plain rule', () => {
+    // i=0: own 1; 30 (30 away) and 19 (19 away) farther → 0. i=1: own 20; 1 and 19 are 9 away → 1. i=2: own 1;
+    // 19 is own; 1 is 19 away, 30 is 10 away → 0. With a tie: truth 10, predictions 1 and 19 both 9 away.
+    assert.deepEqual([...proximityErrorPerEntity([0, 10, 20], [1, 30, 19], absoluteYears)], [0, 1, 0]);
+    assert.deepEqual([...proximityErrorPerEntity([0, 10, 20], [1, 1, 19], absoluteYears)], [0.25, 0.5, 0]);
+    const random = mulberry32(99);
+    for (let kind = 0; kind < 7; kind++) {
+      const { truth, predicted } = sphereCase(random, 150, kind);
+      assert.deepEqual([...proximityErrorPerEntity(truth, predicted, greatCircleKm)], plainProximity(truth, predicted, 2, km), `kind ${kind}`);
+    }
+  });
+
+  test('a 60,000-row degenerate fit (one or two distinct predictions) is counted over distinct points, not pairs', () => {
+    const n = 60_000;
+    const random = mulberry32(60);
+    const truth = Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 ? 360 : 170) * random() - (i % 2 ? 180 : 85));
+    const constant = Float64Array.from({ length: 2 * n }, (_, i) => (i % 2 ? -3 : 51));
+    // O(n²) here would be 3.6e9 distance evaluations: minutes. Distinct points make it one per entity.
+    assert.equal(proximityError(truth, constant, greatCircleKm), 0.5);
+    const twoPoints = Float64Array.from({ length: 2 * n }, (_, i) => (Math.floor(i / 2) % 2 ? [51, -3] : [-33, 151])[i % 2]);
+    const errors = proximityErrorPerEntity(truth, twoPoints, greatCircleKm);
+    // Plain rule on a sample: the other predictions are n/2 − 1 copies of one's own point and n/2 of the other.
+    for (const i of [0, 1, 777, 59_999]) {
+      const own = km([truth[2 * i], truth[2 * i + 1]], [twoPoints[2 * i], twoPoints[2 * i + 1]]);
+      const other = km([truth[2 * i], truth[2 * i + 1]], i % 2 ? [-33, 151] : [51, -3]);
+      const expected = ((n / 2 - 1) * 0.5 + (other < own ? n / 2 : other === own ? n / 4 : 0)) / (n - 1);
+      assert.equal(errors[i], expected, `entity ${i}`);
+    }
+    const yearTruth = Float64Array.from({ length: n }, () => 1000 + 1000 * random());
+    assert.equal(proximityError(yearTruth, new Float64Array(n).fill(1500), absoluteYears), 0.5);
+  });
 });
