@@ -15,9 +15,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_TOKEN_CHOICE, type EntitySpan, type PromptInput, type ResidualModel, type TokenChoice, type TokenizedPrompt } from '../model/types';
-import { ACTIVATIONS_FORMAT, MANIFEST_FILE, layerFileName, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
+import { ACTIVATIONS_FORMAT, layerFileName, promptsIdentity, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
 import { NpyRowWriter } from './npyRowWriter';
 import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
+import { notOurActivationFolder, partialName, removeStalePartials } from './outputFolders';
 
 /** One prompt: the text fed to the model (template applied) and the dataset line it comes from. */
 export interface ExtractionPrompt {
@@ -160,18 +161,17 @@ export function promptInput(prompt: Pick<ExtractionPrompt, 'text' | 'entity'>, t
 function checkOutDir(outDir: string, overwrite: boolean): 'absent' | 'replace' {
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(outDir);
+    stat = fs.lstatSync(outDir);
   } catch {
     return 'absent';
   }
-  if (!stat.isDirectory()) throw new ExtractionError(`--out ${outDir} exists and is not a folder.`);
-  const entries = fs.readdirSync(outDir);
-  if (entries.length === 0) return 'replace';
-  if (!entries.includes(MANIFEST_FILE)) {
-    throw new ExtractionError(`--out ${outDir} exists and is not an activation folder (no ${MANIFEST_FILE}); refusing to replace it.`,
-      ['Choose a new or empty folder.']);
+  if (!stat.isDirectory()) throw new ExtractionError(`--out ${outDir} exists and is not a folder.`, ['Choose a new or empty folder.']);
+  const why = notOurActivationFolder(outDir);
+  if (why !== undefined) {
+    throw new ExtractionError(`--out ${outDir} is not an activation folder of ours: ${why}; refusing to replace it.`,
+      ['Nothing was changed. Choose a new or empty folder, or remove it yourself.']);
   }
-  if (!overwrite) throw new ExtractionError(`--out ${outDir} already holds activations.`, ['Remove it or choose another folder.']);
+  if (!overwrite && fs.readdirSync(outDir).length > 0) throw new ExtractionError(`--out ${outDir} already holds activations.`, ['Remove it or choose another folder.']);
   return 'replace';
 }
 
@@ -199,6 +199,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   signal?.throwIfAborted();
   const outDir = path.resolve(options.outDir);
   const outState = checkOutDir(outDir, options.overwrite ?? true);
+  removeStalePartials(outDir);
 
   // Tokenize what the cache does not hold; a cached prompt is tokenized later only if its record turns out damaged.
   const token = options.token ?? DEFAULT_TOKEN_CHOICE;
@@ -241,7 +242,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   for (let start = 0; start < numEntities; start += windowRows) windows.push({ start, end: Math.min(numEntities, start + windowRows) });
 
   fs.mkdirSync(path.dirname(outDir), { recursive: true });
-  const partial = path.join(path.dirname(outDir), `.${path.basename(outDir)}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const partial = partialName(outDir, crypto.randomBytes(4).toString('hex'));
   fs.mkdirSync(partial);
   const writers: NpyRowWriter[] = [];
   // Writes in flight per window buffer (two buffers alternate).
@@ -295,7 +296,6 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
 
       // Longest first: similar lengths share a batch, and an out-of-memory batch shows up at once.
       misses.sort((a, b) => tokensOf(valid[start + b]).ids.length - tokensOf(valid[start + a]).ids.length || a - b);
-      const fresh: Float32Array[] = [];
       for (let first = 0; first < misses.length;) {
         signal?.throwIfAborted();
         const longest = tokensOf(valid[start + misses[first]]).ids.length;
@@ -311,19 +311,18 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
         if (output.length !== batch.length * stride) {
           throw new Error(`${model.id}: runBatch returned ${output.length} values for ${batch.length} prompts × ${numLayers} layers × ${hiddenSize}`);
         }
+        const fresh: Float32Array[] = [];
         batch.forEach((position, k) => {
           place(position, output, k * stride);
           if (options.cache) fresh.push(output.slice(k * stride, (k + 1) * stride));
         });
+        // Committed batch by batch: a run killed later keeps what it computed (the cache is append-only).
+        if (options.cache && fresh.length > 0) await options.cache.store(batch.map((position) => prompts[valid[start + position]].text), fresh);
         for (const prompt of batchPrompts) tokens += prompt.ids.length;
         paddedTokens += longest * batch.length;
         done += batch.length;
         first += size;
         report();
-      }
-      if (options.cache && fresh.length > 0) {
-        const order = misses.slice(0, fresh.length).map((position) => prompts[valid[start + position]].text);
-        await options.cache.store(order, fresh);
       }
       signal?.throwIfAborted();
       const writes = Promise.all(writers.map((writer, layer) =>
@@ -351,6 +350,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
       device: model.device.used,
       dtype: 'float32',
       skipped,
+      promptsSha256: promptsIdentity(valid.map((index) => prompts[index])),
     };
     writeActivationManifest(partial, manifest);
     moveIntoPlace(partial, outDir, outState);
@@ -370,7 +370,14 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
 /** Rename the finished folder to outDir; an existing (empty or activation) outDir is swapped out, then removed. */
 function moveIntoPlace(partial: string, outDir: string, state: 'absent' | 'replace'): void {
   if (state === 'absent') {
-    fs.renameSync(partial, outDir);
+    try {
+      fs.renameSync(partial, outDir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+      throw new ExtractionError(`--out ${outDir} was created by someone else (another run?) while this one was running; ` +
+        'refusing to replace it, and this run\'s activations were discarded.', ['Give each run its own --out folder.']);
+    }
     return;
   }
   const old = `${partial}.old`;

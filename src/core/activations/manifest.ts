@@ -10,6 +10,7 @@
  * Optional fields (added, never required by readers): fingerprint, architecture, device, dtype, skipped, token
  * (which token was read: "entity-last" or "prompt-last"; folders written before it existed read "prompt-last").
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
@@ -53,6 +54,16 @@ export interface ActivationManifest {
   readonly dtype?: 'float32';
   /** Rows left out because the tokenizer produced no usable token. */
   readonly skipped?: readonly SkippedPrompt[];
+  /** promptsIdentity of the extracted rows (line numbers and prompt texts): `probe` checks a dataset against it. */
+  readonly promptsSha256?: string;
+}
+
+/** SHA-256 over (dataset line, prompt text) of every row, in order: which rows the activations belong to. */
+export function promptsIdentity(prompts: readonly { readonly row: number; readonly text: string }[]): string {
+  const hash = crypto.createHash('sha256');
+  hash.update('spacetime-probe-prompts/1\0');
+  for (const prompt of prompts) hash.update(`${prompt.row}\0${prompt.text}\0`);
+  return hash.digest('hex');
 }
 
 /** `layer_000.npy`, `layer_001.npy`, … (wider numbers beyond 999 layers). */
@@ -86,6 +97,11 @@ export function readActivationManifest(dir: string): ActivationManifest {
   need('hiddenSize', Number.isInteger(record.hiddenSize) && (record.hiddenSize as number) > 0, 'a positive integer');
   need('rows', Array.isArray(record.rows) && record.rows.length === record.numEntities &&
     record.rows.every((row) => Number.isInteger(row)), `an array of ${String(record.numEntities)} line numbers`);
+  const rows = record.rows as number[];
+  const seen = new Set<number>();
+  const repeated = rows.find((row) => seen.size === seen.add(row).size);
+  if (repeated !== undefined) throw new ManifestError(file, 'rows', `dataset line ${repeated} appears more than once; each row must be listed once (the folder was edited or damaged; extract again)`);
+  need('promptsSha256', record.promptsSha256 === undefined || (typeof record.promptsSha256 === 'string' && /^[0-9a-f]{64}$/.test(record.promptsSha256)), 'a SHA-256 hex string');
   need('layers', Array.isArray(record.layers) && record.layers.length > 0 && record.layers.every((entry, index) => {
     const layer = entry as Record<string, unknown>;
     return layer.index === index && typeof layer.file === 'string' && !layer.file.includes('/') && !layer.file.includes('\\');
