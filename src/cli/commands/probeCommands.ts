@@ -12,7 +12,7 @@ import { loadDataset } from '../../core/datasets/load';
 import { loadModel } from '../../core/model/loadModel';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
 import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
-import { ActivationCache } from '../../core/activations/cache';
+import { openCacheNamespace } from '../../core/activations/cache';
 import { probeActivations, writeProbeResults } from '../../core/experiments/probeActivations';
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
 import type { ProbeResults } from '../../core/experiments/results';
@@ -164,8 +164,9 @@ ${MODEL_HELP}
     onProgress({ stage: 'model', message: `loading ${modelSpec}` });
     const model = await loadModel(modelSpec, { device, signal, ...(values.variant ? { variant: values.variant } : {}), ...tapsOption(values.taps) });
     try {
-      const cache = values['no-cache'] ? undefined : await new ActivationCache({ dir: values['cache-dir'] })
-        .namespace({ fingerprint: model.fingerprint, template, token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id });
+      const cache = values['no-cache'] ? undefined : await openCacheNamespace({ dir: values['cache-dir'], log: (line) => { progress.finish(); io.stderr.write(`${line}\n`); } },
+        { fingerprint: model.fingerprint, template, token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id },
+        (line) => { progress.finish(); io.stderr.write(`${line}\n`); });
       try {
         const result = await extractActivations(model,
           dataset.entities.map((entity) => ({ ...renderEntityPrompt(template, entity.name), row: entity.line })),

@@ -45,6 +45,8 @@ const MAX_CHUNK_BYTES = 2 ** 32 - 1;
 export interface CacheFaults {
   /** Called before every chunk write with the number of bytes about to be written; throw to simulate ENOSPC etc. */
   beforeWrite?(chunkFile: string, bytes: number): void;
+  /** Called before a namespace folder is created or opened; throw to simulate EROFS, EACCES… */
+  beforeNamespace?(dir: string): void;
 }
 
 export interface ActivationCacheOptions {
@@ -206,6 +208,7 @@ export class ActivationCache {
     if (!key.fingerprint) throw new Error('activation cache: the model has no fingerprint; refusing to cache under an empty key');
     const id = namespaceId(key, this.dtype);
     const dir = path.join(this.layoutDir, id);
+    this.options.faults?.beforeNamespace?.(dir);
     await fsp.mkdir(dir, { recursive: true });
     const metaFile = path.join(dir, 'namespace.json');
     const meta: NamespaceMeta = {
@@ -648,4 +651,39 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
   if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${bytes} B`;
+}
+
+/**
+ * Open a namespace for a run, or undefined (with one warning) when the cache folder cannot be used at all —
+ * read-only, full, not a folder, no permission: caching is off and the run goes on, as for a write error later.
+ */
+export async function openCacheNamespace(options: ActivationCacheOptions, key: CacheNamespaceKey,
+  log?: (line: string) => void): Promise<CacheNamespace | undefined> {
+  const cache = new ActivationCache(options);
+  try {
+    return await cache.namespace(key);
+  } catch (error) {
+    let code = errorCode(error);
+    if (code === 'ENOENT') code = ancestorProblem(cache.dir) ?? code; // a recursive mkdir reports EROFS/EACCES as ENOENT
+    const why = code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'disk full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'ENOTDIR' ? 'a file is in the way of the folder' : code ?? (error as Error).message;
+    log?.(`activation cache: ${cache.dir} cannot be used (${why}); caching is off for this run (results are unaffected)`);
+    return undefined;
+  }
+}
+
+/** Why the nearest existing ancestor of `dir` cannot be written to (EROFS, EACCES, ENOTDIR), if it cannot. */
+function ancestorProblem(dir: string): string | undefined {
+  for (let at = path.dirname(dir); ; at = path.dirname(at)) {
+    try {
+      const stat = fs.statSync(at);
+      if (!stat.isDirectory()) return 'ENOTDIR';
+      fs.accessSync(at, fs.constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ENOENT') return code;
+    }
+    if (path.dirname(at) === at) return undefined;
+  }
 }

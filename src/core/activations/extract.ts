@@ -18,7 +18,7 @@ import { DEFAULT_TOKEN_CHOICE, type EntitySpan, type PromptInput, type ResidualM
 import { ACTIVATIONS_FORMAT, layerFileName, promptsIdentity, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
 import { NpyRowWriter } from './npyRowWriter';
 import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
-import { notOurActivationFolder, partialName, removeStalePartials } from './outputFolders';
+import { FolderRaceError, notOurActivationFolder, partialName, removeStalePartials, replaceFolder } from './outputFolders';
 
 /** One prompt: the text fed to the model (template applied) and the dataset line it comes from. */
 export interface ExtractionPrompt {
@@ -367,26 +367,12 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   }
 }
 
-/** Rename the finished folder to outDir; an existing (empty or activation) outDir is swapped out, then removed. */
+/** Rename the finished folder to outDir (see replaceFolder); a folder created meanwhile is an ExtractionError. */
 function moveIntoPlace(partial: string, outDir: string, state: 'absent' | 'replace'): void {
-  if (state === 'absent') {
-    try {
-      fs.renameSync(partial, outDir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
-      throw new ExtractionError(`--out ${outDir} was created by someone else (another run?) while this one was running; ` +
-        'refusing to replace it, and this run\'s activations were discarded.', ['Give each run its own --out folder.']);
-    }
-    return;
-  }
-  const old = `${partial}.old`;
-  fs.renameSync(outDir, old);
   try {
-    fs.renameSync(partial, outDir);
+    replaceFolder(partial, outDir, state === 'replace');
   } catch (error) {
-    fs.renameSync(old, outDir);
+    if (error instanceof FolderRaceError) throw new ExtractionError(`--out ${error.message}`);
     throw error;
   }
-  fs.rmSync(old, { recursive: true, force: true });
 }

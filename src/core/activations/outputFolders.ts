@@ -93,3 +93,52 @@ export function removeStalePartials(target: string): string[] {
   }
   return removed;
 }
+
+/**
+ * Put the finished folder `staged` at `target`: one rename when `target` is absent; otherwise the old folder is
+ * renamed aside (`<staged>.old`), `staged` renamed in, and the old one removed. `existed`: the caller found
+ * `target` at its start and checked that it is ours. A `target` that appeared meanwhile (another run) is refused, `staged` left for the
+ * caller to remove.
+ */
+export function replaceFolder(staged: string, target: string, existed: boolean): void {
+  if (!existed) {
+    try {
+      fs.renameSync(staged, target);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+      throw new FolderRaceError(target);
+    }
+  }
+  const old = `${staged}.old`;
+  fs.renameSync(target, old);
+  try {
+    fs.renameSync(staged, target);
+  } catch (error) {
+    fs.renameSync(old, target);
+    throw error;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Another process created the output folder while we were running. */
+export class FolderRaceError extends Error {
+  override readonly name = 'FolderRaceError';
+  constructor(readonly target: string) {
+    super(`${target} was created by someone else (another run?) while this one was running; refusing to replace it, ` +
+      'and this run\'s output was discarded. Give each run its own output folder.');
+  }
+}
+
+/** Why `dir` is not a layer_predictions folder of ours (only layer_###.json files), or undefined when it is. */
+export function notOurLayerPredictions(dir: string): string | undefined {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    return `cannot list it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  const foreign = entries.filter((entry) => !(entry.isFile() && /^layer_\d+\.json$/.test(entry.name)));
+  return foreign.length === 0 ? undefined : `it holds ${foreign.length} file(s) that are not layer predictions (${JSON.stringify(foreign[0].name)}…)`;
+}

@@ -13,9 +13,12 @@ import type { Dataset } from '../datasets/types';
 import { loadDataset } from '../datasets/load';
 import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type ResidualModel, type TokenChoice } from '../model/types';
 import { loadModel } from '../model/loadModel';
-import { extractActivations, renderEntityPrompt, renderPrompt, type ExtractionResult } from '../activations/extract';
-import { ActivationCache } from '../activations/cache';
-import { LAYER_PREDICTIONS_DIR, probeActivations, writeProbeResults } from './probeActivations';
+import { extractActivations, ExtractionError, renderEntityPrompt, renderPrompt, type ExtractionResult } from '../activations/extract';
+import { openCacheNamespace } from '../activations/cache';
+import { notOurActivationFolder, notOurLayerPredictions, partialName, removeStalePartials, replaceFolder, FolderRaceError } from '../activations/outputFolders';
+import { LAYER_PREDICTIONS_DIR, probeActivations, RESULTS_FILE, writeProbeResults } from './probeActivations';
+import { RESULTS_FORMAT } from './results';
+import { randomBytes } from 'node:crypto';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { ProbeResults } from './results';
 
@@ -68,6 +71,8 @@ export interface RunHooks {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: RunProgress) => void;
   readonly log?: (line: string) => void;
+  /** Called just before the outputs are moved into place; throw to keep the previous ones (e.g. the parent died). */
+  readonly beforeCommit?: () => void;
 }
 
 export interface RunOutcome {
@@ -94,18 +99,20 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   try {
     log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
       (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));
-    const activationsDir = path.resolve(options.activationsDir ?? path.join(options.outDir, 'activations'));
+    const outDir = path.resolve(options.outDir);
+    const activationsDir = path.resolve(options.activationsDir ?? path.join(outDir, 'activations'));
+    const outputs = prepareRunOutputs(outDir, activationsDir, Boolean(options.layerPredictions));
 
     let cacheNote = 'cache off';
-    const cache = options.cacheDir === false ? undefined : new ActivationCache({ dir: options.cacheDir, maxBytes: options.cacheMaxBytes, log });
-    const namespace = cache ? await cache.namespace({
+    const namespace = options.cacheDir === false ? undefined : await openCacheNamespace({ dir: options.cacheDir, maxBytes: options.cacheMaxBytes, log }, {
       fingerprint: model.fingerprint, template, token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id,
-    }) : undefined;
+    }, log);
     try {
       onProgress?.({ stage: 'tokenize', message: `tokenizing ${dataset.entities.length} entities` });
       const prompts = dataset.entities.map((entity) => ({ ...renderEntityPrompt(template, entity.name), row: entity.line }));
+      // Everything is built in staging folders and moved into place only when the whole run has succeeded.
       const extraction = await extractActivations(model, prompts, {
-        outDir: activationsDir,
+        outDir: outputs.stagedActivations,
         model: options.model,
         prompt: template,
         token,
@@ -125,9 +132,8 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
       for (const skipped of extraction.skipped.slice(0, 10)) log?.(`skipped line ${skipped.row}: ${JSON.stringify(skipped.text)}: ${skipped.reason}`);
       if (extraction.skipped.length > 10) log?.(`… and ${extraction.skipped.length - 10} more skipped (all listed in results.json "skipped")`);
 
-      const layerPredictionsDir = path.join(options.outDir, LAYER_PREDICTIONS_DIR);
-      if (options.layerPredictions) fs.rmSync(layerPredictionsDir, { recursive: true, force: true });
-      const results = await probeActivations(activationsDir, dataset, {
+      const stagedPredictions = outputs.stagedLayerPredictions;
+      const results = await probeActivations(outputs.stagedActivations, dataset, {
         alphas: options.alphas,
         seed: options.seed,
         signal,
@@ -139,12 +145,16 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
           device: model.device,
           skipped: extraction.skipped.map((skipped) => ({ row: skipped.row, name: skipped.text, reason: skipped.reason })),
         },
-      }, options.layerPredictions ? (layer, predictions) => writeLayerPredictions(layerPredictionsDir, layer, predictions) : undefined);
+      }, stagedPredictions ? (layer, predictions) => writeLayerPredictions(stagedPredictions, layer, predictions) : undefined);
 
       signal?.throwIfAborted(); // cancelled during the last layer's fit: write nothing
+      hooks.beforeCommit?.();
       onProgress?.({ stage: 'write', message: 'writing results.json' });
-      const resultsFile = writeProbeResults(options.outDir, results);
-      return { results, resultsFile, dataset, extraction };
+      const resultsFile = outputs.commit(results);
+      return { results, resultsFile, dataset, extraction: { ...extraction, outDir: activationsDir } };
+    } catch (error) {
+      outputs.discard();
+      throw error;
     } finally {
       await namespace?.close?.();
     }
@@ -157,4 +167,70 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
 function writeLayerPredictions(dir: string, layer: number, predictions: Float64Array): void {
   const rounded = Array.from(predictions, (value) => Math.round(value * 1e4) / 1e4);
   writeFileAtomicSync(path.join(dir, `layer_${String(layer).padStart(3, '0')}.json`), JSON.stringify({ layer, predicted: rounded }));
+}
+
+interface RunOutputs {
+  readonly stagedActivations: string;
+  readonly stagedLayerPredictions?: string;
+  /** Move everything into place (old results.json first out of the way, then folders, then results.json). */
+  commit(results: ProbeResults): string;
+  /** Remove the staging folders (a failed or cancelled run: the previous outputs stay as they were). */
+  discard(): void;
+}
+
+/** Refuse early when an output in the way is not ours; clean partials of killed runs; choose staging names. */
+function prepareRunOutputs(outDir: string, activationsDir: string, layerPredictions: boolean): RunOutputs {
+  const refuse = (what: string, why: string): never => {
+    throw new ExtractionError(`${what} is in the way and is not ours: ${why}; refusing to replace it.`, ['Nothing was changed. Choose another --out (or --activations), or remove it yourself.']);
+  };
+  const resultsFile = path.join(outDir, RESULTS_FILE);
+  const predictionsDir = path.join(outDir, LAYER_PREDICTIONS_DIR);
+  const activationsExisted = fs.existsSync(activationsDir);
+  if (activationsExisted) {
+    if (!fs.lstatSync(activationsDir).isDirectory()) refuse(activationsDir, 'it is not a folder');
+    const why = notOurActivationFolder(activationsDir);
+    if (why !== undefined) refuse(activationsDir, why);
+  }
+  if (fs.existsSync(resultsFile)) {
+    let format: unknown;
+    try {
+      format = (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as { format?: unknown }).format;
+    } catch {
+      format = undefined;
+    }
+    if (format !== RESULTS_FORMAT) refuse(resultsFile, `it is not a Spacetime Probe results file (format ${RESULTS_FORMAT})`);
+  }
+  const predictionsExisted = layerPredictions && fs.existsSync(predictionsDir);
+  if (predictionsExisted) {
+    const why = notOurLayerPredictions(predictionsDir);
+    if (why !== undefined) refuse(predictionsDir, why);
+  }
+  removeStalePartials(activationsDir);
+  removeStalePartials(predictionsDir);
+  fs.mkdirSync(path.dirname(activationsDir), { recursive: true });
+  const random = randomBytes(4).toString('hex');
+  const stagedActivations = partialName(activationsDir, random);
+  const stagedLayerPredictions = layerPredictions ? partialName(predictionsDir, random) : undefined;
+  if (stagedLayerPredictions) fs.mkdirSync(stagedLayerPredictions, { recursive: true });
+  const discard = (): void => {
+    for (const dir of [stagedActivations, stagedLayerPredictions]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return {
+    stagedActivations,
+    stagedLayerPredictions,
+    discard,
+    commit(results) {
+      if (!activationsExisted && fs.existsSync(activationsDir)) throw new ExtractionError(new FolderRaceError(activationsDir).message);
+      // No results.json while the folders are swapped: a crash in between leaves no results claiming old data.
+      fs.rmSync(resultsFile, { force: true });
+      try {
+        replaceFolder(stagedActivations, activationsDir, activationsExisted);
+        if (stagedLayerPredictions) replaceFolder(stagedLayerPredictions, predictionsDir, predictionsExisted);
+      } catch (error) {
+        if (error instanceof FolderRaceError) throw new ExtractionError(error.message);
+        throw error;
+      }
+      return writeProbeResults(outDir, results);
+    },
+  };
 }
