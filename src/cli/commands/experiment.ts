@@ -9,7 +9,7 @@ import { InputError, UsageError, intOption, parseCommandArgs } from '../command'
 import { fixed, formatTable, ProgressLine } from '../format';
 import type { DeviceRequest } from '../../core/model/types';
 import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
-import { parseToken } from './probeCommands';
+import { parseToken, yearRangeOption } from './probeCommands';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
 import { runExperiment, type ExperimentOptionsMap } from '../../core/experiments/runExperiment';
 import { ExperimentInputError } from '../../core/experiments/experimentSession';
@@ -34,7 +34,7 @@ const SPECIFIC: Readonly<Record<ExperimentName, readonly string[]>> = {
 const OPTIONS = {
   dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' }, token: { type: 'string' },
   device: { type: 'string' }, 'batch-size': { type: 'string' }, 'cache-dir': { type: 'string' }, 'no-cache': { type: 'boolean', default: false },
-  'skip-invalid': { type: 'boolean', default: false }, seed: { type: 'string' }, alphas: { type: 'string' }, layers: { type: 'string' },
+  'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, seed: { type: 'string' }, alphas: { type: 'string' }, layers: { type: 'string' },
   'keep-activations': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, from: { type: 'string' },
   template: { type: 'string', multiple: true }, 'cross-layers': { type: 'string' },
   block: { type: 'string' }, 'min-block-rows': { type: 'string' }, 'max-blocks': { type: 'string' }, layer: { type: 'string' },
@@ -167,6 +167,7 @@ common options:
   --cache-dir DIR      activation cache folder;  --no-cache  do not use the cache
   --keep-activations   keep the activation folders written under OUT/experiment_activations/
   --skip-invalid       skip invalid dataset rows with warnings
+  --year-range MIN:MAX plausible years of a time dataset (default -10000:2200)
   --from FILE          repeat an earlier experiment: its dataset, model and parameters (flags given here win)
   --json               print the experiment JSON instead of the table
 
@@ -302,6 +303,7 @@ export const experimentCommand: CliCommand = {
         batchSize: intOption('batch-size', values['batch-size'], 32),
         cacheDir: values['no-cache'] ? false : values['cache-dir'],
         skipInvalid: values['skip-invalid'],
+        ...yearRangeOption(values['year-range']),
         keepActivations: values['keep-activations'],
       }, options, { signal: controller.signal, onProgress, log: (line) => { progress.finish(); io.stderr.write(`${line}\n`); } });
       progress.finish();

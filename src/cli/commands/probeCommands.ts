@@ -9,6 +9,7 @@ import type { CliCommand, CliIo } from '../command';
 import { UsageError, intOption, parseCommandArgs } from '../command';
 import { fixed, formatTable, ProgressLine } from '../format';
 import { loadDataset } from '../../core/datasets/load';
+import { parseYearRange } from '../../core/datasets/parse';
 import { loadModel } from '../../core/model/loadModel';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
 import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
@@ -22,7 +23,8 @@ import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
 const DEVICES: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 
 const COMMON_HELP = `  --dataset FILE       CSV or JSONL dataset, or builtin:<name> (see \`spacetime-probe datasets\`)
-  --skip-invalid       skip invalid rows with warnings instead of stopping`;
+  --skip-invalid       skip invalid rows with warnings instead of stopping
+  --year-range MIN:MAX plausible years of a time dataset (default -10000:2200; e.g. --year-range=-20000:3000)`;
 const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
   --prompt TEMPLATE    prompt template with {entity} (default "${DEFAULT_PROMPT}")
   --token T            which token is read: entity-last (default; the entity's last token, as in the
@@ -65,6 +67,16 @@ function parseDevice(value: string | undefined): DeviceRequest {
 function parseBatchSize(value: string | undefined): number | undefined {
   if (value === undefined || value === 'auto') return undefined;
   return intOption('batch-size', value, 1);
+}
+
+/** `--year-range MIN:MAX` → the dataset parser's yearRange. */
+export function yearRangeOption(value: string | undefined): { yearRange?: [number, number] } {
+  if (value === undefined) return {};
+  try {
+    return { yearRange: parseYearRange(value) };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 function required(name: string, value: string | undefined): string {
@@ -145,7 +157,7 @@ ${MODEL_HELP}
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('extract', args, {
-      dataset: { type: 'string' }, out: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, ...modelOptions,
+      dataset: { type: 'string' }, out: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, ...modelOptions,
     });
     noPositionals('extract', positionals);
     const datasetSpec = required('dataset', values.dataset);
@@ -156,7 +168,7 @@ ${MODEL_HELP}
     const batchSize = parseBatchSize(values['batch-size']);
     const maxBatchTokens = values['max-batch-tokens'] === undefined ? undefined : intOption('max-batch-tokens', values['max-batch-tokens'], 1);
     const device = parseDevice(values.device);
-    const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'] });
+    const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'], ...yearRangeOption(values['year-range']) });
     for (const problem of dataset.problems) io.stderr.write(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}\n`);
     const modelSpec = values.model ?? GLOVE_MODEL_ID;
     const { progress, onProgress } = progressReporter(io);
@@ -206,11 +218,14 @@ ${COMMON_HELP}
 ${PROBE_HELP}
   --out DIR            where results.json goes
   --json               print results.json to stdout instead of the table
+  --force              probe even when the dataset does not match the activations' manifest
+                       (other rows or names); the mismatch is recorded in results.json "forced"
 `,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('probe', args, {
       activations: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, alphas: { type: 'string' },
-      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
     });
     noPositionals('probe', positionals);
     const activations = required('activations', values.activations);
@@ -218,14 +233,15 @@ ${PROBE_HELP}
     const outDir = required('out', values.out);
     const alphas = parseAlphas(values.alphas);
     const seed = intOption('seed', values.seed, 0, 0);
-    const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'] });
+    const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'], ...yearRangeOption(values['year-range']) });
     const { progress, onProgress } = progressReporter(io);
     const { signal, dispose } = interruptSignal();
     try {
       const results = await probeActivations(activations, dataset, {
-        alphas, seed, signal, onProgress, provenance: { dataset: datasetSpec },
+        alphas, seed, signal, onProgress, provenance: { dataset: datasetSpec }, force: values.force,
       });
       progress.finish();
+      for (const line of results.forced ?? []) io.stderr.write(`warning (--force): ${line}\n`);
       const file = writeProbeResults(outDir, results);
       if (values.json) io.stdout.write(`${JSON.stringify(results)}\n`);
       else io.stdout.write(formatLayerTable(results));
@@ -258,7 +274,7 @@ ${PROBE_HELP}
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('run', args, {
       dataset: { type: 'string' }, out: { type: 'string' }, activations: { type: 'string' }, alphas: { type: 'string' },
-      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
       'layer-predictions': { type: 'boolean', default: false }, ...modelOptions,
     });
     noPositionals('run', positionals);
@@ -281,6 +297,7 @@ ${PROBE_HELP}
         activationsDir: values.activations,
         cacheDir: values['no-cache'] ? false : values['cache-dir'],
         skipInvalid: values['skip-invalid'],
+        ...yearRangeOption(values['year-range']),
         layerPredictions: values['layer-predictions'],
       }, {
         signal,

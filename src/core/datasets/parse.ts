@@ -22,6 +22,21 @@ export interface ParseOptions {
   readonly kind?: DatasetKind;
   /** Force the format; by default `.jsonl`/`.ndjson` files are JSON Lines and everything else CSV. */
   readonly format?: 'csv' | 'jsonl';
+  /** Plausible years [min, max] (default DEFAULT_YEAR_RANGE); a year outside is an error naming the range. */
+  readonly yearRange?: readonly [number, number];
+}
+
+/** Years a time dataset may hold unless widened (`--year-range MIN:MAX`): 10,000 BC to AD 2200. */
+export const DEFAULT_YEAR_RANGE: readonly [number, number] = [-10000, 2200];
+
+/** Parse "MIN:MAX" (e.g. "-20000:3000") into a year range; throws with a readable message. */
+export function parseYearRange(text: string): [number, number] {
+  const match = /^\s*([+-]?\d+)\s*[:,]\s*([+-]?\d+)\s*$/.exec(text);
+  const range: [number, number] | undefined = match ? [Number(match[1]), Number(match[2])] : undefined;
+  if (!range || !(range[0] < range[1]) || !range.every(Number.isSafeInteger)) {
+    throw new Error(`--year-range must be MIN:MAX with integer years, MIN < MAX (e.g. --year-range=-20000:3000), got "${text}"`);
+  }
+  return range;
 }
 
 const NAME_COLUMNS = ['name', 'entity', 'headline'];
@@ -222,6 +237,7 @@ function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowPr
     [nameColumn, titleColumn, creatorColumn, latitudeColumn, longitudeColumn, yearColumn, dateColumn, isTestColumn].map(indexOf);
   const metadataAt = metadataColumns.map(indexOf);
   const entities: Entity[] = [];
+  const yearRange = options.yearRange ?? DEFAULT_YEAR_RANGE;
   const invalidLines = new Set<number>(rowProblems.map((rowProblem) => rowProblem.line));
 
   for (const row of rows) {
@@ -257,10 +273,15 @@ function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowPr
         report('out-of-range', longitudeAt, longitudeColumn!, `longitude ${longitude} is outside [-180, 180]`);
       }
       target.push(latitude ?? Number.NaN, longitude ?? Number.NaN);
-    } else if (yearColumn !== undefined) {
-      target.push(readNumber(value(yearAt), yearAt, yearColumn, report) ?? Number.NaN);
     } else {
-      target.push(readDateYear(value(dateAt), dateAt, dateColumn!, report) ?? Number.NaN);
+      const column = yearColumn ?? dateColumn!;
+      const at = yearColumn !== undefined ? yearAt : dateAt;
+      const year = yearColumn !== undefined ? readNumber(value(yearAt), yearAt, yearColumn, report) : readDateYear(value(dateAt), dateAt, dateColumn!, report);
+      if (year !== undefined && (year < yearRange[0] || year > yearRange[1])) {
+        report('out-of-range', at, column, `year ${(value(at) ?? '').trim()} in column "${column}" is outside the plausible range ` +
+          `${yearRange[0]}…${yearRange[1]} (widen it with --year-range MIN:MAX if it is right)`);
+      }
+      target.push(year ?? Number.NaN);
     }
 
     // Split column.

@@ -48,6 +48,8 @@ export interface ExperimentInputs {
   readonly cacheDir?: string | false;
   readonly cacheMaxBytes?: number;
   readonly skipInvalid?: boolean;
+  /** Plausible years of a time dataset (default: the parser's DEFAULT_YEAR_RANGE). */
+  readonly yearRange?: readonly [number, number];
   /** Keep the activation folders this experiment writes (default: removed; the cache keeps the vectors). */
   readonly keepActivations?: boolean;
   /** An already loaded model (not disposed by the experiment). */
@@ -189,7 +191,7 @@ export class ExperimentSession {
 
   static async open(inputs: ExperimentInputs, hooks: ExperimentHooks = {}): Promise<ExperimentSession> {
     hooks.onProgress?.({ stage: 'dataset', message: `reading ${inputs.dataset}` });
-    const dataset = loadDataset(inputs.dataset, { skipInvalid: inputs.skipInvalid });
+    const dataset = loadDataset(inputs.dataset, { skipInvalid: inputs.skipInvalid, ...(inputs.yearRange ? { yearRange: inputs.yearRange } : {}) });
     for (const problem of dataset.problems) hooks.log?.(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}`);
     hooks.signal?.throwIfAborted();
     hooks.onProgress?.({ stage: 'model', message: `loading ${inputs.model}` });

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { Dataset, Entity } from '../datasets/types';
-import { manifestToken, readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
+import { manifestToken, promptsIdentity, readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
 import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
 import { sharedBackgroundProximity } from '../probes/backgroundProximity';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
@@ -36,6 +36,8 @@ export interface ProbeActivationsOptions {
   readonly layerPredictions?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ProbeProgress) => void;
+  /** Go on when the dataset does not match the manifest (the mismatch is recorded in results.json "forced"). */
+  readonly force?: boolean;
   /** Provenance copied into results.json. */
   readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'skipped'>;
 }
@@ -62,14 +64,41 @@ export function alignEntities(dataset: Dataset, manifest: ActivationManifest, ac
   return aligned;
 }
 
+/**
+ * Why `dataset` is not the dataset the activations were extracted from, or undefined when it is: every manifest
+ * row must be a valid row of the dataset with the same prompt text (promptsSha256, when the manifest has it), and
+ * every valid dataset row must be in the manifest (or among its skipped rows). Targets may differ (they are not
+ * part of the activations).
+ */
+export function datasetMismatch(dataset: Dataset, manifest: ActivationManifest, activationsDir: string): string | undefined {
+  const byLine = new Map(dataset.entities.map((entity) => [entity.line, entity]));
+  const missing = manifest.rows.filter((line) => !byLine.has(line));
+  if (missing.length > 0) {
+    return `${activationsDir} holds activations for dataset lines that are not valid rows of ${dataset.source} ` +
+      `(${missing.length} of ${manifest.rows.length}; first: ${missing.slice(0, 5).join(', ')}): the dataset changed since extraction, or is another one.`;
+  }
+  const listed = new Set([...manifest.rows, ...(manifest.skipped ?? []).map((skipped) => skipped.row)]);
+  const extra = dataset.entities.filter((entity) => !listed.has(entity.line));
+  if (extra.length > 0) {
+    return `${dataset.source} has ${extra.length} valid row(s) that ${activationsDir} has no activations for (first: line ${extra[0].line}): ` +
+      'the dataset changed since extraction, or is another one.';
+  }
+  if (manifest.promptsSha256 !== undefined) {
+    const prompts = manifest.rows.map((line) => ({ row: line, text: manifest.prompt.split('{entity}').join(byLine.get(line)!.name) }));
+    if (promptsIdentity(prompts) !== manifest.promptsSha256) {
+      return `the entity names of ${dataset.source} are not those ${activationsDir} was extracted from (same rows, different names): ` +
+        'the dataset changed since extraction, or is another one of the same length.';
+    }
+  }
+  return undefined;
+}
+
 /** The train/test split over aligned entities: is_test when every row has it, else seeded random 20%. */
 export function splitFor(entities: readonly Entity[], seed = DEFAULT_SPLIT_SEED): TrainTestSplit {
   const flags = entities.map((entity) => entity.isTest);
   const complete = flags.every((flag) => flag !== undefined);
-  if (complete) {
-    const split = splitTrainTest(entities.length, flags as boolean[]);
-    if (split.train.length > 0 && split.test.length > 0) return split;
-  }
+  // is_test all true or all false cannot split: fall back to the seeded random split (results.json says "random").
+  if (complete && flags.includes(true) && flags.includes(false)) return splitTrainTest(entities.length, flags as boolean[]);
   return splitTrainTest(entities.length, undefined, seed);
 }
 
@@ -97,6 +126,12 @@ const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
 export async function probeActivations(activationsDir: string, dataset: Dataset, options: ProbeActivationsOptions = {},
   layerPredictionsSink?: (layer: number, predictions: Float64Array) => void): Promise<ProbeResults> {
   const manifest = readActivationManifest(activationsDir);
+  const forced: string[] = [];
+  const mismatch = datasetMismatch(dataset, manifest, activationsDir);
+  if (mismatch !== undefined) {
+    if (!options.force) throw new ActivationMismatchError(`${mismatch} Extract again, or pass --force to probe anyway (recorded in results.json).`);
+    forced.push(mismatch);
+  }
   const entities = alignEntities(dataset, manifest, activationsDir);
   if (entities.length < 5) {
     throw new ActivationMismatchError(`only ${entities.length} usable entities; a probe needs at least 5 (a few per split).`);
@@ -173,6 +208,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     predictions,
     token: manifestToken(manifest),
     ...options.provenance,
+    ...(forced.length > 0 ? { forced } : {}),
     createdAt: new Date().toISOString(),
   };
 }

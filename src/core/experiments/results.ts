@@ -54,6 +54,8 @@ export interface ProbeResults {
   readonly token?: TokenChoice;
   readonly device?: DeviceInfo;
   readonly createdAt?: string;
+  /** Checks overridden with `probe --force` (e.g. the dataset does not match the activations' manifest). */
+  readonly forced?: readonly string[];
   /** Entities skipped (e.g. no known token for GloVe), with the reason. */
   readonly skipped?: readonly { readonly row: number; readonly name: string; readonly reason: string }[];
 }

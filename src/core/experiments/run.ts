@@ -51,6 +51,8 @@ export interface RunOptions {
   /** Cache size cap in bytes (LRU eviction). */
   readonly cacheMaxBytes?: number;
   readonly skipInvalid?: boolean;
+  /** Plausible years of a time dataset (default: the parser's DEFAULT_YEAR_RANGE). */
+  readonly yearRange?: readonly [number, number];
   /** Write every layer's predictions (for the map's layer slider). */
   readonly layerPredictions?: boolean;
   /** Reuse an already loaded model (the extension keeps one warm between runs); not disposed by runProbe. */
@@ -90,7 +92,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   renderPrompt(template, 'x'); // validates the template before any work
 
   onProgress?.({ stage: 'dataset', message: `reading ${options.dataset}` });
-  const dataset = loadDataset(options.dataset, { skipInvalid: options.skipInvalid });
+  const dataset = loadDataset(options.dataset, { skipInvalid: options.skipInvalid, ...(options.yearRange ? { yearRange: options.yearRange } : {}) });
   for (const problem of dataset.problems) log?.(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}`);
   signal?.throwIfAborted();
 
