@@ -152,6 +152,23 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Chunk files: `<base-36 time>-<base-36 pid>-<hex>.chunk`. */
+const CHUNK_NAME = /^[0-9a-z]+-[0-9a-z]+-[0-9a-f]+\.chunk$/;
+/** Files a namespace folder may hold: chunks, their indexes, atomic-write temporaries and the marker. */
+const OUR_NAMESPACE_FILE = /^([0-9a-z]+-[0-9a-z]+-[0-9a-f]+\.(chunk|idx)|namespace\.json|\..+\.\d+-[0-9a-f]+\.tmp)$/;
+
+/** The namespace marker of folder `id`, or undefined when the folder is not one of our namespaces. */
+async function readNamespaceMeta(dir: string, id: string): Promise<NamespaceMeta | undefined> {
+  if (!/^[0-9a-f]{32}$/.test(id)) return undefined;
+  try {
+    const meta = JSON.parse(await fsp.readFile(path.join(dir, 'namespace.json'), 'utf8')) as NamespaceMeta;
+    if (meta?.layout !== LAYOUT || typeof meta.fingerprint !== 'string' || typeof meta.template !== 'string') return undefined;
+    return namespaceId(meta, meta.dtype) === id ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function describe(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}…` : text);
 }
@@ -227,12 +244,10 @@ export class ActivationCache {
     let total = 0;
     for (const id of await listDir(this.layoutDir)) {
       const dir = path.join(this.layoutDir, id);
-      let meta: Partial<NamespaceMeta> = {};
-      try {
-        meta = JSON.parse(await fsp.readFile(path.join(dir, 'namespace.json'), 'utf8')) as Partial<NamespaceMeta>;
-      } catch {
-        // A namespace without readable metadata is still counted (and cleared/evicted) by size.
-      }
+      // Only folders that carry our marker (namespace.json of this layout, named by its own key) are ours to
+      // count, clear or evict: anything else someone put under the cache root is left alone.
+      const meta = await readNamespaceMeta(dir, id);
+      if (meta === undefined) continue;
       let bytes = 0;
       let chunks = 0;
       let records = 0;
@@ -267,7 +282,11 @@ export class ActivationCache {
     let namespaces = 0;
     for (const namespace of info.namespaces) {
       if (fingerprint !== undefined && namespace.fingerprint !== fingerprint) continue;
-      await fsp.rm(path.join(this.layoutDir, namespace.id), { recursive: true, force: true });
+      const dir = path.join(this.layoutDir, namespace.id);
+      // Our files first (chunks, indexes, temporaries, the marker last), then the folder only if that emptied it.
+      const names = await listDir(dir);
+      for (const name of names.filter((entry) => OUR_NAMESPACE_FILE.test(entry) && entry !== 'namespace.json')) await fsp.rm(path.join(dir, name), { force: true });
+      if ((await listDir(dir)).every((entry) => entry === 'namespace.json')) await fsp.rm(dir, { recursive: true, force: true });
       bytes += namespace.bytes;
       namespaces += 1;
     }
@@ -281,12 +300,13 @@ export class ActivationCache {
     let total = 0;
     for (const id of await listDir(this.layoutDir)) {
       const dir = path.join(this.layoutDir, id);
+      if (await readNamespaceMeta(dir, id) === undefined) continue;
       for (const name of await listDir(dir)) {
         const file = path.join(dir, name);
         const stat = await statOrUndefined(file);
         if (!stat) continue;
         total += stat.size;
-        if (!name.endsWith('.chunk')) continue;
+        if (!CHUNK_NAME.test(name)) continue;
         const index = file.replace(/\.chunk$/, '.idx');
         const indexStat = await statOrUndefined(index);
         candidates.push({ file, index, bytes: stat.size + (indexStat?.size ?? 0), mtime: stat.mtimeMs });

@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelLoadError } from '../errors';
+import { rememberFileContentHash } from '../../util/fileIdentity';
 import {
   blobFile, checkRepoId, checkRevision, hubCacheDir, isCommitHash, linkSnapshotFile, readRef, repoFolder, snapshotDir, writeRef,
 } from './hubCache';
@@ -409,6 +410,8 @@ async function downloadBlob(repoId: string, commit: string, repoDir: string, job
           ['Run the download again; if it keeps failing, a proxy or mirror may be altering the file.']);
       }
       await fsp.rename(partial, target);
+      // The sha256 was just verified: the first model load need not read the file again for its identity.
+      if (job.sha256) rememberFileContentHash(target, job.sha256);
       return transferred;
     } catch (error) {
       response?.body.destroy();

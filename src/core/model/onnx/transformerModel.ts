@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readIndexOf, type DeviceInfo, type DeviceRequest, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
+import { fileContentHashSync } from '../../util/fileIdentity';
 import { resolveModelFiles, type ModelVariant, type TransformerConfig } from '../modelFolder';
 import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type OnnxModel, type OnnxValueInfo } from './onnxGraph';
 import { discoverResidualTaps, validateTapOverride, type ResidualTaps } from './residualTaps';
@@ -119,24 +120,13 @@ export function planFeeds(model: OnnxModel, rewrite: TapRewrite, config: Transfo
 /** Hash of everything that determines the activations: graph bytes, weights, tokenizer files, taps. */
 function fingerprint(modelBytes: Uint8Array, modelPath: string, model: OnnxModel, files: readonly (string | undefined)[], taps: readonly string[]): string {
   const hash = crypto.createHash('sha256');
-  hash.update('spacetime-probe-model/1\0');
+  hash.update('spacetime-probe-model/2\0');
   hash.update(modelBytes);
-  // External weights can be tens of GB: hash their size plus 16 evenly spaced 64 KiB samples instead of every byte.
+  // External weights: every byte counts (a perturbed weight must change the identity); fileContentHashSync reads
+  // a file once and remembers its SHA-256 while the file is unchanged (src/core/util/fileIdentity.ts).
   for (const location of externalDataFiles(model)) {
     const file = path.join(path.dirname(modelPath), location);
-    const size = fs.statSync(file).size;
-    hash.update(`${location}\0${size}\0`);
-    const fd = fs.openSync(file, 'r');
-    try {
-      const sample = Buffer.alloc(65536);
-      for (let k = 0; k < 16; k++) {
-        const position = Math.floor(((size - sample.length) * k) / 15);
-        const read = fs.readSync(fd, sample, 0, sample.length, Math.max(0, position));
-        hash.update(sample.subarray(0, read));
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
+    hash.update(`${location}\0${fs.statSync(file).size}\0${fileContentHashSync(file)}\0`);
   }
   for (const file of files) hash.update(file ? fs.readFileSync(file) : '\0');
   hash.update(JSON.stringify(taps));
