@@ -45,7 +45,7 @@ class NameModel implements ResidualModel {
 
 function dataset(dir: string, rows: number): string {
   const file = path.join(dir, 'people.csv');
-  fs.writeFileSync(file, `name,year\n${Array.from({ length: rows }, (_, k) => `e${k},${1800 + 3 * k}`).join('\n')}\n`);
+  fs.writeFileSync(file, `name,year\n${Array.from({ length: rows }, (_, k) => `e${k},${1800 + ((3 * k) % 400)}`).join('\n')}\n`);
   return file;
 }
 
