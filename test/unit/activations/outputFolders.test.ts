@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { extractActivations, ExtractionError, type ActivationCache } from '../../../src/core/activations/extract';
 import { readActivationManifest, ManifestError } from '../../../src/core/activations/manifest';
 import { notOurActivationFolder, removeStalePartials } from '../../../src/core/activations/outputFolders';
-import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
+import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'outfolders-test-'));
@@ -28,8 +28,8 @@ class TinyModel implements ResidualModel {
   readonly hiddenSize = 3;
   batches = 0;
   onBatch?: () => void | Promise<void>;
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => ({ ids: [Number(text.slice(1))], usable: true }));
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map(promptText).map((text) => ({ ids: [Number(text.slice(1))], usable: true }));
   }
   async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
     this.batches += 1;

@@ -13,7 +13,7 @@ import { ActivationMismatchError, probeActivations } from '../../../src/core/exp
 import { loadDataset } from '../../../src/core/datasets/load';
 import { parseDatasetText, parseYearRange } from '../../../src/core/datasets/parse';
 import type { Dataset } from '../../../src/core/datasets/types';
-import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
+import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 
 class HashModel implements ResidualModel {
   readonly id = 'hash';
@@ -22,8 +22,8 @@ class HashModel implements ResidualModel {
   readonly device = { requested: 'cpu' as const, used: 'cpu' as const, fallbacks: [] };
   readonly numLayers = 2;
   readonly hiddenSize = 4;
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => ({ ids: [...text].map((char) => char.charCodeAt(0)), usable: true }));
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map(promptText).map((text) => ({ ids: [...text].map((char) => char.charCodeAt(0)), usable: true }));
   }
   async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
     const out = new Float32Array(prompts.length * 8);

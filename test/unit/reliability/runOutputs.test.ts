@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProbe } from '../../../src/core/experiments/run';
 import { openCacheNamespace } from '../../../src/core/activations/cache';
-import type { ResidualModel, TokenizedPrompt } from '../../../src/core/model/types';
+import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 import { errnoError, mountSmallFs } from '../../helpers/smallFs';
 
 function tempDir(): string {
@@ -27,8 +27,8 @@ class NameModel implements ResidualModel {
   readonly hiddenSize = 4;
   runs = 0;
   failAt = Infinity;
-  tokenize(texts: readonly string[]): TokenizedPrompt[] {
-    return texts.map((text) => ({ ids: [Number(text.slice(1))], usable: true }));
+  tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+    return prompts.map(promptText).map((text) => ({ ids: [Number(text.slice(1))], usable: true }));
   }
   async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
     this.runs += 1;
