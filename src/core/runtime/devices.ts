@@ -153,6 +153,12 @@ export function conciseOrtError(error: unknown): string {
   return stripped.slice(0, 300);
 }
 
+/** onnxruntime's whole message, every line kept (indented continuation lines), with source-file prefixes removed. */
+export function fullOrtError(error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).trim();
+  return text.split('\n').map((line) => line.trim().replace(/^\/\S+:\d+\s+/, '')).filter((line) => line).join('\n    ');
+}
+
 /** Why CUDA could not be used, and what would fix it. `error` is the session error when the libraries exist. */
 export function diagnoseCuda(facts: HostFacts, error?: unknown): Pick<ProviderProbe, 'detail' | 'remedy'> {
   if (!(facts.platform === 'linux' && facts.arch === 'x64') && !(facts.platform === 'win32' && facts.arch === 'x64')) {

@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import * as os from 'node:os';
 import type { DeviceInfo, DeviceName, DeviceRequest } from '../model/types';
-import { AUTO_DEVICE_ORDER, DeviceUnavailableError, conciseOrtError, probeProvider } from './devices';
+import { AUTO_DEVICE_ORDER, DeviceUnavailableError, conciseOrtError, fullOrtError, probeProvider } from './devices';
 
 export { ort };
 export { DeviceUnavailableError } from './devices';
@@ -30,6 +30,11 @@ export interface SessionOptions {
   readonly enableProfiling?: boolean;
   /** WebGPU validation: 'basic' (onnxruntime's default) checks more; 'wgpuOnly' skips onnxruntime's own checks. */
   readonly webgpuValidation?: 'disabled' | 'wgpuOnly' | 'basic' | 'full';
+  /**
+   * Folder holding the external-data files of a model given as bytes (onnxruntime's
+   * `session.model_external_initializers_file_folder_path`); without it, data is looked up in the working folder.
+   */
+  readonly externalDataFolder?: string;
 }
 
 export interface CreatedSession {
@@ -74,6 +79,7 @@ export async function createSession(model: string | Uint8Array, options: Session
       ...(options.enableProfiling ? { enableProfiling: true, profileFilePrefix: 'onnxruntime_profile' } : {}),
       intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       interOpNumThreads: 1,
+      ...(options.externalDataFolder ? { extra: { session: { model_external_initializers_file_folder_path: options.externalDataFolder } } } : {}),
     };
     try {
       const session = typeof model === 'string'
@@ -86,7 +92,8 @@ export async function createSession(model: string | Uint8Array, options: Session
         throw new DeviceUnavailableError(device, `the provider works here but could not load this model: ${conciseOrtError(error)}`,
           ['Try --device cpu, or a different export (opset, fp32/fp16 variant).']);
       }
-      fallbacks.push(`${device}: could not load this model: ${conciseOrtError(error)}`);
+      // The whole message: onnxruntime often puts the reason on a later line.
+      fallbacks.push(`${device}: could not load this model: ${fullOrtError(error)}`);
     }
   }
   throw new Error(`No execution provider could run the model (requested: ${requested}).\n  ${fallbacks.join('\n  ')}`);

@@ -8,8 +8,9 @@
  * references and unknown fields survive untouched.
  */
 import { Writer } from 'protobufjs/minimal';
+import { onnx } from 'onnx-proto';
 import {
-  defaultOpsetVersion, GraphField, ModelField, OnnxDataType, TensorField, scanFields,
+  defaultOpsetVersion, GraphField, ModelField, OnnxDataType, TensorField, producerIndex, scanFields, topologicalOrder,
   type OnnxModel, type ProtoField,
 } from './onnxGraph';
 import { ModelLoadError } from '../errors';
@@ -72,6 +73,18 @@ export function encodeTensorValueInfo(name: string, elemType: number, dims: read
   return writer.finish();
 }
 
+/** Encode an int64 vector initializer (TensorProto: dims 1, data_type 2, name 8, raw_data 9). */
+export function encodeInt64Initializer(name: string, values: readonly number[]): Uint8Array {
+  const raw = Buffer.alloc(8 * values.length);
+  values.forEach((value, index) => raw.writeBigInt64LE(BigInt(value), 8 * index));
+  const writer = Writer.create();
+  writer.uint32((TensorField.dims << 3) | WIRE_VARINT).int64(values.length);
+  writer.uint32((TensorField.dataType << 3) | WIRE_VARINT).int32(OnnxDataType.INT64);
+  writer.uint32((TensorField.name << 3) | WIRE_LENGTH_DELIMITED).string(name);
+  writer.uint32((TensorField.rawData << 3) | WIRE_LENGTH_DELIMITED).bytes(raw);
+  return writer.finish();
+}
+
 /** Tag + length prefix for a length-delimited field of `length` bytes. */
 function fieldHeader(field: number, length: number): Uint8Array {
   return Writer.create().uint32((field << 3) | WIRE_LENGTH_DELIMITED).uint32(length).finish();
@@ -114,6 +127,11 @@ export interface TapRewriteOptions {
   readonly outputName?: string;
   /** Residual width, written into the output's declared shape when known. */
   readonly hiddenSize?: number;
+  /**
+   * New `location` for external-data references, by old location (Hugging Face cache snapshots: the data file is a
+   * symlink into blobs/, and onnxruntime only accepts data inside the folder it is given).
+   */
+  readonly externalDataLocations?: ReadonlyMap<string, string>;
 }
 
 export interface TapRewrite {
@@ -153,15 +171,25 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
   }
 
   const synthesized = new Map((options.synthesized ?? []).map((tap) => [tap.name, tap.addends]));
-  // Dead-code elimination: walk nodes backwards (they are topologically sorted) from the taps.
-  const needed = new Set<string>(options.taps.flatMap((tap) => synthesized.get(tap) ?? [tap]));
+  // Dead-code elimination from the taps, by producer lookup: it does not rely on the file's node order, which is
+  // not always topological (onnxconverter's fp16 conversion appends the input Casts at the end).
+  const producers = producerIndex(model);
+  const needed = new Set<string>();
   const keepNode = new Array<boolean>(model.nodes.length).fill(false);
-  for (let index = model.nodes.length - 1; index >= 0; index--) {
-    const node = model.nodes[index];
-    if (!node.outputs.some((output) => needed.has(output))) continue;
+  const pending: string[] = [];
+  const need = (name: string): void => {
+    if (!name || needed.has(name)) return;
+    needed.add(name);
+    pending.push(name);
+  };
+  for (const tap of options.taps) for (const name of synthesized.get(tap) ?? [tap]) need(name);
+  while (pending.length > 0) {
+    const index = producers.get(pending.pop()!);
+    if (index === undefined || keepNode[index]) continue;
     keepNode[index] = true;
-    for (const input of node.inputs) if (input) needed.add(input);
-    for (const input of node.outerScopeInputs) needed.add(input);
+    const node = model.nodes[index];
+    for (const input of node.inputs) need(input);
+    for (const input of node.outerScopeInputs) need(input);
   }
 
   const newNodes: NewNode[] = [];
@@ -174,12 +202,29 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
       sum = output;
     });
   }
+  // Each tap is brought to [batch, tokens, hidden] first: some exports add the residual in [batch·tokens, hidden]
+  // (OPT's MLP), and a tap seen through a Reshape may have either form. For a [B, T, D] tap this is a no-op.
+  const constants = { minusOne: `${PREFIX}const_minus_one`, zero: `${PREFIX}const_zero`, one: `${PREFIX}const_one`, last: `${PREFIX}const_last` };
+  const batchDim = `${PREFIX}batch_dim`;
+  newNodes.push({ opType: 'Shape', name: `${PREFIX}shape_last_index`, inputs: [lastIndexInput], outputs: [`${PREFIX}last_index_shape`] });
+  newNodes.push({ opType: 'Slice', name: `${PREFIX}slice_batch`, inputs: [`${PREFIX}last_index_shape`, constants.zero, constants.one], outputs: [batchDim] });
   const castOutputs: string[] = [];
   options.taps.forEach((tap, layer) => {
+    const shaped = `${PREFIX}tap_${layer}_bth`;
     const gathered = `${PREFIX}tap_${layer}`;
     const cast = `${PREFIX}tap_${layer}_f32`;
+    newNodes.push({ opType: 'Shape', name: `${PREFIX}shape_${layer}`, inputs: [tap], outputs: [`${PREFIX}tap_${layer}_shape`] });
     newNodes.push({
-      opType: 'GatherND', name: `${PREFIX}gather_${layer}`, inputs: [tap, lastIndexInput], outputs: [gathered],
+      opType: 'Slice', name: `${PREFIX}slice_hidden_${layer}`, inputs: [`${PREFIX}tap_${layer}_shape`, constants.minusOne, constants.last],
+      outputs: [`${PREFIX}tap_${layer}_hidden`],
+    });
+    newNodes.push({
+      opType: 'Concat', name: `${PREFIX}target_${layer}`, inputs: [batchDim, constants.minusOne, `${PREFIX}tap_${layer}_hidden`],
+      outputs: [`${PREFIX}tap_${layer}_target`], attributes: [{ name: 'axis', value: 0 }],
+    });
+    newNodes.push({ opType: 'Reshape', name: `${PREFIX}reshape_${layer}`, inputs: [tap, `${PREFIX}tap_${layer}_target`], outputs: [shaped] });
+    newNodes.push({
+      opType: 'GatherND', name: `${PREFIX}gather_${layer}`, inputs: [shaped, lastIndexInput], outputs: [gathered],
       attributes: [{ name: 'batch_dims', value: 1 }],
     });
     newNodes.push({
@@ -193,7 +238,8 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
   const graphChunks: Uint8Array[] = [];
   const bytes = model.bytes;
   const copy = (field: ProtoField): void => { graphChunks.push(bytes.subarray(field.start, field.end)); };
-  let nodeIndex = 0;
+  const relocate = options.externalDataLocations;
+  let nodesWritten = false;
   let initializerIndex = 0;
   let inputIndex = 0;
   let valueInfoIndex = 0;
@@ -203,11 +249,21 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
     if (field.wireType !== WIRE_LENGTH_DELIMITED) { copy(field); continue; }
     switch (field.field) {
       case GraphField.node:
-        if (keepNode[nodeIndex++]) copy(field);
+        // All kept nodes, in topological order, where the first node was.
+        if (!nodesWritten) {
+          for (const index of topologicalOrder(model)) if (keepNode[index]) copy(model.nodes[index].field);
+          nodesWritten = true;
+        }
         break;
-      case GraphField.initializer:
-        if (needed.has(model.initializers[initializerIndex++].name)) { copy(field); keptInitializers++; }
+      case GraphField.initializer: {
+        const initializer = model.initializers[initializerIndex++];
+        if (!needed.has(initializer.name)) break;
+        const location = initializer.externalLocation !== undefined ? relocate?.get(initializer.externalLocation) : undefined;
+        if (location !== undefined) graphChunks.push(...relocatedInitializer(bytes, field, location));
+        else copy(field);
+        keptInitializers++;
         break;
+      }
       case GraphField.input: {
         const name = model.inputs[inputIndex++].name;
         if (needed.has(name)) { copy(field); keptInputs.push(name); }
@@ -223,6 +279,9 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
     }
   }
   for (const node of newNodes) graphChunks.push(...wrapField(GraphField.node, [encodeNode(node)]));
+  for (const [name, values] of [[constants.minusOne, [-1]], [constants.zero, [0]], [constants.one, [1]], [constants.last, [2 ** 53 - 1]]] as const) {
+    graphChunks.push(...wrapField(GraphField.initializer, [encodeInt64Initializer(name, values)]));
+  }
   graphChunks.push(...wrapField(GraphField.input, [encodeTensorValueInfo(lastIndexInput, OnnxDataType.INT64, ['batch_size', 1])]));
   const width = options.hiddenSize !== undefined ? options.hiddenSize * options.taps.length : 'resid_width';
   graphChunks.push(...wrapField(GraphField.output, [encodeTensorValueInfo(outputName, OnnxDataType.FLOAT, ['batch_size', width])]));
@@ -237,6 +296,24 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
     initializersBefore: model.initializers.length,
     initializersAfter: keptInitializers,
   };
+}
+
+/** An initializer entry with its external_data `location` replaced (every other field copied byte for byte). */
+function relocatedInitializer(bytes: Uint8Array, field: ProtoField, location: string): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (const inner of scanFields(bytes, field.payloadStart, field.end)) {
+    if (inner.field === TensorField.externalData && inner.wireType === WIRE_LENGTH_DELIMITED) {
+      const entry = onnx.StringStringEntryProto.decode(bytes.subarray(inner.payloadStart, inner.end));
+      if (entry.key === 'location') {
+        const encoded = Writer.create().uint32((1 << 3) | WIRE_LENGTH_DELIMITED).string('location')
+          .uint32((2 << 3) | WIRE_LENGTH_DELIMITED).string(location).finish();
+        chunks.push(...wrapField(TensorField.externalData, [encoded]));
+        continue;
+      }
+    }
+    chunks.push(bytes.subarray(inner.start, inner.end));
+  }
+  return wrapField(GraphField.initializer, chunks);
 }
 
 export interface ExternalizedModel {

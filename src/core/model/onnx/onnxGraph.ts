@@ -323,3 +323,125 @@ export function consumerIndex(model: OnnxModel): Map<string, number[]> {
 export function externalDataFiles(model: OnnxModel): string[] {
   return [...new Set(model.initializers.flatMap((initializer) => initializer.externalLocation ? [initializer.externalLocation] : []))];
 }
+
+/** Ops whose outputs depend on the input's shape only, not its values (no value edge from input to output). */
+export const SHAPE_ONLY_OPS: ReadonlySet<string> = new Set(['Shape', 'Size']);
+
+/**
+ * Node indices in a topological order (producers before consumers), stable with respect to file order: a node
+ * comes as early as its inputs allow, ties keep their file order. Exporters and converters do not always write
+ * sorted graphs (onnxconverter's fp16 conversion with keep_io_types appends the input Casts at the end).
+ * Nodes on a cycle (invalid ONNX) are appended in file order.
+ */
+export function topologicalOrder(model: OnnxModel): number[] {
+  const producers = producerIndex(model);
+  const nodes = model.nodes;
+  const waiting = new Array<number>(nodes.length).fill(0);
+  const dependents: number[][] = nodes.map(() => []);
+  for (const node of nodes) {
+    const seen = new Set<number>();
+    for (const input of [...node.inputs, ...node.outerScopeInputs]) {
+      const producer = input ? producers.get(input) : undefined;
+      if (producer === undefined || producer === node.index || seen.has(producer)) continue;
+      seen.add(producer);
+      waiting[node.index]++;
+      dependents[producer].push(node.index);
+    }
+  }
+  // A min-heap on file index keeps the result as close to file order as the dependencies allow.
+  const heap: number[] = [];
+  const push = (value: number): void => {
+    heap.push(value);
+    let child = heap.length - 1;
+    while (child > 0) {
+      const parent = (child - 1) >> 1;
+      if (heap[parent] <= heap[child]) break;
+      [heap[parent], heap[child]] = [heap[child], heap[parent]];
+      child = parent;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let parent = 0;
+      for (;;) {
+        const left = 2 * parent + 1;
+        const right = left + 1;
+        let smallest = parent;
+        if (left < heap.length && heap[left] < heap[smallest]) smallest = left;
+        if (right < heap.length && heap[right] < heap[smallest]) smallest = right;
+        if (smallest === parent) break;
+        [heap[parent], heap[smallest]] = [heap[smallest], heap[parent]];
+        parent = smallest;
+      }
+    }
+    return top;
+  };
+  for (const node of nodes) if (waiting[node.index] === 0) push(node.index);
+  const order: number[] = [];
+  const placed = new Array<boolean>(nodes.length).fill(false);
+  while (heap.length > 0) {
+    const index = pop();
+    order.push(index);
+    placed[index] = true;
+    for (const dependent of dependents[index]) if (--waiting[dependent] === 0) push(dependent);
+  }
+  for (const node of nodes) if (!placed[node.index]) order.push(node.index);
+  return order;
+}
+
+/** True when every node reads only tensors produced by earlier nodes (or graph inputs/initializers). */
+export function isTopologicallySorted(model: OnnxModel): boolean {
+  const producers = producerIndex(model);
+  return model.nodes.every((node) => [...node.inputs, ...node.outerScopeInputs].every((input) => {
+    const producer = input ? producers.get(input) : undefined;
+    return producer === undefined || producer < node.index;
+  }));
+}
+
+const INT64_OUTPUT_OPS: ReadonlySet<string> = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
+const BOOL_OUTPUT_OPS: ReadonlySet<string> = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+
+/**
+ * Element type of every tensor we can tell: declared value infos, inputs and initializers, then a light forward
+ * propagation (Cast sets its `to`, comparisons give bool, shapes int64, most other ops keep their first input's
+ * type). Used to tell a no-op Cast (to the type it already has) from a real conversion.
+ */
+export function elementTypes(model: OnnxModel, order: readonly number[] = topologicalOrder(model)): Map<string, number> {
+  const types = new Map<string, number>();
+  for (const initializer of model.initializers) types.set(initializer.name, initializer.dataType);
+  for (const info of [...model.inputs, ...model.outputs, ...model.valueInfos]) if (info.elemType) types.set(info.name, info.elemType);
+  for (const index of order) {
+    const node = model.nodes[index];
+    let type: number | undefined;
+    if (node.opType === 'Cast') type = intAttribute(node, 'to', 0) || undefined;
+    else if (INT64_OUTPUT_OPS.has(node.opType)) type = OnnxDataType.INT64;
+    else if (BOOL_OUTPUT_OPS.has(node.opType)) type = OnnxDataType.BOOL;
+    else if (node.opType === 'Where') type = types.get(node.inputs[1]);
+    else if (node.opType === 'DequantizeLinear') type = types.get(node.inputs[1]);
+    else if (node.opType === 'Constant') {
+      const value = node.attributes.find((attribute) => attribute.name === 'value')?.t;
+      type = value?.dataType ?? undefined;
+    } else if (node.opType === 'ConstantOfShape') {
+      type = node.attributes.find((attribute) => attribute.name === 'value')?.t?.dataType ?? OnnxDataType.FLOAT;
+    } else if (node.opType === 'MatMulInteger' || node.opType === 'ConvInteger') type = OnnxDataType.INT32;
+    else type = node.inputs.map((input) => types.get(input)).find((known) => known !== undefined);
+    if (type === undefined) continue;
+    node.outputs.forEach((output, position) => {
+      // Secondary outputs of norms (mean, inv_std_var) are float32; DynamicQuantizeLinear's scale/zero point differ.
+      if (!output || types.has(output)) return;
+      if (position === 0 || node.opType === 'Split' || node.opType.startsWith('Skip')) types.set(output, type!);
+    });
+  }
+  return types;
+}
+
+/** Declared dims of every tensor with a value info (inputs, outputs, value_info). */
+export function declaredShapes(model: OnnxModel): Map<string, readonly (number | string | undefined)[]> {
+  const shapes = new Map<string, readonly (number | string | undefined)[]>();
+  for (const info of [...model.inputs, ...model.outputs, ...model.valueInfos]) if (info.dims) shapes.set(info.name, info.dims);
+  for (const initializer of model.initializers) shapes.set(initializer.name, initializer.dims);
+  return shapes;
+}

@@ -1,20 +1,28 @@
 /**
  * @file Find the residual stream of a decoder-only transformer by graph structure, not by node names.
  *
- * Every pre-norm transformer normalises the residual stream before each sub-block and once more before the LM
- * head, so the tensors read by normalisations are exactly the residual stream at known points:
+ * The signature is the residual Add chain itself. Every block adds its sub-blocks' outputs to the stream:
+ * x' = x + f(x). Starting from the tensor the final norm reads, each residual sum is split into its terms (nested
+ * single-use Adds flattened, onnxruntime's fused Skip*Normalization read as input + skip + bias); the term that is
+ * an ancestor of every other term is the stream before that sum, and the walk continues until a sum has no such
+ * term (the embeddings: token + position embeddings are independent). That gives every residual-stream tensor in
+ * order, S₀ … Sₙ, whatever the norms look like: pre-norm, post-norm (OLMo-2), sandwich norms (Gemma-2/3), q/k
+ * norms (Qwen3, OLMo-2), fused or decomposed.
  *
- * - sequential blocks (GPT-2, Llama, Qwen2, Mistral): x → norm → attention → x' = x + attn → norm → MLP → x'' = x' + mlp.
- *   Recording every normalisation input and deduplicating gives 2L+1 tensors: embeddings, mid-block, block output,
- *   …, last block output (= input of the final norm). The even positions are the L+1 block boundaries.
- * - parallel blocks (GPT-NeoX/Pythia, GPT-J, Phi): x' = x + attn(norm₁(x)) + mlp(norm₂(x)). Both norms read x, so
- *   deduplication gives L+1 tensors, all boundaries.
- *
- * L comes from config.json. When it is unknown, the layout is inferred from where the attention ops (Softmax or a
- * fused attention op) sit between consecutive recorded tensors: every gap holds one in a parallel model, every
- * other gap in a sequential one. Anything else fails loudly, naming what was found and how to override.
+ * Each step Sₖ₋₁ → Sₖ is then classified: it holds attention when its branch has a fused attention op or a MatMul
+ * of two tensors that both derive from Sₖ₋₁ (q·kᵀ, probs·v); an MLP step has neither (its MatMuls have weights).
+ * - sequential blocks (GPT-2, Llama, Qwen, Gemma, OLMo-2): steps alternate attention, MLP → n = 2L, the boundaries
+ *   are S₀, S₂, …, S₂ₗ;
+ * - parallel blocks (GPT-NeoX/Pythia, GPT-J, Phi, Falcon, Cohere): one sum per block, each with attention → n = L.
+ * L from config.json must agree; without it the pattern decides. Anything else fails loudly, naming the model, what
+ * was found, and the override. Value-preserving ops (Identity, Dropout, Cast to the type a tensor already has or a
+ * widening float Cast, Reshape/Squeeze/Unsqueeze with identical declared shapes) are seen through, and nothing
+ * depends on node order (graphs are not always sorted).
  */
-import { consumerIndex, producerIndex, type OnnxModel, type OnnxNode } from './onnxGraph';
+import {
+  consumerIndex, elementTypes, intAttribute, OnnxDataType, producerIndex, SHAPE_ONLY_OPS, topologicalOrder,
+  type OnnxModel, type OnnxNode,
+} from './onnxGraph';
 import { ModelLoadError } from '../errors';
 
 export type NormalizationKind =
@@ -26,9 +34,9 @@ export type NormalizationKind =
   | 'decomposed RMSNorm'
   | 'decomposed LayerNorm';
 
-/** One normalisation and the residual tensor it reads (Cast chains already followed back). */
+/** One normalisation and the residual tensor it reads (value-preserving ops and centring already seen through). */
 export interface NormalizationInput {
-  /** The residual tensor (for a fused Skip*Normalization without its sum output: a name to synthesize). */
+  /** The tensor normalised (for a fused Skip*Normalization without its sum output: a name to synthesize). */
   readonly tensor: string;
   readonly kind: NormalizationKind;
   readonly nodeIndex: number;
@@ -50,10 +58,14 @@ export interface ResidualTaps {
   readonly taps: readonly string[];
   readonly layout: ResidualLayout;
   readonly numHiddenLayers: number;
-  /** Every normalisation input found, in node order (for explanations and docs). */
+  /** Every normalisation input found, in topological order (for explanations and docs). */
   readonly normalizationInputs: readonly NormalizationInput[];
   /** Taps that the rewrite must compute (see NormalizationInput.sumOf); usually empty. */
   readonly synthesized: readonly SynthesizedTap[];
+  /** Every residual-stream tensor on the Add chain, S₀ … Sₙ (boundaries and mid-block sums); empty for overrides. */
+  readonly chain: readonly string[];
+  /** Per chain step Sₖ₋₁ → Sₖ: 'attention' or 'mlp'. */
+  readonly steps: readonly ('attention' | 'mlp')[];
 }
 
 export interface TapDiscoveryOptions {
@@ -65,73 +77,207 @@ export interface TapDiscoveryOptions {
 
 const DIRECT_NORMS: ReadonlySet<string> = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'RMSNormalization']);
 const SKIP_NORMS: ReadonlySet<string> = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
+/** Fused attention ops (onnxruntime contrib ops and ONNX opset 23's Attention). */
 const ATTENTION_OPS: ReadonlySet<string> = new Set([
-  'Softmax', 'Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention', 'PackedMultiHeadAttention',
-  'DecoderMaskedMultiHeadAttention', 'DecoderMaskedSelfAttention', 'SparseAttention', 'PagedAttention',
+  'Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'PackedAttention', 'PackedMultiHeadAttention',
+  'DecoderMaskedMultiHeadAttention', 'DecoderMaskedSelfAttention', 'SparseAttention', 'PagedAttention', 'QAttention',
 ]);
-/** Ops that pass the residual through unchanged in value (dtype casts, identities). */
-const PASS_THROUGH: ReadonlySet<string> = new Set(['Cast', 'Identity']);
+const MATMUL_OPS: ReadonlySet<string> = new Set(['MatMul', 'Einsum', 'MatMulInteger', 'FusedMatMul']);
+const SUM_OPS: ReadonlySet<string> = new Set(['Add', 'Sum']);
+const RESHAPES: ReadonlySet<string> = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
+const FLOAT_RANK: Readonly<Record<number, number>> = {
+  [OnnxDataType.FLOAT16]: 1, [OnnxDataType.BFLOAT16]: 1, [OnnxDataType.FLOAT]: 2, [OnnxDataType.DOUBLE]: 3,
+};
 
 const OVERRIDE_HINT = 'Override: pass the residual tensor names yourself, in order (embedding output first, then the ' +
   'output of each block), e.g. `--taps name0,name1,…` on the CLI or `taps` in the model options.';
 
-/** Record the input of every normalisation, in node order. */
-export function findNormalizationInputs(model: OnnxModel): NormalizationInput[] {
-  const producers = producerIndex(model);
-  const consumers = consumerIndex(model);
-  const nodes = model.nodes;
-  const producerOf = (tensor: string): OnnxNode | undefined => {
-    const index = producers.get(tensor);
-    return index === undefined ? undefined : nodes[index];
-  };
-  const throughCasts = (tensor: string): string => {
+/** Order-independent facts about a graph, shared by the analyses below. */
+class GraphFacts {
+  readonly producers: Map<string, number>;
+  readonly consumers: Map<string, number[]>;
+  readonly order: number[];
+  /** Topological position of each node index. */
+  readonly position: number[];
+  readonly types: Map<string, number>;
+  /** Tensors whose values come from initializers/Constants only (weights). */
+  readonly constant = new Set<string>();
+  private readonly ancestorCache = new Map<string, Set<string>>();
+
+  constructor(readonly model: OnnxModel) {
+    this.producers = producerIndex(model);
+    this.consumers = consumerIndex(model);
+    this.order = topologicalOrder(model);
+    this.position = new Array<number>(model.nodes.length);
+    this.order.forEach((index, position) => { this.position[index] = position; });
+    this.types = elementTypes(model, this.order);
+    const graphInputs = new Set(model.inputs.map((input) => input.name));
+    for (const initializer of model.initializers) if (!graphInputs.has(initializer.name)) this.constant.add(initializer.name);
+    for (const index of this.order) {
+      const node = model.nodes[index];
+      const inputs = [...node.inputs, ...node.outerScopeInputs].filter((name) => name);
+      if (inputs.every((input) => this.constant.has(input))) for (const output of node.outputs) if (output) this.constant.add(output);
+    }
+  }
+
+  producer(tensor: string): OnnxNode | undefined {
+    const index = this.producers.get(tensor);
+    return index === undefined ? undefined : this.model.nodes[index];
+  }
+
+  /** Inputs whose values the node's outputs depend on (a Shape reads no values). */
+  valueInputs(node: OnnxNode): string[] {
+    if (SHAPE_ONLY_OPS.has(node.opType)) return [];
+    return [...node.inputs, ...node.outerScopeInputs].filter((name) => name);
+  }
+
+  /** Whether `node` passes its first input through unchanged in value (up to a widening float conversion). */
+  isValuePreserving(node: OnnxNode): boolean {
+    const input = node.inputs[0];
+    if (!input) return false;
+    if (node.opType === 'Identity' || node.opType === 'Dropout') return true;
+    if (node.opType === 'Cast') {
+      const from = this.types.get(input);
+      const to = intAttribute(node, 'to', 0);
+      if (from === to) return true;
+      return from !== undefined && FLOAT_RANK[from] !== undefined && FLOAT_RANK[to] !== undefined && FLOAT_RANK[to] > FLOAT_RANK[from]
+        && !(from === OnnxDataType.BFLOAT16 && to === OnnxDataType.FLOAT16);
+    }
+    // Reshapes move no values; the rewrite brings every tap back to [batch, tokens, hidden] (OPT adds in [B·T, D]).
+    if (RESHAPES.has(node.opType)) return true;
+    // A quantize-dequantize pair (QDQ-quantized graphs) is the same value up to quantisation error.
+    if (node.opType === 'DequantizeLinear') return this.producer(input)?.opType === 'QuantizeLinear';
+    return false;
+  }
+
+  /** Follow value-preserving ops back to the tensor they copy. */
+  canonical(tensor: string): string {
     let current = tensor;
-    for (let guard = 0; guard < 16; guard++) {
-      const producer = producerOf(current);
-      if (!producer || !PASS_THROUGH.has(producer.opType) || !producer.inputs[0]) break;
-      current = producer.inputs[0];
+    for (let guard = 0; guard < 64; guard++) {
+      const producer = this.producer(current);
+      if (!producer || !this.isValuePreserving(producer) || producer.outputs[0] !== current) break;
+      current = producer.opType === 'DequantizeLinear' ? this.producer(producer.inputs[0])!.inputs[0] : producer.inputs[0];
     }
     return current;
-  };
+  }
+
+  /** `tensor` and every copy of it made by value-preserving ops downstream. */
+  copies(tensor: string): string[] {
+    const found = [tensor];
+    for (let index = 0; index < found.length; index++) {
+      for (const consumer of this.consumers.get(found[index]) ?? []) {
+        const node = this.model.nodes[consumer];
+        if (node.inputs[0] === found[index] && this.isValuePreserving(node) && node.outputs[0] && !found.includes(node.outputs[0])) {
+          found.push(node.outputs[0]);
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Where a term's values come from, for ancestry tests: canonical, then through DequantizeLinear (dynamic int8
+   * quantisation gathers the embedding from the quantised table and lets the first block read the quantised rows).
+   */
+  source(tensor: string): string {
+    let current = this.canonical(tensor);
+    for (let guard = 0; guard < 8; guard++) {
+      const producer = this.producer(current);
+      if (producer?.opType !== 'DequantizeLinear' || !producer.inputs[0]) break;
+      current = this.canonical(producer.inputs[0]);
+    }
+    return current;
+  }
+
+  /** Every tensor whose value `tensor` depends on (itself included), through value edges. */
+  ancestors(tensor: string): Set<string> {
+    const cached = this.ancestorCache.get(tensor);
+    if (cached) return cached;
+    const seen = new Set<string>([tensor]);
+    const stack = [tensor];
+    while (stack.length > 0) {
+      const producer = this.producer(stack.pop()!);
+      if (!producer) continue;
+      // A fused Skip*Normalization's normalised output is a function of its sum output (output 3).
+      const sum = SKIP_NORMS.has(producer.opType) ? producer.outputs[3] : undefined;
+      for (const input of [...this.valueInputs(producer), ...(sum ? [sum] : [])]) {
+        if (!seen.has(input)) { seen.add(input); stack.push(input); }
+      }
+    }
+    if (this.ancestorCache.size > 64) this.ancestorCache.clear();
+    this.ancestorCache.set(tensor, seen);
+    return seen;
+  }
+
+  /** Topological position of the node producing `tensor` (-1 for inputs and initializers). */
+  positionOf(tensor: string): number {
+    const index = this.producers.get(tensor);
+    return index === undefined ? -1 : this.position[index];
+  }
+}
+
+/** The tensor a normalisation normalises, seeing through copies and the centring x − mean(x) of a split LayerNorm. */
+function normalisedTensor(facts: GraphFacts, input: string): string {
+  const tensor = facts.canonical(input);
+  const producer = facts.producer(tensor);
+  if (producer?.opType === 'Sub' && producer.inputs[0] && producer.inputs[1]) {
+    // onnxruntime fuses a bias-less LayerNorm into ReduceMean → Sub(x, mean) → SimplifiedLayerNormalization.
+    const mean = facts.producer(producer.inputs[1]);
+    if (mean?.opType === 'ReduceMean' && facts.canonical(mean.inputs[0] ?? '') === facts.canonical(producer.inputs[0])) {
+      return facts.canonical(producer.inputs[0]);
+    }
+  }
+  return tensor;
+}
+
+function skipAddends(node: OnnxNode): string[] {
+  const biasIndex = node.opType === 'SkipLayerNormalization' ? 4 : 3;
+  return [node.inputs[0], node.inputs[1], node.inputs[biasIndex] ?? ''].filter((name) => name);
+}
+
+function findNormalizations(facts: GraphFacts): NormalizationInput[] {
+  const { model } = facts;
   const found: NormalizationInput[] = [];
-  for (const node of nodes) {
+  for (const index of facts.order) {
+    const node = model.nodes[index];
     const record = (tensor: string, kind: NormalizationKind): void => {
       found.push({ tensor, kind, nodeIndex: node.index, nodeName: node.name });
     };
     if (DIRECT_NORMS.has(node.opType) && node.inputs[0]) {
-      record(throughCasts(node.inputs[0]), node.opType as NormalizationKind);
+      record(normalisedTensor(facts, node.inputs[0]), node.opType as NormalizationKind);
     } else if (SKIP_NORMS.has(node.opType)) {
       // Output 3 is input + skip (+ bias): the residual stream after the add this op fused. onnxruntime's
       // optimiser drops it where nothing else reads it (the final norm); then we rebuild the sum ourselves.
       if (node.outputs[3]) {
         record(node.outputs[3], node.opType as NormalizationKind);
       } else {
-        const biasIndex = node.opType === 'SkipLayerNormalization' ? 4 : 3;
-        const addends = [node.inputs[0], node.inputs[1], node.inputs[biasIndex] ?? ''].filter((name) => name);
         found.push({ tensor: `spacetime_probe/skip_sum_${node.index}`, kind: node.opType as NormalizationKind,
-          nodeIndex: node.index, nodeName: node.name, sumOf: addends });
+          nodeIndex: node.index, nodeName: node.name, sumOf: skipAddends(node) });
       }
     } else if (node.opType === 'ReduceMean' && node.inputs[0]) {
-      const reduced = node.inputs[0];
-      const squarer = producerOf(reduced);
+      const reduced = facts.canonical(node.inputs[0]);
+      const squarer = facts.producer(reduced);
       const isSquare = squarer !== undefined && (
-        squarer.opType === 'Pow' || (squarer.opType === 'Mul' && squarer.inputs[0] === squarer.inputs[1]));
+        squarer.opType === 'Pow' || (squarer.opType === 'Mul' && facts.canonical(squarer.inputs[0]) === facts.canonical(squarer.inputs[1])));
       if (isSquare && squarer.inputs[0]) {
         // mean(x²) is RMSNorm unless x is itself a centred value (x - mean): that is LayerNorm's variance.
-        const source = throughCasts(squarer.inputs[0]);
-        if (producerOf(source)?.opType !== 'Sub') record(source, 'decomposed RMSNorm');
+        const source = facts.canonical(squarer.inputs[0]);
+        if (facts.producer(source)?.opType !== 'Sub') record(source, 'decomposed RMSNorm');
         continue;
       }
       // LayerNorm's mean: the same x is then centred by Sub(x, mean).
-      const mean = node.outputs[0];
-      const centred = (consumers.get(reduced) ?? []).some((index) => {
-        const consumer = nodes[index];
-        return consumer.opType === 'Sub' && consumer.inputs[0] === reduced && consumer.inputs[1] === mean;
-      });
-      if (centred) record(throughCasts(reduced), 'decomposed LayerNorm');
+      const means = new Set(facts.copies(node.outputs[0]));
+      const centred = model.nodes.some((candidate) => candidate.opType === 'Sub' && means.has(candidate.inputs[1]) &&
+        facts.canonical(candidate.inputs[0]) === reduced);
+      if (centred) record(reduced, 'decomposed LayerNorm');
     }
   }
   return found;
+}
+
+/** Record the input of every normalisation, in topological order. */
+export function findNormalizationInputs(model: OnnxModel): NormalizationInput[] {
+  return findNormalizations(new GraphFacts(model));
 }
 
 function dedupe(inputs: readonly NormalizationInput[]): NormalizationInput[] {
@@ -145,125 +291,222 @@ function dedupe(inputs: readonly NormalizationInput[]): NormalizationInput[] {
   return unique;
 }
 
-/**
- * Drop normalisation inputs that are not on the residual path: the residual stream is always read by an Add (the
- * next residual connection) or is the output of a fused Skip*Normalization, except the last one (read by the final
- * norm only). This removes q/k norms (Qwen3, OLMo-2) and post-sublayer norms (Gemma-2/3), which normalise
- * sub-block outputs, not the stream.
- */
-function residualPathOnly(model: OnnxModel, inputs: readonly NormalizationInput[]): NormalizationInput[] {
-  const consumers = consumerIndex(model);
-  return inputs.filter((input, position) => {
-    if (position === inputs.length - 1 || SKIP_NORMS.has(input.kind)) return true;
-    return (consumers.get(input.tensor) ?? []).some((index) => {
-      const op = model.nodes[index].opType;
-      return op === 'Add' || op === 'Sum' || SKIP_NORMS.has(op);
-    });
-  });
-}
-
-/** Number of attention ops between the producers of consecutive tensors (node order is topological). */
-function attentionBetween(model: OnnxModel, inputs: readonly NormalizationInput[]): number[] {
-  const producers = producerIndex(model);
-  // A synthesized sum stands where its fused normalisation is.
-  const positions = inputs.map((input) => producers.get(input.tensor) ?? (input.sumOf ? input.nodeIndex : -1));
-  const counts: number[] = [];
-  for (let k = 0; k + 1 < positions.length; k++) {
-    let count = 0;
-    for (let index = positions[k] + 1; index < positions[k + 1] && index < model.nodes.length; index++) {
-      if (index >= 0 && ATTENTION_OPS.has(model.nodes[index].opType)) count++;
-    }
-    counts.push(count);
-  }
-  return counts;
-}
-
 function describe(inputs: readonly NormalizationInput[], limit = 8): string {
   const shown = inputs.slice(0, limit).map((input) => `${input.sumOf ? `(${input.sumOf.join(' + ')})` : input.tensor} [${input.kind}]`);
   return shown.join(', ') + (inputs.length > limit ? `, … (${inputs.length - limit} more)` : '');
 }
 
+/** A residual-stream tensor: a real tensor, or a fused sum we must rebuild. */
+interface StreamTensor {
+  readonly name: string;
+  readonly sumOf?: readonly string[];
+  /** For a rebuilt sum: the fused node whose inputs it adds. */
+  readonly node?: number;
+}
+
+/** The final norm's input: the normalised tensor that every other normalisation's input feeds. */
+function finalStream(facts: GraphFacts, norms: readonly NormalizationInput[], label: string, fail: (why: string[]) => never): StreamTensor {
+  const unique = dedupe(norms);
+  const position = (input: NormalizationInput): number =>
+    input.sumOf ? Math.max(...input.sumOf.map((name) => facts.positionOf(name))) + 0.5 : facts.positionOf(input.tensor);
+  let last = unique[0];
+  for (const input of unique) if (position(input) > position(last)) last = input;
+  const reach = new Set<string>();
+  for (const name of last.sumOf ?? [last.tensor]) for (const tensor of facts.ancestors(name)) reach.add(tensor);
+  const outside = unique.filter((input) => input !== last && !(input.sumOf ?? [input.tensor]).every((name) => reach.has(name)));
+  if (outside.length > 0) {
+    fail([`The last normalisation (${last.nodeName || last.kind}, reading ${last.sumOf ? `(${last.sumOf.join(' + ')})` : last.tensor}) ` +
+      `does not depend on every other one: ${describe(outside, 4)} ${outside.length === 1 ? 'is' : 'are'} not upstream of it, so ` +
+      `it cannot be told which normalisation is the final norm of ${label}.`]);
+  }
+  const stream: StreamTensor = last.sumOf ? { name: last.tensor, sumOf: last.sumOf, node: last.nodeIndex } : { name: last.tensor };
+  // The last stream tensor feeds the final norm only: a residual sum reading it means the final norm was not found.
+  const sums = stream.sumOf ? [] : facts.copies(stream.name).flatMap((copy) => facts.consumers.get(copy) ?? [])
+    .map((index) => facts.model.nodes[index])
+    .filter((node) => SUM_OPS.has(node.opType) || (SKIP_NORMS.has(node.opType) && (node.inputs[0] !== undefined)));
+  const residualReaders = sums.filter((node) => !(SKIP_NORMS.has(node.opType) && node.index === last.nodeIndex));
+  if (residualReaders.length > 0) {
+    fail([`The last normalisation found (${last.nodeName || last.kind}) reads ${stream.name}, but ${residualReaders[0].opType} ` +
+      `"${residualReaders[0].name}" adds to that tensor: it is not the final norm, whose form was not recognised in ${label}.`]);
+  }
+  return stream;
+}
+
+/** The terms of a residual sum: nested single-use Adds are flattened, a fused Skip*Normalization is input + skip + bias. */
+function sumTerms(facts: GraphFacts, stream: StreamTensor): string[] | undefined {
+  let terms: string[];
+  let owner: number | undefined;
+  if (stream.sumOf) {
+    terms = [...stream.sumOf];
+    owner = stream.node;
+  } else {
+    const producer = facts.producer(stream.name);
+    if (!producer) return undefined;
+    if (SUM_OPS.has(producer.opType)) terms = producer.inputs.filter((name) => name);
+    else if (SKIP_NORMS.has(producer.opType) && producer.outputs[3] === stream.name) terms = skipAddends(producer);
+    else return undefined;
+    owner = producer.index;
+  }
+  const graphOutputs = new Set(facts.model.outputs.map((output) => output.name));
+  const flat: string[] = [];
+  const expand = (term: string, reader: number | undefined): void => {
+    // A partial sum (x + attn, then + mlp) read by this sum only, possibly through copies, is flattened into it.
+    const inner = facts.canonical(term);
+    const producer = facts.producer(inner);
+    const copies = facts.copies(inner);
+    const readers = copies.flatMap((copy) => facts.consumers.get(copy) ?? [])
+      .filter((index) => !(facts.isValuePreserving(facts.model.nodes[index]) && copies.includes(facts.model.nodes[index].outputs[0])));
+    const singleUse = reader !== undefined && readers.length === 1 && readers[0] === reader;
+    if (producer && SUM_OPS.has(producer.opType) && singleUse && !copies.some((copy) => graphOutputs.has(copy))) {
+      for (const input of producer.inputs) if (input) expand(input, producer.index);
+    } else {
+      flat.push(term);
+    }
+  };
+  for (const term of terms) expand(term, owner);
+  return flat.filter((term) => !facts.constant.has(term));
+}
+
+/**
+ * The stream before a residual sum: the term that another term derives from while no term is upstream of it
+ * (x in x + f(x) + g, where g may be independent of x), or undefined when there is none (the embeddings: token and
+ * position embeddings are independent of each other).
+ */
+function previousStream(facts: GraphFacts, stream: StreamTensor): StreamTensor | undefined {
+  const terms = sumTerms(facts, stream);
+  if (!terms || terms.length < 2) return undefined;
+  const candidates = new Set<string>();
+  for (const term of terms) {
+    const source = facts.source(term);
+    const others = terms.filter((other) => other !== term);
+    const feedsAnother = others.some((other) => facts.ancestors(other).has(source));
+    const downstreamOfAnother = others.some((other) => facts.canonical(other) !== facts.canonical(term) && facts.ancestors(term).has(facts.source(other)));
+    if (feedsAnother && !downstreamOfAnother) candidates.add(facts.canonical(term));
+  }
+  if (candidates.size !== 1) return undefined;
+  return { name: [...candidates][0] };
+}
+
+type StepKind = 'attention' | 'mlp';
+
+/**
+ * What the branch Sₖ₋₁ → Sₖ holds: `strong` when it has a fused attention op or a MatMul of two tensors both derived
+ * from Sₖ₋₁ (q·kᵀ, probs·v), `softmax` when it has a Softmax of a tensor derived from Sₖ₋₁ (also MoE routers).
+ */
+function classifyStep(facts: GraphFacts, before: StreamTensor, after: StreamTensor): { strong: boolean; softmax: boolean } {
+  const { model } = facts;
+  // Nodes downstream of Sₖ₋₁ (value edges only).
+  const downstream = new Set<string>(before.sumOf ?? [before.name]);
+  const producer = before.sumOf ? undefined : facts.producer(before.name);
+  if (producer && SKIP_NORMS.has(producer.opType) && producer.outputs[3] === before.name) {
+    // The block reads the normalised output of the Skip*Normalization that produced the sum.
+    for (const output of producer.outputs) if (output) downstream.add(output);
+  }
+  const reachedNodes = new Set<number>();
+  const stack = [...downstream];
+  while (stack.length > 0) {
+    const tensor = stack.pop()!;
+    for (const index of facts.consumers.get(tensor) ?? []) {
+      const node = model.nodes[index];
+      if (SHAPE_ONLY_OPS.has(node.opType) || reachedNodes.has(index)) continue;
+      reachedNodes.add(index);
+      for (const output of node.outputs) if (output && !downstream.has(output)) { downstream.add(output); stack.push(output); }
+    }
+  }
+  const upstream = new Set<string>();
+  for (const name of after.sumOf ?? [after.name]) for (const tensor of facts.ancestors(name)) upstream.add(tensor);
+  let strong = false;
+  let softmax = false;
+  for (const index of reachedNodes) {
+    const node = model.nodes[index];
+    if (!node.outputs.some((output) => upstream.has(output))) continue;
+    if (ATTENTION_OPS.has(node.opType)) strong = true;
+    else if (MATMUL_OPS.has(node.opType)) {
+      const operands = node.opType === 'Einsum' ? node.inputs : node.inputs.slice(0, 2);
+      if (operands.length >= 2 && operands.every((operand) => operand && downstream.has(operand))) strong = true;
+    } else if (node.opType === 'Softmax') softmax = true;
+  }
+  return { strong, softmax };
+}
+
+function fitLayout(steps: readonly StepKind[], L: number | undefined): Exclude<ResidualLayout, 'override'> | undefined {
+  const sequential = steps.length > 0 && steps.length % 2 === 0 && steps.every((step, k) => step === (k % 2 === 0 ? 'attention' : 'mlp'));
+  const parallel = steps.length > 0 && steps.every((step) => step === 'attention');
+  if (sequential && (L === undefined || steps.length === 2 * L)) return 'sequential';
+  if (parallel && (L === undefined || steps.length === L)) return 'parallel';
+  return undefined;
+}
+
 /** Find the L+1 block-boundary tensors of the residual stream, or throw a ModelLoadError that says why not. */
 export function discoverResidualTaps(model: OnnxModel, options: TapDiscoveryOptions): ResidualTaps {
-  const all = findNormalizationInputs(model);
+  const facts = new GraphFacts(model);
+  const all = findNormalizations(facts);
   const L = options.numHiddenLayers;
   const label = options.modelLabel;
 
   const hidden = model.nodes.filter((node) => node.subgraphNodeCount > 0);
-  if (all.length === 0) {
-    const details = ['No normalisation found: no LayerNormalization/SimplifiedLayerNormalization/RMSNormalization/' +
-      'Skip*Normalization op, and no decomposed RMSNorm (ReduceMean(Pow(x))) or LayerNorm (ReduceMean(x) with Sub(x, mean)).'];
+  const fail = (why: readonly string[]): never => {
+    const details = [...why];
+    if (all.length > 0) details.push(`Normalisation inputs found (${all.length}, ${dedupe(all).length} distinct): ${describe(dedupe(all))}.`);
     if (hidden.length > 0) details.push(mergedDecoderExplanation(hidden));
     details.push(OVERRIDE_HINT);
     throw new ModelLoadError(`Cannot find the residual stream in ${label}.`, details);
+  };
+  if (all.length === 0) {
+    fail(['No normalisation found: no LayerNormalization/SimplifiedLayerNormalization/RMSNormalization/' +
+      'Skip*Normalization op, and no decomposed RMSNorm (ReduceMean(Pow(x))) or LayerNorm (ReduceMean(x) with Sub(x, mean)).']);
   }
-  const candidates = [dedupe(all)];
-  const filtered = residualPathOnly(model, candidates[0]);
-  if (filtered.length !== candidates[0].length) candidates.push(filtered);
 
-  for (const unique of candidates) {
-    const tensors = unique.map((input) => input.tensor);
+  // Walk the residual Add chain back from the final norm's input.
+  const chain: StreamTensor[] = [finalStream(facts, all, label, fail)];
+  for (let guard = 0; guard < 100_000; guard++) {
+    const previous = previousStream(facts, chain[0]);
+    if (!previous || chain.some((entry) => entry.name === previous.name)) break;
+    chain.unshift(previous);
+  }
+  const kinds = chain.slice(1).map((after, k) => classifyStep(facts, chain[k], after));
+  // Attention by its matrix products first; a Softmax on the stream's path only when that does not fit.
+  let steps: StepKind[] = kinds.map((kind) => (kind.strong ? 'attention' : 'mlp'));
+  let layout = fitLayout(steps, L);
+  if (!layout) {
+    const weak: StepKind[] = kinds.map((kind) => (kind.strong || kind.softmax ? 'attention' : 'mlp'));
+    layout = fitLayout(weak, L);
+    if (layout) steps = weak;
+  }
+  const names = chain.map((entry) => entry.sumOf ? `(${entry.sumOf.join(' + ')})` : entry.name);
+  const pattern = steps.map((step) => (step === 'attention' ? 'A' : 'M')).join('') || '(none)';
+  if (!layout) {
+    const shown = names.length > 9 ? [...names.slice(0, 4), '…', ...names.slice(-4)] : names;
+    const why = [`The residual Add chain ending at the final norm's input has ${chain.length} tensor(s) ` +
+      `(${shown.join(' → ')}); its ${steps.length} step(s) hold attention (A) or not (M): ${pattern}.`];
     if (L !== undefined) {
-      if (tensors.length === 2 * L + 1) {
-        return withSynthesized({ taps: tensors.filter((_, index) => index % 2 === 0), layout: 'sequential', numHiddenLayers: L }, all);
-      }
-      if (tensors.length === L + 1) {
-        return withSynthesized({ taps: tensors, layout: 'parallel', numHiddenLayers: L }, all);
-      }
-      continue;
+      why.push(`config.json says ${L} layers, so sequential blocks should give ${2 * L} steps alternating AM (2L+1 tensors) ` +
+        `and parallel-residual blocks ${L} steps all A (L+1 tensors).`);
+    } else {
+      why.push('The number of layers is unknown (no config.json with num_hidden_layers/n_layer next to the model), and the ' +
+        'pattern matches neither sequential (AMAM…) nor parallel (AA…) blocks.');
     }
-    const inferred = inferLayout(model, unique);
-    if (inferred) return withSynthesized(inferred, all);
+    why.push('Models whose blocks add to the stream in other ways (post-norm models that normalise the sum itself, ' +
+      'encoder-decoders) are not recognised automatically.');
+    fail(why);
   }
-
-  const unique = candidates[0];
-  const details: string[] = [
-    `Found ${all.length} normalisation input(s), ${unique.length} distinct` +
-      (candidates.length > 1 ? ` (${candidates[1].length} on the residual path)` : '') + `: ${describe(unique)}.`,
-  ];
-  if (L !== undefined) {
-    details.push(`config.json says ${L} layers, so a sequential pre-norm model should give ${2 * L + 1} (2L+1) ` +
-      `and a parallel-residual one ${L + 1} (L+1).`);
-  } else {
-    details.push('The number of layers is unknown (no config.json with num_hidden_layers/n_layer next to the model) ' +
-      `and the attention ops between the tensors (${attentionBetween(model, unique).join(',')}) ` +
-      'match neither the sequential (1,0,1,0,…) nor the parallel (1,1,…) pattern.');
-  }
-  if (hidden.length > 0) details.push(mergedDecoderExplanation(hidden));
-  details.push('Post-norm models (normalisation after the residual add) and models that normalise inside blocks ' +
-    'in other ways are not recognised automatically.');
-  details.push(OVERRIDE_HINT);
-  throw new ModelLoadError(`Cannot find the residual stream in ${label}.`, details);
-}
-
-type Layout = Pick<ResidualTaps, 'taps' | 'layout' | 'numHiddenLayers'>;
-
-function withSynthesized(layout: Layout, all: readonly NormalizationInput[]): ResidualTaps {
-  const synthesized = all.filter((input) => input.sumOf && layout.taps.includes(input.tensor))
-    .map((input) => ({ name: input.tensor, addends: input.sumOf ?? [] }));
-  return { ...layout, normalizationInputs: all, synthesized };
-}
-
-function inferLayout(model: OnnxModel, inputs: readonly NormalizationInput[]): Layout | undefined {
-  const tensors = inputs.map((input) => input.tensor);
-  if (tensors.length < 2) return undefined;
-  const gaps = attentionBetween(model, inputs);
-  if (gaps.every((count) => count > 0)) {
-    return { taps: tensors, layout: 'parallel', numHiddenLayers: tensors.length - 1 };
-  }
-  const alternating = tensors.length % 2 === 1 && gaps.every((count, index) => (index % 2 === 0 ? count > 0 : count === 0));
-  if (alternating) {
-    return { taps: tensors.filter((_, index) => index % 2 === 0), layout: 'sequential', numHiddenLayers: (tensors.length - 1) / 2 };
-  }
-  return undefined;
+  const boundaries = layout === 'sequential' ? chain.filter((_, index) => index % 2 === 0) : chain;
+  return {
+    taps: boundaries.map((entry) => entry.name),
+    layout: layout!,
+    numHiddenLayers: boundaries.length - 1,
+    normalizationInputs: all,
+    synthesized: boundaries.filter((entry) => entry.sumOf).map((entry) => ({ name: entry.name, addends: entry.sumOf! })),
+    chain: chain.map((entry) => entry.name),
+    steps,
+  };
 }
 
 function mergedDecoderExplanation(hidden: readonly OnnxNode[]): string {
   const names = hidden.slice(0, 3).map((node) => `${node.opType} "${node.name}"`).join(', ');
-  return `The graph has control-flow nodes with subgraphs (${names}): this looks like a merged decoder ` +
-    '(decoder_model_merged.onnx, an If choosing between with-past and no-past branches), whose blocks live inside ' +
-    'the subgraphs where they cannot be tapped. Use the single-graph export instead (model.onnx or decoder_model.onnx, ' +
-    'e.g. `optimum-cli export onnx --no-post-process`).';
+  return `The graph has control-flow nodes with subgraphs (${names}). A merged decoder (decoder_model_merged.onnx, an If ` +
+    'on use_cache_branch) is inlined by loadTransformerModel before discovery; other subgraphs cannot be tapped. ' +
+    'Use a single-graph export (model.onnx or decoder_model.onnx) if this is not such a merged decoder.';
 }
 
 /** Check user-supplied tap names: each must be a tensor the graph produces (or an input), and the count must fit L. */
@@ -285,5 +528,5 @@ export function validateTapOverride(model: OnnxModel, taps: readonly string[], o
     throw new ModelLoadError(`Tap override for ${options.modelLabel} has ${taps.length} names; config.json says ` +
       `${L} layers, so ${L + 1} are needed (embedding output + one per block).`);
   }
-  return { taps: [...taps], layout: 'override', numHiddenLayers: taps.length - 1, normalizationInputs: all, synthesized: [] };
+  return { taps: [...taps], layout: 'override', numHiddenLayers: taps.length - 1, normalizationInputs: all, synthesized: [], chain: [], steps: [] };
 }

@@ -117,6 +117,39 @@ export function planFeeds(model: OnnxModel, rewrite: TapRewrite, config: Transfo
   return feeds;
 }
 
+/** Every line of an error's message (onnxruntime puts the reason after the first line), for ModelLoadError details. */
+function errorLines(error: unknown): string[] {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').map((line) => line.trim()).filter((line) => line);
+}
+
+/**
+ * Where the external-data files of a model really are. Each `location` is resolved against the model file's folder
+ * and then to its real path: in a Hugging Face cache snapshot both the graph and its data are symlinks into blobs/,
+ * under content-hash names. All data files must end up in one folder; the locations are rewritten to the real
+ * file names there.
+ */
+function externalDataLocations(model: OnnxModel, modelPath: string, label: string): { folder: string; locations: Map<string, string> } | undefined {
+  const locations = externalDataFiles(model);
+  if (locations.length === 0) return undefined;
+  const folder = path.dirname(modelPath);
+  const real = locations.map((location) => {
+    const file = path.resolve(folder, location);
+    try {
+      return fs.realpathSync(file);
+    } catch {
+      throw new ModelLoadError(`The external data file ${location} of ${label} is missing (looked for ${file}).`,
+        ['Download or copy it next to the graph: the weights of this export live in that file.']);
+    }
+  });
+  const folders = [...new Set(real.map((file) => path.dirname(file)))];
+  if (folders.length > 1) {
+    throw new ModelLoadError(`The external data files of ${label} resolve to different folders (${folders.join(', ')}).`,
+      ['onnxruntime reads external data from one folder: put the files (or the files their links point to) together.']);
+  }
+  return { folder: folders[0], locations: new Map(locations.map((location, index) => [location, path.basename(real[index])])) };
+}
+
 /** Hash of everything that determines the activations: graph bytes, weights, tokenizer files, taps. */
 function fingerprint(modelBytes: Uint8Array, modelPath: string, model: OnnxModel, files: readonly (string | undefined)[], taps: readonly string[]): string {
   const hash = crypto.createHash('sha256');
@@ -151,10 +184,12 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   const residualTaps = options.taps && options.taps.length > 0
     ? validateTapOverride(model, options.taps, discoveryOptions)
     : discoverResidualTaps(model, discoveryOptions);
-  const rewrite = rewriteForResidualTaps(model, { taps: residualTaps.taps, synthesized: residualTaps.synthesized, hiddenSize: config.hiddenSize });
+  const external = externalDataLocations(model, files.modelPath, label);
+  const rewrite = rewriteForResidualTaps(model, {
+    taps: residualTaps.taps, synthesized: residualTaps.synthesized, hiddenSize: config.hiddenSize, externalDataLocations: external?.locations,
+  });
   const feeds = planFeeds(model, rewrite, config, label);
   const modelFingerprint = fingerprint(modelBytes, files.modelPath, model, [files.tokenizerPath, files.tokenizerConfigPath], residualTaps.taps);
-  const external = externalDataFiles(model).length > 0;
   // Drop the original bytes before onnxruntime copies the rewritten ones (peak memory).
   modelBytes = undefined;
   model = undefined;
@@ -162,31 +197,16 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   const sessionOptions = {
     device: options.device, intraOpNumThreads: options.intraOpNumThreads, feeds, outputName: rewrite.outputName,
     enableProfiling: options.enableProfiling, webgpuValidation: options.webgpuValidation,
+    // External data: the rewritten graph is loaded from bytes and onnxruntime is told where the data files really
+    // are, so nothing is written next to them (read-only folders, Hugging Face cache snapshots of symlinks).
+    externalDataFolder: external?.folder,
   };
   let session: ResidualSession;
   try {
-    if (external) {
-      // onnxruntime resolves external data relative to the model file, so the small rewritten graph must sit next
-      // to the data; it is only needed while the session is created.
-      const sibling = path.join(path.dirname(files.modelPath),
-        `.${path.basename(files.modelPath, '.onnx')}.spacetime-taps.${process.pid}.${crypto.randomBytes(4).toString('hex')}.onnx`);
-      try {
-        fs.writeFileSync(sibling, rewrite.bytes);
-      } catch (error) {
-        throw new ModelLoadError(`Cannot write the rewritten graph next to the external weights of ${label}: ` +
-          `${(error as Error).message}`, ['The model folder must be writable (onnxruntime finds external data relative to the graph file).']);
-      }
-      try {
-        session = await ResidualSession.create(sibling, sessionOptions);
-      } finally {
-        fs.rmSync(sibling, { force: true });
-      }
-    } else {
-      session = await ResidualSession.create(rewrite.bytes, sessionOptions);
-    }
+    session = await ResidualSession.create(rewrite.bytes, sessionOptions);
   } catch (error) {
     if (error instanceof ModelLoadError || error instanceof DeviceUnavailableError) throw error;
-    throw new ModelLoadError(`onnxruntime cannot load the rewritten ${label}: ${(error as Error).message.split('\n')[0]}`);
+    throw new ModelLoadError(`onnxruntime cannot load the rewritten ${label}.`, errorLines(error));
   }
 
   const numLayers = residualTaps.taps.length;
@@ -204,7 +224,7 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   } catch (error) {
     await session.release();
     if (error instanceof ModelLoadError) throw error;
-    throw new ModelLoadError(`Test run of ${label} failed: ${(error as Error).message.split('\n')[0]}`);
+    throw new ModelLoadError(`Test run of ${label} failed.`, errorLines(error));
   }
   if (config.hiddenSize !== undefined && config.hiddenSize !== hiddenSize) {
     await session.release();
