@@ -37,7 +37,7 @@ try {
 const inputs = [
   source.file,
   fileURLToPath(import.meta.url),
-  ...['gloveBuild.ts', 'gloveOnnx.ts', 'gloveTokenizer.ts'].map((file) => path.join(root, 'src/core/model', file)),
+  ...['gloveBuild.ts', 'gloveOnnx.ts', 'gloveTokenizer.ts'].map((file) => path.join(root, 'src/core/model/glove', file)),
   path.join(root, 'src/core/activations/cacheFloat16.ts'),
 ];
 const manifestFile = path.join(outDir, 'manifest.json');

@@ -17,6 +17,8 @@ export interface ProbeSettings {
   readonly token: TokenChoice;
   readonly promptTemplates: { readonly space: readonly string[]; readonly time: readonly string[] };
   readonly alphas: readonly number[] | undefined;
+  /** Bootstrap resamples per layer for the test R² / proximity error intervals (0: none). */
+  readonly bootstrapResamples: number;
   readonly rerunOnSave: RerunOnSave;
   readonly showResidualDiagnostics: boolean;
   readonly residualDiagnosticsCount: number;
@@ -53,6 +55,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
       space: stringList(templates?.space, DEFAULT_TEMPLATES.space),
       time: stringList(templates?.time, DEFAULT_TEMPLATES.time),
     },
+    bootstrapResamples: Math.max(0, Math.min(100_000, Math.floor(config.get<number>('bootstrapResamples', 1000)))),
     alphas: Array.isArray(alphas) && alphas.length > 0 && alphas.every((a) => typeof a === 'number' && a > 0) ? alphas : undefined,
     rerunOnSave: rerun === 'off' || rerun === 'onSave' ? rerun : 'manual',
     showResidualDiagnostics: config.get<boolean>('diagnostics.showLargestResiduals', false),

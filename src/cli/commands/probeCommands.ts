@@ -39,7 +39,8 @@ const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-la
   --cache-dir DIR      activation cache folder (default ~/.cache/spacetime-probe/activations)
   --no-cache           do not read or write the activation cache`;
 const PROBE_HELP = `  --alphas a,b,…       ridge alpha grid (default: 12 values log-spaced 10^0.8…10^4.1, the paper's)
-  --seed N             seed of the random 20% test split (used when the dataset has no is_test column; default 0)`;
+  --seed N             seed of the random 20% test split (used when the dataset has no is_test column; default 0)
+  --bootstrap N        resamples of the test entities for each layer's 95% intervals (default 1000; 0: none)`;
 
 function parseAlphas(value: string | undefined): readonly number[] {
   if (value === undefined) return DEFAULT_ALPHAS;
@@ -109,24 +110,31 @@ const modelOptions = {
   'no-cache': { type: 'boolean', default: false },
 } as const;
 
-/** The layerwise table `run` and `probe` print. */
+/** The layerwise table `run` and `probe` print: per-target test R² next to the mean, and bootstrap intervals. */
 export function formatLayerTable(results: ProbeResults): string {
+  const perTarget = results.targets.length > 1;
+  const interval = (value: readonly [number, number] | undefined): string => (value ? ` [${fixed(value[0])}, ${fixed(value[1])}]` : '');
+  const level = results.bootstrap ? `${Math.round(results.bootstrap.level * 100)}% CI` : '';
   const rows = results.layers.map((layer) => [
     `${layer.index}${layer.index === results.bestLayer ? ' *' : ''}`,
     layer.alpha.toPrecision(4),
     fixed(layer.trainR2),
-    fixed(layer.testR2),
+    `${fixed(layer.testR2)}${interval(layer.testR2Interval)}`,
+    ...(perTarget ? [results.targets.map((target) => fixed(layer.testR2PerTarget[target])).join(' / ')] : []),
     results.targets.map((target) => fixed(layer.spearman[target])).join(' / '),
-    fixed(layer.proximityError),
+    `${fixed(layer.proximityError)}${interval(layer.proximityErrorInterval)}`,
   ]);
-  const header = ['layer', 'alpha', 'train R²', 'test R²', `Spearman (${results.targets.join(' / ')})`, 'prox. error'];
-  const table = formatTable(header, rows, ['right', 'right', 'right', 'right', 'right', 'right']);
+  const header = ['layer', 'alpha', 'train R²', `test R²${level ? ` [${level}]` : ''}`,
+    ...(perTarget ? [`test R² (${results.targets.join(' / ')})`] : []),
+    `Spearman (${results.targets.join(' / ')})`, `prox. error${level ? ` [${level}]` : ''}`];
+  const table = formatTable(header, rows, header.map(() => 'right' as const));
   const best = results.layers.find((layer) => layer.index === results.bestLayer);
   const summary = best
     ? `best layer ${best.index}: test R² ${fixed(best.testR2)} (${results.targets.map((target) => `${target} ${fixed(best.testR2PerTarget[target])}`).join(', ')}), ` +
-      `proximity error ${fixed(best.proximityError)}; split ${results.split.method} ${results.split.train} train / ${results.split.test} test\n`
+      `proximity error ${fixed(best.proximityError)} (chance 0.5); split ${results.split.method} ${results.split.train} train / ${results.split.test} test\n`
     : '';
-  return table + summary;
+  const warnings = (results.warnings ?? []).map((warning) => `warning: ${warning}\n`).join('');
+  return table + summary + warnings;
 }
 
 function progressReporter(io: CliIo): { progress: ProgressLine; onProgress: (update: RunProgress) => void } {
@@ -224,7 +232,7 @@ ${PROBE_HELP}
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('probe', args, {
       activations: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, alphas: { type: 'string' },
-      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
+      seed: { type: 'string' }, bootstrap: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
     });
     noPositionals('probe', positionals);
@@ -239,6 +247,7 @@ ${PROBE_HELP}
     try {
       const results = await probeActivations(activations, dataset, {
         alphas, seed, signal, onProgress, provenance: { dataset: datasetSpec }, force: values.force,
+        ...(values.bootstrap !== undefined ? { bootstrap: { resamples: intOption('bootstrap', values.bootstrap, 1000, 0) } } : {}),
       });
       progress.finish();
       for (const line of results.forced ?? []) io.stderr.write(`warning (--force): ${line}\n`);
@@ -274,7 +283,7 @@ ${PROBE_HELP}
   async run(args, io) {
     const { values, positionals } = parseCommandArgs('run', args, {
       dataset: { type: 'string' }, out: { type: 'string' }, activations: { type: 'string' }, alphas: { type: 'string' },
-      seed: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
+      seed: { type: 'string' }, bootstrap: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
       'layer-predictions': { type: 'boolean', default: false }, ...modelOptions,
     });
     noPositionals('run', positionals);
@@ -293,6 +302,7 @@ ${PROBE_HELP}
         ...tapsOption(values.taps),
         alphas: parseAlphas(values.alphas),
         seed: intOption('seed', values.seed, 0, 0),
+        ...(values.bootstrap !== undefined ? { bootstrapResamples: intOption('bootstrap', values.bootstrap, 1000, 0) } : {}),
         outDir: values.out ?? 'spacetime-probe-run',
         activationsDir: values.activations,
         cacheDir: values['no-cache'] ? false : values['cache-dir'],

@@ -13,7 +13,11 @@ import { manifestToken, promptsIdentity, readActivationLayer, readActivationMani
 import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
 import { sharedBackgroundProximity } from '../probes/backgroundProximity';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
-import { absoluteYears, greatCircleKm } from '../probes/metrics';
+import { absoluteYears, greatCircleKm, proximityErrorPerEntity, type DistanceMeasure } from '../probes/metrics';
+import {
+  bootstrapTestIntervals, DEFAULT_BOOTSTRAP_LEVEL, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, MIN_RELIABLE_TEST_SIZE,
+  type BootstrapOptions,
+} from '../probes/bootstrap';
 import { RESULTS_FORMAT, type LayerResult, type Prediction, type ProbeResults } from './results';
 
 export const RESULTS_FILE = 'results.json';
@@ -38,6 +42,11 @@ export interface ProbeActivationsOptions {
   readonly onProgress?: (progress: ProbeProgress) => void;
   /** Go on when the dataset does not match the manifest (the mismatch is recorded in results.json "forced"). */
   readonly force?: boolean;
+  /**
+   * Bootstrap intervals over test entities for each layer's test R² and proximity error (default: 1,000
+   * resamples, seed 0, 95%); `false` or 0 resamples: none.
+   */
+  readonly bootstrap?: BootstrapOptions | false;
   /** Provenance copied into results.json. */
   readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'skipped'>;
 }
@@ -141,6 +150,16 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   const targets = targetMatrix(entities, nTargets);
   const alphas = options.alphas ?? DEFAULT_ALPHAS;
   const distance = dataset.kind === 'space' ? greatCircleKm : absoluteYears;
+  const bootstrap = options.bootstrap === false || options.bootstrap?.resamples === 0 ? undefined : {
+    resamples: options.bootstrap?.resamples ?? DEFAULT_BOOTSTRAP_RESAMPLES,
+    seed: options.bootstrap?.seed ?? DEFAULT_BOOTSTRAP_SEED,
+    level: options.bootstrap?.level ?? DEFAULT_BOOTSTRAP_LEVEL,
+  };
+  const warnings: string[] = [];
+  if (split.test.length < MIN_RELIABLE_TEST_SIZE) {
+    warnings.push(`The test split has only ${split.test.length} entities (fewer than ${MIN_RELIABLE_TEST_SIZE}): test R² and proximity error are unreliable` +
+      (bootstrap ? '; see their bootstrap intervals.' : '.'));
+  }
 
   const layers: LayerResult[] = [];
   let best: { layer: number; testR2: number; predictions: Float64Array<ArrayBufferLike> } = { layer: -1, testR2: -Infinity, predictions: new Float64Array(0) };
@@ -182,6 +201,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       pearson: byTarget(dataset.targets, fit.test.pearson),
       spearman: byTarget(dataset.targets, fit.test.spearman),
       proximityError: fit.test.proximityError ?? Number.NaN,
+      ...(bootstrap ? layerIntervals(fit.predictions, targets, nTargets, split.test, distance, dataset.targets, bootstrap) : {}),
     });
     layerPredictionsSink?.(entry.index, fit.predictions);
     // Strictly greater: on ties the earlier layer stays best.
@@ -206,10 +226,33 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     layers,
     bestLayer: best.layer,
     predictions,
+    ...(bootstrap ? { bootstrap } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
     token: manifestToken(manifest),
     ...options.provenance,
     ...(forced.length > 0 ? { forced } : {}),
     createdAt: new Date().toISOString(),
+  };
+}
+
+/** A layer's bootstrap intervals over the test entities (probes/bootstrap.ts), in LayerResult's fields. */
+function layerIntervals(predictions: Float64Array, targets: Float64Array, nTargets: number, test: Int32Array, distance: DistanceMeasure,
+  names: readonly string[], options: Required<BootstrapOptions>): Pick<LayerResult, 'testR2Interval' | 'testR2PerTargetInterval' | 'proximityErrorInterval'> {
+  const n = test.length;
+  if (n < 2) return {};
+  const truth = new Float64Array(n * nTargets);
+  const predicted = new Float64Array(n * nTargets);
+  test.forEach((row, k) => {
+    for (let c = 0; c < nTargets; c++) {
+      truth[k * nTargets + c] = targets[row * nTargets + c];
+      predicted[k * nTargets + c] = predictions[row * nTargets + c];
+    }
+  });
+  const intervals = bootstrapTestIntervals(truth, predicted, nTargets, proximityErrorPerEntity(truth, predicted, distance), options);
+  return {
+    testR2Interval: intervals.r2,
+    testR2PerTargetInterval: Object.fromEntries(names.map((name, c) => [name, intervals.r2PerTarget[c]])),
+    ...(intervals.proximityError ? { proximityErrorInterval: intervals.proximityError } : {}),
   };
 }
 

@@ -24,6 +24,10 @@ export interface LayerResult {
   readonly proximityError: number;
   /** Train-split metrics for the same quantities, kept for completeness. */
   readonly trainR2PerTarget?: Readonly<Record<string, number>>;
+  /** Bootstrap percentile interval over test entities of testR2 (see ProbeResults.bootstrap). */
+  readonly testR2Interval?: readonly [number, number];
+  readonly testR2PerTargetInterval?: Readonly<Record<string, readonly [number, number]>>;
+  readonly proximityErrorInterval?: readonly [number, number];
 }
 
 export interface Prediction {
@@ -56,6 +60,10 @@ export interface ProbeResults {
   readonly createdAt?: string;
   /** Checks overridden with `probe --force` (e.g. the dataset does not match the activations' manifest). */
   readonly forced?: readonly string[];
+  /** How the layers' intervals were computed (absent: no intervals). */
+  readonly bootstrap?: { readonly resamples: number; readonly seed: number; readonly level: number };
+  /** Caveats about the numbers, e.g. a test split too small to trust. */
+  readonly warnings?: readonly string[];
   /** Entities skipped (e.g. no known token for GloVe), with the reason. */
   readonly skipped?: readonly { readonly row: number; readonly name: string; readonly reason: string }[];
 }

@@ -43,6 +43,8 @@ export interface RunOptions {
   readonly taps?: readonly string[];
   readonly alphas?: readonly number[];
   readonly seed?: number;
+  /** Bootstrap resamples for each layer's test intervals (default 1,000; 0: none). */
+  readonly bootstrapResamples?: number;
   readonly outDir: string;
   /** Where the per-layer .npy files go (default outDir/activations). */
   readonly activationsDir?: string;
@@ -138,6 +140,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
       const results = await probeActivations(outputs.stagedActivations, dataset, {
         alphas: options.alphas,
         seed: options.seed,
+        ...(options.bootstrapResamples !== undefined ? { bootstrap: { resamples: options.bootstrapResamples } } : {}),
         signal,
         onProgress: (progress) => onProgress?.(progress),
         provenance: {

@@ -28,6 +28,8 @@ export interface ProbeRunOptions {
   readonly batchSize?: number;
   readonly alphas?: number[];
   readonly seed?: number;
+  /** Bootstrap resamples for the per-layer intervals (0: none). */
+  readonly bootstrapResamples?: number;
   readonly outDir: string;
   /** Activation cache folder; `false` disables the cache. */
   readonly cacheDir?: string | false;

@@ -140,6 +140,7 @@ export class ProbeRunner extends Disposable {
               device: settings.device,
               batchSize: settings.batchSize,
               ...(settings.alphas ? { alphas: [...settings.alphas] } : {}),
+              bootstrapResamples: settings.bootstrapResamples,
               outDir: dir,
               ...(settings.cacheDirectory ? { cacheDir: settings.cacheDirectory } : {}),
               cacheMaxBytes: settings.cacheMaxBytes,

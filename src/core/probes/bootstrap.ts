@@ -1,0 +1,108 @@
+/**
+ * @file Bootstrap confidence intervals over test entities, per layer: the test split's entities are resampled with
+ * replacement (`resamples` times, seeded), and each resample's test R² (per target and their mean, with r2's
+ * scikit-learn semantics) and mean per-entity proximity error are collected; the interval is the percentile
+ * interval (linear interpolation between order statistics, NumPy's default) at `level` (default 95%).
+ *
+ * The proximity error is resampled as the mean of the per-entity errors computed on the whole test split (each
+ * entity's rank among all test predictions), not recomputed on the resample: a resample repeats entities, and
+ * repeated predictions would be scored as ties against each other.
+ *
+ * Every resample draws its n indices as floor(random() · n) from one mulberry32(seed) stream, in order, resample
+ * after resample — the same entities for every layer, so intervals of different layers are comparable.
+ */
+import { mulberry32 } from './split';
+
+export const DEFAULT_BOOTSTRAP_RESAMPLES = 1000;
+export const DEFAULT_BOOTSTRAP_SEED = 0;
+export const DEFAULT_BOOTSTRAP_LEVEL = 0.95;
+/** Below this many test entities a run carries a warning: test metrics (and their intervals) are unreliable. */
+export const MIN_RELIABLE_TEST_SIZE = 30;
+
+export interface BootstrapOptions {
+  readonly resamples?: number;
+  readonly seed?: number;
+  readonly level?: number;
+}
+
+export type Interval = readonly [low: number, high: number];
+
+export interface BootstrapIntervals {
+  /** Mean over targets of R². */
+  readonly r2: Interval;
+  readonly r2PerTarget: readonly Interval[];
+  readonly proximityError?: Interval;
+}
+
+/** The `q` quantile (0…1) of ascending `sorted`, interpolating linearly (numpy.percentile's default). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const position = q * (n - 1);
+  const below = Math.floor(position);
+  const above = Math.min(n - 1, below + 1);
+  return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+}
+
+/** The resampled indices: `resamples` rows of n indices in [0, n), row-major (see the file comment). */
+export function bootstrapIndices(n: number, resamples: number, seed: number): Int32Array {
+  const random = mulberry32(seed);
+  const indices = new Int32Array(n * resamples);
+  for (let k = 0; k < indices.length; k++) indices[k] = Math.floor(random() * n);
+  return indices;
+}
+
+function interval(values: Float64Array, level: number): Interval {
+  const finite = values.filter((value) => Number.isFinite(value)).sort();
+  if (finite.length === 0) return [Number.NaN, Number.NaN];
+  const tail = (1 - level) / 2;
+  return [quantileSorted(finite, tail), quantileSorted(finite, 1 - tail)];
+}
+
+/**
+ * Percentile intervals of test R² (mean and per target) and of the proximity error, for the test split's
+ * truths and predictions (n × k row-major) and, when given, its per-entity proximity errors (n).
+ */
+export function bootstrapTestIntervals(truth: ArrayLike<number>, predicted: ArrayLike<number>, nTargets: number,
+  perEntityProximity: ArrayLike<number> | undefined, options: BootstrapOptions = {}): BootstrapIntervals {
+  const resamples = options.resamples ?? DEFAULT_BOOTSTRAP_RESAMPLES;
+  const level = options.level ?? DEFAULT_BOOTSTRAP_LEVEL;
+  const n = truth.length / nTargets;
+  if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`bootstrap resamples must be a positive integer, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap level must lie in (0, 1), got ${level}`);
+  const indices = bootstrapIndices(n, resamples, options.seed ?? DEFAULT_BOOTSTRAP_SEED);
+  const perTarget = Array.from({ length: nTargets }, () => new Float64Array(resamples));
+  const mean = new Float64Array(resamples);
+  const proximity = perEntityProximity ? new Float64Array(resamples) : undefined;
+  for (let b = 0; b < resamples; b++) {
+    const rows = indices.subarray(b * n, (b + 1) * n);
+    let sum = 0;
+    for (let c = 0; c < nTargets; c++) {
+      let average = 0;
+      for (const row of rows) average += truth[row * nTargets + c];
+      average /= n;
+      let residual = 0;
+      let total = 0;
+      for (const row of rows) {
+        const value = truth[row * nTargets + c];
+        const error = value - predicted[row * nTargets + c];
+        residual += error * error;
+        total += (value - average) * (value - average);
+      }
+      const r2 = total === 0 ? (residual === 0 ? 1 : 0) : 1 - residual / total;
+      perTarget[c][b] = r2;
+      sum += r2;
+    }
+    mean[b] = sum / nTargets;
+    if (proximity && perEntityProximity) {
+      let total = 0;
+      for (const row of rows) total += perEntityProximity[row];
+      proximity[b] = total / n;
+    }
+  }
+  return {
+    r2: interval(mean, level),
+    r2PerTarget: perTarget.map((values) => interval(values, level)),
+    ...(proximity ? { proximityError: interval(proximity, level) } : {}),
+  };
+}
