@@ -1,0 +1,55 @@
+/**
+ * @file Qwen2 (q/k/v projections with bias, o_proj without) and Qwen3 (no projection bias unless
+ * `attention_bias`; RMSNorm of every query and key head before RoPE, `head_dim` independent of hidden/heads).
+ * Sliding windows only with `use_sliding_window`, from `max_window_layers` on. Semantics from transformers'
+ * Qwen2Model / Qwen3Model.
+ */
+import { attention, embed, linear, norm } from '../blocks';
+import type { Architecture } from '../architecture';
+import type { ConfigReader } from '../config';
+import { ropeFromConfig } from '../rope';
+import { gatedMlp, projectQkv, qwenWindows, readDecoderConfig } from './decoder';
+
+function read(config: ConfigReader) {
+  const qwen3 = config.modelType === 'qwen3';
+  // Qwen3Config's head_dim defaults to 128 whatever hidden_size / num_attention_heads is.
+  const c = readDecoderConfig(config, { eps: 1e-6, headDim: qwen3 ? 128 : undefined });
+  return {
+    c, qwen3,
+    rope: ropeFromConfig(config, c.headDim),
+    qkvBias: qwen3 ? config.bool('attention_bias', false) : true,
+    oBias: qwen3 ? config.bool('attention_bias', false) : false,
+    windows: qwenWindows(config, c.blocks),
+  };
+}
+
+export const qwen: Architecture = {
+  modelTypes: ['qwen2', 'qwen3'],
+  dims(config) {
+    const { c, rope } = read(config);
+    return { numBlocks: c.blocks, hiddenSize: c.hidden, vocabSize: c.vocab, maxPositions: rope.maxSequence ?? c.maxPositions };
+  },
+  build({ config, graph, weights: w, blocks }) {
+    const { c, qwen3, rope, qkvBias, oBias, windows } = read(config);
+    const g = graph.g;
+    w.usePrefix(['model.', ''], 'embed_tokens.weight');
+    const rms = { kind: 'rms', eps: c.eps } as const;
+    let h = embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden);
+    const boundaries = [h];
+    for (let layer = 0; layer < blocks; layer++) {
+      const p = `layers.${layer}`;
+      const { q, k, v } = projectQkv(graph, w, norm(graph, w, h, `${p}.input_layernorm`, c.hidden, rms), `${p}.self_attn`, c, { bias: qkvBias });
+      const heads = attention(graph, q, k, v, {
+        numHeads: c.heads, numKvHeads: c.kvHeads, headDim: c.headDim, rope, window: windows[layer],
+        ...(qwen3 ? {
+          qHeadNorm: (x: string) => norm(graph, w, x, `${p}.self_attn.q_norm`, c.headDim, rms),
+          kHeadNorm: (x: string) => norm(graph, w, x, `${p}.self_attn.k_norm`, c.headDim, rms),
+        } : {}),
+      });
+      h = g.op('Add', [h, linear(graph, w, heads, `${p}.self_attn.o_proj`, c.heads * c.headDim, c.hidden, { bias: oBias ? 'required' : 'none' })]);
+      h = g.op('Add', [h, gatedMlp(graph, w, norm(graph, w, h, `${p}.post_attention_layernorm`, c.hidden, rms), `${p}.mlp`, c)]);
+      boundaries.push(h);
+    }
+    return boundaries;
+  },
+};
