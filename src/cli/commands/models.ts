@@ -8,14 +8,15 @@ import type { CliCommand, CliIo } from '../command';
 import { InputError, UsageError, parseCommandArgs } from '../command';
 import { formatTable, ProgressLine } from '../format';
 import { loadDataset } from '../../core/datasets/load';
-import { SUGGESTED_MODELS } from '../../core/model/hub/catalog';
+import { SUGGESTED_MODELS, weightMemory } from '../../core/model/hub/catalog';
 import { GLOVE_MODEL_ID, GloveModel, resolveGloveDir } from '../../core/model/glove/glove';
-import { downloadHubModel, type HubProgress } from '../../core/model/hub/hub';
+import { downloadHubModel, SAFETENSORS_VARIANT, type HubProgress } from '../../core/model/hub/hub';
 import { hubCacheDir, listCachedHubModels } from '../../core/model/hub/hubCache';
-import { resolveModelFiles } from '../../core/model/modelFolder';
+import { hasCheckpoint, MODEL_FORMATS, parseTransformerConfig, readJsonFile, resolveModelFiles, type ModelFormat } from '../../core/model/modelFolder';
 
 const USAGE = `usage: spacetime-probe models [list] [PATH...] [--json] [--cache-dir DIR]
-       spacetime-probe models download <org/name> [--revision REV] [--variant fp32|fp16|q8|<suffix>]
+       spacetime-probe models download <org/name> [--revision REV] [--format auto|safetensors|onnx]
+                                       [--variant fp32|fp16|q8|<suffix>]
                                        [--token-file FILE] [--cache-dir DIR] [--json]
        spacetime-probe models suggested [--json]
        spacetime-probe models coverage <dataset> [--json]
@@ -23,7 +24,9 @@ const USAGE = `usage: spacetime-probe models [list] [PATH...] [--json] [--cache-
 list        the built-in model (${GLOVE_MODEL_ID}), every model in the Hugging Face Hub cache, and the model
             folders or .onnx files given as PATH, with size, layers (probe layers = transformer blocks + 1;
             1 for GloVe) and hidden size. Cached models are used as hf:<org/name>[@revision].
-download    fetch a model's config, tokenizer and ONNX graph (+ external data) from the Hub into the shared
+download    fetch a model's config, tokenizer and weights from the Hub into the shared Hub cache: with --format
+            auto (default) its safetensors checkpoint when it has one, else its fp32 ONNX export; --format onnx
+            with --variant for an export (graph + external data). Files go into the shared
             Hub cache (the huggingface_hub layout: models downloaded by Python tools are reused). Interrupted
             downloads resume; every file is checked against the size and hash the Hub reports.
             Token for gated/private repos: $HF_TOKEN or --token-file (never printed). Proxies: HTTPS_PROXY,
@@ -73,6 +76,15 @@ function listBuiltin(): ListedModel {
 }
 
 function listLocal(spec: string): ListedModel {
+  if (hasCheckpoint(path.resolve(spec))) {
+    const folder = path.resolve(spec);
+    const config = parseTransformerConfig(readJsonFile(path.join(folder, 'config.json')));
+    const bytes = fs.readdirSync(folder).filter((name) => name.endsWith('.safetensors')).reduce((sum, name) => sum + fileSize(path.join(folder, name)), 0);
+    return {
+      id: folder, source: 'local', path: folder, bytes, layers: config.numHiddenLayers === undefined ? undefined : config.numHiddenLayers + 1,
+      hiddenSize: config.hiddenSize, architecture: config.modelType, note: 'safetensors',
+    };
+  }
   let files;
   try {
     files = resolveModelFiles(spec);
@@ -98,7 +110,8 @@ async function runList(paths: readonly string[], json: boolean, cacheDir: string
     models.push({
       id: `hf:${cached.repoId}${revision}`, source: 'hub-cache', path: cached.dir, bytes: cached.bytes,
       layers: cached.numHiddenLayers === undefined ? undefined : cached.numHiddenLayers + 1, hiddenSize: cached.hiddenSize,
-      architecture: cached.architecture, note: `${cached.commit.slice(0, 10)}; ${cached.onnxFiles.join(', ')}`,
+      architecture: cached.architecture,
+      note: `${cached.commit.slice(0, 10)}; ${[...(cached.safetensors ? ['safetensors'] : []), ...cached.onnxFiles].join(', ')}`,
     });
   }
   for (const spec of paths) models.push(listLocal(spec));
@@ -132,20 +145,24 @@ function readToken(tokenFile: string | undefined): string | undefined {
 async function runDownload(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('models download', args, {
     revision: { type: 'string', default: 'main' },
-    variant: { type: 'string', default: 'fp32' },
+    variant: { type: 'string' },
+    format: { type: 'string', default: 'auto' },
     'token-file': { type: 'string' },
     'cache-dir': { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1) throw new UsageError('models download takes one model id (org/name), e.g. models download Xenova/gpt2');
   const repoId = positionals[0].replace(/^hf:/, '');
+  if (!MODEL_FORMATS.includes(values.format as ModelFormat)) throw new UsageError(`--format must be one of ${MODEL_FORMATS.join(', ')}, got "${values.format}"`);
+  const variant = values.format === 'safetensors' ? SAFETENSORS_VARIANT
+    : values.variant ?? (values.format === 'onnx' ? 'fp32' : 'auto');
   const progress = new ProgressLine(io);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   try {
     const result = await downloadHubModel(repoId, {
-      revision: values.revision, variant: values.variant, cacheDir: values['cache-dir'], token: readToken(values['token-file']),
+      revision: values.revision, variant, cacheDir: values['cache-dir'], token: readToken(values['token-file']),
       signal: controller.signal,
       log: (line) => { progress.finish(); io.stderr.write(`${line}\n`); },
       onProgress: (update: HubProgress) => {
@@ -183,11 +200,16 @@ function runSuggested(json: boolean, io: CliIo): number {
     io.stdout.write(`${JSON.stringify(SUGGESTED_MODELS, null, 2)}\n`);
     return 0;
   }
-  io.stdout.write(formatTable(['model', 'name', 'layers', 'hidden', 'sizes', 'licence'],
-    SUGGESTED_MODELS.map((model) => [model.repoId, model.label, String(model.blocks + 1), String(model.hiddenSize),
-      Object.entries(model.variants).map(([variant, bytes]) => `${variant} ${formatSize(bytes)}`).join(', '), model.licence]),
+  io.stdout.write(formatTable(['model', 'name', 'layers', 'hidden', 'download', 'memory CPU / GPU', 'licence'],
+    SUGGESTED_MODELS.map((model) => {
+      const memory = weightMemory(model);
+      return [model.repoId, model.label, String(model.blocks + 1), String(model.hiddenSize),
+        Object.entries(model.variants).map(([variant, bytes]) => `${variant} ${formatSize(bytes)}`).join(', '),
+        memory ? `${formatSize(memory.cpu)} / ${formatSize(memory.gpu)}` : '', `${model.gated ? 'gated; ' : ''}${model.licence}`];
+    }),
     ['left', 'left', 'right', 'right']));
-  io.stdout.write('Download with: spacetime-probe models download <model> [--variant fp16|q8]; use as hf:<model>\n');
+  io.stdout.write('Memory: float32 weights on CPU, float16 on a GPU (a batch\'s activations come on top).\n' +
+    'Download with: spacetime-probe models download <model> [--format onnx --variant fp16|q8]; use as hf:<model>\n');
   return 0;
 }
 

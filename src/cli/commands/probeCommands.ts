@@ -19,18 +19,22 @@ import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experimen
 import type { ProbeResults } from '../../core/experiments/results';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
 import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
+import { MODEL_FORMATS, type ModelFormat } from '../../core/model/modelFolder';
 
 const DEVICES: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 
 const COMMON_HELP = `  --dataset FILE       CSV or JSONL dataset, or builtin:<name> (see \`spacetime-probe datasets\`)
   --skip-invalid       skip invalid rows with warnings instead of stopping
   --year-range MIN:MAX plausible years of a time dataset (default -10000:2200; e.g. --year-range=-20000:3000)`;
-const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
+const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a model folder (safetensors checkpoint or ONNX export),
+                       a .onnx file, or hf:<repo>[@rev]
   --prompt TEMPLATE    prompt template with {entity} (default "${DEFAULT_PROMPT}")
   --token T            which token is read: entity-last (default; the entity's last token, as in the
                        paper) or prompt-last (the prompt's last token, e.g. the "?" of "Where is {entity}?")
   --device D           auto|cpu|webgpu|cuda (default auto: cuda, then webgpu, then cpu;
                        \`spacetime-probe devices\` shows which can run here and why not)
+  --format F           auto|safetensors|onnx: a checkpoint's safetensors weights (our graph) or its ONNX export,
+                       where a folder or Hub repo has both (default auto: safetensors, the original weights)
   --variant V          which export of a model folder: auto (model.onnx first), fp32, fp16
                        (model_fp16.onnx: faster on GPUs, not bit-identical to fp32), q8, …
   --batch-size N|auto  prompts per model run (default auto: 32 on CPU, memory-sized on a GPU)
@@ -85,6 +89,13 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
+/** `--format auto|safetensors|onnx`. */
+function formatOption(value: string | undefined): { format?: ModelFormat } {
+  if (value === undefined) return {};
+  if (!MODEL_FORMATS.includes(value as ModelFormat)) throw new UsageError(`--format must be one of ${MODEL_FORMATS.join(', ')}, got "${value}"`);
+  return { format: value as ModelFormat };
+}
+
 /** `--taps a,b,c` → loadModel's tap override. */
 function tapsOption(value: string | undefined): { taps?: readonly string[] } {
   if (value === undefined) return {};
@@ -103,6 +114,7 @@ const modelOptions = {
   token: { type: 'string' },
   device: { type: 'string' },
   variant: { type: 'string' },
+  format: { type: 'string' },
   taps: { type: 'string' },
   'batch-size': { type: 'string' },
   'max-batch-tokens': { type: 'string' },
@@ -182,7 +194,7 @@ ${MODEL_HELP}
     const { progress, onProgress } = progressReporter(io);
     const { signal, dispose } = interruptSignal();
     onProgress({ stage: 'model', message: `loading ${modelSpec}` });
-    const model = await loadModel(modelSpec, { device, signal, ...(values.variant ? { variant: values.variant } : {}), ...tapsOption(values.taps) });
+    const model = await loadModel(modelSpec, { device, signal, ...formatOption(values.format), ...(values.variant ? { variant: values.variant } : {}), ...tapsOption(values.taps) });
     try {
       const cache = values['no-cache'] ? undefined : await openCacheNamespace({ dir: values['cache-dir'], log: (line) => { progress.finish(); io.stderr.write(`${line}\n`); } },
         { fingerprint: model.fingerprint, template, token, numLayers: model.numLayers, hiddenSize: model.hiddenSize, modelId: model.id },
@@ -299,6 +311,7 @@ ${PROBE_HELP}
         batchSize: parseBatchSize(values['batch-size']),
         ...(values['max-batch-tokens'] !== undefined ? { maxBatchTokens: intOption('max-batch-tokens', values['max-batch-tokens'], 1) } : {}),
         ...(values.variant ? { variant: values.variant } : {}),
+        ...formatOption(values.format),
         ...tapsOption(values.taps),
         alphas: parseAlphas(values.alphas),
         seed: intOption('seed', values.seed, 0, 0),

@@ -48,7 +48,7 @@ export interface ProbeActivationsOptions {
    */
   readonly bootstrap?: BootstrapOptions | false;
   /** Provenance copied into results.json. */
-  readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'skipped'>;
+  readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'modelDetails' | 'skipped'>;
 }
 
 /** The dataset and the activation folder do not describe the same rows. */

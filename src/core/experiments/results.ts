@@ -57,6 +57,15 @@ export interface ProbeResults {
   /** Which token's residual stream was read: the entity's last token (default) or the prompt's last token. */
   readonly token?: TokenChoice;
   readonly device?: DeviceInfo;
+  /** What the model spec resolved to (architecture, how its weights were read, their dtype, the compute dtype). */
+  readonly modelDetails?: {
+    readonly architecture: string;
+    readonly format?: string;
+    readonly weightsDtype?: string;
+    readonly computeDtype?: string;
+    readonly numLayers: number;
+    readonly hiddenSize: number;
+  };
   readonly createdAt?: string;
   /** Checks overridden with `probe --force` (e.g. the dataset does not match the activations' manifest). */
   readonly forced?: readonly string[];

@@ -21,6 +21,7 @@ import { RESULTS_FORMAT } from './results';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { ProbeResults } from './results';
+import type { ModelFormat } from '../model/modelFolder';
 
 export const DEFAULT_PROMPT = '{entity}';
 
@@ -39,6 +40,8 @@ export interface RunOptions {
   readonly maxBatchTokens?: number;
   /** Which export of a model folder to load: 'auto' (fp32 first), 'fp32', 'fp16', 'q8', … */
   readonly variant?: string;
+  /** safetensors checkpoint or ONNX export where the model has both (default auto). */
+  readonly format?: ModelFormat;
   /** Residual tensor names to use instead of structural discovery (transformer models). */
   readonly taps?: readonly string[];
   readonly alphas?: readonly number[];
@@ -99,7 +102,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   signal?.throwIfAborted();
 
   onProgress?.({ stage: 'model', message: `loading ${options.model}` });
-  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.variant ? { variant: options.variant } : {}), ...(options.taps ? { taps: options.taps } : {}) });
+  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.format ? { format: options.format } : {}), ...(options.variant ? { variant: options.variant } : {}), ...(options.taps ? { taps: options.taps } : {}) });
   try {
     log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
       (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));
@@ -148,6 +151,10 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
           dataset: options.dataset,
           prompt: template,
           device: model.device,
+          modelDetails: {
+            architecture: model.architecture, format: model.format, weightsDtype: model.weightsDtype, computeDtype: model.computeDtype,
+            numLayers: model.numLayers, hiddenSize: model.hiddenSize,
+          },
           skipped: extraction.skipped.map((skipped) => ({ row: skipped.row, name: skipped.text, reason: skipped.reason })),
         },
       }, stagedPredictions ? (layer, predictions) => writeLayerPredictions(stagedPredictions, layer, predictions) : undefined);

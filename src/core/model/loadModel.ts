@@ -5,11 +5,15 @@
  *   - `builtin:<name>`: builtin:glove-100d (glove.ts);
  *   - `hf:<repo>[@<rev>]` (Hugging Face Hub) and other schemes: loaders registered with `registerModelScheme`
  *     (hub*.ts registers `hf`);
- *   - anything else is a local path: a Hub-layout folder or an .onnx file (transformerModel.ts).
+ *   - anything else is a local path: a checkpoint folder (config.json + safetensors: checkpoint/), a Hub-layout
+ *     folder with an ONNX export or an .onnx file (onnx/transformerModel.ts). A folder with both is read as
+ *     `format` says; `auto` takes the checkpoint (see modelFolder.ts chooseFolderFormat).
  */
 import type { DeviceRequest, ResidualModel } from './types';
 import { ModelLoadError } from './errors';
 import { loadTransformerModel, type TransformerModelOptions } from './onnx/transformerModel';
+import { loadCheckpointModel } from './checkpoint/checkpointModel';
+import { chooseFolderFormat, type ModelFormat } from './modelFolder';
 import { GLOVE_MODEL_ID, loadGloveModel } from './glove/glove';
 import type { HubOptions } from './hub/hub';
 import { loadHubModel } from './hub/hubModel';
@@ -20,6 +24,10 @@ export interface LoadModelOptions extends TransformerModelOptions {
   readonly signal?: AbortSignal;
   /** `hf:` specs: downloader settings (token, cache folder, progress, proxy env…). */
   readonly hub?: HubOptions;
+  /** safetensors checkpoint or ONNX export, where a folder or Hub repo has both (default 'auto'). */
+  readonly format?: ModelFormat;
+  /** Checkpoints: the memory the float32 weights may take (default: what the machine has available). */
+  readonly memoryLimitBytes?: number;
 }
 
 export type ModelSchemeLoader = (spec: string, options: LoadModelOptions) => Promise<ResidualModel>;
@@ -29,7 +37,7 @@ const schemeLoaders = new Map<string, ModelSchemeLoader>([
     if (spec === GLOVE_MODEL_ID) return loadGloveModel({ device: options.device });
     throw new ModelLoadError(`Unknown built-in model ${spec} (available: ${GLOVE_MODEL_ID}).`);
   }],
-  ['hf', (spec, options) => loadHubModel(spec, options)],
+  ['hf', (spec, options) => loadHubModel(spec, options, (folder, id) => loadLocalModel(folder, { ...options, id }))],
 ]);
 
 /**
@@ -55,6 +63,18 @@ export async function loadModel(spec: string, options: LoadModelOptions = {}): P
       throw new ModelLoadError(`Unknown model scheme "${scheme}:" in ${spec} (known: ${known}).`);
     }
     return loader(spec, options);
+  }
+  return loadLocalModel(spec, options);
+}
+
+/** A local folder or .onnx file, as a checkpoint or an ONNX export (format, variant and folder contents decide). */
+export async function loadLocalModel(spec: string, options: LoadModelOptions): Promise<ResidualModel> {
+  const format = chooseFolderFormat(spec, options.format ?? 'auto', options.variant);
+  if (format === 'safetensors') {
+    return loadCheckpointModel(spec, {
+      device: options.device, intraOpNumThreads: options.intraOpNumThreads, id: options.id,
+      enableProfiling: options.enableProfiling, memoryLimitBytes: options.memoryLimitBytes,
+    });
   }
   return loadTransformerModel(spec, options);
 }

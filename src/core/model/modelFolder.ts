@@ -46,6 +46,38 @@ const AUTO_ORDER = ['fp32', 'fp16', 'q8'];
 /** Folder-relative places a model file is looked for, in order; `{name}` is model / model_fp16 / …. */
 const MODEL_PLACES = ['onnx/{name}.onnx', '{name}.onnx', 'onnx/decoder_{name}.onnx', 'decoder_{name}.onnx'];
 
+/** How a model's weights are read: our graph over a safetensors checkpoint, or an ONNX export. */
+export type ModelFormat = 'auto' | 'safetensors' | 'onnx';
+export const MODEL_FORMATS: readonly ModelFormat[] = ['auto', 'safetensors', 'onnx'];
+
+/** True when a folder holds a save_pretrained checkpoint: config.json + model.safetensors or its shard index. */
+export function hasCheckpoint(folder: string): boolean {
+  return isFile(path.join(folder, 'config.json'))
+    && (isFile(path.join(folder, 'model.safetensors')) || isFile(path.join(folder, 'model.safetensors.index.json')));
+}
+
+/**
+ * Which format to load a local spec as. `auto`: an .onnx file, or an ONNX variant named explicitly, means ONNX;
+ * otherwise a folder with a checkpoint is read from its safetensors (the original weights, exact by construction:
+ * no exporter between them and us), and a folder without one from its ONNX export.
+ */
+export function chooseFolderFormat(spec: string, format: ModelFormat, variant?: string): 'safetensors' | 'onnx' {
+  if (format !== 'auto') {
+    if (format === 'safetensors' && !hasCheckpoint(path.resolve(spec))) {
+      throw new ModelLoadError(`No safetensors checkpoint in ${spec}.`, ['Looked for config.json with model.safetensors or model.safetensors.index.json.']);
+    }
+    return format;
+  }
+  if (variant !== undefined && variant !== 'auto') return 'onnx';
+  let isFolder = false;
+  try {
+    isFolder = fs.statSync(path.resolve(spec)).isDirectory();
+  } catch {
+    return 'onnx'; // resolveModelFiles reports the missing path
+  }
+  return isFolder && hasCheckpoint(path.resolve(spec)) ? 'safetensors' : 'onnx';
+}
+
 function isFile(file: string): boolean {
   try {
     return fs.statSync(file).isFile();

@@ -28,6 +28,11 @@ export interface ModelInfo {
    * Two models with the same fingerprint must produce identical activations.
    */
   readonly fingerprint: string;
+  /** How the weights were read: an ONNX export, our graph over a safetensors checkpoint, or GloVe vectors. */
+  readonly format?: 'onnx' | 'safetensors' | 'glove';
+  /** The stored weights' dtype(s) (e.g. 'bfloat16') and what the graph computes in (e.g. 'float32'). */
+  readonly weightsDtype?: string;
+  readonly computeDtype?: string;
 }
 
 /**

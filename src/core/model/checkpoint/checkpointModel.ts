@@ -174,6 +174,7 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     architecture: config.modelType ?? 'unknown',
     format: 'safetensors',
     checkpointDtype,
+    weightsDtype: checkpointDtype,
     computeDtype: 'float32',
     folder,
     float32WeightBytes,

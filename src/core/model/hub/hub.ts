@@ -130,14 +130,56 @@ function encodePath(value: string): string {
   return value.split('/').map(encodeURIComponent).join('/');
 }
 
+/**
+ * The pseudo-variant for a repo's original weights: config.json, tokenizer files and `model.safetensors` or the
+ * shards named by `model.safetensors.index.json` (src/core/model/checkpoint builds the graph).
+ */
+export const SAFETENSORS_VARIANT = 'safetensors';
+const CHECKPOINT_SINGLE = 'model.safetensors';
+const CHECKPOINT_INDEX = 'model.safetensors.index.json';
+/** Shard names as save_pretrained writes them: model-00001-of-00003.safetensors. */
+const CHECKPOINT_SHARD = /^model-\d{5}-of-\d{5}\.safetensors$/;
+
+function hasCheckpoint(names: ReadonlySet<string>): boolean {
+  return names.has(CHECKPOINT_SINGLE) || names.has(CHECKPOINT_INDEX);
+}
+
+/**
+ * `auto`: the original safetensors weights when the repo has them (exact: the graph follows transformers'
+ * semantics from the weights themselves, with no exporter in between), else the fp32 ONNX export.
+ */
+export function autoVariant(siblings: readonly HubSibling[]): HubVariant {
+  return hasCheckpoint(new Set(siblings.map((sibling) => sibling.rfilename))) ? SAFETENSORS_VARIANT : 'fp32';
+}
+
+function selectCheckpointFiles(siblings: readonly HubSibling[], byName: ReadonlyMap<string, HubSibling>, repoId: string): HubSibling[] {
+  const optional = OPTIONAL_FILES.map((name) => byName.get(name)).filter((sibling): sibling is HubSibling => sibling !== undefined);
+  const required = REQUIRED_FILES.map((name) => byName.get(name)!);
+  const single = byName.get(CHECKPOINT_SINGLE);
+  if (single) return [...required, ...optional, single];
+  const index = byName.get(CHECKPOINT_INDEX);
+  if (!index) {
+    const weights = siblings.map((sibling) => sibling.rfilename).filter((name) => /\.(bin|pt|pth|safetensors|gguf)$/.test(name));
+    throw new HubError('missing-files', `${repoId} has no ${CHECKPOINT_SINGLE} or ${CHECKPOINT_INDEX}.`, [
+      weights.length > 0 ? `Weight files in the repo: ${weights.slice(0, 8).join(', ')}${weights.length > 8 ? ', …' : ''}; only safetensors ` +
+        'checkpoints saved by save_pretrained are read (PyTorch .bin files are pickles, which we do not load).' : 'The repo has no weights.',
+      'Use --format onnx for an ONNX export.']);
+  }
+  // The shard names are in the index, which is not downloaded yet: take every save_pretrained-style shard.
+  const shards = siblings.filter((sibling) => CHECKPOINT_SHARD.test(sibling.rfilename));
+  if (shards.length === 0) throw new HubError('missing-files', `${repoId} has ${CHECKPOINT_INDEX} but no model-0000k-of-0000n.safetensors shards.`);
+  return [...required, ...optional, index, ...shards];
+}
+
 /** The files of a variant among a repo's siblings; throws a HubError naming what is there when it is absent. */
 export function selectVariantFiles(siblings: readonly HubSibling[], variant: HubVariant, repoId: string): HubSibling[] {
   const byName = new Map(siblings.map((sibling) => [sibling.rfilename, sibling]));
   const missing = REQUIRED_FILES.filter((file) => !byName.has(file));
   if (missing.length > 0) {
     throw new HubError('missing-files', `${repoId} has no ${missing.join(' or ')}: it is not a model folder Spacetime Probe can load.`,
-      ['A model needs config.json, tokenizer.json and an ONNX export (onnx/model.onnx).']);
+      ['A model needs config.json, tokenizer.json and safetensors weights or an ONNX export (onnx/model.onnx).']);
   }
+  if (variant === SAFETENSORS_VARIANT) return selectCheckpointFiles(siblings, byName, repoId);
   const fileName = variantFileName(variant);
   const graph = graphCandidates(fileName).map((name) => byName.get(name)).find((sibling) => sibling !== undefined);
   if (!graph) {
@@ -430,11 +472,11 @@ async function downloadBlob(repoId: string, commit: string, repoDir: string, job
 /** Download (or find in the cache) a model's files for one variant; returns the snapshot folder. */
 export async function downloadHubModel(repoId: string, options: HubOptions = {}): Promise<HubDownloadResult> {
   const revision = options.revision ?? 'main';
-  const variant = options.variant ?? 'fp32';
   const cacheDir = options.cacheDir ?? hubCacheDir(options.env ?? process.env);
   const repoDir = repoFolder(cacheDir, repoId);
   options.onProgress?.({ phase: 'resolving', file: '', fileBytes: 0, fileTotal: 0, bytes: 0, total: 0, bytesPerSecond: 0 });
   const { commit, siblings } = await fetchRepoRevision(repoId, revision, options);
+  const variant = options.variant === undefined || options.variant === 'auto' ? autoVariant(siblings) : options.variant;
   const jobs: FileJob[] = selectVariantFiles(siblings, variant, repoId).map((sibling) => {
     const size = sibling.lfs?.size ?? sibling.size;
     const etag = sibling.lfs?.sha256 ?? sibling.blobId;
@@ -493,8 +535,21 @@ export function findCachedHubSnapshot(spec: string, variant: HubVariant, cacheDi
   const commit = readRef(repoDir, revision);
   if (!commit) return undefined;
   const dir = snapshotDir(repoDir, commit);
-  const hasGraph = graphCandidates(variantFileName(variant)).some((name) => fs.existsSync(path.join(dir, name)));
-  return hasGraph && REQUIRED_FILES.every((name) => fs.existsSync(path.join(dir, name))) ? dir : undefined;
+  const hasWeights = variant === SAFETENSORS_VARIANT ? hasCachedCheckpoint(dir)
+    : graphCandidates(variantFileName(variant)).some((name) => fs.existsSync(path.join(dir, name)));
+  return hasWeights && REQUIRED_FILES.every((name) => fs.existsSync(path.join(dir, name))) ? dir : undefined;
+}
+
+/** model.safetensors, or the index and every shard it names, present in a snapshot. */
+function hasCachedCheckpoint(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, CHECKPOINT_SINGLE))) return true;
+  try {
+    const index = JSON.parse(fs.readFileSync(path.join(dir, CHECKPOINT_INDEX), 'utf8')) as { weight_map?: Record<string, string> };
+    const shards = new Set(Object.values(index.weight_map ?? {}));
+    return shards.size > 0 && [...shards].every((shard) => CHECKPOINT_SHARD.test(shard) && fs.existsSync(path.join(dir, shard)));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -506,7 +561,9 @@ export async function resolveHubModel(spec: string, options: HubOptions = {}): P
   const env = options.env ?? process.env;
   const cacheDir = options.cacheDir ?? hubCacheDir(env);
   const variant = options.variant ?? 'fp32';
-  const cached = findCachedHubSnapshot(spec, variant, cacheDir);
+  const cached = variant === 'auto'
+    ? [SAFETENSORS_VARIANT, 'fp32', 'fp16', 'q8'].map((candidate) => findCachedHubSnapshot(spec, candidate, cacheDir)).find((dir) => dir !== undefined)
+    : findCachedHubSnapshot(spec, variant, cacheDir);
   if (cached) return cached;
   if (env.HF_HUB_OFFLINE === '1' || env.HF_HUB_OFFLINE?.toLowerCase() === 'true') {
     throw new HubError('offline', `${repoId}@${revision} (${variant}) is not in the Hub cache ${cacheDir} and HF_HUB_OFFLINE is set.`,

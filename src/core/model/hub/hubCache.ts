@@ -103,6 +103,8 @@ export interface CachedHubModel {
   readonly dir: string;
   /** .onnx files in the snapshot (relative paths). */
   readonly onnxFiles: readonly string[];
+  /** The snapshot holds a safetensors checkpoint (model.safetensors or its shard index). */
+  readonly safetensors: boolean;
   /** Bytes of the files the snapshot links to. */
   readonly bytes: number;
   readonly architecture?: string;
@@ -132,7 +134,7 @@ function listRefs(repoDir: string): Map<string, string[]> {
   return byCommit;
 }
 
-/** Every model snapshot in a Hub cache that holds at least one .onnx file. */
+/** Every model snapshot in a Hub cache that holds at least one .onnx file or a safetensors checkpoint. */
 export function listCachedHubModels(cacheDir: string = hubCacheDir()): CachedHubModel[] {
   let repos: string[];
   try {
@@ -155,7 +157,8 @@ export function listCachedHubModels(cacheDir: string = hubCacheDir()): CachedHub
       const dir = snapshotDir(repoDir, commit);
       const files = walkFiles(dir);
       const onnxFiles = files.filter((file) => file.endsWith('.onnx'));
-      if (onnxFiles.length === 0) continue;
+      const safetensors = files.includes('model.safetensors') || files.includes('model.safetensors.index.json');
+      if (onnxFiles.length === 0 && !safetensors) continue;
       let bytes = 0;
       for (const file of files) {
         try {
@@ -171,7 +174,7 @@ export function listCachedHubModels(cacheDir: string = hubCacheDir()): CachedHub
         // No or unreadable config.json: sizes unknown.
       }
       models.push({
-        repoId, commit, refs: refs.get(commit) ?? [], dir, onnxFiles, bytes,
+        repoId, commit, refs: refs.get(commit) ?? [], dir, onnxFiles, safetensors, bytes,
         architecture: config.modelType, numHiddenLayers: config.numHiddenLayers, hiddenSize: config.hiddenSize,
       });
     }

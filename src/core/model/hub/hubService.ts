@@ -3,7 +3,7 @@
  * *Download Model…* command: `bindModelHub(createHubService(...))` in `activate` (the shapes match
  * src/extension/runs/modelHub.ts structurally; the core does not import the extension layer).
  */
-import { SUGGESTED_MODELS } from './catalog';
+import { SUGGESTED_MODELS, weightMemory } from './catalog';
 import { downloadHubModel, type HubOptions } from './hub';
 import { hubCacheDir, listCachedHubModels } from './hubCache';
 
@@ -60,11 +60,16 @@ export function createHubService(options: HubServiceOptions = {}) {
       return { path: result.dir, modelSpec: hubModelSpec(request.repo, request.revision) };
     },
     suggested(): { repo: string; description: string; sizeBytes?: number }[] {
-      return SUGGESTED_MODELS.map((model) => ({
-        repo: model.repoId,
-        description: `${model.label}: ${model.blocks + 1} layers × ${model.hiddenSize}, ${model.licence}` + (model.notes ? ` (${model.notes})` : ''),
-        sizeBytes: model.variants.fp32 ?? model.variants.fp16 ?? model.variants.q8,
-      }));
+      return SUGGESTED_MODELS.map((model) => {
+        const memory = weightMemory(model);
+        const needs = memory ? `; needs ${formatBytes(memory.cpu)} on CPU (float32), ${formatBytes(memory.gpu)} on a GPU (float16)` : '';
+        const format = model.variants.safetensors !== undefined ? 'safetensors' : 'ONNX';
+        return {
+          repo: model.repoId,
+          description: `${model.label}: ${model.blocks + 1} layers × ${model.hiddenSize}, ${format}${needs}; ${model.licence}` + (model.notes ? ` (${model.notes})` : ''),
+          sizeBytes: model.variants.safetensors ?? model.variants.fp32 ?? model.variants.fp16 ?? model.variants.q8,
+        };
+      });
     },
     async cached(): Promise<{ modelSpec: string; label: string; path: string; sizeBytes?: number }[]> {
       return listCachedHubModels(cacheDir()).map((model) => {
@@ -79,4 +84,8 @@ export function createHubService(options: HubServiceOptions = {}) {
       });
     },
   };
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(bytes >= 10e9 ? 0 : 1)} GB` : `${Math.round(bytes / 1e6)} MB`;
 }

@@ -237,6 +237,8 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   return {
     id: options.id ?? spec,
     architecture: config.modelType ?? 'unknown',
+    format: 'onnx',
+    weightsDtype: files.variant,
     numLayers,
     hiddenSize,
     fingerprint: modelFingerprint,
