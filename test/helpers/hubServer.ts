@@ -5,7 +5,7 @@
  *
  *   GET /api/models/{org}/{name}/revision/{rev}?blobs=true   → { id, sha, siblings: [{ rfilename, size, blobId, lfs? }] }
  *   GET /{org}/{name}/resolve/{rev}/{path}                    → regular files directly (ETag = git blob sha1);
- *                                                               LFS files (*.onnx, *.onnx_data*) 302 → CDN
+ *                                                               LFS files (*.onnx, *.onnx_data*, *.safetensors) 302 → CDN
  *   GET {cdn}/cdn/{sha256}                                     → the bytes, with Range support
  * Errors carry X-Error-Code like the Hub's (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo).
  */
@@ -114,7 +114,7 @@ export interface ServedFile {
   readonly sha256?: string;
 }
 
-const LFS = /\.onnx$|\.onnx_data/;
+const LFS = /\.onnx$|\.onnx_data|\.onnx\.data|\.safetensors$/;
 
 function walk(dir: string, prefix = ''): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
