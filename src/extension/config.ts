@@ -2,12 +2,16 @@
 import * as vscode from 'vscode';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../core/model/types';
 
+import { MODEL_FORMATS, type ModelFormat } from '../core/model/modelFolder';
+
 export const CONFIG_SECTION = 'spacetimeProbe';
 export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 export type RerunOnSave = 'off' | 'onSave' | 'manual';
 
 export interface ProbeSettings {
   readonly device: DeviceRequest;
+  /** How to read a model that has both a safetensors checkpoint and an ONNX export. */
+  readonly modelFormat: ModelFormat;
   /** Prompts per model batch; undefined = auto (chosen for the device by the core). */
   readonly batchSize: number | undefined;
   readonly cacheDirectory: string | undefined;
@@ -43,8 +47,10 @@ export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
   const rerun = config.get<string>('rerunOnSave', 'manual');
   const cacheDirectory = config.get<string>('cache.directory', '').trim();
   const token = config.get<string>('token', DEFAULT_TOKEN_CHOICE);
+  const modelFormat = config.get<string>('modelFormat', 'auto');
   return {
     device: (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : 'auto',
+    modelFormat: (MODEL_FORMATS as readonly string[]).includes(modelFormat) ? (modelFormat as ModelFormat) : 'auto',
     // 0 (the default) = auto: 32 on CPU, memory-sized batches on a GPU (src/core/runtime/batchSizing.ts).
     batchSize: Math.floor(config.get<number>('batchSize', 0)) >= 1 ? Math.floor(config.get<number>('batchSize', 0)) : undefined,
     cacheDirectory: cacheDirectory || undefined,

@@ -30,7 +30,7 @@ export class Services extends Disposable {
     this.store = new RunStore(path.join(context.globalStorageUri.fsPath, 'runs'));
     this.deviceStatus = this._register(new DeviceStatus(this.log));
     const models = options.warmModelInHost
-      ? new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }))
+      ? new WarmModel((spec, device, signal, format) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...(format ? { format } : {}) }))
       : undefined;
     this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models));
     this.experiments = this._register(new ExperimentRunner(this.store, this.log, path.join(context.extensionPath, 'out', 'experimentWorker.js')));

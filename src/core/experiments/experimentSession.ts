@@ -11,6 +11,7 @@
  *
  * Experiments read one layer at a time (`readLayer`), never every layer at once.
  */
+import type { ModelFormat } from '../model/modelFolder';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,6 +44,8 @@ export interface ExperimentInputs {
   readonly device?: DeviceRequest;
   /** Which token is read (default entity-last), as for `run`. */
   readonly token?: TokenChoice;
+  /** safetensors checkpoint or ONNX export, where the model has both (default auto). */
+  readonly format?: ModelFormat;
   readonly batchSize?: number;
   /** Activation cache folder (default: the user cache); `false` disables it. */
   readonly cacheDir?: string | false;
@@ -195,7 +198,7 @@ export class ExperimentSession {
     for (const problem of dataset.problems) hooks.log?.(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}`);
     hooks.signal?.throwIfAborted();
     hooks.onProgress?.({ stage: 'model', message: `loading ${inputs.model}` });
-    const model = inputs.loadedModel ?? await loadModel(inputs.model, { device: inputs.device, signal: hooks.signal });
+    const model = inputs.loadedModel ?? await loadModel(inputs.model, { device: inputs.device, signal: hooks.signal, ...(inputs.format ? { format: inputs.format } : {}) });
     return new ExperimentSession(inputs, dataset, model, inputs.loadedModel === undefined, hooks);
   }
 

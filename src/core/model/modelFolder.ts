@@ -78,6 +78,22 @@ export function chooseFolderFormat(spec: string, format: ModelFormat, variant?: 
   return isFolder && hasCheckpoint(path.resolve(spec)) ? 'safetensors' : 'onnx';
 }
 
+/** What a folder offers: a safetensors checkpoint and/or ONNX graphs (for the Models view); undefined if neither. */
+export function describeModelFolder(folder: string): { folder: string; formats: string[] } | undefined {
+  const formats: string[] = [];
+  if (hasCheckpoint(folder)) formats.push('safetensors');
+  for (const place of [path.join(folder, 'onnx'), folder]) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(place).filter((name) => name.endsWith('.onnx'));
+    } catch {
+      // no such folder
+    }
+    for (const name of names.sort()) formats.push(path.relative(folder, path.join(place, name)).split(path.sep).join('/'));
+  }
+  return formats.length > 0 ? { folder, formats } : undefined;
+}
+
 function isFile(file: string): boolean {
   try {
     return fs.statSync(file).isFile();

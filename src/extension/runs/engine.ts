@@ -3,6 +3,7 @@
  * The signature follows the core's contract; `bindProbeEngine` is where extension.ts plugs the real function in,
  * and integration tests can plug in a counting wrapper.
  */
+import type { ModelFormat } from '../../core/model/modelFolder';
 import type { ProbeResults } from '../../core/experiments/results';
 import type { DeviceRequest, ResidualModel, TokenChoice } from '../../core/model/types';
 
@@ -26,6 +27,8 @@ export interface ProbeRunOptions {
   readonly token?: TokenChoice;
   readonly device?: DeviceRequest;
   readonly batchSize?: number;
+  /** safetensors checkpoint or ONNX export, where the model has both (setting spacetimeProbe.modelFormat). */
+  readonly format?: ModelFormat;
   readonly alphas?: number[];
   readonly seed?: number;
   /** Bootstrap resamples for the per-layer intervals (0: none). */

@@ -121,6 +121,7 @@ export class ExperimentRunner extends Disposable {
       // The run's own token choice, so the experiment reads what the run read (runs from before the choice: prompt-last).
       token: record.token ?? 'prompt-last',
       batchSize: settings.batchSize,
+      format: settings.modelFormat,
       ...(settings.cacheDirectory ? { cacheDir: settings.cacheDirectory } : {}),
       cacheMaxBytes: settings.cacheMaxBytes,
     };

@@ -129,7 +129,7 @@ export class ProbeRunner extends Disposable {
           let loadedModel: ResidualModel | undefined;
           if (this.models) {
             progress.report({ message: `Loading model ${model}` });
-            loadedModel = await this.models.get(model, settings.device, run.controller.signal);
+            loadedModel = await this.models.get(model, settings.device, run.controller.signal, settings.modelFormat);
           }
           return probeEngine()(
             {
@@ -139,6 +139,7 @@ export class ProbeRunner extends Disposable {
               token: settings.token,
               device: settings.device,
               batchSize: settings.batchSize,
+              format: settings.modelFormat,
               ...(settings.alphas ? { alphas: [...settings.alphas] } : {}),
               bootstrapResamples: settings.bootstrapResamples,
               outDir: dir,

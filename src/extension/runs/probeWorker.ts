@@ -30,7 +30,7 @@ if (!port) throw new Error('probeWorker must run in a worker thread or a forked 
 // A child process must not outlive the extension host that started it.
 if (!parentPort) process.on('disconnect', () => process.exit(0));
 
-const models = new WarmModel((spec, device, signal) => loadModel(spec, { device, ...(signal ? { signal } : {}) }));
+const models = new WarmModel((spec, device, signal, format) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...(format ? { format } : {}) }));
 const controllers = new Map<number, AbortController>();
 
 port.on('message', (request: WorkerRequest) => {
@@ -43,7 +43,7 @@ port.on('message', (request: WorkerRequest) => {
   controllers.set(id, controller);
   void (async () => {
     try {
-      const loadedModel = request.keepModelWarm ? await models.get(options.model, options.device ?? 'auto', controller.signal) : undefined;
+      const loadedModel = request.keepModelWarm ? await models.get(options.model, options.device ?? 'auto', controller.signal, options.format) : undefined;
       const outcome = await runProbe({ ...options, ...(loadedModel ? { loadedModel } : {}) }, {
         signal: controller.signal,
         onProgress: (progress) => port.postMessage({ type: 'progress', id, progress }),

@@ -5,14 +5,15 @@
  */
 import { statSync } from 'node:fs';
 import type { DeviceRequest, ResidualModel } from '../../core/model/types';
+import type { ModelFormat } from '../../core/model/modelFolder';
 import type { IDisposable } from '../util/disposable';
 
-export type ModelLoader = (spec: string, device: DeviceRequest, signal?: AbortSignal) => Promise<ResidualModel>;
+export type ModelLoader = (spec: string, device: DeviceRequest, signal?: AbortSignal, format?: ModelFormat) => Promise<ResidualModel>;
 
 const DEFAULT_IDLE_MS = 5 * 60_000;
 
-/** Spec + device, plus the file's modification time for local paths (a re-exported model must be reloaded). */
-export function warmModelKey(spec: string, device: DeviceRequest): string {
+/** Spec + device + format, plus the file's modification time for local paths (a re-exported model must be reloaded). */
+export function warmModelKey(spec: string, device: DeviceRequest, format: ModelFormat = 'auto'): string {
   let stamp = '';
   if (!/^(builtin|hf):/.test(spec)) {
     try {
@@ -21,7 +22,7 @@ export function warmModelKey(spec: string, device: DeviceRequest): string {
       stamp = 'missing';
     }
   }
-  return `${spec}\u0000${device}\u0000${stamp}`;
+  return `${spec}\u0000${device}\u0000${format}\u0000${stamp}`;
 }
 
 export class WarmModel implements IDisposable {
@@ -31,13 +32,13 @@ export class WarmModel implements IDisposable {
 
   constructor(private readonly load: ModelLoader, private readonly idleMs = DEFAULT_IDLE_MS) {}
 
-  async get(spec: string, device: DeviceRequest, signal?: AbortSignal): Promise<ResidualModel> {
+  async get(spec: string, device: DeviceRequest, signal?: AbortSignal, format?: ModelFormat): Promise<ResidualModel> {
     if (this.disposed) throw new Error('WarmModel is disposed');
     clearTimeout(this.timer);
-    const key = warmModelKey(spec, device);
+    const key = warmModelKey(spec, device, format);
     if (this.entry?.key !== key) {
       this.release();
-      const entry = { key, model: this.load(spec, device, signal) };
+      const entry = { key, model: this.load(spec, device, signal, format) };
       this.entry = entry;
       // A failed or cancelled load must not be remembered.
       entry.model.catch(() => { if (this.entry === entry) this.entry = undefined; });

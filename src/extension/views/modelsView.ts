@@ -1,13 +1,18 @@
-/** Sidebar "Models": the built-in model, models used in runs, cached Hub downloads and suggested downloads. */
+/**
+ * Sidebar "Models": the built-in model, model folders in the workspace (safetensors checkpoints and ONNX exports),
+ * models used in runs, cached Hub downloads and suggested downloads.
+ */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from '../util/disposable';
 import type { RunStore } from '../runs/runStore';
 import { modelHub } from '../runs/modelHub';
 import { BUILTIN_MODEL } from '../pickers';
 import { readSettings } from '../config';
+import { describeModelFolder } from '../../core/model/modelFolder';
 
 type Node =
-  | { readonly type: 'group'; readonly group: 'builtin' | 'local' | 'cached' | 'suggested' }
+  | { readonly type: 'group'; readonly group: 'builtin' | 'workspace' | 'local' | 'cached' | 'suggested' }
   | { readonly type: 'model'; readonly spec: string; readonly description?: string; readonly tooltip?: string }
   | { readonly type: 'download'; readonly repo: string; readonly description: string }
   | { readonly type: 'message'; readonly text: string };
@@ -29,7 +34,7 @@ export class ModelsView extends Disposable implements vscode.TreeDataProvider<No
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.type) {
       case 'group': {
-        const labels = { builtin: 'Built-in', local: 'Used in runs', cached: 'Downloaded', suggested: 'Available to download' };
+        const labels = { builtin: 'Built-in', workspace: 'In this workspace', local: 'Used in runs', cached: 'Downloaded', suggested: 'Available to download' };
         return new vscode.TreeItem(labels[node.group], node.group === 'suggested' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
       }
       case 'model': {
@@ -57,7 +62,7 @@ export class ModelsView extends Disposable implements vscode.TreeDataProvider<No
   async getChildren(node?: Node): Promise<Node[]> {
     const hub = modelHub();
     if (!node) {
-      const groups: Node[] = [{ type: 'group', group: 'builtin' }, { type: 'group', group: 'local' }];
+      const groups: Node[] = [{ type: 'group', group: 'builtin' }, { type: 'group', group: 'workspace' }, { type: 'group', group: 'local' }];
       if (hub) groups.push({ type: 'group', group: 'cached' }, { type: 'group', group: 'suggested' });
       return groups;
     }
@@ -65,6 +70,14 @@ export class ModelsView extends Disposable implements vscode.TreeDataProvider<No
     switch (node.group) {
       case 'builtin':
         return [{ type: 'model', spec: BUILTIN_MODEL, description: 'GloVe 100d, offline', tooltip: 'Word embeddings averaged over the entity\u2019s words: one "layer", runs anywhere.' }];
+      case 'workspace': {
+        // Folders saved by save_pretrained or exported to ONNX: a config.json next to weights.
+        const configs = await vscode.workspace.findFiles('**/config.json', '**/{node_modules,.git,out,dist}/**', 200);
+        const models = configs.map((uri) => describeModelFolder(path.dirname(uri.fsPath))).filter((model) => model !== undefined);
+        return models.length
+          ? models.map((model) => ({ type: 'model', spec: model.folder, description: model.formats.join(' + '), tooltip: `${model.folder}\n${model.formats.join(', ')}` }))
+          : [{ type: 'message', text: 'No model folders (config.json + safetensors or onnx/)' }];
+      }
       case 'local': {
         const used = [...new Set(this.store.list().map((r) => r.modelSpec))].filter((m) => m !== BUILTIN_MODEL);
         return used.length ? used.map((spec) => ({ type: 'model', spec })) : [{ type: 'message', text: 'None yet' }];
