@@ -350,3 +350,21 @@ test('hf: a sharded checkpoint downloads from a loopback Hub into the cache and 
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });
+
+test('entity-last: the tap of a suffixed prompt reads the entity token (equal to the prompt cut after the entity)', async () => {
+  for (const name of ['llama2', 'gpt-neox']) {
+    const model = await loadCheckpointModel(path.join(FIXTURES, name), { intraOpNumThreads: 1 });
+    try {
+      const text = 'Where is São Paulo?';
+      const start = text.indexOf('São Paulo');
+      const [suffixed, cut] = model.tokenize([{ text, entity: { start, end: start + 'São Paulo'.length } }, text.slice(0, start + 'São Paulo'.length)]);
+      assert.ok(suffixed.readIndex !== undefined && suffixed.readIndex < suffixed.ids.length - 1, `${name}: the read token is before the "?"`);
+      const [a, b] = [await model.runBatch([suffixed]), await model.runBatch([cut])];
+      let worst = 0;
+      for (let index = 0; index < a.length; index++) worst = Math.max(worst, Math.abs(a[index] - b[index]));
+      assert.ok(worst < 1e-5, `${name}: max |diff| ${worst}`);
+    } finally {
+      await model.dispose();
+    }
+  }
+});

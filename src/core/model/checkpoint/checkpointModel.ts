@@ -12,7 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeviceRequest, ResidualModel, TokenizedPrompt } from '../types';
+import type { DeviceRequest, PromptInput, ResidualModel, TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
 import { ModelTokenizer } from '../tokenizer';
 import { toPaddedBatch } from '../onnx/transformerModel';
@@ -184,8 +184,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     hiddenSize,
     fingerprint,
     device: session.device,
-    tokenize(texts: readonly string[]): TokenizedPrompt[] {
-      return tokenizer.encodeAll(texts).map((prompt) => {
+    tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
+      return tokenizer.encodeAll(prompts).map((prompt) => {
         if (!prompt.usable) return prompt;
         const tooLarge = prompt.ids.find((id) => id >= dims.vocabSize || id < 0);
         if (tooLarge !== undefined) {
