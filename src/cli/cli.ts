@@ -4,6 +4,7 @@
  * relaunching parent does not load the whole bundle only to wait for its child.
  */
 import { currentHugePageHost, hugePageRelaunchEnv, relaunch } from './hugePages';
+import { escapeControlChars } from '../core/util/controlChars';
 
 // `spacetime-probe … | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
@@ -27,5 +28,5 @@ async function start(): Promise<number> {
 
 start().then(
   (code) => { process.exitCode = code; },
-  (error: unknown) => { process.stderr.write(`${String(error)}\n`); process.exitCode = 1; },
+  (error: unknown) => { process.stderr.write(`${escapeControlChars(String(error))}\n`); process.exitCode = 1; },
 );

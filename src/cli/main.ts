@@ -5,6 +5,7 @@
 import type { CliCommand, CliIo } from './command';
 import { InputError, UsageError } from './command';
 import { DatasetError } from '../core/datasets/load';
+import { escapingIo } from './format';
 
 /**
  * Errors the core raises for bad input rather than bugs (matched by name so the CLI need not import every
@@ -37,7 +38,9 @@ function helpText(): string {
   ].join('\n');
 }
 
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Everything printed has its control characters escaped: messages echo dataset fields, headers, file names.
+  const io = escapingIo(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(helpText());

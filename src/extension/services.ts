@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { Disposable } from './util/disposable';
+import { escapingLogChannel } from './util/escapingLog';
 import { RunStore } from './runs/runStore';
 import { ProbeRunner } from './runs/probeRunner';
 import { DeviceStatus } from './deviceStatus';
@@ -25,7 +26,7 @@ export class Services extends Disposable {
 
   constructor(readonly context: vscode.ExtensionContext, options: { readonly warmModelInHost: boolean } = { warmModelInHost: true }) {
     super();
-    this.log = this._register(vscode.window.createOutputChannel('Spacetime Probe', { log: true }));
+    this.log = escapingLogChannel(this._register(vscode.window.createOutputChannel('Spacetime Probe', { log: true })));
     // Run history lives in global storage: runs are about datasets anywhere on disk, not one workspace.
     this.store = new RunStore(path.join(context.globalStorageUri.fsPath, 'runs'));
     this.deviceStatus = this._register(new DeviceStatus(this.log));
