@@ -33,7 +33,7 @@ export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 /** 'fp32' | 'fp16' | 'q8', or a transformers.js suffix such as 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'. */
 export type HubVariant = string;
 
-export type HubErrorKind = 'unauthorized' | 'gated' | 'not-found' | 'network' | 'corrupt' | 'http' | 'missing-files' | 'offline' | 'busy';
+export type HubErrorKind = 'unauthorized' | 'gated' | 'not-found' | 'network' | 'corrupt' | 'http' | 'missing-files' | 'offline' | 'busy' | 'no-space';
 
 /** A Hub problem the user can act on; `details` say how. Extends ModelLoadError: the CLI prints it without a stack. */
 export class HubError extends ModelLoadError {
@@ -117,7 +117,7 @@ export function graphCandidates(fileName: string): string[] {
 }
 
 export function variantFileName(variant: HubVariant): string {
-  if (!/^[\w-]+$/.test(variant)) throw new Error(`"${variant}" is not a model variant (fp32, fp16, q8, or a suffix such as q4)`);
+  if (!/^[\w-]+$/.test(variant)) throw new ModelLoadError(`"${variant}" is not a model variant (fp32, fp16, q8, or a suffix such as q4)`);
   return `${VARIANT_BASENAME[variant] ?? `model_${variant}`}.onnx`;
 }
 
@@ -242,6 +242,35 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Why `name` cannot be a file of a repo snapshot, or undefined when it can: a relative path of plain segments
+ * (no empty, `.` or `..` segment, no leading slash, backslash, NUL or other control character, no drive letter).
+ */
+export function repoPathProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return 'it is not a non-empty string';
+  if (name.length > 1024) return 'it is longer than 1024 characters';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a NUL or control character';
+  if (name.includes('\\')) return 'it contains a backslash';
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'it is an absolute path';
+  if (name.split('/').some((part) => part === '' || part === '.' || part === '..')) return 'it has an empty, "." or ".." segment';
+  return undefined;
+}
+
+/** A listing entry we can trust: a safe path, and a size and hashes of the right shape. */
+function checkSibling(entry: unknown, repoId: string): void {
+  const sibling = (entry ?? {}) as Partial<HubSibling>;
+  const problem = repoPathProblem(sibling.rfilename);
+  if (problem !== undefined) {
+    throw new HubError('corrupt', `The Hub's file list for ${repoId} has an unusable file name ${JSON.stringify(sibling.rfilename)?.slice(0, 200)}: ${problem}; nothing was downloaded.`,
+      ['A real Hub never lists such a name: check the endpoint (HF_ENDPOINT) and any proxy in between.']);
+  }
+  const size = sibling.lfs?.size ?? sibling.size;
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
+    throw new HubError('corrupt', `The Hub's file list for ${repoId} gives ${sibling.rfilename} the size ${JSON.stringify(size)}; nothing was downloaded.`);
+  }
+}
+
 interface RepoRevision {
   readonly commit: string;
   readonly siblings: readonly HubSibling[];
@@ -259,7 +288,7 @@ export async function fetchRepoRevision(repoId: string, revision: string, option
     try {
       response = await httpGet(url, { headers, signal: options.signal, ca: options.ca, env: options.env, idleTimeoutMs: options.idleTimeoutMs });
     } catch (error) {
-      if (!(error instanceof NetworkError) || attempt >= attempts) throw asHubNetworkError(error, repoId);
+      if (!(error instanceof NetworkError) || attempt >= attempts || error.code === 'EPROTO') throw asHubNetworkError(error, repoId);
       await sleep((options.retryDelayMs ?? 1000) * 2 ** (attempt - 1), options.signal);
       continue;
     }
@@ -271,10 +300,19 @@ export async function fetchRepoRevision(repoId: string, revision: string, option
       }
       throw statusError(response.status, `${repoId}@${revision}`, repoId, options.token !== undefined, headerText(response, 'x-error-code'));
     }
-    const body = JSON.parse(await readBodyText(response)) as { sha?: unknown; siblings?: unknown };
+    const text = await readBodyText(response, 16 * 1024 * 1024);
+    let body: { sha?: unknown; siblings?: unknown };
+    try {
+      body = (JSON.parse(text) ?? {}) as { sha?: unknown; siblings?: unknown };
+    } catch {
+      throw new HubError('http', `The answer of ${url} is not JSON (it starts ${JSON.stringify(text.slice(0, 60))}).`,
+        ['Is the endpoint (HF_ENDPOINT) a Hugging Face Hub? A proxy or captive portal may be answering instead.']);
+    }
     if (typeof body.sha !== 'string' || !isCommitHash(body.sha) || !Array.isArray(body.siblings)) {
       throw new HubError('http', `The Hub's answer for ${repoId}@${revision} has no commit or file list.`);
     }
+    // Every name is checked before any file request is made (a name is used in a URL with the token, and as a path).
+    for (const sibling of body.siblings as unknown[]) checkSibling(sibling, repoId);
     return { commit: body.sha, siblings: body.siblings as HubSibling[] };
   }
 }
@@ -417,7 +455,10 @@ async function downloadBlob(repoId: string, commit: string, repoDir: string, job
           }
           if (next.done) break;
           const buffer = next.value as Buffer;
-          if (fileBytes + buffer.length > job.size) throw new HubError('corrupt', `${job.sibling.rfilename} is longer than the ${job.size} bytes the Hub reported.`);
+          if (fileBytes + buffer.length > job.size) {
+            throw new HubError('corrupt', `${job.sibling.rfilename} is longer than the ${job.size} bytes the Hub reported; the download was stopped there and deleted.`,
+              ['Run the download again; if it keeps failing, a proxy or mirror may be altering the file.']);
+          }
           await out.write(buffer);
           sha256.update(buffer);
           sha1.update(buffer);
@@ -458,7 +499,17 @@ async function downloadBlob(repoId: string, commit: string, repoDir: string, job
     } catch (error) {
       response?.body.destroy();
       if (options.signal?.aborted) throw options.signal.reason ?? error;
-      if (!(error instanceof NetworkError)) throw error;
+      if (!(error instanceof NetworkError)) {
+        // Only a dropped connection keeps the partial file (to resume); anything else removes it.
+        fs.rmSync(partial, { force: true });
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          throw new HubError('no-space', `No space left in ${path.dirname(target)} while downloading ${job.sibling.rfilename} (${formatSize(job.size)}); the partial file was removed.`,
+            ['Free some space, or point HF_HUB_CACHE at a larger disk.']);
+        }
+        throw error;
+      }
+      if (error.code === 'EPROTO') throw new HubError('network', `Downloading ${job.sibling.rfilename} from ${repoId}: ${error.message}.`);
       if (attempt >= attempts) {
         throw new HubError('network', `Downloading ${job.sibling.rfilename} from ${repoId} failed after ${attempts} attempts: ${error.message}`,
           ['The partial file is kept and the next attempt resumes it. Check the connection and proxy settings (HTTPS_PROXY, NO_PROXY).']);
@@ -487,6 +538,7 @@ export async function downloadHubModel(repoId: string, options: HubOptions = {})
   });
   const total = jobs.reduce((sum, job) => sum + job.size, 0);
   fs.mkdirSync(path.join(repoDir, 'blobs'), { recursive: true });
+  checkFreeSpace(repoDir, jobs);
   let done = 0;
   let downloadedBytes = 0;
   const files: HubFileResult[] = [];
@@ -515,6 +567,30 @@ export async function downloadHubModel(repoId: string, options: HubOptions = {})
   writeRef(repoDir, revision, commit);
   options.onProgress?.({ phase: 'done', file: '', fileBytes: 0, fileTotal: 0, bytes: total, total, bytesPerSecond: 0 });
   return { repoId, revision, commit, dir: snapshotDir(repoDir, commit), variant, files, downloadedBytes };
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+/** Refuse before downloading when the disk cannot hold the files still missing (plus 64 MiB of headroom). */
+function checkFreeSpace(repoDir: string, jobs: readonly FileJob[]): void {
+  const needed = jobs.filter((job) => {
+    const target = blobFile(repoDir, job.etag);
+    return !(fs.existsSync(target) && fs.statSync(target).size === job.size);
+  }).reduce((sum, job) => sum + job.size, 0);
+  if (needed === 0) return;
+  let free: number;
+  try {
+    const stats = fs.statfsSync(path.join(repoDir, 'blobs'));
+    free = Number(stats.bavail) * Number(stats.bsize);
+  } catch {
+    return; // unknown (statfs unsupported): the write errors are handled
+  }
+  if (free < needed + 64 * 1024 * 1024) {
+    throw new HubError('no-space', `The download needs ${formatSize(needed)}, but ${path.join(repoDir, 'blobs')} has only ${formatSize(free)} free; nothing was downloaded.`,
+      ['Free some space, or point HF_HUB_CACHE at a larger disk.']);
+  }
 }
 
 /** `hf:org/name[@revision]` or `org/name[@revision]` → parts. */

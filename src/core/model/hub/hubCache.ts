@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ModelLoadError } from '../errors';
 import { writeFileAtomicSync } from '../../util/atomicWrite';
 import { parseTransformerConfig } from '../modelFolder';
 
@@ -31,14 +32,14 @@ const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 /** Throws unless `repoId` is `name` or `org/name` with Hub-legal characters (keeps paths inside the cache). */
 export function checkRepoId(repoId: string): void {
   if (!REPO_ID.test(repoId) || repoId.includes('..')) {
-    throw new Error(`"${repoId}" is not a Hub model id (expected org/name, e.g. openai-community/gpt2)`);
+    throw new ModelLoadError(`${JSON.stringify(repoId)} is not a Hub model id (expected org/name, e.g. openai-community/gpt2)`);
   }
 }
 
 /** Throws unless the revision can name a refs/ file safely (branches, tags, commits, refs/pr/N). */
 export function checkRevision(revision: string): void {
   if (revision === '' || revision.split('/').some((part) => part === '' || part === '.' || part === '..') || /[\\\0]/.test(revision)) {
-    throw new Error(`"${revision}" is not a usable revision (a branch, tag or commit)`);
+    throw new ModelLoadError(`${JSON.stringify(revision)} is not a usable revision (a branch, tag or commit)`);
   }
 }
 

@@ -180,7 +180,13 @@ async function requestOnce(url: URL, headers: Record<string, string>, options: H
 
 /** GET (or HEAD) a URL, following redirects. Non-2xx statuses are returned, not thrown. */
 export async function httpGet(target: string, options: HttpGetOptions = {}): Promise<HttpResponse> {
-  let url = new URL(target);
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new NetworkError(`${JSON.stringify(target)} is not a URL`, 'EINVAL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NetworkError(`${url.href}: only http and https URLs are supported`, 'EPROTO');
   const origin = url.origin;
   let headers: Record<string, string> = { 'user-agent': 'spacetime-probe', ...lowerCaseKeys(options.headers ?? {}) };
   const maxRedirects = options.maxRedirects ?? 10;
@@ -193,6 +199,9 @@ export async function httpGet(target: string, options: HttpGetOptions = {}): Pro
       response.resume();
       if (redirects >= maxRedirects) throw new NetworkError(`${target}: more than ${maxRedirects} redirects`);
       const next = new URL(location, url);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new NetworkError(`${url.href} redirected to ${next.protocol}// (only http and https redirects are followed); refusing it`, 'EPROTO');
+      }
       if (next.origin !== origin && headers.authorization !== undefined) {
         const { authorization: _dropped, ...rest } = headers;
         headers = rest;
