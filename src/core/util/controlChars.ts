@@ -5,7 +5,6 @@
  * C1 controls and the Unicode bidirectional overrides become visible `\xNN` / `\u{NNNN}` escapes.
  */
 
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 function visible(char: string): string {

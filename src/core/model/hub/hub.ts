@@ -249,7 +249,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function repoPathProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name === '') return 'it is not a non-empty string';
   if (name.length > 1024) return 'it is longer than 1024 characters';
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a NUL or control character';
   if (name.includes('\\')) return 'it contains a backslash';
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'it is an absolute path';
