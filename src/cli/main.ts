@@ -6,6 +6,7 @@ import type { CliCommand, CliIo } from './command';
 import { InputError, UsageError } from './command';
 import { DatasetError } from '../core/datasets/load';
 import { escapingIo } from './format';
+import { describeSystemError } from './systemErrors';
 
 /**
  * Errors the core raises for bad input rather than bugs (matched by name so the CLI need not import every
@@ -13,7 +14,8 @@ import { escapingIo } from './format';
  */
 const INPUT_ERRORS = new Set([
   'ModelLoadError', 'HubError', 'NetworkError', 'RidgeInputError', 'NpyFormatError', 'ExtractionError', 'ManifestError',
-  'BuiltinDatasetError', 'ActivationMismatchError', 'DeviceUnavailableError',
+  'BuiltinDatasetError', 'ActivationMismatchError', 'DeviceUnavailableError', 'MlpInputError', 'ExperimentInputError',
+  'ExperimentFileError', 'FolderRaceError',
 ]);
 
 const commands: CliCommand[] = [];
@@ -82,8 +84,15 @@ export async function main(argv: readonly string[], rawIo: CliIo): Promise<numbe
       return 2;
     }
     if (error instanceof Error && (error.name === 'AbortError' || error.message === 'interrupted')) {
-      io.stderr.write(`spacetime-probe ${name}: interrupted; nothing was written\n`);
+      io.stderr.write(`spacetime-probe ${name}: interrupted; no output was written or changed (partial files were removed; ` +
+        'activations already computed stay in the activation cache for the next run, unless --no-cache)\n');
       return 130;
+    }
+    const system = describeSystemError(error);
+    if (system !== undefined) {
+      // The user's disk or paths (read-only, full, a file in the way…), not a bug.
+      io.stderr.write(`spacetime-probe ${name}: ${system}\n`);
+      return 2;
     }
     io.stderr.write(`spacetime-probe ${name}: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

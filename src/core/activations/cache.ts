@@ -31,6 +31,7 @@ import {
   type CacheDType, type IndexEntry,
 } from './cacheFormat';
 import { roundToFloat16InPlace } from './cacheFloat16';
+import { processAlive } from './outputFolders';
 import type { TokenChoice } from '../model/types';
 
 export type { CacheDType } from './cacheFormat';
@@ -345,6 +346,8 @@ export class CacheNamespace implements ActivationCacheSeam {
   private writer: Writer | undefined;
   private writesDisabled = false;
   private closed = false;
+  /** Unusable records found at lookup, per chunk id. */
+  private readonly corruptByChunk = new Map<string, number>();
   /** Serialises stores (and the close that follows them). */
   private queue: Promise<void> = Promise.resolve();
 
@@ -429,10 +432,31 @@ export class CacheNamespace implements ActivationCacheSeam {
       }
       if (badRecords > 0) this.warn(`chunk ${chunk.id} has ${badRecords} unreadable record(s); they will be recomputed`);
       if (offset < end) {
-        this.warn(`chunk ${chunk.id} has ${end - offset} unreadable trailing byte(s) (an interrupted write, or one still in progress); ignoring them`);
+        if (await this.repairTornTail(chunk, offset)) {
+          this.warn(`chunk ${chunk.id} ended in ${end - offset} byte(s) of an interrupted write; removed them (the chunk's writer is gone)`);
+        } else {
+          this.warn(`chunk ${chunk.id} has ${end - offset} unreadable trailing byte(s) (an interrupted write, or one still in progress); ignoring them`);
+        }
       }
     } finally {
       await handle.close();
+    }
+  }
+
+  /**
+   * Cut a torn tail off a chunk whose writer process is gone (its pid is in the chunk id) and that has not been
+   * written for a minute, so the next run does not warn again. Returns whether it did.
+   */
+  private async repairTornTail(chunk: ChunkState, length: number): Promise<boolean> {
+    const pid = Number.parseInt(chunk.id.split('-')[1] ?? '', 36);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || processAlive(pid)) return false;
+    try {
+      const stat = await fsp.stat(chunk.file);
+      if (Date.now() - stat.mtimeMs < 60_000) return false;
+      await fsp.truncate(chunk.file, length);
+      return true;
+    } catch {
+      return false; // read-only cache: warned about instead
     }
   }
 
@@ -488,7 +512,10 @@ export class CacheNamespace implements ActivationCacheSeam {
           } else {
             this.stats.corrupt += 1;
             this.index.delete(item.key);
-            this.warn(`record for ${describe(texts[item.position])} in chunk ${chunk.id} is unusable (${check.reason}); recomputing it`);
+            // One line per damaged chunk (a zeroed chunk has thousands of records); the total is given at close.
+            const count = (this.corruptByChunk.get(chunk.id) ?? 0) + 1;
+            this.corruptByChunk.set(chunk.id, count);
+            if (count === 1) this.warn(`record for ${describe(texts[item.position])} in chunk ${chunk.id} is unusable (${check.reason}); recomputing it (further ones in this chunk are counted, not listed)`);
           }
         }
         start = end;
@@ -634,6 +661,7 @@ export class CacheNamespace implements ActivationCacheSeam {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
+    for (const [id, count] of this.corruptByChunk) if (count > 1) this.warn(`chunk ${id}: ${count} unusable records in all, recomputed`);
     try {
       await this.sealWriter();
     } catch (error) {

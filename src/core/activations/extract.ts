@@ -363,6 +363,9 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
     await Promise.allSettled(bufferWrites);
     for (const writer of writers) await writer.close().catch(() => undefined);
     fs.rmSync(partial, { recursive: true, force: true });
+    // A write error on a file descriptor names no path: name the output folder, so the message can.
+    const errno = error as NodeJS.ErrnoException;
+    if (typeof errno?.code === 'string' && typeof errno.syscall === 'string' && errno.path === undefined) errno.path = outDir;
     throw error;
   }
 }

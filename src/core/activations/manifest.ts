@@ -115,6 +115,20 @@ export function readActivationLayer(dir: string, manifest: ActivationManifest, i
   const entry = manifest.layers[index];
   if (!entry) throw new ManifestError(path.join(dir, MANIFEST_FILE), 'layers', `no layer ${index}`);
   const file = path.join(dir, entry.file);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ManifestError(file, `layers[${index}]`, code === 'ENOENT' ? 'the layer file is missing: the folder is incomplete; extract again'
+      : `cannot read the layer file (${code ?? (error as Error).message})`);
+  }
+  if (!stat.isFile()) throw new ManifestError(file, `layers[${index}]`, 'the layer file is not a regular file (a device, FIFO, socket or folder)');
+  // float32 data plus a header of at most 64 KiB (format 1.0) or 4 GiB (2.0; we only ever write 1.0's size).
+  const dataBytes = manifest.numEntities * manifest.hiddenSize * 4;
+  if (stat.size < dataBytes + 10 || stat.size > dataBytes + 65536 + 12) {
+    throw new ManifestError(file, 'shape', `the layer file has ${stat.size} bytes; float32 [${manifest.numEntities}, ${manifest.hiddenSize}] needs ${dataBytes} plus a header (truncated or another file?)`);
+  }
   const array = readNpy(file);
   if (array.shape.length !== 2 || array.shape[0] !== manifest.numEntities || array.shape[1] !== manifest.hiddenSize || !(array.data instanceof Float32Array)) {
     throw new ManifestError(file, 'shape', `expected float32 [${manifest.numEntities}, ${manifest.hiddenSize}], ` +

@@ -128,6 +128,9 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
 
 /** Read a whole `.npy` file. */
 export function readNpy(file: string): NpyArray {
+  // Type and size before reading: a device (/dev/zero), FIFO or socket would be read without end.
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw new NpyFormatError(file, 'it is not a regular file (a device, FIFO, socket or folder)');
   return parseNpy(fs.readFileSync(file), file);
 }
 

@@ -44,6 +44,28 @@ const LATITUDE_COLUMNS = ['latitude', 'lat'];
 const LONGITUDE_COLUMNS = ['longitude', 'lon', 'lng'];
 const DATE_COLUMNS = ['date', 'release_date', 'death_date', 'birth_date'];
 
+/** Every column name the parser interprets (case-insensitively). */
+const KNOWN_COLUMNS = new Set([...NAME_COLUMNS, 'title', 'creator', ...LATITUDE_COLUMNS, ...LONGITUDE_COLUMNS, 'year', ...DATE_COLUMNS, 'is_test']);
+
+/** "UTF-16 LE/BE (with|without a byte-order mark)" when the bytes look like UTF-16, else undefined. */
+function utf16Kind(bytes: Uint8Array): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return 'UTF-16 LE (with a byte-order mark)';
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return 'UTF-16 BE (with a byte-order mark)';
+  // Without a BOM: text in UTF-16 has a zero byte in every other position for ASCII characters.
+  const sample = Math.min(bytes.length & ~1, 4096);
+  if (sample < 4) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let index = 0; index < sample; index += 2) {
+    if (bytes[index] === 0) evenZeros += 1;
+    if (bytes[index + 1] === 0) oddZeros += 1;
+  }
+  const pairs = sample / 2;
+  if (oddZeros > pairs * 0.6 && evenZeros < pairs * 0.1) return 'UTF-16 LE without a byte-order mark';
+  if (evenZeros > pairs * 0.6 && oddZeros < pairs * 0.1) return 'UTF-16 BE without a byte-order mark';
+  return undefined;
+}
+
 /** A cell with its position, whatever the file format. */
 interface Cell {
   readonly value: string;
@@ -68,6 +90,10 @@ interface RawRow {
 
 /** Parse dataset bytes (checks UTF-8 first). */
 export function parseDatasetBytes(bytes: Uint8Array, file: string, options: ParseOptions = {}): ParseResult {
+  const utf16 = utf16Kind(bytes);
+  if (utf16 !== undefined) {
+    return fail([problem('error', 'not-utf8', file, 1, 1, 1, `the file is ${utf16}, not UTF-8 (save it as UTF-8)`)]);
+  }
   const invalidAt = firstInvalidUtf8(bytes);
   if (invalidAt !== -1) {
     let line = 1;
@@ -87,7 +113,9 @@ export function parseDatasetBytes(bytes: Uint8Array, file: string, options: Pars
 
 /** Parse dataset text. `file` is only used in problem locations. */
 export function parseDatasetText(text: string, file: string, options: ParseOptions = {}): ParseResult {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // Classic Mac line ends (CR alone, no LF anywhere): read them as line ends.
+  if (body.includes('\r') && !body.includes('\n')) body = body.replace(/\r/g, '\n');
   if (body.trim() === '') {
     return fail([problem('error', 'empty-file', file, 0, 0, 0, 'empty file: expected a header row and at least one data row')]);
   }
@@ -153,7 +181,7 @@ class CsvRow implements RawRow {
 }
 
 function readJsonLines(text: string, file: string): Table {
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\r|\n/);
   const columns: string[] = [];
   const known = new Map<string, number>();
   const rows: RawRow[] = [];
@@ -180,7 +208,9 @@ function readJsonLines(text: string, file: string): Table {
         known.set(key, index);
         columns.push(key);
       }
-      values[index] = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+      // JSON.parse reads 1e309 as Infinity, which JSON.stringify would print as "null": keep it recognisable.
+      values[index] = value === null || value === undefined ? '' : typeof value === 'string' ? value
+        : typeof value === 'number' && !Number.isFinite(value) ? `${String(value)} (a JSON number too large for a float64)` : JSON.stringify(value);
     }
     const cellAt = (index: number): Cell | undefined => {
       const value = values[index];
@@ -200,7 +230,17 @@ function readJsonLines(text: string, file: string): Table {
 function buildDataset(columns: readonly string[], rows: readonly RawRow[], rowProblems: readonly DatasetProblem[],
   file: string, options: ParseOptions): ParseResult {
   const problems: DatasetProblem[] = [...rowProblems];
-  const lower = new Map(columns.map((column) => [column.toLowerCase(), column]));
+  const lower = new Map<string, string>();
+  const ambiguous: DatasetProblem[] = [];
+  for (const column of columns) {
+    const key = column.toLowerCase();
+    const earlier = lower.get(key);
+    if (earlier === undefined) lower.set(key, column);
+    else if (KNOWN_COLUMNS.has(key)) {
+      ambiguous.push(problem('error', 'ambiguous-column', file, 1, 1, 0, `columns "${earlier}" and "${column}" differ only in case; which one is meant is ambiguous (rename or remove one)`, column));
+    }
+  }
+  if (ambiguous.length > 0) return fail([...ambiguous, ...rowProblems]);
   const find = (candidates: readonly string[]) => candidates.map((candidate) => lower.get(candidate)).find((column) => column !== undefined);
 
   const nameColumn = find(NAME_COLUMNS);

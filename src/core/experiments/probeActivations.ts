@@ -125,6 +125,17 @@ export function byTarget(names: readonly string[], values: readonly number[]): R
   return Object.fromEntries(names.map((name, index) => [name, values[index]]));
 }
 
+/** Non-finite activations are named by layer file, row, dataset line and entity (the ridge would only say x[i, j]). */
+function checkFinite(x: Float32Array, manifest: ActivationManifest, layer: number, activationsDir: string, entities: readonly Entity[]): void {
+  for (let index = 0; index < x.length; index++) {
+    if (Number.isFinite(x[index])) continue;
+    const row = Math.floor(index / manifest.hiddenSize);
+    throw new ActivationMismatchError(`${path.join(activationsDir, manifest.layers[layer].file)}: row ${row} (dataset line ${manifest.rows[row]}, ` +
+      `${JSON.stringify(entities[row]?.name ?? '?')}) has ${x[index]} at feature ${index % manifest.hiddenSize}: the model produced non-finite ` +
+      'activations (an fp16 export overflowing? try --variant fp32 or --device cpu), or the file is damaged; extract again.');
+  }
+}
+
 /** Layers up to this size (float32 bytes) are fitted two at a time (see probeActivations). */
 const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
 
@@ -178,7 +189,9 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       options.signal?.throwIfAborted();
       options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${position + 1}/${total})` });
       const x = readActivationLayer(activationsDir, manifest, entry.index);
+      checkFinite(x, manifest, entry.index, activationsDir, entities);
       return fitLayerProbe({
+        targetNames: dataset.targets,
         x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
         trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
       });

@@ -12,6 +12,8 @@ import type { BackgroundProximity } from './backgroundProximity';
 export const DEFAULT_ALPHAS: readonly number[] = Object.freeze(Array.from({ length: 12 }, (_, i) => (i === 11 ? 10 ** 4.1 : 10 ** (0.8 + i * (3.3 / 11)))));
 
 export interface LayerProbeInput {
+  /** Target names (e.g. ["year"]) for messages; column numbers otherwise. */
+  readonly targetNames?: readonly string[];
   /** nSamples × nFeatures activations, row-major. */
   readonly x: Float32Array | Float64Array;
   readonly nSamples: number;
@@ -131,7 +133,10 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
     let variance = 0;
     for (let r = 0; r < trainIdx.length; r++) variance += (trainTargets[r * t + c] - mean) ** 2;
     const std = Math.sqrt(variance / trainIdx.length);
-    if (!(std > 0)) throw new RidgeInputError(`fitLayerProbe: target column ${c} is constant on the training split; nothing to probe`);
+    if (!(std > 0)) {
+      const name = input.targetNames?.[c];
+      throw new RidgeInputError(`${name !== undefined ? `the target "${name}"` : `target column ${c}`} is constant on the training split (${trainTargets[c]} in every row); nothing to probe`);
+    }
     targetMean[c] = mean;
     targetStd[c] = std;
   }
