@@ -12,7 +12,9 @@ import { SUGGESTED_MODELS, weightMemory } from '../../core/model/hub/catalog';
 import { GLOVE_MODEL_ID, GloveModel, resolveGloveDir } from '../../core/model/glove/glove';
 import { downloadHubModel, SAFETENSORS_VARIANT, type HubProgress } from '../../core/model/hub/hub';
 import { hubCacheDir, listCachedHubModels } from '../../core/model/hub/hubCache';
-import { hasCheckpoint, MODEL_FORMATS, parseTransformerConfig, readJsonFile, resolveModelFiles, type ModelFormat } from '../../core/model/modelFolder';
+import {
+  hasCheckpoint, listModelVariants, MODEL_FORMATS, parseTransformerConfig, readJsonFile, resolveModelFiles, type ModelFormat, type ModelVariantFile,
+} from '../../core/model/modelFolder';
 
 const USAGE = `usage: spacetime-probe models [list] [PATH...] [--json] [--cache-dir DIR]
        spacetime-probe models download <org/name> [--revision REV] [--format auto|safetensors|onnx]
@@ -53,6 +55,8 @@ interface ListedModel {
   readonly hiddenSize?: number;
   readonly architecture?: string;
   readonly note?: string;
+  /** The exports in the folder that `--variant` names, with their files (Hub cache and local folders). */
+  readonly variants?: readonly ModelVariantFile[];
 }
 
 function fileSize(file: string): number {
@@ -96,9 +100,11 @@ function listLocal(spec: string): ListedModel {
   const data = fs.readdirSync(folder).filter((name) => name !== base && (name.startsWith(`${base}_data`) || name.startsWith(`${base}.data`)));
   const bytes = fileSize(files.modelPath) + data.reduce((sum, name) => sum + fileSize(path.join(folder, name)), 0);
   const blocks = files.config.numHiddenLayers;
+  const variants = fs.statSync(spec).isDirectory() ? listModelVariants(path.resolve(spec)) : [];
   return {
     id: path.resolve(spec), source: 'local', path: files.modelPath, bytes, layers: blocks === undefined ? undefined : blocks + 1,
-    hiddenSize: files.config.hiddenSize, architecture: files.config.modelType, note: files.variant,
+    hiddenSize: files.config.hiddenSize, architecture: files.config.modelType,
+    ...(variants.length > 0 ? { note: `${files.variant}; variants ${variants.map((variant) => variant.variant).join(', ')}`, variants } : { note: files.variant }),
   };
 }
 
@@ -111,7 +117,9 @@ async function runList(paths: readonly string[], json: boolean, cacheDir: string
       id: `hf:${cached.repoId}${revision}`, source: 'hub-cache', path: cached.dir, bytes: cached.bytes,
       layers: cached.numHiddenLayers === undefined ? undefined : cached.numHiddenLayers + 1, hiddenSize: cached.hiddenSize,
       architecture: cached.architecture,
-      note: `${cached.commit.slice(0, 10)}; ${[...(cached.safetensors ? ['safetensors'] : []), ...cached.onnxFiles].join(', ')}`,
+      note: `${cached.commit.slice(0, 10)}; ${[...(cached.safetensors ? ['safetensors'] : []),
+        ...(cached.variants.length > 0 ? [`variants ${cached.variants.map((variant) => variant.variant).join(', ')}`] : [])].join('; ')}`,
+      variants: cached.variants,
     });
   }
   for (const spec of paths) models.push(listLocal(spec));

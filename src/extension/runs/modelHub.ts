@@ -40,6 +40,8 @@ export interface CachedModel {
   readonly label: string;
   readonly path: string;
   readonly sizeBytes?: number;
+  /** The exports it holds that `--variant` / the variant setting names (fp32, fp16, q8, q4, …). */
+  readonly variants?: readonly string[];
 }
 
 export interface ModelHub {

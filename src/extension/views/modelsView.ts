@@ -85,7 +85,12 @@ export class ModelsView extends Disposable implements vscode.TreeDataProvider<No
       case 'cached': {
         const cached = hub ? await hub.cached().catch(() => []) : [];
         return cached.length
-          ? cached.map((m) => ({ type: 'model', spec: m.modelSpec, description: m.sizeBytes ? `${Math.round(m.sizeBytes / 1024 ** 2)} MB` : undefined, tooltip: m.path }))
+          ? cached.map((m) => ({
+            type: 'model', spec: m.modelSpec,
+            description: [m.sizeBytes ? `${Math.round(m.sizeBytes / 1024 ** 2)} MB` : undefined, m.variants?.length ? m.variants.join(', ') : undefined]
+              .filter(Boolean).join(' \u00b7 ') || undefined,
+            tooltip: `${m.path}${m.variants?.length ? `\nVariants (--variant): ${m.variants.join(', ')}` : ''}`,
+          }))
           : [{ type: 'message', text: 'No downloaded models' }];
       }
       case 'suggested':

@@ -91,7 +91,11 @@ test('variant selection: single-graph exports (model*.onnx, then decoder_model*.
   assert.deepEqual(picked(older, 'fp32'), ['config.json', 'tokenizer.json', 'onnx/decoder_model.onnx']);
   assert.deepEqual(picked(older, 'q8'), ['config.json', 'tokenizer.json', 'onnx/decoder_model_quantized.onnx']);
   const mergedOnly = files('config.json', 'tokenizer.json', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_with_past_model.onnx');
-  assert.throws(() => picked(mergedOnly, 'fp32'), /no fp32 export[\s\S]*If subgraphs, which cannot be tapped/);
+  // Merged decoders are taken when nothing else is there (their no-past branch is inlined at load time).
+  assert.deepEqual(picked(mergedOnly, 'fp32'), ['config.json', 'tokenizer.json', 'onnx/decoder_model_merged.onnx']);
+  const mergedQuantized = files('config.json', 'tokenizer.json', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_quantized.onnx');
+  assert.deepEqual(picked(mergedQuantized, 'q8'), ['config.json', 'tokenizer.json', 'onnx/decoder_model_merged_quantized.onnx']);
+  assert.throws(() => picked(mergedOnly, 'fp16'), /no fp16 export[\s\S]*decoder_model_merged\.onnx/);
   assert.throws(() => picked(files('config.json', 'model.safetensors', 'tokenizer.json'), 'fp32'), /has no ONNX export/);
   assert.throws(() => picked(files('config.json', 'onnx/model.onnx'), 'fp32'), /has no tokenizer\.json/);
 });

@@ -51,6 +51,11 @@ test('models download / list / gated / coverage and cache info / clear through t
     const listed = (JSON.parse(list.stdout) as { models: { id: string; source: string; layers?: number; hiddenSize?: number }[] }).models;
     const cached = listed.find((model) => model.id === 'hf:test-org/gpt2-tiny');
     assert.deepEqual(cached && [cached.source, cached.layers, cached.hiddenSize], ['hub-cache', 5, 32]);
+    // Which exports the cached repo holds (what --variant can name).
+    assert.deepEqual((cached as unknown as { variants: { variant: string; file: string }[] }).variants.map((entry) => [entry.variant, entry.file]),
+      [['fp32', 'onnx/model.onnx']]);
+    const table = await runCli(['models'], env);
+    assert.match(table.stdout, /hf:test-org\/gpt2-tiny .*variants fp32/);
     assert.ok(listed.some((model) => model.id === 'builtin:glove-100d'));
 
     const gated = await runCli(['models', 'download', 'test-org/neox-tiny'], env);

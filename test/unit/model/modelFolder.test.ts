@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseTransformerConfig, resolveModelFiles } from '../../../src/core/model/modelFolder';
+import { listModelVariants, parseTransformerConfig, resolveModelFiles } from '../../../src/core/model/modelFolder';
 import { ModelLoadError } from '../../../src/core/model/errors';
 import { modelScheme } from '../../../src/core/model/loadModel';
 
@@ -46,13 +46,46 @@ describe('resolveModelFiles', () => {
     assert.deepEqual(files.config, {});
   });
 
-  test('missing tokenizer, missing model, merged-only folders and bad JSON are explained', () => {
+  test('missing tokenizer, missing model and bad JSON are explained; merged-only folders resolve to the merged decoder', () => {
     assert.throws(() => resolveModelFiles(folder({ 'model.onnx': 'x' })), /No tokenizer\.json/);
     assert.throws(() => resolveModelFiles(path.join(os.tmpdir(), 'does-not-exist-spacetime')), /Model not found/);
-    assert.throws(() => resolveModelFiles(folder({ 'tokenizer.json': '{}', 'onnx/decoder_model_merged.onnx': 'x' })),
-      (error: unknown) => error instanceof ModelLoadError && /merged decoder/.test(error.message));
+    const merged = folder({ 'tokenizer.json': '{}', 'onnx/decoder_model_merged.onnx': 'x', 'onnx/decoder_model_merged_fp16.onnx': 'x' });
+    assert.equal(resolveModelFiles(merged).modelPath, path.join(merged, 'onnx', 'decoder_model_merged.onnx'));
+    assert.equal(resolveModelFiles(merged, 'fp16').modelPath, path.join(merged, 'onnx', 'decoder_model_merged_fp16.onnx'));
+    assert.throws(() => resolveModelFiles(merged, 'q4'), (error: unknown) => error instanceof ModelLoadError && /No q4 ONNX model/.test(error.message));
     const bad = folder({ 'tokenizer.json': '{}', 'model.onnx': 'x', 'config.json': '{oops' });
     assert.throws(() => resolveModelFiles(bad), (error: unknown) => error instanceof ModelLoadError && /config\.json is not valid JSON/.test(error.message));
+  });
+});
+
+describe('listModelVariants (defect 9: Hub/transformers.js file names)', () => {
+  test('every onnx/model{,_fp16,_q4,_q4f16,_bnb4,_int8,_uint8,_quantized}.onnx is a variant --variant names, with its external data', () => {
+    const names = ['', '_fp16', '_q4', '_q4f16', '_bnb4', '_int8', '_uint8', '_quantized'];
+    const files: Record<string, string> = { 'config.json': '{}', 'tokenizer.json': '{}' };
+    for (const suffix of names) files[`onnx/model${suffix}.onnx`] = 'x';
+    Object.assign(files, {
+      'onnx/model.onnx_data': 'x', 'onnx/model.onnx_data_1': 'x', 'onnx/model_fp16.onnx.data': 'x', 'onnx/model_q4.onnx_data': 'x',
+    });
+    const dir = folder(files);
+    const variants = listModelVariants(dir);
+    assert.deepEqual(variants.map((entry) => entry.variant), ['fp32', 'fp16', 'q8', 'bnb4', 'int8', 'q4', 'q4f16', 'uint8']);
+    const byVariant = new Map(variants.map((entry) => [entry.variant, entry]));
+    assert.deepEqual(byVariant.get('fp32')!.externalData, ['onnx/model.onnx_data', 'onnx/model.onnx_data_1']);
+    assert.deepEqual(byVariant.get('fp16')!.externalData, ['onnx/model_fp16.onnx.data']);
+    assert.deepEqual(byVariant.get('q4')!.externalData, ['onnx/model_q4.onnx_data']);
+    assert.deepEqual(byVariant.get('q4f16')!.externalData, []);
+    for (const entry of variants) {
+      assert.equal(resolveModelFiles(dir, entry.variant).modelPath, path.join(dir, entry.file), entry.variant);
+    }
+    // model_quantized.onnx is also reachable by its own suffix.
+    assert.equal(resolveModelFiles(dir, 'quantized').modelPath, path.join(dir, 'onnx', 'model_quantized.onnx'));
+    // A Hub listing (no disk access) gives the same, including merged decoders and root-level files.
+    assert.deepEqual(listModelVariants('/nonexistent', ['model.onnx', 'onnx/decoder_model_merged_quantized.onnx', 'onnx/model_fp16.onnx',
+      'onnx/model_fp16.onnx_data', 'README.md']), [
+      { variant: 'fp32', file: 'model.onnx', externalData: [] },
+      { variant: 'fp16', file: 'onnx/model_fp16.onnx', externalData: ['onnx/model_fp16.onnx_data'] },
+      { variant: 'q8', file: 'onnx/decoder_model_merged_quantized.onnx', externalData: [] },
+    ]);
   });
 });
 

@@ -110,10 +110,13 @@ const REQUIRED_FILES = ['config.json', 'tokenizer.json'];
 /**
  * Where a variant's graph may sit, in order — the same places the folder loader (modelFolder.ts) looks:
  * transformers.js v3 / optimum single-graph exports (`onnx/model.onnx`), then older optimum exports whose
- * no-past decoder is `onnx/decoder_model.onnx` (the merged decoder with If subgraphs is never chosen).
+ * no-past decoder is `onnx/decoder_model.onnx`, then merged decoders (`onnx/decoder_model_merged*.onnx`, an If on
+ * use_cache_branch whose no-past branch the loader inlines) for repos that ship nothing else.
  */
 export function graphCandidates(fileName: string): string[] {
-  return [`onnx/${fileName}`, fileName, `onnx/decoder_${fileName}`, `decoder_${fileName}`];
+  const suffix = fileName.replace(/^model/, '').replace(/\.onnx$/, '');
+  return [`onnx/${fileName}`, fileName, `onnx/decoder_${fileName}`, `decoder_${fileName}`,
+    `onnx/decoder_model_merged${suffix}.onnx`, `decoder_model_merged${suffix}.onnx`];
 }
 
 export function variantFileName(variant: HubVariant): string {
@@ -187,9 +190,6 @@ export function selectVariantFiles(siblings: readonly HubSibling[], variant: Hub
     const details = available.length > 0
       ? [`ONNX files in the repo: ${available.join(', ')}.`, 'Choose another --variant (fp32, fp16, q8, or a suffix like q4), or an ONNX export of the model.']
       : ['The repo has no ONNX export. Look for an ONNX version (often under onnx-community/ or Xenova/).'];
-    if (available.length > 0 && available.every((name) => /decoder_model_merged|decoder_with_past/.test(name))) {
-      details.push('Its merged decoder keeps the blocks inside If subgraphs, which cannot be tapped; a single-graph export is needed.');
-    }
     throw new HubError('missing-files', `${repoId} has no ${variant} export (${fileName}).`, details);
   }
   const dataPrefixes = [`${graph.rfilename}_data`, `${graph.rfilename}.data`];

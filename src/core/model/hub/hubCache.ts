@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelLoadError } from '../errors';
 import { writeFileAtomicSync } from '../../util/atomicWrite';
-import { parseTransformerConfig } from '../modelFolder';
+import { listModelVariants, parseTransformerConfig, type ModelVariantFile } from '../modelFolder';
 
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return path.resolve(env.HF_HUB_CACHE);
@@ -106,6 +106,8 @@ export interface CachedHubModel {
   readonly onnxFiles: readonly string[];
   /** The snapshot holds a safetensors checkpoint (model.safetensors or its shard index). */
   readonly safetensors: boolean;
+  /** The ONNX exports `--variant` can name (fp32, fp16, q8, q4, …), with their files (modelFolder.listModelVariants). */
+  readonly variants: readonly ModelVariantFile[];
   /** Bytes of the files the snapshot links to. */
   readonly bytes: number;
   readonly architecture?: string;
@@ -175,7 +177,7 @@ export function listCachedHubModels(cacheDir: string = hubCacheDir()): CachedHub
         // No or unreadable config.json: sizes unknown.
       }
       models.push({
-        repoId, commit, refs: refs.get(commit) ?? [], dir, onnxFiles, safetensors, bytes,
+        repoId, commit, refs: refs.get(commit) ?? [], dir, onnxFiles, safetensors, variants: listModelVariants(dir, files), bytes,
         architecture: config.modelType, numHiddenLayers: config.numHiddenLayers, hiddenSize: config.hiddenSize,
       });
     }

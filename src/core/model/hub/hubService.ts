@@ -71,7 +71,7 @@ export function createHubService(options: HubServiceOptions = {}) {
         };
       });
     },
-    async cached(): Promise<{ modelSpec: string; label: string; path: string; sizeBytes?: number }[]> {
+    async cached(): Promise<{ modelSpec: string; label: string; path: string; sizeBytes?: number; variants: string[] }[]> {
       return listCachedHubModels(cacheDir()).map((model) => {
         const revision = model.refs.includes('main') ? 'main' : model.refs[0] ?? model.commit;
         const layers = model.numHiddenLayers === undefined ? '' : `, ${model.numHiddenLayers + 1} layers × ${model.hiddenSize ?? '?'}`;
@@ -80,6 +80,7 @@ export function createHubService(options: HubServiceOptions = {}) {
           label: `${model.repoId}${revision === 'main' ? '' : `@${revision.slice(0, 12)}`}${layers}`,
           path: model.dir,
           sizeBytes: model.bytes,
+          variants: model.variants.map((variant) => variant.variant),
         };
       });
     },

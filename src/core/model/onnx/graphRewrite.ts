@@ -369,3 +369,79 @@ export function externalizeInitializers(model: OnnxModel, location: string, minB
   }
   return { modelBytes: concatChunks(spliceModel(model, graphChunks)), dataChunks, externalized };
 }
+
+/** Field numbers of NodeProto and AttributeProto used to take a subgraph apart without decoding it. */
+const NodeField = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
+const AttributeField = { name: 1, g: 6 } as const;
+
+export interface InlinedMergedDecoder {
+  readonly bytes: Uint8Array;
+  /** Name of the If node that was replaced by its no-past branch. */
+  readonly ifNode: string;
+  readonly branchNodes: number;
+}
+
+/**
+ * A merged decoder (Optimum's `decoder_model_merged.onnx`: one `If` on the boolean input `use_cache_branch`, whose
+ * then-branch runs with a KV cache and else-branch without) with the If replaced by its else-branch — the branch
+ * onnxruntime runs when we feed `use_cache_branch = false` with an empty past. The branch's nodes, initializers and
+ * value infos are copied byte for byte into the main graph, its outputs become Identity nodes named like the If's
+ * outputs, so the blocks are in the main graph where they can be tapped. Returns undefined when the model has no
+ * such If. Throws a ModelLoadError when a branch name clashes with a main-graph name.
+ */
+export function inlineMergedDecoder(model: OnnxModel, label: string): InlinedMergedDecoder | undefined {
+  const conditionInputs = new Set(model.inputs.map((input) => input.name).filter((name) => /use_cache_branch/i.test(name)));
+  const ifIndex = model.nodes.findIndex((node) => node.opType === 'If' && conditionInputs.has(node.inputs[0]));
+  if (ifIndex < 0) return undefined;
+  const ifNode = model.nodes[ifIndex];
+  const bytes = model.bytes;
+  let elseGraph: ProtoField | undefined;
+  for (const field of scanFields(bytes, ifNode.field.payloadStart, ifNode.field.end)) {
+    if (field.field !== NodeField.attribute || field.wireType !== WIRE_LENGTH_DELIMITED) continue;
+    const inner = scanFields(bytes, field.payloadStart, field.end);
+    const nameField = inner.find((entry) => entry.field === AttributeField.name);
+    const name = nameField ? Buffer.from(bytes.subarray(nameField.payloadStart, nameField.end)).toString('utf8') : '';
+    if (name === 'else_branch') elseGraph = inner.find((entry) => entry.field === AttributeField.g && entry.wireType === WIRE_LENGTH_DELIMITED);
+  }
+  if (!elseGraph) throw new ModelLoadError(`The merged decoder ${label} has an If on use_cache_branch without an else_branch.`);
+  const branchFields = scanFields(bytes, elseGraph.payloadStart, elseGraph.end);
+  const branch = onnx.GraphProto.decode(bytes.subarray(elseGraph.payloadStart, elseGraph.end));
+  const branchOutputs = (branch.output ?? []).map((output) => output.name ?? '');
+  if (branchOutputs.length !== ifNode.outputs.length) {
+    throw new ModelLoadError(`The merged decoder ${label}: its no-past branch has ${branchOutputs.length} outputs, the If ${ifNode.outputs.length}.`);
+  }
+  // Names defined in the branch must not clash with the main graph's (ONNX forbids shadowing, but check).
+  const mainNames = new Set<string>([
+    ...model.nodes.filter((node) => node !== ifNode).flatMap((node) => node.outputs),
+    ...model.inputs.map((input) => input.name), ...model.initializers.map((initializer) => initializer.name),
+  ]);
+  const branchDefined = [...(branch.node ?? []).flatMap((node) => node.output ?? []), ...(branch.initializer ?? []).map((tensor) => tensor.name ?? '')];
+  const clash = branchDefined.find((name) => name && mainNames.has(name));
+  if (clash) {
+    throw new ModelLoadError(`Cannot inline the no-past branch of the merged decoder ${label}: its tensor "${clash}" clashes with the main graph.`,
+      ['Use a single-graph export (model.onnx / decoder_model.onnx).']);
+  }
+  const graphChunks: Uint8Array[] = [];
+  let nodeIndex = 0;
+  for (const field of model.graphFields) {
+    if (field.field === GraphField.node && field.wireType === WIRE_LENGTH_DELIMITED && nodeIndex++ === ifIndex) {
+      for (const inner of branchFields) {
+        if (inner.field === GraphField.node && inner.wireType === WIRE_LENGTH_DELIMITED) graphChunks.push(bytes.subarray(inner.start, inner.end));
+      }
+      branchOutputs.forEach((output, position) => {
+        const target = ifNode.outputs[position];
+        if (!target) return;
+        graphChunks.push(...wrapField(GraphField.node, [encodeNode({
+          opType: 'Identity', name: `spacetime_probe/inlined/${target}`, inputs: [output], outputs: [target],
+        })]));
+      });
+      continue;
+    }
+    graphChunks.push(bytes.subarray(field.start, field.end));
+  }
+  for (const inner of branchFields) {
+    const kept = inner.field === GraphField.initializer || inner.field === GraphField.sparseInitializer || inner.field === GraphField.valueInfo;
+    if (kept && inner.wireType === WIRE_LENGTH_DELIMITED) graphChunks.push(bytes.subarray(inner.start, inner.end));
+  }
+  return { bytes: concatChunks(spliceModel(model, graphChunks)), ifNode: ifNode.name, branchNodes: (branch.node ?? []).length };
+}

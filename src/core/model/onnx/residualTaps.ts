@@ -397,6 +397,8 @@ function classifyStep(facts: GraphFacts, before: StreamTensor, after: StreamTens
   const { model } = facts;
   // Nodes downstream of Sₖ₋₁ (value edges only).
   const downstream = new Set<string>(before.sumOf ?? [before.name]);
+  // Dynamic int8 quantisation may let the block read the quantised embedding rows instead of their dequantised copy.
+  if (!before.sumOf) for (const copy of facts.copies(facts.source(before.name))) downstream.add(copy);
   const producer = before.sumOf ? undefined : facts.producer(before.name);
   if (producer && SKIP_NORMS.has(producer.opType) && producer.outputs[3] === before.name) {
     // The block reads the normalised output of the Skip*Normalization that produced the sum.

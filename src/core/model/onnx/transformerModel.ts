@@ -15,7 +15,7 @@ import { fileContentHashSync } from '../../util/fileIdentity';
 import { resolveModelFiles, type ModelVariant, type TransformerConfig } from '../modelFolder';
 import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type OnnxModel, type OnnxValueInfo } from './onnxGraph';
 import { discoverResidualTaps, validateTapOverride, type ResidualTaps } from './residualTaps';
-import { rewriteForResidualTaps, type TapRewrite } from './graphRewrite';
+import { inlineMergedDecoder, rewriteForResidualTaps, type TapRewrite } from './graphRewrite';
 import { ModelTokenizer, type BosPolicy } from '../tokenizer';
 import type { SessionOptions } from '../../runtime/ort';
 import { DeviceUnavailableError } from '../../runtime/devices';
@@ -179,6 +179,12 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
     model = parseOnnxModel(modelBytes);
   } catch (error) {
     throw new ModelLoadError(`Cannot read ${label}: ${(error as Error).message}`);
+  }
+  // A merged decoder: take its no-past branch (the one that runs with use_cache_branch = false) into the main graph.
+  const inlined = inlineMergedDecoder(model, label);
+  if (inlined) {
+    modelBytes = inlined.bytes;
+    model = parseOnnxModel(modelBytes);
   }
   const discoveryOptions = { numHiddenLayers: config.numHiddenLayers, modelLabel: label };
   const residualTaps = options.taps && options.taps.length > 0
