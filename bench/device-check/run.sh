@@ -122,15 +122,20 @@ extract fp32 120 --out "$WORK/acts-fp32" --device "$DEVICE" --variant fp32
 if [ -f "$WORK/model/onnx/model_fp16.onnx" ]; then extract fp16 120 --out "$WORK/acts-fp16" --device "$DEVICE" --variant fp16; fi
 [ $DRY = 0 ] && extract cuda 60 --out "$WORK/acts-cuda" --device cuda --variant fp32
 extract auto 120 --out "$WORK/acts-auto" --device auto --variant fp32 --batch-size auto
+# The safetensors checkpoint (saved by the HF implementation) through our own graph, on the same device.
+if [ -f "$WORK/model/model.safetensors" ]; then extract safetensors 120 --out "$WORK/acts-safetensors" --device "$DEVICE" --format safetensors; fi
 
 step "5. every layer vs PyTorch"
 [ -d "$WORK/acts-fp32" ] && timed compare-fp32 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp32" "$WORK/reference" --tolerance 1e-3 \
   | tee "$WORK/status/compare-fp32.json"
+[ -d "$WORK/acts-safetensors" ] && timed compare-safetensors 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-safetensors" "$WORK/reference" --tolerance 1e-3 \
+  | tee "$WORK/status/compare-safetensors.json"
 [ -d "$WORK/acts-fp16" ] && timed compare-fp16 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp16" "$WORK/reference" --tolerance 5e-2 \
   | tee "$WORK/status/compare-fp16.json"
 
 step "6. ortBench: tokens/s, profile, tokenization"
 VARIANTS=fp32; [ -f "$WORK/model/onnx/model_fp16.onnx" ] && VARIANTS=fp32,fp16
+[ -f "$WORK/model/model.safetensors" ] && VARIANTS=$VARIANTS,safetensors
 BENCH_ARGS=("${BENCH[@]}"); BENCH_ARGS[1]=$VARIANTS
 timed ortbench 240 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/model" --device "$DEVICE" --ids "$WORK/timing_ids.json" "${BENCH_ARGS[@]}" \
   --profile-dir "$WORK/profile" --dataset "$WORK/dataset.csv" >"$WORK/status/ort.json"

@@ -109,7 +109,9 @@ class HfGpt2:
         return LogitsOnly().eval()
 
     def save_config(self, folder):
-        self.config.save_pretrained(folder)
+        # config.json + model.safetensors: the same weights as the ONNX exports, for the checkpoint path
+        # (spacetime-probe extract --format safetensors builds its own graph over these bytes).
+        self.model.save_pretrained(folder)
 
 
 class PlainGpt2:

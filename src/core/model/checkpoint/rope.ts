@@ -39,7 +39,9 @@ export function ropeFromConfig(config: ConfigReader, headDim: number, defaults: 
   if (!('rope_type' in parameters) && !('type' in parameters) && !('rope_theta' in parameters) && Object.keys(parameters).length > 0) {
     config.refuse(config.has('rope_scaling') ? 'rope_scaling' : 'rope_parameters', 'RoPE settings per layer type are not implemented');
   }
-  const type = String(parameters.rope_type ?? parameters.type ?? 'default');
+  // Early Phi-3 configs call LongRoPE "su" (transformers renamed it).
+  const named = String(parameters.rope_type ?? parameters.type ?? 'default');
+  const type = named === 'su' ? 'longrope' : named;
   const theta = numberIn(parameters, 'rope_theta') ?? config.number(defaults.thetaKeys ?? ['rope_theta'], defaults.theta ?? 10000);
   const partial = numberIn(parameters, 'partial_rotary_factor')
     ?? config.optionalNumber(defaults.partialKeys ?? ['partial_rotary_factor']) ?? defaults.partialRotaryFactor ?? 1;
