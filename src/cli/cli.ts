@@ -3,7 +3,8 @@
  * (hugePages.ts), otherwise registers the commands and runs main(). The commands are imported lazily so that a
  * relaunching parent does not load the whole bundle only to wait for its child.
  */
-import { currentHugePageHost, hugePageRelaunchEnv, relaunch } from './hugePages';
+import { currentHugePageHost, HUGE_PAGE_COMMANDS, hugePageRelaunchEnv, MARKER, relaunch } from './hugePages';
+import { STOP_GRACE_MS, watchParent } from './supervise';
 import { escapeControlChars } from '../core/util/controlChars';
 
 // `spacetime-probe … | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
@@ -15,14 +16,44 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 async function start(): Promise<number> {
-  const relaunchEnv = hugePageRelaunchEnv(process.argv[2], process.env, currentHugePageHost());
-  if (relaunchEnv !== undefined) return relaunch(relaunchEnv);
+  const command = process.argv[2];
+  if (command !== undefined && HUGE_PAGE_COMMANDS.has(command) && process.env[MARKER] === undefined && process.env.SPACETIME_PROBE_SUPERVISE !== '0') {
+    // Heavy commands always run in a supervised child (supervise.ts), with huge pages where they help.
+    return relaunch(hugePageRelaunchEnv(command, process.env, currentHugePageHost()) ?? { ...process.env, [MARKER]: '1' });
+  }
+  if (command !== undefined && HUGE_PAGE_COMMANDS.has(command)) installStopHandlers();
   const [{ main, registerCommand }, { allCommands }] = await Promise.all([import('./main.js'), import('./commands/index.js')]);
   for (const command of allCommands) registerCommand(command);
   return main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     interactive: Boolean(process.stderr.isTTY),
+  });
+}
+
+/**
+ * A stop request (SIGTERM, SIGHUP, or the supervising parent dying) first lets the command stop cleanly (its own
+ * handlers abort the run); if the thread is still free but the command has not ended shortly before the
+ * supervisor's deadline, the partial folders being built are removed and the process exits.
+ */
+function installStopHandlers(): void {
+  let stopping = false;
+  const hardStop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      void import('../core/activations/outputFolders.js').then(({ removeActivePartials }) => {
+        const removed = removeActivePartials();
+        process.stderr.write(`spacetime-probe: stopped on ${signal}; no output was moved into place${removed.length > 0 ? ` (${removed.length} partial folder(s) removed)` : ''}\n`);
+        process.exit(128 + (signal === 'SIGHUP' ? 1 : 15));
+      });
+    }, STOP_GRACE_MS * 0.8).unref();
+  };
+  process.on('SIGTERM', () => hardStop('SIGTERM'));
+  process.on('SIGHUP', () => hardStop('SIGHUP'));
+  watchParent(() => {
+    process.stderr.write('spacetime-probe: the parent process is gone; stopping\n');
+    process.emit('SIGTERM', 'SIGTERM');
   });
 }
 

@@ -6,13 +6,15 @@
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import { currentHugePageHost, hugePageEnv, type HugePageHost } from '../core/runtime/hugePages';
+import { cleanUpAfterChild, keptMessage, PARENT_PIPE_ENV, STOP_GRACE_MS } from './supervise';
 
 export { currentHugePageHost, type HugePageHost };
 
 /** Commands whose work is dominated by large onnxruntime results. */
 export const HUGE_PAGE_COMMANDS: ReadonlySet<string> = new Set(['run', 'extract', 'probe', 'experiment']);
 
-const MARKER = 'SPACETIME_PROBE_RELAUNCHED';
+/** Set in the child so that it never relaunches again. */
+export const MARKER = 'SPACETIME_PROBE_RELAUNCHED';
 
 /**
  * The environment to relaunch with, or undefined when the current process should just go on: a light command,
@@ -27,15 +29,26 @@ export function hugePageRelaunchEnv(command: string | undefined, env: NodeJS.Pro
 
 /**
  * Run this same CLI invocation in a child process with `env` and resolve to the exit code it should end with.
- * Standard streams are shared. SIGTERM and SIGHUP are passed on; so is SIGINT unless a terminal sends it to the
- * whole process group anyway (a second SIGINT would skip the child's clean stop).
+ * Standard streams are shared; fd 3 is a pipe the child watches to die with this process (supervise.ts).
+ * SIGTERM and SIGHUP are passed on; so is SIGINT unless a terminal sends it to the whole process group anyway
+ * (a second SIGINT would skip the child's clean stop). A child that has not stopped STOP_GRACE_MS after a stop
+ * request is killed; after a child killed by any signal, its partial folders are removed and what was kept is said.
  */
 export function relaunch(env: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  const argv = process.argv.slice(2);
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { ...env, [PARENT_PIPE_ENV]: '3' },
+  });
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+  let stopRequested: NodeJS.Signals | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
   const handlers = signals.map((signal) => {
     const handler = () => {
       if (signal !== 'SIGINT' || !process.stdin.isTTY) child.kill(signal);
+      if (stopRequested === undefined) {
+        stopRequested = signal;
+        killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      }
     };
     process.on(signal, handler);
     return () => process.off(signal, handler);
@@ -47,7 +60,20 @@ export function relaunch(env: NodeJS.ProcessEnv): Promise<number> {
     });
     child.on('exit', (code, signal) => {
       for (const remove of handlers) remove();
-      resolve(code ?? 128 + (signal === null ? 0 : (os.constants.signals[signal] ?? 0)));
+      if (killTimer) clearTimeout(killTimer);
+      if (signal === null) {
+        resolve(code ?? 1);
+        return;
+      }
+      // Killed (by us after the grace period, or by someone else): clean up after it and say what was kept.
+      void cleanUpAfterChild(argv).catch(() => [] as string[]).then((removed) => {
+        const why = stopRequested !== undefined && signal === 'SIGKILL'
+          ? `stopped on ${stopRequested} (the run did not reach a stopping point within ${STOP_GRACE_MS / 1000} s and was ended)`
+          : `the working process was killed by ${signal}`;
+        process.stderr.write(`spacetime-probe: ${why}; ${keptMessage(argv, removed)}\n`);
+        const reported = stopRequested ?? signal;
+        resolve(128 + (os.constants.signals[reported] ?? 0));
+      });
     });
   });
 }

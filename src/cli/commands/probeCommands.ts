@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { CliCommand, CliIo } from '../command';
 import { UsageError, intOption, parseCommandArgs } from '../command';
 import { fixed, formatTable, ProgressLine } from '../format';
+import { assertParentAlive, testBlock } from '../supervise';
 import { loadDataset } from '../../core/datasets/load';
 import { parseYearRange } from '../../core/datasets/parse';
 import { loadModel } from '../../core/model/loadModel';
@@ -151,7 +152,17 @@ export function formatLayerTable(results: ProbeResults): string {
 
 function progressReporter(io: CliIo): { progress: ProgressLine; onProgress: (update: RunProgress) => void } {
   const progress = new ProgressLine(io);
-  return { progress, onProgress: (update) => progress.update(update.stage, update.message, update.done, update.total) };
+  let fitting = false;
+  return {
+    progress,
+    onProgress: (update) => {
+      progress.update(update.stage, update.message, update.done, update.total);
+      if (update.stage === 'fit' && !fitting) {
+        fitting = true;
+        testBlock();
+      }
+    },
+  };
 }
 
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
@@ -203,7 +214,7 @@ ${MODEL_HELP}
         const result = await extractActivations(model,
           dataset.entities.map((entity) => ({ ...renderEntityPrompt(template, entity.name), row: entity.line })),
           {
-            outDir, model: modelSpec, prompt: template, token, dataset: datasetSpec, batchSize, maxBatchTokens, signal, cache,
+            outDir, model: modelSpec, prompt: template, token, dataset: datasetSpec, batchSize, maxBatchTokens, signal, cache, beforeCommit: assertParentAlive,
             onProgress: (update) => onProgress({ stage: 'extract', done: update.done, total: update.total, message: `extracting ${update.done}/${update.total}` }),
           });
         progress.finish();
@@ -263,6 +274,8 @@ ${PROBE_HELP}
       });
       progress.finish();
       for (const line of results.forced ?? []) io.stderr.write(`warning (--force): ${line}\n`);
+      signal.throwIfAborted();
+      assertParentAlive();
       const file = writeProbeResults(outDir, results);
       if (values.json) io.stdout.write(`${JSON.stringify(results)}\n`);
       else io.stdout.write(formatLayerTable(results));
@@ -326,6 +339,7 @@ ${PROBE_HELP}
         signal,
         onProgress,
         log: (line) => { progress.finish(); io.stderr.write(`${line}\n`); },
+        beforeCommit: assertParentAlive,
       });
       progress.finish();
       if (values.json) io.stdout.write(`${JSON.stringify(outcome.results)}\n`);

@@ -18,7 +18,7 @@ import { DEFAULT_TOKEN_CHOICE, type EntitySpan, type PromptInput, type ResidualM
 import { ACTIVATIONS_FORMAT, layerFileName, promptsIdentity, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
 import { NpyRowWriter } from './npyRowWriter';
 import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
-import { FolderRaceError, notOurActivationFolder, partialName, removeStalePartials, replaceFolder } from './outputFolders';
+import { FolderRaceError, notOurActivationFolder, partialName, removeStalePartials, replaceFolder, trackPartial } from './outputFolders';
 
 /** One prompt: the text fed to the model (template applied) and the dataset line it comes from. */
 export interface ExtractionPrompt {
@@ -84,6 +84,8 @@ export interface ExtractOptions {
    * manifest.json). Default true; anything else in the way is never deleted.
    */
   readonly overwrite?: boolean;
+  /** Called just before the finished folder is moved into place; throw to discard it (e.g. the parent process died). */
+  readonly beforeCommit?: () => void;
 }
 
 export interface ExtractionResult {
@@ -244,6 +246,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   fs.mkdirSync(path.dirname(outDir), { recursive: true });
   const partial = partialName(outDir, crypto.randomBytes(4).toString('hex'));
   fs.mkdirSync(partial);
+  const untrack = trackPartial(partial);
   const writers: NpyRowWriter[] = [];
   // Writes in flight per window buffer (two buffers alternate).
   const bufferWrites: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
@@ -353,7 +356,9 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
       promptsSha256: promptsIdentity(valid.map((index) => prompts[index])),
     };
     writeActivationManifest(partial, manifest);
+    options.beforeCommit?.();
     moveIntoPlace(partial, outDir, outState);
+    untrack();
     const totalSeconds = (performance.now() - started) / 1000;
     return {
       outDir, manifest, skipped, tokens, paddedTokens, modelSeconds: modelMilliseconds / 1000, totalSeconds,
@@ -363,6 +368,7 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
     await Promise.allSettled(bufferWrites);
     for (const writer of writers) await writer.close().catch(() => undefined);
     fs.rmSync(partial, { recursive: true, force: true });
+    untrack();
     // A write error on a file descriptor names no path: name the output folder, so the message can.
     const errno = error as NodeJS.ErrnoException;
     if (typeof errno?.code === 'string' && typeof errno.syscall === 'string' && errno.path === undefined) errno.path = outDir;

@@ -80,8 +80,14 @@ export function removeStalePartials(target: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = PARTIAL.exec(name);
-    if (!match || match[1] !== base || processAlive(Number(match[2]))) continue;
+    // Partials nest (a run's staged folder is itself built in a partial): `..activations.partial-1-ab.partial-1-cd`.
+    let inner = name;
+    const pids: number[] = [];
+    for (let match = PARTIAL.exec(inner); match; match = PARTIAL.exec(inner)) {
+      pids.push(Number(match[2]));
+      inner = match[1];
+    }
+    if (pids.length === 0 || inner !== base || pids.some(processAlive)) continue;
     const dir = path.join(parent, name);
     try {
       if (!fs.lstatSync(dir).isDirectory() || !onlyOurFiles(dir)) continue;
@@ -141,4 +147,21 @@ export function notOurLayerPredictions(dir: string): string | undefined {
   }
   const foreign = entries.filter((entry) => !(entry.isFile() && /^layer_\d+\.json$/.test(entry.name)));
   return foreign.length === 0 ? undefined : `it holds ${foreign.length} file(s) that are not layer predictions (${JSON.stringify(foreign[0].name)}…)`;
+}
+
+/** Partial folders this process is building right now (removed by a hard stop: removeActivePartials). */
+const activePartials = new Set<string>();
+
+/** Note a partial folder being built; call the returned function once it is moved into place or removed. */
+export function trackPartial(dir: string): () => void {
+  activePartials.add(dir);
+  return () => { activePartials.delete(dir); };
+}
+
+/** Remove every partial folder this process is building (a stop that cannot wait for the normal cleanup). */
+export function removeActivePartials(): string[] {
+  const removed = [...activePartials];
+  for (const dir of removed) fs.rmSync(dir, { recursive: true, force: true });
+  activePartials.clear();
+  return removed;
 }

@@ -15,7 +15,7 @@ import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type ResidualModel, type Toke
 import { loadModel } from '../model/loadModel';
 import { extractActivations, ExtractionError, renderEntityPrompt, renderPrompt, type ExtractionResult } from '../activations/extract';
 import { openCacheNamespace } from '../activations/cache';
-import { notOurActivationFolder, notOurLayerPredictions, partialName, removeStalePartials, replaceFolder, FolderRaceError } from '../activations/outputFolders';
+import { notOurActivationFolder, notOurLayerPredictions, partialName, removeStalePartials, replaceFolder, FolderRaceError, trackPartial } from '../activations/outputFolders';
 import { LAYER_PREDICTIONS_DIR, probeActivations, RESULTS_FILE, writeProbeResults } from './probeActivations';
 import { RESULTS_FORMAT } from './results';
 import { randomBytes } from 'node:crypto';
@@ -224,8 +224,10 @@ function prepareRunOutputs(outDir: string, activationsDir: string, layerPredicti
   const stagedActivations = partialName(activationsDir, random);
   const stagedLayerPredictions = layerPredictions ? partialName(predictionsDir, random) : undefined;
   if (stagedLayerPredictions) fs.mkdirSync(stagedLayerPredictions, { recursive: true });
+  const untrack = [stagedActivations, stagedLayerPredictions].filter((dir): dir is string => dir !== undefined).map(trackPartial);
   const discard = (): void => {
     for (const dir of [stagedActivations, stagedLayerPredictions]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    for (const done of untrack) done();
   };
   return {
     stagedActivations,
@@ -242,6 +244,7 @@ function prepareRunOutputs(outDir: string, activationsDir: string, layerPredicti
         if (error instanceof FolderRaceError) throw new ExtractionError(error.message);
         throw error;
       }
+      for (const done of untrack) done();
       return writeProbeResults(outDir, results);
     },
   };
