@@ -23,7 +23,7 @@ import { ConfigReader } from './config';
 import { ElemType } from './graphBuilder';
 import { architectureFor } from './registry';
 import { readCheckpointTensors, type CheckpointTensors, type TensorRef } from './safetensors';
-import { checkpointIdentity } from './identity';
+import { fileContentHash } from '../../util/fileIdentity';
 
 /** Bumped whenever the graph a checkpoint gives can change (part of the activation-cache fingerprint). */
 export const GRAPH_BUILDER_VERSION = 1;
@@ -215,12 +215,13 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
 
 /**
  * Everything that determines the activations: the builder's version, how many blocks were built, config.json, the
- * tokenizer files and every checkpoint file's content (the graph itself follows from these).
+ * tokenizer files and every checkpoint file's content: the SHA-256 of all its bytes, computed once and remembered
+ * (util/fileIdentity.ts; the Hub downloader records the hash it verified), so any changed byte changes the key.
  */
 async function modelFingerprint(tensors: CheckpointTensors, blocks: number, files: readonly (string | undefined)[]): Promise<string> {
   const hash = crypto.createHash('sha256');
   hash.update(`spacetime-probe-checkpoint/${GRAPH_BUILDER_VERSION}\0${blocks}\0`);
-  for (const file of tensors.files) hash.update(`${path.basename(file.file)}\0${await checkpointIdentity(file.realFile)}\0`);
+  for (const file of tensors.files) hash.update(`${path.basename(file.file)}\0${await fileContentHash(file.realFile)}\0`);
   for (const file of files) hash.update(file ? fs.readFileSync(file) : '\0');
   return hash.digest('hex');
 }
