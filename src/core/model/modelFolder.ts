@@ -271,7 +271,7 @@ export function genaiFolders(root: string): string[] {
 }
 
 /** For 'auto': the root's own model, else a CPU build (fp32 before quantised ones), else the first. */
-function preferredGenaiFolder(folders: readonly string[]): string | undefined {
+export function preferredGenaiFolder(folders: readonly string[]): string | undefined {
   const rank = (folder: string): number => (folder === '.' ? 0 : /cpu/i.test(folder) ? (/fp32/i.test(folder) ? 1 : 2) : 3);
   return [...folders].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))[0];
 }

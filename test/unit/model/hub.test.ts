@@ -96,6 +96,17 @@ test('variant selection: single-graph exports (model*.onnx, then decoder_model*.
   const mergedQuantized = files('config.json', 'tokenizer.json', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_quantized.onnx');
   assert.deepEqual(picked(mergedQuantized, 'q8'), ['config.json', 'tokenizer.json', 'onnx/decoder_model_merged_quantized.onnx']);
   assert.throws(() => picked(mergedOnly, 'fp16'), /no fp16 export[\s\S]*decoder_model_merged\.onnx/);
+  // onnxruntime-genai builder repos: per-provider folders, no root config.json; fp32 means the CPU fp32 build if any.
+  const genai = files('README.md', 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/genai_config.json',
+    'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/model.onnx', 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/model.onnx.data',
+    'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/tokenizer.json', 'cuda/cuda-fp16/genai_config.json', 'cuda/cuda-fp16/model.onnx',
+    'cuda/cuda-fp16/model.onnx.data', 'cuda/cuda-fp16/tokenizer.json', 'cuda/cuda-fp16/tokenizer_config.json');
+  assert.deepEqual(picked(genai, 'fp32'), ['cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/genai_config.json',
+    'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/model.onnx', 'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/model.onnx.data',
+    'cpu_and_mobile/cpu-int4-rtn-block-32-acc-level-4/tokenizer.json']);
+  assert.deepEqual(picked(genai, 'cuda-fp16'), ['cuda/cuda-fp16/genai_config.json', 'cuda/cuda-fp16/model.onnx',
+    'cuda/cuda-fp16/model.onnx.data', 'cuda/cuda-fp16/tokenizer.json', 'cuda/cuda-fp16/tokenizer_config.json']);
+  assert.deepEqual(picked(genai, 'cuda/cuda-fp16'), picked(genai, 'cuda-fp16'));
   assert.throws(() => picked(files('config.json', 'model.safetensors', 'tokenizer.json'), 'fp32'), /has no ONNX export/);
   assert.throws(() => picked(files('config.json', 'onnx/model.onnx'), 'fp32'), /has no tokenizer\.json/);
 });

@@ -8,8 +8,11 @@
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
+import { loadModel } from '../../../src/core/model/loadModel';
+import { startHubServer } from '../../helpers/hubServer';
 import { listModelVariants } from '../../../src/core/model/modelFolder';
 import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
 import { readReference, repoRoot, type Reference } from '../../helpers/modelFixtures';
@@ -183,4 +186,34 @@ describe('export forms of the numbered defects, on the corpus files', () => {
       }
     }
   });
+});
+
+test('defect 8: an onnxruntime-genai repo (per-provider folders, no config.json) downloads from the loopback Hub and runs', async () => {
+  const dir = path.join(CORPUS, 'llama-genai');
+  const hub = await startHubServer({ repos: [{ repoId: 'test-org/llama-genai', dir }] });
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'genai-hub-'));
+  const reference = readReference(dir);
+  try {
+    const base = { endpoint: hub.endpoint, cacheDir, env: {}, retryDelayMs: 5 };
+    for (const [variant, folder, limit] of [[undefined, 'cpu_and_mobile/cpu-fp32', 1e-4], ['cpu-int4-rtn-block-16', 'cpu_and_mobile/cpu-int4-rtn-block-16', 0.25]] as const) {
+      const model = await loadModel('hf:test-org/llama-genai', { hub: base, device: 'cpu', variant });
+      try {
+        const found = deviation(await model.runBatch(reference.prompts.map((prompt) => ({ ids: prompt.ids, usable: true }))), reference);
+        assert.ok((variant === undefined ? found.absolute : found.relative) < limit, `${folder}: ${JSON.stringify(found)}`);
+      } finally {
+        await model.dispose();
+      }
+      const snapshot = fs.readdirSync(path.join(cacheDir, 'models--test-org--llama-genai', 'snapshots'))[0];
+      const stored = path.join(cacheDir, 'models--test-org--llama-genai', 'snapshots', snapshot, folder);
+      assert.deepEqual(fs.readdirSync(stored).sort(), ['genai_config.json', 'model.onnx', 'model.onnx.data', 'tokenizer.json']);
+    }
+    // Both are cached now: no request to load them again.
+    hub.requests.length = 0;
+    const again = await loadModel('hf:test-org/llama-genai', { hub: base, device: 'cpu', variant: 'cpu_and_mobile/cpu-fp32' });
+    await again.dispose();
+    assert.equal(hub.requests.length, 0, 'served from the cache');
+  } finally {
+    await hub.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
 });

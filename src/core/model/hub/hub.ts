@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ModelLoadError } from '../errors';
+import { genaiFolders, preferredGenaiFolder } from '../modelFolder';
 import { rememberFileContentHash } from '../../util/fileIdentity';
 import {
   blobFile, checkRepoId, checkRevision, hubCacheDir, isCommitHash, linkSnapshotFile, readRef, repoFolder, snapshotDir, writeRef,
@@ -174,9 +175,45 @@ function selectCheckpointFiles(siblings: readonly HubSibling[], byName: Readonly
   return [...required, ...optional, index, ...shards];
 }
 
+/** Folders of a repo listing that hold an onnxruntime-genai model (genai_config.json): '.' or e.g. 'cuda/cuda-fp16'. */
+export function genaiFoldersOf(names: readonly string[]): string[] {
+  return names.filter((name) => name === 'genai_config.json' || name.endsWith('/genai_config.json'))
+    .map((name) => (name === 'genai_config.json' ? '.' : name.slice(0, -'/genai_config.json'.length)))
+    .filter((folder) => folder === '.' || folder.split('/').length <= 2).sort();
+}
+
+/**
+ * The genai folder a variant means: named by its path or last part, or — for fp32 when the repo has no single-graph
+ * fp32 export — the one `auto` would load (modelFolder.preferredGenaiFolder: a CPU fp32 build first).
+ */
+function genaiFolderFor(names: readonly string[], variant: HubVariant, hasStandardGraph: boolean): string | undefined {
+  const folders = genaiFoldersOf(names);
+  const named = folders.find((folder) => folder === variant || path.posix.basename(folder) === variant);
+  if (named !== undefined) return named;
+  return variant === 'fp32' && !hasStandardGraph ? preferredGenaiFolder(folders) : undefined;
+}
+
+/** An onnxruntime-genai model's files: everything in its folder, plus config/tokenizer files at the root. */
+function selectGenaiFiles(siblings: readonly HubSibling[], folder: string, repoId: string): HubSibling[] {
+  const prefix = folder === '.' ? '' : `${folder}/`;
+  const inFolder = siblings.filter((sibling) => sibling.rfilename.startsWith(prefix) && !sibling.rfilename.slice(prefix.length).includes('/'));
+  const root = folder === '.' ? [] : siblings.filter((sibling) => [...REQUIRED_FILES, ...OPTIONAL_FILES].includes(sibling.rfilename));
+  const names = new Set([...inFolder, ...root].map((sibling) => path.posix.basename(sibling.rfilename)));
+  if (!names.has('tokenizer.json')) {
+    throw new HubError('missing-files', `${repoId}: the onnxruntime-genai model in ${folder} has no tokenizer.json (in its folder or at the root).`);
+  }
+  return [...root, ...inFolder];
+}
+
 /** The files of a variant among a repo's siblings; throws a HubError naming what is there when it is absent. */
 export function selectVariantFiles(siblings: readonly HubSibling[], variant: HubVariant, repoId: string): HubSibling[] {
   const byName = new Map(siblings.map((sibling) => [sibling.rfilename, sibling]));
+  // onnxruntime-genai model-builder repos (microsoft/*-onnx): per-provider folders with genai_config.json.
+  if (variant !== SAFETENSORS_VARIANT) {
+    const standard = /^[\w-]+$/.test(variant) && graphCandidates(variantFileName(variant)).some((name) => byName.has(name));
+    const genai = standard ? undefined : genaiFolderFor([...byName.keys()], variant, standard);
+    if (genai !== undefined) return selectGenaiFiles(siblings, genai, repoId);
+  }
   const missing = REQUIRED_FILES.filter((file) => !byName.has(file));
   if (missing.length > 0) {
     throw new HubError('missing-files', `${repoId} has no ${missing.join(' or ')}: it is not a model folder Spacetime Probe can load.`,
@@ -610,6 +647,14 @@ export function findCachedHubSnapshot(spec: string, variant: HubVariant, cacheDi
   const commit = readRef(repoDir, revision);
   if (!commit) return undefined;
   const dir = snapshotDir(repoDir, commit);
+  if (variant !== SAFETENSORS_VARIANT) {
+    const standard = /^[\w-]+$/.test(variant) && graphCandidates(variantFileName(variant)).some((name) => fs.existsSync(path.join(dir, name)));
+    if (!standard) {
+      // An onnxruntime-genai folder of the snapshot (its graph present).
+      const genai = genaiFolderFor(genaiFolders(dir).map((folder) => (folder === '.' ? 'genai_config.json' : `${folder}/genai_config.json`)), variant, false);
+      return genai !== undefined && fs.existsSync(path.join(dir, genai, 'model.onnx')) ? dir : undefined;
+    }
+  }
   const hasWeights = variant === SAFETENSORS_VARIANT ? hasCachedCheckpoint(dir)
     : graphCandidates(variantFileName(variant)).some((name) => fs.existsSync(path.join(dir, name)));
   return hasWeights && REQUIRED_FILES.every((name) => fs.existsSync(path.join(dir, name))) ? dir : undefined;
