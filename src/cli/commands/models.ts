@@ -227,7 +227,7 @@ async function runCoverage(args: readonly string[], json: boolean, io: CliIo): P
   const model = await GloveModel.load();
   try {
     const names = dataset.entities.map((entity) => entity.name);
-    const coverage = model.vocabulary.coverage(names);
+    const coverage = model.vocabulary.coverage(names, model.foldAccents);
     const skipped = coverage.noneKnownIndices.map((index) => ({ line: dataset.entities[index].line, name: names[index] }));
     if (json) {
       io.stdout.write(`${JSON.stringify({ dataset: args[0], total: coverage.total, allKnown: coverage.allKnown,

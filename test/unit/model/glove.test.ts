@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { GloveModel, resolveGloveDir } from '../../../src/core/model/glove/glove';
 import { convertWinkToGlove, parseWinkEmbeddings } from '../../../src/core/model/glove/gloveBuild';
 import { GLOVE_VARIANTS, quantizeRowsInt8, dequantizeRowInt8 } from '../../../src/core/model/glove/gloveOnnx';
-import { GloveVocabulary, gloveWordTokens } from '../../../src/core/model/glove/gloveTokenizer';
+import { foldAccents, GLOVE_FOLD_RULE, GloveVocabulary, gloveWordTokens } from '../../../src/core/model/glove/gloveTokenizer';
 import { renderEntityPrompt } from '../../../src/core/activations/extract';
 
 const DIMS = 6;
@@ -153,7 +153,7 @@ test('a corrupted or truncated model file is refused, never loaded', async () =>
     const modelDir = path.join(dir, 'model');
     const manifest = convertWinkToGlove({ source: file, outDir: modelDir, variant: 'int8' });
     const first = await GloveModel.load({ dir: modelDir });
-    assert.equal(first.fingerprint, manifest.fingerprint);
+    assert.equal(first.fingerprint, `${manifest.fingerprint}:${GLOVE_FOLD_RULE}`);
     await first.dispose();
     const onnxFile = path.join(modelDir, 'model.onnx');
     const original = fs.readFileSync(onnxFile);
@@ -218,6 +218,37 @@ test('entity-last averages the entity\'s own words; prompt-last every word of th
     } finally {
       await model.dispose();
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('accent folding: a word missing from the vocabulary is looked up again NFKD-folded; an exact entry wins', async () => {
+  assert.equal(foldAccents('bogotá'), 'bogota');
+  assert.equal(foldAccents('türkiye'), 'turkiye');
+  assert.equal(foldAccents('curaçao'), 'curacao');
+  assert.equal(foldAccents('ﬁnland'), 'finland', 'NFKD also splits compatibility ligatures');
+  const vocabulary = new GloveVocabulary(['bogota', 'turkiye', 'são', 'sao', 'curacao']);
+  assert.deepEqual(vocabulary.encode('Bogotá', true), { tokens: ['bogotá'], ids: [0], unknown: [], folded: [['bogotá', 'bogota']] });
+  assert.deepEqual(vocabulary.encode('Bogotá').ids, [], 'no folding unless asked');
+  assert.deepEqual(vocabulary.encode('São Türkiye', true).ids, [2, 1], 'são is in the vocabulary as it is');
+  assert.equal(vocabulary.coverage(['Curaçao', 'Bogotá', 'Qwxz'], true).noneKnown, 1);
+  assert.equal(vocabulary.coverage(['Curaçao', 'Bogotá', 'Qwxz']).noneKnown, 3);
+  const dir = tempDir();
+  try {
+    const { file } = writeWinkFixture(dir);
+    const modelDir = path.join(dir, 'model');
+    convertWinkToGlove({ source: file, outDir: modelDir, variant: 'fp32' });
+    const folding = await GloveModel.load({ dir: modelDir });
+    const strict = await GloveModel.load({ dir: modelDir, unknownTokens: 'skip-entity' });
+    const exact = await GloveModel.load({ dir: modelDir, foldAccents: false });
+    // The fixture has "köln" and "paris": "Koln" is found as is, "Pâris" only folded.
+    assert.deepEqual(folding.tokenize(['Pâris'])[0].ids, folding.tokenize(['Paris'])[0].ids);
+    assert.equal(exact.tokenize(['Pâris'])[0].usable, false);
+    assert.equal(strict.tokenize(['Pâris'])[0].usable, false, 'the reference rule does not fold');
+    assert.equal(strict.foldAccents, false);
+    assert.notEqual(folding.fingerprint, exact.fingerprint);
+    for (const model of [folding, strict, exact]) await model.dispose();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

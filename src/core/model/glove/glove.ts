@@ -23,7 +23,7 @@ import {
   convertWinkToGlove, gloveFingerprint, GLOVE_DEFAULT_VARIANT, GLOVE_MANIFEST_FORMAT, GLOVE_MODEL_NAME, type GloveManifest,
 } from './gloveBuild';
 import { GLOVE_ATTENTION_MASK, GLOVE_INPUT_IDS, GLOVE_OUTPUT, type GloveVariant } from './gloveOnnx';
-import { GloveVocabulary } from './gloveTokenizer';
+import { GLOVE_FOLD_RULE, GloveVocabulary } from './gloveTokenizer';
 import type { DeviceInfo, DeviceRequest, PromptInput, ResidualModel, TokenizedPrompt } from '../types';
 
 export const GLOVE_MODEL_ID = `builtin:${GLOVE_MODEL_NAME}`;
@@ -36,6 +36,11 @@ export interface GloveLoadOptions {
   /** Where first-use conversion writes (default: the user cache). */
   readonly cacheDir?: string;
   readonly unknownTokens?: GloveUnknownTokens;
+  /**
+   * Look a word that is not in the vocabulary up again with its accents folded (NFKD, combining marks dropped):
+   * "bogotá" → "bogota". Default: on with 'mean-of-known', off with 'skip-entity' (the reference rule).
+   */
+  readonly foldAccents?: boolean;
   readonly device?: DeviceRequest;
   /** Allow converting from the wink package when no built folder is found (default true). */
   readonly convertIfMissing?: boolean;
@@ -138,12 +143,15 @@ export class GloveModel implements ResidualModel {
     readonly device: DeviceInfo,
     private readonly unknownTokens: GloveUnknownTokens,
     private readonly deviceRequest: DeviceRequest,
+    /** Whether missing words are looked up again accent-folded (GloveLoadOptions.foldAccents). */
+    readonly foldAccents: boolean,
   ) {
     this.hiddenSize = manifest.dims;
     this.variant = manifest.variant;
     // Which prompts are usable depends on the unknown-token rule, and the activation cache trusts that a cached
     // prompt is usable: so the rule is part of the fingerprint (vectors themselves do not depend on it).
-    this.fingerprint = unknownTokens === 'mean-of-known' ? manifest.fingerprint : `${manifest.fingerprint}:${unknownTokens}`;
+    // Folding changes which vectors a prompt gets, so it is part of the fingerprint too.
+    this.fingerprint = `${manifest.fingerprint}${unknownTokens === 'mean-of-known' ? '' : `:${unknownTokens}`}${foldAccents ? `:${GLOVE_FOLD_RULE}` : ''}`;
   }
 
   /**
@@ -176,7 +184,7 @@ export class GloveModel implements ResidualModel {
     // A table lookup gains nothing from an accelerator: 'auto' means CPU here. An explicit device is honoured
     // (through createSession, so an unusable one fails with its reason).
     const model = new GloveModel(dir, manifest, vocabulary, { requested, used: requested === 'auto' ? 'cpu' : requested, fallbacks: [] },
-      options.unknownTokens ?? 'mean-of-known', requested);
+      options.unknownTokens ?? 'mean-of-known', requested, options.foldAccents ?? (options.unknownTokens ?? 'mean-of-known') === 'mean-of-known');
     if (requested !== 'auto') await model.session();
     return model;
   }
@@ -203,7 +211,7 @@ export class GloveModel implements ResidualModel {
   tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
     return prompts.map((prompt) => {
       const text = typeof prompt === 'string' ? prompt : prompt.entity ? prompt.text.slice(prompt.entity.start, prompt.entity.end) : prompt.text;
-      const encoding = this.vocabulary.encode(text);
+      const encoding = this.vocabulary.encode(text, this.foldAccents);
       if (encoding.tokens.length === 0) return { ids: [], usable: false, reason: 'no word tokens' };
       if (encoding.ids.length === 0) {
         return { ids: [], usable: false, reason: `no token is in the GloVe vocabulary (${quoteList(encoding.unknown)})` };

@@ -15,6 +15,17 @@ export const GLOVE_TOKENIZER_RULE = 'glove-word-v1: toLowerCase; /[\\p{L}\\p{N}_
 
 const WORD_TOKEN = /[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s]/gu;
 
+/**
+ * Identifies the vocabulary lookup with accent folding in fingerprints (the build's GLOVE_TOKENIZER_RULE is not
+ * changed, so built models stay valid): a token missing from the vocabulary is looked up once more folded.
+ */
+export const GLOVE_FOLD_RULE = 'glove-fold-v1: NFKD, strip \\p{M}, when the exact token is missing';
+
+/** NFKD, then drop combining marks: "bogotá" → "bogota", "türkiye" → "turkiye", "curaçao" → "curacao". */
+export function foldAccents(token: string): string {
+  return token.normalize('NFKD').replace(/\p{M}/gu, '');
+}
+
 /** Split text into GloVe word tokens (lower-cased). */
 export function gloveWordTokens(text: string): string[] {
   return text.toLowerCase().match(WORD_TOKEN) ?? [];
@@ -27,6 +38,8 @@ export interface GloveEncoding {
   readonly ids: readonly number[];
   /** Tokens not in the vocabulary, in order (duplicates kept). */
   readonly unknown: readonly string[];
+  /** Tokens found only after folding accents, as [token, folded]. */
+  readonly folded?: readonly (readonly [string, string])[];
 }
 
 /** Coverage of a set of texts by the vocabulary. */
@@ -92,24 +105,33 @@ export class GloveVocabulary {
     return undefined;
   }
 
-  encode(text: string): GloveEncoding {
+  /** Word tokens → ids; with `fold`, a token missing from the vocabulary is looked up again accent-folded. */
+  encode(text: string, fold = false): GloveEncoding {
     const tokens = gloveWordTokens(text);
     const ids: number[] = [];
     const unknown: string[] = [];
+    const folded: [string, string][] = [];
     for (const token of tokens) {
-      const id = this.idOf(token);
+      let id = this.idOf(token);
+      if (id === undefined && fold) {
+        const plain = foldAccents(token);
+        if (plain !== token && plain.length > 0) {
+          id = this.idOf(plain);
+          if (id !== undefined) folded.push([token, plain]);
+        }
+      }
       if (id === undefined) unknown.push(token);
       else ids.push(id);
     }
-    return { tokens, ids, unknown };
+    return folded.length > 0 ? { tokens, ids, unknown, folded } : { tokens, ids, unknown };
   }
 
-  coverage(texts: readonly string[]): GloveCoverage {
+  coverage(texts: readonly string[], fold = false): GloveCoverage {
     let allKnown = 0;
     let partlyKnown = 0;
     const noneKnownIndices: number[] = [];
     texts.forEach((text, index) => {
-      const encoding = this.encode(text);
+      const encoding = this.encode(text, fold);
       if (encoding.ids.length === 0) noneKnownIndices.push(index);
       else if (encoding.unknown.length === 0) allKnown += 1;
       else partlyKnown += 1;
