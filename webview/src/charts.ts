@@ -82,59 +82,175 @@ export function chartConfig(theme: ChartTheme): NonNullable<TopLevelSpec['config
 }
 
 const LAYER_METRICS = ['Train R²', 'Test R²', 'Test Spearman ρ'] as const;
+export const SHUFFLED_METRIC = 'Shuffled labels: test R²';
+/** Proximity error of identical (or random) predictions: ties count half (docs/probes.md). */
+export const PROXIMITY_CHANCE = 0.5;
 
 function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
+/** Label of a per-target test R² curve. */
+export function perTargetMetric(target: string): string {
+  return `Test R² (${target})`;
+}
+
 /** Long-format rows for the layer chart: one row per (layer, metric). Non-finite values are dropped. */
-export function layerMetricRows(layers: readonly LayerResult[]): { layer: number; metric: string; value: number }[] {
+export function layerMetricRows(layers: readonly LayerResult[], options: { perTarget?: boolean } = {}): { layer: number; metric: string; value: number }[] {
   const rows: { layer: number; metric: string; value: number }[] = [];
   for (const layer of layers) {
     const values = [layer.trainR2, layer.testR2, mean(Object.values(layer.spearman))];
     values.forEach((value, i) => {
       if (Number.isFinite(value)) rows.push({ layer: layer.index, metric: LAYER_METRICS[i], value });
     });
+    if (options.perTarget) {
+      for (const [target, value] of Object.entries(layer.testR2PerTarget)) {
+        if (Number.isFinite(value)) rows.push({ layer: layer.index, metric: perTargetMetric(target), value });
+      }
+    }
   }
   return rows;
 }
 
+/** Extra series for the layer chart. */
+export interface LayerChartOptions {
+  /** Test R² of probes trained on shuffled labels (the controls experiment), by layer. */
+  readonly shuffled?: readonly { readonly layer: number; readonly testR2: number }[];
+}
+
+/** Relative luminance of a #rgb / #rrggbb / rgb(…) colour (WCAG 2), or undefined when it cannot be parsed. */
+export function luminance(color: string): number | undefined {
+  const rgb = parseColor(color);
+  if (!rgb) return undefined;
+  const channel = (value: number): number => {
+    const c = value / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2]);
+}
+
+function parseColor(color: string): [number, number, number] | undefined {
+  const value = color.trim().toLowerCase();
+  let match = /^#([0-9a-f]{3,4})$/.exec(value);
+  if (match) return [0, 1, 2].map((i) => Number.parseInt(match![1][i] + match![1][i], 16)) as [number, number, number];
+  match = /^#([0-9a-f]{6})([0-9a-f]{2})?$/.exec(value);
+  if (match) return [0, 2, 4].map((i) => Number.parseInt(match![1].slice(i, i + 2), 16)) as [number, number, number];
+  match = /^rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)/.exec(value);
+  if (match) return [Number(match[1]), Number(match[2]), Number(match[3])];
+  return undefined;
+}
+
+/** WCAG contrast ratio of two colours (1…21), or undefined when one cannot be parsed. */
+export function contrastRatio(a: string, b: string): number | undefined {
+  const la = luminance(a);
+  const lb = luminance(b);
+  if (la === undefined || lb === undefined) return undefined;
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
 /**
- * Layerwise chart: train/test R² and test Spearman (top), proximity error (bottom, its own unit), best layer
- * marked by a vertical rule and a label on both.
+ * `color`, or a mix of it towards `toward` (the theme's foreground) just strong enough to reach `minimum` contrast
+ * against `background` (3:1, WCAG's figure for graphics). Unparseable colours are returned as they are.
  */
-export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number, theme: ChartTheme, width: number): TopLevelSpec {
-  if (layers.length === 1) return singleLayerSpec(layers[0], theme, width);
+export function withContrast(color: string, background: string, toward: string, minimum = 3): string {
+  const start = parseColor(color);
+  const target = parseColor(toward);
+  if (!start || !target || (contrastRatio(color, background) ?? minimum) >= minimum) return color;
+  for (let step = 1; step <= 10; step++) {
+    const t = step / 10;
+    const mixed = start.map((value, i) => Math.round(value + (target[i] - value) * t));
+    const hex = `#${mixed.map((value) => value.toString(16).padStart(2, '0')).join('')}`;
+    if ((contrastRatio(hex, background) ?? minimum) >= minimum) return hex;
+  }
+  return toward;
+}
+
+/**
+ * Layerwise chart: train/test R², test R² per target (dashed), test Spearman, the test R² bootstrap band and,
+ * when a controls experiment ran, the shuffled-label test R² (top); proximity error with its band and the chance
+ * line at 0.5 (bottom, its own unit); best layer marked by a vertical rule and a label on both.
+ */
+export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number, theme: ChartTheme, width: number, options: LayerChartOptions = {}): TopLevelSpec {
+  if (layers.length === 1) return singleLayerSpec(layers[0], theme, width, options);
   const best = layers.find((l) => l.index === bestLayer);
+  const targets = Object.keys(layers[0]?.testR2PerTarget ?? {});
+  const perTarget = targets.length > 1;
+  const shuffled = (options.shuffled ?? []).filter((entry) => Number.isFinite(entry.testR2));
+  // One colour per series, in a fixed order, so the legend and lines agree whichever series are present.
+  const domain = [...LAYER_METRICS, ...(perTarget ? targets.map(perTargetMetric) : []), ...(shuffled.length > 0 ? [SHUFFLED_METRIC] : [])];
+  // Train blue, test orange, Spearman green, per-target purple/yellow, shuffled labels muted.
+  const colours = new Map<string, string>([
+    ['Train R²', theme.series[0]], ['Test R²', theme.series[1]], ['Test Spearman ρ', theme.series[2]], [SHUFFLED_METRIC, theme.mutedForeground],
+    ...targets.map((target, i): [string, string] => [perTargetMetric(target), theme.series[4 + (i % 2)]]),
+  ]);
+  const range = domain.map((metric) => colours.get(metric) ?? theme.foreground);
+  const color = { field: 'metric', type: 'nominal' as const, title: null, scale: { domain, range }, legend: { orient: 'bottom' as const, columns: width < 420 ? 2 : 4, labelLimit: 260 } };
+  const indices = layers.map((l) => l.index);
+  const xAxis = {
+    field: 'layer', type: 'quantitative' as const, title: 'Layer',
+    // The domain is the layers themselves (no "nice" rounding past the last layer) so nothing is cut off.
+    scale: { domain: [Math.min(...indices), Math.max(...indices)], nice: false },
+    axis: { tickMinStep: 1, format: 'd', labelOverlap: true },
+  };
   const bestRule = {
     data: { values: [{ layer: bestLayer, label: `best layer ${bestLayer}` }] },
     layer: [
       { mark: { type: 'rule' as const, color: theme.bestLayer, strokeDash: [4, 3] }, encoding: { x: { field: 'layer', type: 'quantitative' as const } } },
       {
-        mark: { type: 'text' as const, color: theme.bestLayer, align: 'left' as const, dx: 4, dy: -4, baseline: 'top' as const, y: 0 },
+        // Right of the rule, or left of it when the best layer is in the right third (the label would be clipped).
+        mark: {
+          type: 'text' as const, color: theme.bestLayer, baseline: 'top' as const, y: 0,
+          ...(bestLayer > indices[0] + (indices[indices.length - 1] - indices[0]) * 0.66 ? { align: 'right' as const, dx: -4 } : { align: 'left' as const, dx: 4 }),
+        },
         encoding: { x: { field: 'layer', type: 'quantitative' as const }, text: { field: 'label' } },
       },
     ],
   };
-  const xAxis = { field: 'layer', type: 'quantitative' as const, title: 'Layer', axis: { tickMinStep: 1, format: 'd' } };
+  const r2Band = layers.filter((l) => l.testR2Interval && Number.isFinite(l.testR2Interval[0]) && Number.isFinite(l.testR2Interval[1]))
+    .map((l) => ({ layer: l.index, low: l.testR2Interval![0], high: l.testR2Interval![1] }));
+  const proximityBand = layers.filter((l) => l.proximityErrorInterval && Number.isFinite(l.proximityErrorInterval[0]) && Number.isFinite(l.proximityErrorInterval[1]))
+    .map((l) => ({ layer: l.index, low: l.proximityErrorInterval![0], high: l.proximityErrorInterval![1] }));
+  const rows = layerMetricRows(layers, { perTarget });
+  const tooltip = [{ field: 'metric', title: 'Series' }, { field: 'layer', title: 'Layer' }, { field: 'value', title: 'Value', format: '.3f' }];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: chartConfig(theme),
     vconcat: [
       {
-        title: best ? `Probe fit by layer (best layer ${bestLayer}: test R² ${best.testR2.toFixed(3)})` : 'Probe fit by layer',
+        title: { text: best ? `Probe fit by layer (best layer ${bestLayer}: test R² ${best.testR2.toFixed(3)})` : 'Probe fit by layer', limit: width },
         width,
         height: 220,
         layer: [
-          {
-            data: { values: layerMetricRows(layers) },
-            mark: { type: 'line', point: true, tooltip: true },
+          ...(r2Band.length > 0 ? [{
+            data: { values: r2Band },
+            mark: { type: 'area' as const, color: theme.series[1], opacity: 0.22 },
             encoding: {
               x: xAxis,
-              y: { field: 'value', type: 'quantitative', title: 'Score', scale: { domainMax: 1 } },
-              color: { field: 'metric', type: 'nominal', title: null, sort: [...LAYER_METRICS] },
+              y: { field: 'low', type: 'quantitative' as const, title: 'R² / ρ' },
+              y2: { field: 'high' },
+              tooltip: [{ field: 'layer', title: 'Layer' }, { field: 'low', title: 'Test R² 95% CI low', format: '.3f' }, { field: 'high', title: 'high', format: '.3f' }],
+            },
+          }] : []),
+          {
+            data: { values: rows.filter((row) => !row.metric.startsWith('Test R² (')) },
+            mark: { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2 },
+            encoding: {
+              x: xAxis,
+              y: { field: 'value', type: 'quantitative', title: 'R² / ρ', scale: { domainMax: 1 } },
+              color,
+              tooltip,
             },
           },
+          ...(perTarget ? [{
+            data: { values: rows.filter((row) => row.metric.startsWith('Test R² (')) },
+            mark: { type: 'line' as const, point: { filled: true, size: 20 }, strokeDash: [5, 3], strokeWidth: 1.5 },
+            encoding: { x: xAxis, y: { field: 'value', type: 'quantitative' as const }, color, tooltip },
+          }] : []),
+          ...(shuffled.length > 0 ? [{
+            data: { values: shuffled.map((entry) => ({ layer: entry.layer, metric: SHUFFLED_METRIC, value: entry.testR2 })) },
+            mark: { type: 'line' as const, point: { filled: true, size: 20 }, strokeDash: [2, 2], strokeWidth: 1.5 },
+            encoding: { x: xAxis, y: { field: 'value', type: 'quantitative' as const }, color, tooltip },
+          }] : []),
           bestRule,
         ],
       },
@@ -142,13 +258,34 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
         width,
         height: 140,
         layer: [
-          {
-            data: { values: layers.filter((l) => Number.isFinite(l.proximityError)).map((l) => ({ layer: l.index, proximityError: l.proximityError })) },
-            mark: { type: 'line', point: { color: theme.series[3] }, color: theme.series[3], tooltip: true },
+          ...(proximityBand.length > 0 ? [{
+            data: { values: proximityBand },
+            mark: { type: 'area' as const, color: theme.series[3], opacity: 0.22 },
             encoding: {
               x: xAxis,
-              // The paper's proximity error: share of other entities predicted closer to the truth (0 perfect, ~0.5 chance).
-              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true } },
+              y: { field: 'low', type: 'quantitative' as const, title: 'Proximity error' },
+              y2: { field: 'high' },
+              tooltip: [{ field: 'layer', title: 'Layer' }, { field: 'low', title: '95% CI low', format: '.3f' }, { field: 'high', title: 'high', format: '.3f' }],
+            },
+          }] : []),
+          {
+            data: { values: [{ chance: PROXIMITY_CHANCE, label: 'chance 0.5' }] },
+            layer: [
+              { mark: { type: 'rule' as const, color: theme.mutedForeground, strokeDash: [2, 3] }, encoding: { y: { field: 'chance', type: 'quantitative' as const } } },
+              {
+                mark: { type: 'text' as const, color: theme.mutedForeground, align: 'right' as const, baseline: 'bottom' as const, dy: -2, x: width },
+                encoding: { y: { field: 'chance', type: 'quantitative' as const }, text: { field: 'label' } },
+              },
+            ],
+          },
+          {
+            data: { values: layers.filter((l) => Number.isFinite(l.proximityError)).map((l) => ({ layer: l.index, proximityError: l.proximityError })) },
+            mark: { type: 'line', point: { color: theme.series[3], filled: true, size: 36 }, color: theme.series[3], strokeWidth: 2 },
+            encoding: {
+              x: xAxis,
+              // The paper's proximity error: share of other entities predicted closer to the truth, ties half (0 perfect, 0.5 chance).
+              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true, domainMax: 0.55 } },
+              tooltip: [{ field: 'layer', title: 'Layer' }, { field: 'proximityError', title: 'Proximity error', format: '.3f' }],
             },
           },
           bestRule,
@@ -158,60 +295,125 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
   };
 }
 
-/** A one-layer model (GloVe) has no curve: its scores as labelled bars. */
-function singleLayerSpec(layer: LayerResult, theme: ChartTheme, width: number): TopLevelSpec {
-  const rows = layerMetricRows([layer]);
-  if (Number.isFinite(layer.proximityError)) rows.push({ layer: layer.index, metric: 'Proximity error', value: layer.proximityError });
-  const low = Math.min(0, ...rows.map((r) => r.value));
+/**
+ * A one-layer model (GloVe) has no curve: its scores as labelled bars with their intervals, R² and ρ (higher is
+ * better) and the proximity error (lower is better, chance 0.5) on separate axes.
+ */
+function singleLayerSpec(layer: LayerResult, theme: ChartTheme, width: number, options: LayerChartOptions): TopLevelSpec {
+  const targets = Object.keys(layer.testR2PerTarget);
+  const rows: { metric: string; value: number; low?: number; high?: number }[] = layerMetricRows([layer], { perTarget: targets.length > 1 })
+    .map(({ metric, value }) => ({ metric, value }));
+  const testRow = rows.find((row) => row.metric === 'Test R²');
+  if (testRow && layer.testR2Interval) Object.assign(testRow, { low: layer.testR2Interval[0], high: layer.testR2Interval[1] });
+  for (const target of targets) {
+    const row = rows.find((entry) => entry.metric === perTargetMetric(target));
+    const interval = layer.testR2PerTargetInterval?.[target];
+    if (row && interval) Object.assign(row, { low: interval[0], high: interval[1] });
+  }
+  const shuffled = options.shuffled?.find((entry) => entry.layer === layer.index);
+  if (shuffled && Number.isFinite(shuffled.testR2)) rows.push({ metric: SHUFFLED_METRIC, value: shuffled.testR2 });
+  const low = Math.min(0, ...rows.map((r) => r.low ?? r.value));
+  const order = rows.map((row) => row.metric);
+  const barWidth = Math.max(160, Math.min(width, 640));
+  const valueText = { mark: { type: 'text' as const, align: 'left' as const, dx: 4, color: theme.foreground }, encoding: { text: { field: 'value', type: 'quantitative' as const, format: '.3f' } } };
+  const intervalRule = {
+    transform: [{ filter: 'isValid(datum.low)' }],
+    mark: { type: 'rule' as const, color: theme.foreground, strokeWidth: 1.5 },
+    encoding: { x: { field: 'low', type: 'quantitative' as const }, x2: { field: 'high' } },
+  };
+  const proximity = Number.isFinite(layer.proximityError)
+    ? [{ metric: 'Proximity error', value: layer.proximityError, low: layer.proximityErrorInterval?.[0], high: layer.proximityErrorInterval?.[1] }]
+    : [];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: chartConfig(theme),
-    title: `Probe fit (single layer ${layer.index})`,
-    width: Math.min(width, 640),
-    data: { values: rows },
-    encoding: {
-      y: { field: 'metric', type: 'nominal', title: null, sort: [...LAYER_METRICS, 'Proximity error'] },
-      x: { field: 'value', type: 'quantitative', title: 'Score', scale: { domain: [low, 1] } },
-    },
-    layer: [
+    title: { text: `Probe fit (single layer ${layer.index})`, limit: barWidth },
+    vconcat: [
       {
-        mark: { type: 'bar', height: { band: 0.6 }, tooltip: true },
-        encoding: { color: { field: 'metric', type: 'nominal', legend: null, sort: [...LAYER_METRICS, 'Proximity error'] } },
+        width: barWidth,
+        data: { values: rows },
+        encoding: {
+          y: { field: 'metric', type: 'nominal', title: null, sort: order, axis: { labelLimit: 180 } },
+          x: { field: 'value', type: 'quantitative', title: 'R² / ρ (higher is better)', scale: { domain: [low, 1] } },
+        },
+        layer: [
+          {
+            mark: { type: 'bar', height: { band: 0.6 } },
+            encoding: {
+              color: { field: 'metric', type: 'nominal', legend: null, sort: order, scale: { range: [theme.series[0], theme.series[1], theme.series[2], theme.series[4], theme.series[5], theme.mutedForeground] } },
+              tooltip: [{ field: 'metric', title: 'Score' }, { field: 'value', title: 'Value', format: '.3f' }, { field: 'low', title: '95% CI low', format: '.3f' }, { field: 'high', title: 'high', format: '.3f' }],
+            },
+          },
+          intervalRule,
+          valueText,
+        ],
       },
-      { mark: { type: 'text', align: 'left', dx: 4, color: theme.foreground }, encoding: { text: { field: 'value', type: 'quantitative', format: '.3f' } } },
+      ...(proximity.length > 0 ? [{
+        width: barWidth,
+        data: { values: proximity },
+        encoding: {
+          y: { field: 'metric', type: 'nominal' as const, title: null, axis: { labelLimit: 180 } },
+          x: { field: 'value', type: 'quantitative' as const, title: 'Proximity error (lower is better; chance 0.5)', scale: { domain: [0, 0.6] } },
+        },
+        layer: [
+          {
+            mark: { type: 'bar' as const, height: { band: 0.6 }, color: theme.series[3] },
+            encoding: { tooltip: [{ field: 'value', title: 'Proximity error', format: '.3f' }, { field: 'low', title: '95% CI low', format: '.3f' }, { field: 'high', title: 'high', format: '.3f' }] },
+          },
+          intervalRule,
+          valueText,
+          {
+            data: { values: [{ chance: PROXIMITY_CHANCE }] },
+            mark: { type: 'rule' as const, color: theme.mutedForeground, strokeDash: [2, 3] },
+            encoding: { x: { field: 'chance', type: 'quantitative' as const }, y: null as never },
+          },
+        ],
+      }] : []),
     ],
-  };
+  } as TopLevelSpec;
+}
+
+/** Short legend name for a compared run: the model's last path segment (not an absolute path) and the dataset's. */
+export function runLabel(summary: { readonly model: string; readonly dataset: string; readonly createdAt: string }): string {
+  const short = (value: string): string => value.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || value;
+  return `${short(summary.model)} · ${short(summary.dataset)} · ${summary.createdAt.slice(5, 16).replace('T', ' ')}`;
 }
 
 /**
  * Test R² by layer for several runs. When the runs' models have different depths, the x axis is relative depth
- * (layer / last layer), as in the paper's cross-model figures.
+ * (layer / last layer), as in the paper's cross-model figures, with ticks at quarters. One-layer runs are drawn
+ * as large points (at relative depth 0).
  */
 export function compareChartSpec(runs: readonly ComparedRun[], theme: ChartTheme, width: number): TopLevelSpec {
   const depths = new Set(runs.map((r) => r.layers.length));
   const relative = depths.size > 1;
-  const values = runs.flatMap((run) => {
+  const labels = runs.map((run) => runLabel(run.summary));
+  // Two runs with the same short name are told apart by a number.
+  const unique = labels.map((label, i) => (labels.indexOf(label) !== i || labels.lastIndexOf(label) !== i ? `${label} (${i + 1})` : label));
+  const values = runs.flatMap((run, i) => {
     const last = Math.max(1, run.layers.length - 1);
-    const label = `${run.summary.model} · ${run.summary.dataset} (${run.summary.createdAt.slice(0, 16).replace('T', ' ')})`;
     return run.layers
       .filter((l) => Number.isFinite(l.testR2))
-      .map((l) => ({ run: label, x: relative ? l.index / last : l.index, testR2: l.testR2 }));
+      .map((l) => ({ run: unique[i], x: relative ? l.index / last : l.index, testR2: l.testR2, layer: l.index, path: run.summary.model }));
   });
+  const maxLayer = Math.max(1, ...values.map((v) => v.x));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: chartConfig(theme),
-    title: 'Compared runs: test R² by layer',
+    title: { text: 'Compared runs: test R² by layer', limit: width },
     width,
     height: 220,
     data: { values },
-    mark: { type: 'line', point: true, tooltip: true },
+    mark: { type: 'line', point: { filled: true, size: 70 }, strokeWidth: 2 },
     encoding: {
       x: {
         field: 'x', type: 'quantitative', title: relative ? 'Relative depth (layer / last layer)' : 'Layer',
-        axis: relative ? { format: '.1f' } : { format: 'd', tickMinStep: 1 },
+        scale: relative ? { domain: [0, 1], nice: false } : { domain: [0, maxLayer], nice: false },
+        axis: relative ? { values: [0, 0.25, 0.5, 0.75, 1], format: '.2f' } : { format: 'd', tickMinStep: 1 },
       },
       y: { field: 'testR2', type: 'quantitative', title: 'Test R²' },
-      color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 600 } },
+      color: { field: 'run', type: 'nominal', title: null, sort: unique, legend: { orient: 'bottom', columns: 1, labelLimit: Math.max(160, width) } },
+      tooltip: [{ field: 'run', title: 'Run' }, { field: 'path', title: 'Model' }, { field: 'layer', title: 'Layer' }, { field: 'testR2', title: 'Test R²', format: '.3f' }],
     },
   };
 }

@@ -22,7 +22,7 @@ function node<K extends keyof HTMLElementTagNameMap>(tag: K, className: string |
 export function renderExperimentSections(panel: HTMLElement, sections: readonly ExperimentSection[]): PendingChart[] {
   const children: HTMLElement[] = [
     node('p', 'caption', 'Robustness experiments on this run\u2019s dataset and model (Spacetime Probe: Run Experiment\u2026; ' +
-      '`spacetime-probe experiment` on the command line). Each section is read from experiment_<name>.json in the run folder, ' +
+      'spacetime-probe experiment on the command line). Each section is read from experiment_<name>.json in the run folder, ' +
       'which also records every parameter.'),
   ];
   const charts: PendingChart[] = [];

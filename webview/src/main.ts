@@ -8,7 +8,7 @@ import type { EmbedOptions, Result as EmbedResult } from 'vega-embed' with { 're
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { Prediction } from '../../src/core/experiments/results';
 import {
-  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, MAP_POINT_LIMIT,
+  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, MAP_POINT_LIMIT,
   type BaseMap, type ChartTheme, type PredictionRow,
 } from './charts';
 import { chooseMapExtent } from './geo';
@@ -85,28 +85,33 @@ function currentTheme(): ChartTheme {
   const highContrast = document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
   const foreground = cssVariable('--vscode-foreground', FALLBACK_THEME.foreground);
   const border = cssVariable('--vscode-contrastBorder', '');
+  const background = cssVariable('--vscode-editor-background', FALLBACK_THEME.background);
+  // Series colours from the theme, lifted towards the text colour where they would not stand out from the
+  // background (3:1, WCAG's figure for graphics).
+  const visible = (name: string, fallback: string): string => withContrast(cssVariable(name, fallback), background, foreground);
   return {
     foreground,
     mutedForeground: cssVariable('--vscode-descriptionForeground', FALLBACK_THEME.mutedForeground),
-    background: cssVariable('--vscode-editor-background', FALLBACK_THEME.background),
+    background,
     grid: highContrast && border ? border : cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', FALLBACK_THEME.grid)),
     fontFamily: cssVariable('--vscode-font-family', FALLBACK_THEME.fontFamily),
     fontSize: Number.parseFloat(cssVariable('--vscode-font-size', '13')) || 13,
     series: [
-      cssVariable('--vscode-charts-blue', FALLBACK_THEME.series[0]),
-      cssVariable('--vscode-charts-orange', FALLBACK_THEME.series[1]),
-      cssVariable('--vscode-charts-green', FALLBACK_THEME.series[2]),
-      cssVariable('--vscode-charts-red', FALLBACK_THEME.series[3]),
-      cssVariable('--vscode-charts-purple', FALLBACK_THEME.series[4]),
-      cssVariable('--vscode-charts-yellow', FALLBACK_THEME.series[5]),
+      visible('--vscode-charts-blue', FALLBACK_THEME.series[0]),
+      visible('--vscode-charts-orange', FALLBACK_THEME.series[1]),
+      visible('--vscode-charts-green', FALLBACK_THEME.series[2]),
+      visible('--vscode-charts-red', FALLBACK_THEME.series[3]),
+      visible('--vscode-charts-purple', FALLBACK_THEME.series[4]),
+      visible('--vscode-charts-yellow', FALLBACK_THEME.series[5]),
     ],
-    truePoint: cssVariable('--vscode-charts-blue', FALLBACK_THEME.truePoint),
-    predictedPoint: cssVariable('--vscode-charts-orange', FALLBACK_THEME.predictedPoint),
+    truePoint: visible('--vscode-charts-blue', FALLBACK_THEME.truePoint),
+    predictedPoint: visible('--vscode-charts-orange', FALLBACK_THEME.predictedPoint),
     errorLine: cssVariable('--vscode-descriptionForeground', FALLBACK_THEME.errorLine),
     land: foreground,
-    landOpacity: highContrast ? 0 : 0.08,
+    // A wash of the text colour: a dark theme needs more of it to show than a light one.
+    landOpacity: highContrast ? 0 : (luminance(background) ?? 1) < 0.2 ? 0.16 : 0.08,
     landBorder: highContrast && border ? border : cssVariable('--vscode-editorWidget-border', cssVariable('--vscode-panel-border', FALLBACK_THEME.landBorder)),
-    bestLayer: cssVariable('--vscode-charts-red', FALLBACK_THEME.bestLayer),
+    bestLayer: visible('--vscode-charts-red', FALLBACK_THEME.bestLayer),
   };
 }
 
@@ -142,8 +147,36 @@ function loadBaseMap(extent: MapExtent): Promise<BaseMap | undefined> {
 // ---------------------------------------------------------------- rendering
 
 function chartWidth(container: HTMLElement): number {
-  // Leave room for axis titles, labels and the legend that Vega adds around the plotting area.
-  return Math.max(300, Math.min(1400, (container.clientWidth || document.body.clientWidth || 800) - 130));
+  // Leave room for axis titles and labels that Vega adds around the plotting area; never wider than the panel
+  // (a 355 px panel gets a 255 px plot, not one that runs off the right edge).
+  const available = container.clientWidth || document.body.clientWidth || 800;
+  return Math.max(140, Math.min(1400, available - (available < 500 ? 100 : 130)));
+}
+
+/** Test R² of the shuffled-labels control by layer, when the run has a controls experiment. */
+function shuffledControl(): { layer: number; testR2: number }[] | undefined {
+  const controls = run?.experiments?.find((experiment) => experiment.experiment === 'controls');
+  if (!controls || controls.experiment !== 'controls') return undefined;
+  const rows = controls.layers.filter((layer) => layer.shuffled).map((layer) => ({ layer: layer.index, testR2: layer.shuffled!.testR2 }));
+  return rows.length > 0 ? rows : undefined;
+}
+
+/** Warnings of the run (e.g. a small test split) and the entities it skipped, above the Layers chart. */
+function runNotes(): HTMLElement[] {
+  if (!run) return [];
+  const notes: HTMLElement[] = [];
+  for (const warning of run.results.warnings ?? []) notes.push(element('p', { className: 'warning', text: `\u26a0 ${warning}` }));
+  const skipped = run.results.skipped ?? [];
+  if (skipped.length > 0) {
+    const details = element('details', { className: 'skipped', id: 'skipped-entities' });
+    details.appendChild(element('summary', { text: `${skipped.length} ${skipped.length === 1 ? 'entity was' : 'entities were'} skipped (no usable token)` }));
+    const list = element('ul');
+    for (const entry of skipped.slice(0, 500)) list.appendChild(element('li', { text: `line ${entry.row}: ${entry.name} \u2014 ${entry.reason}` }));
+    if (skipped.length > 500) list.appendChild(element('li', { text: `\u2026 and ${skipped.length - 500} more (results.json "skipped")` }));
+    details.appendChild(list);
+    notes.push(details);
+  }
+  return notes;
 }
 
 async function drawChart(tab: TabId, container: HTMLElement, spec: TopLevelSpec, onClickRow: boolean): Promise<void> {
@@ -225,13 +258,15 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
   const { results } = run;
   const best = results.layers.find((l) => l.index === results.bestLayer);
   const summary = element('p', { className: 'caption' });
+  const intervals = results.bootstrap ? ` Bands: ${Math.round(results.bootstrap.level * 100)}% bootstrap intervals over the ${results.split.test} test entities.` : '';
   summary.textContent = best
-    ? `Layerwise probe fit: train R², test R², test Spearman ρ and proximity error (share of other entities predicted closer to the truth; 0 is perfect, 0.5 chance). ` +
+    ? `Layerwise probe fit: train R², test R² (mean${results.targets.length > 1 ? ' and per target' : ''}), test Spearman ρ and proximity error (share of other entities predicted closer to the truth, ties half; 0 is perfect, 0.5 chance).${intervals} ` +
       `Best layer ${results.bestLayer} of ${results.layers.length}: test R² ${best.testR2.toFixed(3)}, proximity error ${Number.isFinite(best.proximityError) ? best.proximityError.toFixed(3) : '–'}.`
     : 'Layerwise probe fit.';
   const chart = element('div', { className: 'chart', id: 'layer-chart' });
-  panel.replaceChildren(summary, chart);
-  await drawChart('layers', chart, layerChartSpec(results.layers, results.bestLayer, currentTheme(), chartWidth(panel)), false);
+  panel.replaceChildren(...runNotes(), summary, chart);
+  const shuffled = shuffledControl();
+  await drawChart('layers', chart, layerChartSpec(results.layers, results.bestLayer, currentTheme(), chartWidth(panel), shuffled ? { shuffled } : {}), false);
   if (compare.length > 0) {
     const compareChart = element('div', { className: 'chart', id: 'compare-chart' });
     panel.appendChild(compareChart);
@@ -240,6 +275,9 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
     compareView = await embed?.(compareChart, compareChartSpec(runs, currentTheme(), chartWidth(panel)), embedOptions);
   }
 }
+
+/** Set when the layer slider changed, so the redrawn slider takes the focus back. */
+let refocusSlider = false;
 
 function layerControls(onChange: () => void): HTMLElement {
   const toolbar = element('div', { className: 'toolbar' });
@@ -264,8 +302,14 @@ function layerControls(onChange: () => void): HTMLElement {
   });
   slider.addEventListener('change', () => {
     setState({ layer: available[Number(slider.value)] });
+    // The tab is drawn anew with a new slider: keep the keyboard on it.
+    refocusSlider = true;
     onChange();
   });
+  if (refocusSlider) {
+    refocusSlider = false;
+    setTimeout(() => slider.focus(), 0);
+  }
   label.appendChild(slider);
   label.appendChild(value);
   // A one-layer model (GloVe) has nothing to slide through.

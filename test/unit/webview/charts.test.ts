@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { LayerResult, Prediction } from '../../../src/core/experiments/results';
 import {
-  FALLBACK_THEME, MAP_POINT_LIMIT, compareChartSpec, decadeSummary, layerChartSpec, layerMetricRows, mapSpec, predictionRows, timeSpec,
+  FALLBACK_THEME, MAP_POINT_LIMIT, SHUFFLED_METRIC, compareChartSpec, contrastRatio, decadeSummary, layerChartSpec, layerMetricRows, mapSpec,
+  predictionRows, runLabel, timeSpec, withContrast,
 } from '../../../webview/src/charts';
 import { sortAndFilterRows } from '../../../webview/src/table';
 import { EXTENT_FRAMES } from '../../../webview/src/geo';
@@ -111,4 +112,70 @@ test('table sorting: largest error first by default, stable by line, filter by n
   assert.deepEqual(sortAndFilterRows(rows, 'error', true, '').map((r) => r.row), [3, 5, 4, 2]);
   assert.deepEqual(sortAndFilterRows(rows, 'row', false, '').map((r) => r.row), [2, 3, 4, 5]);
   assert.deepEqual(sortAndFilterRows(rows, 'error', true, 'E4').map((r) => r.row), [4]);
+});
+
+function spaceLayer(index: number, lat: number, lon: number): LayerResult {
+  return {
+    index, alpha: 1, trainR2: 0.9, testR2: (lat + lon) / 2, testR2PerTarget: { latitude: lat, longitude: lon },
+    pearson: { latitude: 0.5, longitude: 0.5 }, spearman: { latitude: 0.5, longitude: 0.6 }, proximityError: 0.4 - index / 20,
+    testR2Interval: [(lat + lon) / 2 - 0.05, (lat + lon) / 2 + 0.05], proximityErrorInterval: [0.35 - index / 20, 0.45 - index / 20],
+  };
+}
+
+test('layer chart: per-target test R² curves, bootstrap bands, the chance line and the shuffled-labels overlay', async () => {
+  const layers = [spaceLayer(0, 0.1, 0.3), spaceLayer(1, 0.4, 0.6), spaceLayer(2, 0.5, 0.7)];
+  const shuffled = [{ layer: 0, testR2: -0.01 }, { layer: 1, testR2: 0.0 }, { layer: 2, testR2: -0.02 }];
+  const scene = await render(layerChartSpec(layers, 2, FALLBACK_THEME, 300, { shuffled }));
+  const metrics = new Set((scene.get('symbol') ?? []).map((point) => point.datum?.metric));
+  for (const metric of ['Train R²', 'Test R²', 'Test R² (latitude)', 'Test R² (longitude)', 'Test Spearman ρ', SHUFFLED_METRIC]) assert.ok(metrics.has(metric), metric);
+  const areas = (scene.get('area') ?? []).map((area) => area.datum);
+  assert.ok(areas.some((datum) => datum?.low === layers[1].testR2Interval![0]), 'test R² band');
+  assert.ok(areas.some((datum) => datum?.low === layers[1].proximityErrorInterval![0]), 'proximity band');
+  assert.ok((scene.get('rule') ?? []).some((rule) => rule.datum?.chance === 0.5), 'chance line at 0.5');
+  assert.ok((scene.get('text') ?? []).some((text) => text.datum?.label === 'chance 0.5'));
+  // Every point lies inside the plot: the x domain ends at the last layer (nothing past the right edge).
+  const xs = (scene.get('symbol') ?? []).map((point) => point.x ?? 0);
+  assert.ok(Math.max(...xs) <= 300 + 1e-9 && Math.min(...xs) >= 0, `x from ${Math.min(...xs)} to ${Math.max(...xs)}`);
+  // The best-layer label of the last layer sits left of its rule.
+  const best = (scene.get('text') ?? []).find((text) => text.datum?.label === 'best layer 2');
+  assert.ok(best && (best.x ?? 0) <= 300);
+  // Time datasets (one target): no per-target curves.
+  const time = await render(layerChartSpec([layer(0, 0.1), layer(1, 0.2)], 1, FALLBACK_THEME, 300));
+  assert.ok(!(time.get('symbol') ?? []).some((point) => String(point.datum?.metric).startsWith('Test R² (')));
+});
+
+test('single-layer chart: R² bars and proximity error on separate axes, interval rules, chance 0.5', async () => {
+  const scene = await render(layerChartSpec([spaceLayer(0, 0.28, 0.42)], 0, FALLBACK_THEME, 300));
+  const bars = (scene.get('rect') ?? []).map((rect) => rect.datum?.metric);
+  assert.deepEqual(bars.filter((metric) => metric !== 'Proximity error').sort(), ['Test R²', 'Test R² (latitude)', 'Test R² (longitude)', 'Test Spearman ρ', 'Train R²']);
+  assert.ok(bars.includes('Proximity error'));
+  const rules = scene.get('rule') ?? [];
+  assert.ok(rules.some((rule) => rule.datum?.low === 0.3), 'test R² interval drawn');
+  assert.ok(rules.some((rule) => rule.datum?.chance === 0.5));
+});
+
+test('compare chart: quarter ticks in relative depth, short legend names, one-layer runs visible', async () => {
+  const summary = { id: 'a', model: '/home/me/models/pythia-70m/', dataset: '/data/world_place.csv', kind: 'space' as const, bestLayer: 1, bestTestR2: 0.5, createdAt: '2026-01-01T10:20:00Z' };
+  assert.equal(runLabel(summary), 'pythia-70m · world_place.csv · 01-01 10:20');
+  const runs = [
+    { summary, layers: [0, 1, 2, 3, 4].map((index) => layer(index, index / 10)) },
+    { summary: { ...summary, id: 'b', model: 'builtin:glove-100d' }, layers: [layer(0, 0.35)] },
+  ];
+  const spec = compareChartSpec(runs, FALLBACK_THEME, 300) as { encoding: { x: { axis: { values: number[] } } } };
+  assert.deepEqual(spec.encoding.x.axis.values, [0, 0.25, 0.5, 0.75, 1]);
+  const scene = await render(spec);
+  const points = scene.get('symbol') ?? [];
+  assert.ok(points.some((point) => point.datum?.run === 'builtin:glove-100d · world_place.csv · 01-01 10:20'), 'the one-layer run has a point');
+  assert.ok(!points.some((point) => String(point.datum?.run).includes('/home/')), 'no absolute paths in the legend');
+});
+
+test('theme colours are lifted to 3:1 contrast against the background when they lack it', () => {
+  const dark = '#1e1e1e';
+  assert.equal(withContrast('#3794ff', dark, '#cccccc'), '#3794ff', 'enough already');
+  const faint = '#5a3a10';
+  const lifted = withContrast(faint, dark, '#cccccc');
+  assert.notEqual(lifted, faint);
+  assert.ok((contrastRatio(lifted, dark) ?? 0) >= 3, lifted);
+  assert.ok((contrastRatio('#ffffff', '#000000') ?? 0) > 20);
+  assert.equal(withContrast('var(--x)', dark, '#cccccc'), 'var(--x)', 'unparseable colours are left alone');
 });
