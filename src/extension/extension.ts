@@ -16,6 +16,7 @@ import { RunsView } from './views/runsView';
 import { DatasetDiagnostics } from './datasets/datasetDiagnostics';
 import { DatasetHoverProvider } from './datasets/datasetHover';
 import { DatasetCodeLensProvider } from './datasets/datasetCodeLens';
+import { RunStatusItem } from './runStatus';
 import { PredictionLookup } from './datasets/predictionLookup';
 import { RerunOnSave } from './datasets/rerunOnSave';
 import { DatasetValidator } from './datasets/datasetValidator';
@@ -49,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
   const modelsView = new ModelsView(services.store);
   const validator = new DatasetValidator(path.join(context.extensionPath, 'out', 'datasetWorker.js'));
   const diagnostics = new DatasetDiagnostics(services.store, validator);
-  const codeLens = new DatasetCodeLensProvider(services.store, () => services.runner.isRunning, services.runner.onDidChangeStatus);
+  const codeLens = new DatasetCodeLensProvider(services.store, () => services.runner.runningDatasetPath, services.runner.onDidChangeStatus);
   context.subscriptions.push(
     { dispose: () => worker?.dispose() },
     services,
@@ -71,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
     vscode.languages.registerHoverProvider(DATASET_SELECTOR, new DatasetHoverProvider(new PredictionLookup(services.store))),
     codeLens,
     vscode.languages.registerCodeLensProvider(DATASET_SELECTOR, codeLens),
+    new RunStatusItem(services.runner.onDidChangeStatus),
     new RerunOnSave(services.store, services.runner, validator),
     validator,
     { dispose: () => ResultsPanel.current?.dispose() },

@@ -17,9 +17,10 @@ export class DatasetCodeLensProvider extends Disposable implements vscode.CodeLe
   private readonly onDidChangeEmitter = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.onDidChangeEmitter.event;
 
-  constructor(private readonly store: RunStore, isRunning: () => boolean, onDidChangeRunStatus: vscode.Event<string | null>) {
+  /** `runningDataset()`: the absolute path of the dataset being probed, or undefined when nothing runs. */
+  constructor(private readonly store: RunStore, runningDataset: () => string | undefined, onDidChangeRunStatus: vscode.Event<string | null>) {
     super();
-    this.isRunning = isRunning;
+    this.runningDataset = runningDataset;
     this._register(store.onDidChange(() => this.onDidChangeEmitter.fire()));
     let wasRunning = false;
     this._register(onDidChangeRunStatus((status) => {
@@ -31,7 +32,7 @@ export class DatasetCodeLensProvider extends Disposable implements vscode.CodeLe
     }));
   }
 
-  private readonly isRunning: () => boolean;
+  private readonly runningDataset: () => string | undefined;
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (document.uri.scheme !== 'file' || document.lineCount === 0) return [];
@@ -39,7 +40,8 @@ export class DatasetCodeLensProvider extends Disposable implements vscode.CodeLe
     if (!looksLikeDataset(`${head}\n`, document.fileName)) return [];
     const range = new vscode.Range(0, 0, 0, 0);
     const lenses: vscode.CodeLens[] = [];
-    if (this.isRunning()) {
+    // "Running" only on the file being probed; other dataset files keep their Run lens.
+    if (this.runningDataset() === document.uri.fsPath) {
       lenses.push(new vscode.CodeLens(range, { title: '$(sync~spin) Probe running\u2026 (cancel)', command: 'spacetimeProbe.cancelRun' }));
     } else {
       lenses.push(new vscode.CodeLens(range, { title: '$(play) Run probe', command: 'spacetimeProbe.runProbeOnCurrentDataset', arguments: [document.uri] }));

@@ -7,7 +7,7 @@ import type { DatasetProblem } from '../../core/datasets/types';
 import { Disposable } from '../util/disposable';
 import { readSettings, updateSetting } from '../config';
 import type { RunStore } from '../runs/runStore';
-import { datasetFileName, hasDatasetExtension, looksLikeDataset } from './datasetFiles';
+import { datasetFileName, hasDatasetExtension, mightBeDataset } from './datasetFiles';
 import type { DatasetValidator } from './datasetValidator';
 import { errorUnit, predictionError } from '../../../webview/src/geo';
 import { lineMentions } from './predictionLookup';
@@ -63,7 +63,7 @@ export class DatasetDiagnostics extends Disposable {
   async validate(document: vscode.TextDocument): Promise<void> {
     if (!hasDatasetExtension(document.fileName) || document.isClosed) return;
     const text = document.getText();
-    if (!looksLikeDataset(text, document.fileName)) {
+    if (!mightBeDataset(text, document.fileName)) {
       this.validation.delete(document.uri);
       return;
     }

@@ -50,6 +50,16 @@ export function looksLikeDataset(text: string, fileName: string): boolean {
   return columns.some((c) => ENTITY_COLUMNS.includes(c)) && columns.some((c) => TARGET_COLUMNS.includes(c));
 }
 
+/**
+ * Whether a file is worth validating: its header has an entity column or a target column. Looser than
+ * looksLikeDataset, so that a dataset missing its entity column (`foo,latitude,longitude`) gets its problem in the
+ * Problems panel instead of being silently ignored.
+ */
+export function mightBeDataset(text: string, fileName: string): boolean {
+  const columns = headerColumns(text, fileName);
+  return columns.some((c) => ENTITY_COLUMNS.includes(c) || TARGET_COLUMNS.includes(c));
+}
+
 /** The name problems are reported against: the path for files on disk, the URI otherwise. */
 export function datasetFileName(document: vscode.TextDocument): string {
   return document.uri.scheme === 'file' ? document.uri.fsPath : document.uri.toString();

@@ -27,6 +27,8 @@ export interface ProbeRequest {
   readonly reason?: string;
   /** Open the results panel when done (default true). */
   readonly showResults?: boolean;
+  /** Skip invalid rows (with warnings) instead of refusing the dataset ("Run without bad rows"). */
+  readonly skipInvalid?: boolean;
 }
 
 export type ProbeOutcome =
@@ -38,7 +40,7 @@ export type ProbeOutcome =
 /** A running probe; disposing it cancels it. */
 class ActiveRun implements vscode.Disposable {
   readonly controller = new AbortController();
-  constructor(readonly label: string) {}
+  constructor(readonly label: string, readonly datasetPath: string) {}
   dispose(): void {
     this.controller.abort();
   }
@@ -88,6 +90,11 @@ export class ProbeRunner extends Disposable {
     return this.active.value !== undefined;
   }
 
+  /** The dataset file of the run in progress (absolute path), if any: CodeLens shows "running" only there. */
+  get runningDatasetPath(): string | undefined {
+    return this.active.value?.datasetPath;
+  }
+
   /** Cancels the run in progress, if any. */
   cancel(): void {
     this.active.value = undefined;
@@ -113,8 +120,9 @@ export class ProbeRunner extends Disposable {
       return { status: 'failed', error: message };
     }
     const label = `${datasetLabel(request.dataset)} \u00b7 ${model}`;
-    const run = new ActiveRun(label);
+    const run = new ActiveRun(label, datasetPath);
     this.active.value = run; // cancels any run in progress
+    this.onDidChangeStatusEmitter.fire(`Starting ${label}`);
     const { id, dir } = await this.store.createRunFolder();
     this.log.info(`Run ${id} started (${request.reason ?? 'command'}): dataset ${request.dataset}, model ${model}` +
       `${request.prompt ? `, prompt ${JSON.stringify(request.prompt)}` : ''}, token ${settings.token}, device ${settings.device}`);
@@ -136,6 +144,7 @@ export class ProbeRunner extends Disposable {
               dataset: request.dataset,
               model,
               ...(request.prompt ? { prompt: request.prompt } : {}),
+              ...(request.skipInvalid ? { skipInvalid: true } : {}),
               token: settings.token,
               device: settings.device,
               batchSize: settings.batchSize,
@@ -202,13 +211,41 @@ export class ProbeRunner extends Disposable {
       }
       const message = error instanceof Error ? error.message : String(error);
       this.log.error(`Run ${id} failed: ${error instanceof Error ? error.stack ?? message : message}`);
-      void vscode.window.showErrorMessage(`Spacetime Probe: ${message}`, 'Show Log').then((choice) => {
-        if (choice) this.log.show(true);
-      });
+      if (error instanceof Error && error.name === 'DatasetError') {
+        this.reportDatasetError(request, message);
+      } else {
+        void vscode.window.showErrorMessage(`Spacetime Probe: ${message}`, 'Show Log').then((choice) => {
+          if (choice) this.log.show(true);
+        });
+      }
       return { status: 'failed', error: message };
     } finally {
       this.active.clearIfCurrent(run);
       this.onDidChangeStatusEmitter.fire(null);
     }
+  }
+
+  /**
+   * A dataset the core refused: the first problem in the message itself, "Show Problems" (the file's problems are
+   * in the Problems panel, validated as it is opened), and for problems on data rows "Run without bad rows".
+   */
+  private reportDatasetError(request: ProbeRequest, message: string): void {
+    const [summary, ...problems] = message.split('\n');
+    const rowProblem = problems.some((line) => /:(\d+):\d+: error:/.exec(line) && Number(/:(\d+):\d+: error:/.exec(line)![1]) > 1);
+    const first = problems[0] ? ` ${problems[0].replace(/^.*?:(\d+):(\d+): error: /, 'Line $1, column $2: ')}` : '';
+    const actions = ['Show Problems', ...(rowProblem && !request.skipInvalid ? ['Run without bad rows'] : []), 'Show Log'];
+    void vscode.window.showErrorMessage(`Spacetime Probe: ${summary}${first}`, ...actions).then(async (choice) => {
+      if (choice === 'Show Problems') {
+        if (!isBuiltinReference(request.dataset)) {
+          const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path.resolve(request.dataset)));
+          await vscode.window.showTextDocument(document, { preview: false });
+        }
+        await vscode.commands.executeCommand('workbench.actions.view.problems');
+      } else if (choice === 'Run without bad rows') {
+        await this.run({ ...request, skipInvalid: true, reason: 'run without bad rows' });
+      } else if (choice === 'Show Log') {
+        this.log.show(true);
+      }
+    });
   }
 }

@@ -8,6 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { runProbe } from '../../core/experiments/run';
+import { DatasetError } from '../../core/datasets/load';
 import { loadModel } from '../../core/model/loadModel';
 import type { ProbeRunOptions } from './engine';
 import { WarmModel } from './warmModel';
@@ -52,7 +53,9 @@ port.on('message', (request: WorkerRequest) => {
       port.postMessage({ type: 'done', id, results: outcome.results });
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      port.postMessage({ type: 'failed', id, name: controller.signal.aborted ? 'AbortError' : failure.name, message: failure.message, stack: failure.stack });
+      // A dataset error carries its problems (file:line:col: message), one per line after the summary.
+      const message = failure instanceof DatasetError ? [failure.message, ...failure.lines(20)].join('\n') : failure.message;
+      port.postMessage({ type: 'failed', id, name: controller.signal.aborted ? 'AbortError' : failure.name, message, stack: failure.stack });
     } finally {
       controllers.delete(id);
     }
