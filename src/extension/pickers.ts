@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import path from 'node:path';
 import { listBuiltinDatasets } from '../core/datasets/builtin';
 import type { DatasetKind } from '../core/datasets/types';
-import { findWorkspaceDatasets } from './datasets/datasetFiles';
+import * as fs from 'node:fs';
+import { datasetKindOfHeader, findWorkspaceDatasets } from './datasets/datasetFiles';
 import { readSettings } from './config';
 import type { RunRecord, RunStore } from './runs/runStore';
 import { modelHub } from './runs/modelHub';
@@ -24,7 +25,8 @@ export async function pickDataset(): Promise<DatasetChoice | undefined> {
   const workspace = await findWorkspaceDatasets();
   if (workspace.length) items.push({ label: 'Workspace', kind: vscode.QuickPickItemKind.Separator });
   for (const uri of workspace) {
-    items.push({ label: `$(file) ${path.basename(uri.fsPath)}`, description: vscode.workspace.asRelativePath(uri), value: { reference: uri.fsPath } });
+    const kind = fileKind(uri.fsPath);
+    items.push({ label: `$(file) ${path.basename(uri.fsPath)}`, description: vscode.workspace.asRelativePath(uri), value: { reference: uri.fsPath, ...(kind ? { kind } : {}) } });
   }
   let builtins: ReturnType<typeof listBuiltinDatasets> = [];
   try {
@@ -46,9 +48,26 @@ export async function pickDataset(): Promise<DatasetChoice | undefined> {
   if (!picked?.value) return undefined;
   if (picked.value === 'browse') {
     const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Datasets': ['csv', 'jsonl', 'ndjson'] }, title: 'Dataset file' });
-    return uris?.[0] ? { reference: uris[0].fsPath } : undefined;
+    const kind = uris?.[0] ? fileKind(uris[0].fsPath) : undefined;
+    return uris?.[0] ? { reference: uris[0].fsPath, ...(kind ? { kind } : {}) } : undefined;
   }
   return picked.value;
+}
+
+/** A dataset file's kind from its first 64 KiB (so the prompt step offers only that kind's templates). */
+function fileKind(file: string): DatasetKind | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(65536);
+      const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
+      return datasetKindOfHeader(buffer.subarray(0, read).toString('utf8'), file);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 export async function pickModel(store: RunStore): Promise<string | undefined> {

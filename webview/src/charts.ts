@@ -211,6 +211,8 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
   const proximityBand = layers.filter((l) => l.proximityErrorInterval && Number.isFinite(l.proximityErrorInterval[0]) && Number.isFinite(l.proximityErrorInterval[1]))
     .map((l) => ({ layer: l.index, low: l.proximityErrorInterval![0], high: l.proximityErrorInterval![1] }));
   const rows = layerMetricRows(layers, { perTarget });
+  // The proximity axis always shows the chance line and the whole band.
+  const proximityTop = Math.min(1, Math.max(0.55, ...proximityBand.map((band) => band.high), ...layers.map((l) => (Number.isFinite(l.proximityError) ? l.proximityError : 0))));
   const tooltip = [{ field: 'metric', title: 'Series' }, { field: 'layer', title: 'Layer' }, { field: 'value', title: 'Value', format: '.3f' }];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -223,7 +225,7 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
         layer: [
           ...(r2Band.length > 0 ? [{
             data: { values: r2Band },
-            mark: { type: 'area' as const, color: theme.series[1], opacity: 0.22 },
+            mark: { type: 'area' as const, color: theme.series[1], opacity: 0.22, clip: true },
             encoding: {
               x: xAxis,
               y: { field: 'low', type: 'quantitative' as const, title: 'R² / ρ' },
@@ -260,7 +262,7 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
         layer: [
           ...(proximityBand.length > 0 ? [{
             data: { values: proximityBand },
-            mark: { type: 'area' as const, color: theme.series[3], opacity: 0.22 },
+            mark: { type: 'area' as const, color: theme.series[3], opacity: 0.22, clip: true },
             encoding: {
               x: xAxis,
               y: { field: 'low', type: 'quantitative' as const, title: 'Proximity error' },
@@ -284,7 +286,7 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
             encoding: {
               x: xAxis,
               // The paper's proximity error: share of other entities predicted closer to the truth, ties half (0 perfect, 0.5 chance).
-              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true, domainMax: 0.55 } },
+              y: { field: 'proximityError', type: 'quantitative', title: 'Proximity error', scale: { zero: true, domainMax: proximityTop } },
               tooltip: [{ field: 'layer', title: 'Layer' }, { field: 'proximityError', title: 'Proximity error', format: '.3f' }],
             },
           },
@@ -315,7 +317,12 @@ function singleLayerSpec(layer: LayerResult, theme: ChartTheme, width: number, o
   const low = Math.min(0, ...rows.map((r) => r.low ?? r.value));
   const order = rows.map((row) => row.metric);
   const barWidth = Math.max(160, Math.min(width, 640));
-  const valueText = { mark: { type: 'text' as const, align: 'left' as const, dx: 4, color: theme.foreground }, encoding: { text: { field: 'value', type: 'quantitative' as const, format: '.3f' } } };
+  // The value is written right of the bar and of its interval whisker.
+  const valueText = {
+    transform: [{ calculate: 'isValid(datum.high) ? max(datum.value, datum.high) : datum.value', as: 'labelAt' }],
+    mark: { type: 'text' as const, align: 'left' as const, dx: 4, color: theme.foreground },
+    encoding: { x: { field: 'labelAt', type: 'quantitative' as const }, text: { field: 'value', type: 'quantitative' as const, format: '.3f' } },
+  };
   const intervalRule = {
     transform: [{ filter: 'isValid(datum.low)' }],
     mark: { type: 'rule' as const, color: theme.foreground, strokeWidth: 1.5 },

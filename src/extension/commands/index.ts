@@ -28,7 +28,15 @@ class DeleteRunCommand implements Command {
   constructor(private readonly services: Services) {}
   async execute(run?: unknown): Promise<void> {
     const id = typeof run === 'string' ? run : (run as RunRecord | undefined)?.id;
-    if (id && this.services.store.get(id)) await this.services.store.remove(id);
+    const record = id ? this.services.store.get(id) : undefined;
+    if (!id || !record) return;
+    // From the Runs view (a tree item): ask first. A run id passed by another command or a test is deleted as asked.
+    if (typeof run !== 'string') {
+      const choice = await vscode.window.showWarningMessage(`Delete the run ${record.dataset} \u00b7 ${record.model} ` +
+        `(${new Date(record.createdAt).toLocaleString()}) and its results?`, { modal: true }, 'Delete');
+      if (choice !== 'Delete') return;
+    }
+    await this.services.store.remove(id);
   }
 }
 

@@ -60,6 +60,14 @@ export function mightBeDataset(text: string, fileName: string): boolean {
   return columns.some((c) => ENTITY_COLUMNS.includes(c) || TARGET_COLUMNS.includes(c));
 }
 
+/** Space (latitude/longitude columns) or time (year/date columns) from a header; undefined when neither. */
+export function datasetKindOfHeader(text: string, fileName: string): 'space' | 'time' | undefined {
+  const columns = headerColumns(text, fileName);
+  if (columns.some((c) => ['latitude', 'lat', 'longitude', 'lon', 'lng'].includes(c))) return 'space';
+  if (columns.some((c) => ['year', 'date', 'release_date', 'death_date', 'birth_date'].includes(c))) return 'time';
+  return undefined;
+}
+
 /** The name problems are reported against: the path for files on disk, the URI otherwise. */
 export function datasetFileName(document: vscode.TextDocument): string {
   return document.uri.scheme === 'file' ? document.uri.fsPath : document.uri.toString();

@@ -15,7 +15,9 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<RunR
   getTreeItem(record: RunRecord): vscode.TreeItem {
     const item = new vscode.TreeItem(`${record.dataset} \u00b7 ${record.model}`, vscode.TreeItemCollapsibleState.None);
     const r2 = Number.isFinite(record.bestTestR2) ? record.bestTestR2.toFixed(3) : '\u2013';
-    item.description = `R\u00b2 ${r2} @ layer ${record.bestLayer}`;
+    const when = new Date(record.createdAt);
+    const time = Number.isNaN(when.getTime()) ? '' : ` \u00b7 ${when.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}`;
+    item.description = `R\u00b2 ${r2} @ layer ${record.bestLayer}${time}`;
     const tooltip = new vscode.MarkdownString();
     tooltip.appendText(`Dataset: ${record.datasetReference}\nModel: ${record.modelSpec}\nPrompt: ${record.prompt ?? '(default)'}\n` +
       `Best layer: ${record.bestLayer} (test R\u00b2 ${r2})\nDevice: ${record.device ?? 'unknown'}\n${new Date(record.createdAt).toLocaleString()}`);
