@@ -217,3 +217,17 @@ test('defect 8: an onnxruntime-genai repo (per-provider folders, no config.json)
     fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 });
+
+test('Optimum-style exports with past_key_values inputs are fed a zero-length past', async () => {
+  const folders = architectures.filter((name) => name.endsWith('-past'));
+  assert.ok(folders.length >= 6, folders.join(', '));
+  for (const arch of folders) {
+    const model = await loadTransformerModel(path.join(CORPUS, arch), { device: 'cpu' });
+    try {
+      assert.ok(model.inputNames.includes('past_key_values.0.key') && model.inputNames.includes('past_key_values.1.value'),
+        `${arch}: ${model.inputNames.join(', ')}`);
+    } finally {
+      await model.dispose();
+    }
+  }
+});
