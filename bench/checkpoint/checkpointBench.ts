@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     side: 'ours', dir, architecture: model.architecture, dtype: model.checkpointDtype, layers: model.numLayers, hidden: model.hiddenSize,
     prompts: prompts.length, batch, threads, load_s: loadSeconds, tokenize_s: tokenizeSeconds, extract_s: extractSeconds,
     tokens, padded_tokens: padded, tokens_per_s: tokens / extractSeconds, peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-    float32_weight_mb: model.float32WeightBytes / 1e6, total_s: totalSeconds, checksum,
+    float32_weight_mb: model.weightBytes / 1e6, total_s: totalSeconds, checksum,
   })}\n`);
 }
 

@@ -368,3 +368,32 @@ test('entity-last: the tap of a suffixed prompt reads the entity token (equal to
     }
   }
 });
+
+/**
+ * The float16 graph (what WebGPU/CUDA run) is exercised here on onnxruntime's CPU provider, whose float16 kernels
+ * are slow but exact to float16 rounding: every layer within 1e-2 relative to the largest value of its layer
+ * (observed 5e-4 to 2.6e-3).
+ */
+for (const name of ['gpt2', 'gpt-neox', 'llama2', 'qwen3', 'gemma2', 'phi3', 'olmo2', 'stablelm']) {
+  test(`checkpoint ${name} as a float16 graph stays within 1e-2 of PyTorch float32`, async () => {
+    const dir = path.join(FIXTURES, name);
+    const reference = readReference(dir);
+    const model = await loadCheckpointModel(dir, { intraOpNumThreads: 1, device: 'cpu', computeDtype: 'float16' });
+    try {
+      assert.equal(model.computeDtype, 'float16');
+      const output = await model.runBatch(reference.prompts.map((prompt) => ({ ids: prompt.ids, usable: true })));
+      let worst = 0;
+      reference.prompts.forEach((prompt, row) => prompt.layers.forEach((layer, l) => {
+        const scale = Math.max(...layer.map(Math.abs));
+        layer.forEach((value, d) => {
+          const ours = output[(row * model.numLayers + l) * model.hiddenSize + d];
+          worst = Math.max(worst, Number.isFinite(ours) ? Math.abs(ours - value) / scale : Infinity);
+        });
+      }));
+      assert.ok(worst <= 1e-2, `max relative |diff| ${worst}`);
+      assert.ok(worst > 0, 'a float16 graph cannot be bit-identical to float32: is it really float16?');
+    } finally {
+      await model.dispose();
+    }
+  });
+}

@@ -81,8 +81,14 @@ export class Weights {
     return { name: initializer, dtype: tensor.dtype };
   }
 
-  /** The tensor as float32 (a Cast that onnxruntime folds at load for F16/BF16 checkpoints). */
+  /** The tensor in the graph's compute type (a Cast that onnxruntime folds at load when the stored dtype differs). */
   float(name: string, shape: readonly number[]): string {
+    const stored = this.stored(name, shape);
+    return this.g.toCompute(stored.name, ONNX_DTYPE[stored.dtype]);
+  }
+
+  /** The tensor as float32 whatever the compute type (norm weights: norms are computed in float32). */
+  float32(name: string, shape: readonly number[]): string {
     const stored = this.stored(name, shape);
     return stored.dtype === 'F32' ? stored.name : this.g.op('Cast', [stored.name], { to: ElemType.FLOAT });
   }
@@ -99,7 +105,7 @@ export class Weights {
 
 /** Shape and position tensors shared by all blocks of one graph. */
 export class Graph {
-  readonly g = new GraphBuilder();
+  readonly g: GraphBuilder;
   /** [2] int64: B, T. */
   readonly batchAndTokens: string;
   /** [1] int64 each. */
@@ -112,7 +118,9 @@ export class Graph {
   private readonly masks = new Map<string, string>();
   private readonly rotary = new Map<RopeSpec, { cos: string; sin: string }>();
 
-  constructor() {
+  /** computeType: ElemType.FLOAT (CPU) or ElemType.FLOAT16 (GPU providers). */
+  constructor(computeType: number = ElemType.FLOAT) {
+    this.g = new GraphBuilder(computeType);
     const g = this.g;
     const ids = g.input('input_ids', ElemType.INT64, ['batch', 'tokens']);
     this.lastIndex = g.input('last_index', ElemType.INT64, ['batch', 1]);
@@ -146,12 +154,12 @@ export class Graph {
       const far = g.op('GreaterOrEqual', [g.op('Sub', [rows, cols]), g.int64(window)]);
       blocked = g.op('Or', [blocked, far]);
     }
-    const mask = g.op('Where', [blocked, g.float(-Infinity), g.float(0)]);
+    const mask = g.op('Where', [blocked, g.value(-Infinity), g.value(0)]);
     this.masks.set(key, mask);
     return mask;
   }
 
-  /** cos and sin [T, rotaryDim/2] for one RoPE setting (scaled by its attention factor). */
+  /** cos and sin [T, rotaryDim/2] for one RoPE setting (scaled by its attention factor), computed in float32. */
   rope(spec: RopeSpec): { cos: string; sin: string } {
     const known = this.rotary.get(spec);
     if (known) return known;
@@ -164,12 +172,12 @@ export class Graph {
       cos = g.op('Mul', [cos, g.float(spec.attentionScaling)]);
       sin = g.op('Mul', [sin, g.float(spec.attentionScaling)]);
     }
-    const result = { cos, sin };
+    const result = { cos: g.toCompute(cos, ElemType.FLOAT), sin: g.toCompute(sin, ElemType.FLOAT) };
     this.rotary.set(spec, result);
     return result;
   }
 
-  /** Each row's tap token: rows b·T + last_index[b] of a [N, D] tensor, as [B, D]. */
+  /** Each row's tap token: rows b·T + last_index[b] of a [N, D] tensor, as float32 [B, D]. */
   gatherLast(hidden: string): string {
     const g = this.g;
     if (!this.flatLast) {
@@ -177,7 +185,8 @@ export class Graph {
       const starts = g.op('Mul', [g.op('Range', [g.int64(0), count, g.int64(1)]), this.tokens]);
       this.flatLast = g.op('Add', [starts, g.op('Reshape', [this.lastIndex, g.int64([-1])])]);
     }
-    return g.op('Gather', [hidden, this.flatLast], { axis: 0 });
+    const rows = g.op('Gather', [hidden, this.flatLast], { axis: 0 });
+    return g.computeType === ElemType.FLOAT ? rows : g.op('Cast', [rows], { to: ElemType.FLOAT });
   }
   private flatLast?: string;
 }
@@ -202,18 +211,18 @@ export function activation(g: GraphBuilder, x: string, kind: Activation): string
   switch (kind) {
     case 'relu': return g.op('Relu', [x]);
     case 'silu': return g.op('Mul', [x, g.op('Sigmoid', [x])]);
-    case 'quick_gelu': return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.float(1.702)])])]);
+    case 'quick_gelu': return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.value(1.702)])])]);
     case 'gelu': {
       // 0.5·x·(1 + erf(x/√2)): the pattern onnxruntime fuses into Gelu.
-      const erf = g.op('Erf', [g.op('Div', [x, g.float(Math.SQRT2)])]);
-      return g.op('Mul', [g.op('Mul', [x, g.float(0.5)]), g.op('Add', [erf, g.float(1)])]);
+      const erf = g.op('Erf', [g.op('Div', [x, g.value(Math.SQRT2)])]);
+      return g.op('Mul', [g.op('Mul', [x, g.value(0.5)]), g.op('Add', [erf, g.value(1)])]);
     }
     case 'gelu_tanh':
     case 'gelu_fast': {
       // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as NewGELU / gelu(approximate="tanh").
       const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
-      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.float(0.044715)])]), g.float(Math.sqrt(2 / Math.PI))]);
-      return g.op('Mul', [g.op('Mul', [x, g.float(0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.float(1)])]);
+      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.value(0.044715)])]), g.value(Math.sqrt(2 / Math.PI))]);
+      return g.op('Mul', [g.op('Mul', [x, g.value(0.5)]), g.op('Add', [g.op('Tanh', [inner]), g.value(1)])]);
     }
   }
 }
@@ -249,24 +258,32 @@ export interface NormOptions {
   readonly weightName?: string;
 }
 
-/** Normalise over the last axis of x (any rank) with the named weight (and bias). */
+/**
+ * Normalise over the last axis of x (any rank) with the named weight (and bias). Always computed in float32, as
+ * transformers does (RMSNorm upcasts; a float16 sum of squares overflows at |x| ≈ 256), then cast back.
+ */
 export function norm(graph: Graph, w: Weights, x: string, name: string, size: number, options: NormOptions): string {
   const g = graph.g;
   const shape = options.weightShape ?? [size];
-  let weight = w.float(options.weightName ?? `${name}.weight`, shape);
+  let weight = w.float32(options.weightName ?? `${name}.weight`, shape);
   if (options.weightOffset) weight = g.op('Add', [weight, g.float(options.weightOffset)]);
+  const x32 = g.computeType === ElemType.FLOAT ? x : g.op('Cast', [x], { to: ElemType.FLOAT });
+  let y: string;
   if (options.kind === 'layer') {
     if (shape.length === 1) {
-      const inputs = [x, weight];
-      if (options.bias) inputs.push(w.float(`${name}.bias`, [size]));
-      return g.op('LayerNormalization', inputs, { axis: -1, epsilon: { float: options.eps } });
+      const inputs = [x32, weight];
+      if (options.bias) inputs.push(w.float32(`${name}.bias`, [size]));
+      y = g.op('LayerNormalization', inputs, { axis: -1, epsilon: { float: options.eps } });
+    } else {
+      const normed = g.op('LayerNormalization', [x32, g.float(new Float32Array(size).fill(1))], { axis: -1, epsilon: { float: options.eps } });
+      y = g.op('Mul', [normed, weight]);
     }
-    const normed = g.op('LayerNormalization', [x, g.float(new Float32Array(size).fill(1))], { axis: -1, epsilon: { float: options.eps } });
-    return g.op('Mul', [normed, weight]);
+  } else {
+    const meanSquare = g.op('ReduceMean', [g.op('Pow', [x32, g.float(2)])], { axes: [-1], keepdims: 1 });
+    const normed = g.op('Div', [x32, g.op('Sqrt', [g.op('Add', [meanSquare, g.float(options.eps)])])]);
+    y = g.op('Mul', [normed, weight]);
   }
-  const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, g.float(2)])], { axes: [-1], keepdims: 1 });
-  const normed = g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSquare, g.float(options.eps)])])]);
-  return g.op('Mul', [normed, weight]);
+  return g.toCompute(y, ElemType.FLOAT);
 }
 
 export interface AttentionOptions {
@@ -310,12 +327,14 @@ export function attention(graph: Graph, q: string, k: string, v: string, options
     k5 = applyRope(graph, k5, options.rope, hd);
   }
   let scores = g.op('MatMul', [q5, g.op('Transpose', [k5], { perm: [0, 1, 2, 4, 3] })]);
-  scores = g.op('Mul', [scores, g.float(options.scale ?? 1 / Math.sqrt(hd))]);
+  scores = g.op('Mul', [scores, g.value(options.scale ?? 1 / Math.sqrt(hd))]);
   if (options.softcap !== undefined) {
-    scores = g.op('Mul', [g.op('Tanh', [g.op('Div', [scores, g.float(options.softcap)])]), g.float(options.softcap)]);
+    scores = g.op('Mul', [g.op('Tanh', [g.op('Div', [scores, g.value(options.softcap)])]), g.value(options.softcap)]);
   }
   scores = g.op('Add', [scores, graph.causalMask(options.window)]);
-  const probs = g.op('Softmax', [scores], { axis: -1 });
+  // Softmax in float32 (transformers' eager attention: softmax(..., dtype=float32).to(query.dtype)).
+  const probs = g.computeType === ElemType.FLOAT ? g.op('Softmax', [scores], { axis: -1 })
+    : g.toCompute(g.op('Softmax', [g.op('Cast', [scores], { to: ElemType.FLOAT })], { axis: -1 }), ElemType.FLOAT);
   const context = g.op('MatMul', [probs, v5]);
   // [B, KV, G, T, hd] → [B, T, KV, G, hd] → [N, H·hd]: head h = kv·G + g, as transformers' repeat_kv orders them.
   return g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 3, 1, 2, 4] }), g.int64([-1, H * hd])]);
@@ -344,5 +363,5 @@ export function embed(graph: Graph, w: Weights, name: string, vocab: number, hid
   const g = graph.g;
   const table = w.stored(name, [vocab, hidden]);
   const rows = g.op('Gather', [table.name, graph.flatIds], { axis: 0 });
-  return table.dtype === 'F32' ? rows : g.op('Cast', [rows], { to: ElemType.FLOAT });
+  return g.toCompute(rows, ONNX_DTYPE[table.dtype]);
 }

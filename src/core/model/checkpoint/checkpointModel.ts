@@ -12,11 +12,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeviceRequest, PromptInput, ResidualModel, TokenizedPrompt } from '../types';
+import type { DeviceName, DeviceRequest, PromptInput, ResidualModel, TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
 import { ModelTokenizer } from '../tokenizer';
 import { toPaddedBatch } from '../onnx/transformerModel';
-import { DeviceUnavailableError } from '../../runtime/devices';
+import { autoDeviceChoice, DeviceUnavailableError, probeAllProviders } from '../../runtime/devices';
 import { ResidualSession } from '../../runtime/residualSession';
 import { Graph, Weights } from './blocks';
 import { ConfigReader } from './config';
@@ -37,6 +37,11 @@ export interface CheckpointModelOptions {
   readonly maxBlocks?: number;
   /** Bytes of memory the float32 weights may take; default: what the machine has available. */
   readonly memoryLimitBytes?: number;
+  /**
+   * What the graph computes in. Default: float32 on CPU (exact; onnxruntime's CPU float16 kernels are slow), float16
+   * on WebGPU/CUDA (norms and softmax in float32, as transformers does).
+   */
+  readonly computeDtype?: 'float32' | 'float16';
   readonly enableProfiling?: boolean;
 }
 
@@ -45,10 +50,10 @@ export interface CheckpointModel extends ResidualModel {
   /** The checkpoint's stored weight dtype(s), e.g. 'bfloat16'. */
   readonly checkpointDtype: string;
   /** What the graph computes in. */
-  readonly computeDtype: 'float32';
+  readonly computeDtype: 'float32' | 'float16';
   readonly folder: string;
-  /** Bytes of float32 weights the session holds. */
-  readonly float32WeightBytes: number;
+  /** Bytes of weights the session holds in its compute dtype (embedding tables in their stored dtype). */
+  readonly weightBytes: number;
   /** Longest prompt in tokens the model accepts (learned positions or the RoPE setting); undefined: no limit. */
   readonly maxPositions?: number;
   readonly graphNodeCount: number;
@@ -113,40 +118,45 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
   const tokenizer = ModelTokenizer.fromFiles(tokenizerPath, tokenizerConfigPath);
 
   const layout = externalDataLayout(tensors);
-  const graph = new Graph();
+  // The graph's dtype depends on the provider that will run it, so `auto` picks the device first (probes are cached).
+  const requested = options.device ?? 'auto';
+  const target: DeviceName = requested === 'auto' ? autoDeviceChoice(await probeAllProviders()) : requested;
+  const computeDtype = options.computeDtype ?? (target === 'cpu' ? 'float32' : 'float16');
+  const graph = new Graph(computeDtype === 'float16' ? ElemType.FLOAT16 : ElemType.FLOAT);
   const weights = new Weights(graph.g, tensors, layout.locate);
   const boundaries = architecture.build({ config, graph, weights, blocks });
   if (boundaries.length !== blocks + 1) throw new Error(`${config.modelType} builder returned ${boundaries.length} boundaries for ${blocks} blocks`);
   const g = graph.g;
   g.op('Concat', boundaries.map((boundary) => graph.gatherLast(boundary)), { axis: 1 }, 'resid_last');
   g.output('resid_last', ElemType.FLOAT, ['batch', (blocks + 1) * dims.hiddenSize]);
-  const bytes = g.toBytes(`${config.modelType}-residual-taps`, `Spacetime Probe graph builder v${GRAPH_BUILDER_VERSION} over ${folder}`);
+  const bytes = g.toBytes(`${config.modelType}-residual-taps`, `Spacetime Probe graph builder v${GRAPH_BUILDER_VERSION} (${computeDtype}) over ${folder}`);
 
-  // float32 compute: every used weight is held as float32 (F16/BF16 are widened once at load), except the
-  // embedding tables, which are gathered in their stored dtype.
-  let float32WeightBytes = 0;
+  // Every used weight is held in the compute dtype (converted once at load), except the embedding tables, which
+  // are gathered in their stored dtype.
+  let weightBytes = 0;
+  const computeBytes = computeDtype === 'float16' ? 2 : 4;
   const dtypes = new Set<string>();
   for (const name of weights.usedTensors) {
     const tensor = tensors.tensors.get(name)!;
     dtypes.add(tensor.dtype);
     const elements = tensor.shape.reduce((product, dim) => product * dim, 1);
-    float32WeightBytes += /embed|wte|wpe|embed_in/.test(name) ? tensor.length : elements * 4;
+    weightBytes += /embed|wte|wpe|embed_in/.test(name) ? tensor.length : elements * computeBytes;
   }
   const checkpointDtype = [...dtypes].map((dtype) => DTYPE_NAMES[dtype] ?? dtype).join('+');
   const limit = options.memoryLimitBytes ?? availableMemoryBytes();
   const label = options.id ?? folder;
-  if (float32WeightBytes > limit) {
-    throw new ModelLoadError(`${label} as float32 needs ${formatGigabytes(float32WeightBytes)} of memory for its weights; ` +
+  if (weightBytes > limit) {
+    throw new ModelLoadError(`${label} as ${computeDtype} needs ${formatGigabytes(weightBytes)} of memory for its weights; ` +
       `${options.memoryLimitBytes !== undefined ? 'the limit is' : 'this machine has'} ${formatGigabytes(limit)} available.`, [
-      `The checkpoint is ${checkpointDtype}; onnxruntime's CPU provider computes in float32.`,
+      `The checkpoint is ${checkpointDtype}; ${computeDtype === 'float32' ? 'onnxruntime\'s CPU provider computes in float32' : 'the weights are converted on the host before they move to the GPU'}.`,
       'Use a smaller model, a machine with more memory, or extract on a GPU server.']);
   }
 
-  const fingerprint = await modelFingerprint(tensors, blocks, [configPath, tokenizerPath, tokenizerConfigPath]);
+  const fingerprint = await modelFingerprint(tensors, `${blocks}\0${computeDtype}`, [configPath, tokenizerPath, tokenizerConfigPath]);
   let session: ResidualSession;
   try {
     session = await ResidualSession.create(bytes, {
-      device: options.device, intraOpNumThreads: options.intraOpNumThreads, externalDataFolder: layout.folder,
+      device: target, intraOpNumThreads: options.intraOpNumThreads, externalDataFolder: layout.folder,
       enableProfiling: options.enableProfiling,
       feeds: [{ name: 'input_ids', role: 'input_ids', dtype: 'int64' }, { name: 'last_index', role: 'last_index' }],
       outputName: 'resid_last',
@@ -175,15 +185,16 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     format: 'safetensors',
     checkpointDtype,
     weightsDtype: checkpointDtype,
-    computeDtype: 'float32',
+    computeDtype,
     folder,
-    float32WeightBytes,
+    weightBytes,
     maxPositions,
     graphNodeCount: g.nodeCount,
     numLayers,
     hiddenSize,
     fingerprint,
-    device: session.device,
+    // The device was chosen before building (the graph's dtype depends on it): report the user's request.
+    device: { ...session.device, requested },
     tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
       return tokenizer.encodeAll(prompts).map((prompt) => {
         if (!prompt.usable) return prompt;
@@ -214,11 +225,11 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
 }
 
 /**
- * Everything that determines the activations: the builder's version, how many blocks were built, config.json, the
+ * Everything that determines the activations: the builder's version, how many blocks were built and in which dtype, config.json, the
  * tokenizer files and every checkpoint file's content: the SHA-256 of all its bytes, computed once and remembered
  * (util/fileIdentity.ts; the Hub downloader records the hash it verified), so any changed byte changes the key.
  */
-async function modelFingerprint(tensors: CheckpointTensors, blocks: number, files: readonly (string | undefined)[]): Promise<string> {
+async function modelFingerprint(tensors: CheckpointTensors, blocks: string, files: readonly (string | undefined)[]): Promise<string> {
   const hash = crypto.createHash('sha256');
   hash.update(`spacetime-probe-checkpoint/${GRAPH_BUILDER_VERSION}\0${blocks}\0`);
   for (const file of tensors.files) hash.update(`${path.basename(file.file)}\0${await fileContentHash(file.realFile)}\0`);

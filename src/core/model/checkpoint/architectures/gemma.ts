@@ -40,8 +40,8 @@ export const gemma: Architecture = {
     const g = graph.g;
     w.usePrefix(['model.', ''], 'embed_tokens.weight');
     const rms = { kind: 'rms', eps: c.eps, weightOffset: 1 } as const;
-    // transformers multiplies by √hidden cast to the activation dtype (float32 here).
-    let h = g.op('Mul', [embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden), g.float(Math.fround(Math.sqrt(c.hidden)))]);
+    // transformers multiplies by √hidden cast to the activation dtype (rounded to float16 in a float16 graph).
+    let h = g.op('Mul', [embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden), g.value(Math.sqrt(c.hidden))]);
     const boundaries = [h];
     for (let layer = 0; layer < blocks; layer++) {
       const p = `layers.${layer}`;

@@ -5,6 +5,7 @@
  * single norm. Semantics from transformers' StableLmModel.
  */
 import { attention, embed, linear, norm } from '../blocks';
+import { ElemType } from '../graphBuilder';
 import type { Graph, Weights } from '../blocks';
 import type { Architecture } from '../architecture';
 import type { ConfigReader } from '../config';
@@ -25,10 +26,12 @@ function read(config: ConfigReader) {
 /** StableLmLayerNormPerHead: heads separate LayerNorms over headDim, stacked into one [KV, groups, headDim] weight. */
 function perHeadNorm(graph: Graph, w: Weights, x: string, name: string, heads: number, c: DecoderConfig, groups: number): string {
   const g = graph.g;
-  const rows = Array.from({ length: heads }, (_, head) => g.op('Unsqueeze', [w.float(`${name}.norms.${head}.weight`, [c.headDim]), g.int64([0])]));
+  const rows = Array.from({ length: heads }, (_, head) => g.op('Unsqueeze', [w.float32(`${name}.norms.${head}.weight`, [c.headDim]), g.int64([0])]));
   const weight = g.op('Reshape', [g.op('Concat', rows, { axis: 0 }), g.int64([heads / groups, groups, c.headDim])]);
-  const normed = g.op('LayerNormalization', [x, g.float(new Float32Array(c.headDim).fill(1))], { axis: -1, epsilon: { float: c.eps } });
-  return g.op('Mul', [normed, weight]);
+  // In float32, like every norm (blocks.ts norm).
+  const x32 = g.computeType === ElemType.FLOAT ? x : g.op('Cast', [x], { to: ElemType.FLOAT });
+  const normed = g.op('LayerNormalization', [x32, g.float(new Float32Array(c.headDim).fill(1))], { axis: -1, epsilon: { float: c.eps } });
+  return g.toCompute(g.op('Mul', [normed, weight]), ElemType.FLOAT);
 }
 
 export const stablelm: Architecture = {
