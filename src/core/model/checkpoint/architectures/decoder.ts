@@ -3,7 +3,9 @@
  * their config keys, q/k/v projections, the gated MLP and sliding-window layer types. Each family's own file wires
  * these into its block, so its differences stay visible in a few lines.
  */
-import { activation, activationFromName, linear, splitFeatures, type Activation, type Graph, type Weights } from '../blocks';
+import { activation, activationFromName, embed, linear, splitFeatures, type Activation, type Graph, type Weights } from '../blocks';
+import type { ArchitectureDims } from '../architecture';
+import type { RopeSpec } from '../rope';
 import type { ConfigReader } from '../config';
 
 export interface DecoderConfig {
@@ -112,4 +114,29 @@ export function qwenWindows(config: ConfigReader, blocks: number): (number | und
   if (!config.bool('use_sliding_window', false)) return Array.from({ length: blocks }, () => undefined);
   const from = config.int('max_window_layers', 28);
   return layerWindows(config, blocks, (layer) => layer >= from, 4096);
+}
+
+/** dims() of a Llama-style family: the longest prompt is the RoPE setting's limit, else max_position_embeddings. */
+export function decoderDims(c: DecoderConfig, rope: RopeSpec): ArchitectureDims {
+  return { numBlocks: c.blocks, hiddenSize: c.hidden, vocabSize: c.vocab, maxPositions: rope.maxSequence ?? c.maxPositions };
+}
+
+/**
+ * The Llama-style stack: `model.embed_tokens` (optionally scaled), then `block(h, layer, prefix)` for each layer;
+ * returns the boundaries (embedding output, then each block's output).
+ */
+export function stackBlocks(
+  graph: Graph, w: Weights, c: DecoderConfig, blocks: number,
+  block: (h: string, layer: number, prefix: string) => string,
+  options: { readonly embedScale?: number } = {},
+): string[] {
+  w.usePrefix(['model.', ''], 'embed_tokens.weight');
+  let h = embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden);
+  if (options.embedScale !== undefined) h = graph.g.op('Mul', [h, graph.g.value(options.embedScale)]);
+  const boundaries = [h];
+  for (let layer = 0; layer < blocks; layer++) {
+    h = block(h, layer, `layers.${layer}`);
+    boundaries.push(h);
+  }
+  return boundaries;
 }

@@ -4,11 +4,11 @@
  * post-feed-forward norms on each branch's output), attention-logit softcapping, scale query_pre_attn_scalar^-½
  * and sliding-window attention on alternate layers. Semantics from transformers' GemmaModel / Gemma2Model.
  */
-import { attention, embed, linear, norm } from '../blocks';
+import { attention, linear, norm } from '../blocks';
 import type { Architecture } from '../architecture';
 import type { ConfigReader } from '../config';
 import { ropeFromConfig } from '../rope';
-import { gatedMlp, layerWindows, projectQkv, readDecoderConfig } from './decoder';
+import { decoderDims, gatedMlp, layerWindows, projectQkv, readDecoderConfig, stackBlocks } from './decoder';
 
 function read(config: ConfigReader) {
   const gemma2 = config.modelType === 'gemma2';
@@ -33,18 +33,15 @@ export const gemma: Architecture = {
   modelTypes: ['gemma', 'gemma2'],
   dims(config) {
     const { c, rope } = read(config);
-    return { numBlocks: c.blocks, hiddenSize: c.hidden, vocabSize: c.vocab, maxPositions: rope.maxSequence ?? c.maxPositions };
+    return decoderDims(c, rope);
   },
   build({ config, graph, weights: w, blocks }) {
     const { c, gemma2, rope, bias, scale, softcap, windows } = read(config);
     const g = graph.g;
-    w.usePrefix(['model.', ''], 'embed_tokens.weight');
     const rms = { kind: 'rms', eps: c.eps, weightOffset: 1 } as const;
-    // transformers multiplies by √hidden cast to the activation dtype (rounded to float16 in a float16 graph).
-    let h = g.op('Mul', [embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden), g.value(Math.sqrt(c.hidden))]);
-    const boundaries = [h];
-    for (let layer = 0; layer < blocks; layer++) {
-      const p = `layers.${layer}`;
+    // transformers multiplies the embeddings by √hidden cast to the activation dtype (rounded to float16 in a
+    // float16 graph).
+    return stackBlocks(graph, w, c, blocks, (h, layer, p) => {
       const { q, k, v } = projectQkv(graph, w, norm(graph, w, h, `${p}.input_layernorm`, c.hidden, rms), `${p}.self_attn`, c, { bias });
       const heads = attention(graph, q, k, v, { numHeads: c.heads, numKvHeads: c.kvHeads, headDim: c.headDim, rope, scale, softcap, window: windows[layer] });
       let attn = linear(graph, w, heads, `${p}.self_attn.o_proj`, c.heads * c.headDim, c.hidden, { bias: bias ? 'required' : 'none' });
@@ -53,9 +50,7 @@ export const gemma: Architecture = {
       const mlpIn = norm(graph, w, h, gemma2 ? `${p}.pre_feedforward_layernorm` : `${p}.post_attention_layernorm`, c.hidden, rms);
       let mlp = gatedMlp(graph, w, mlpIn, `${p}.mlp`, c);
       if (gemma2) mlp = norm(graph, w, mlp, `${p}.post_feedforward_layernorm`, c.hidden, rms);
-      h = g.op('Add', [h, mlp]);
-      boundaries.push(h);
-    }
-    return boundaries;
+      return g.op('Add', [h, mlp]);
+    }, { embedScale: Math.sqrt(c.hidden) });
   },
 };

@@ -4,11 +4,11 @@
  * Sliding windows only with `use_sliding_window`, from `max_window_layers` on. Semantics from transformers'
  * Qwen2Model / Qwen3Model.
  */
-import { attention, embed, linear, norm } from '../blocks';
+import { attention, linear, norm } from '../blocks';
 import type { Architecture } from '../architecture';
 import type { ConfigReader } from '../config';
 import { ropeFromConfig } from '../rope';
-import { gatedMlp, projectQkv, qwenWindows, readDecoderConfig } from './decoder';
+import { decoderDims, gatedMlp, projectQkv, qwenWindows, readDecoderConfig, stackBlocks } from './decoder';
 
 function read(config: ConfigReader) {
   const qwen3 = config.modelType === 'qwen3';
@@ -27,17 +27,13 @@ export const qwen: Architecture = {
   modelTypes: ['qwen2', 'qwen3'],
   dims(config) {
     const { c, rope } = read(config);
-    return { numBlocks: c.blocks, hiddenSize: c.hidden, vocabSize: c.vocab, maxPositions: rope.maxSequence ?? c.maxPositions };
+    return decoderDims(c, rope);
   },
   build({ config, graph, weights: w, blocks }) {
     const { c, qwen3, rope, qkvBias, oBias, windows } = read(config);
     const g = graph.g;
-    w.usePrefix(['model.', ''], 'embed_tokens.weight');
     const rms = { kind: 'rms', eps: c.eps } as const;
-    let h = embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden);
-    const boundaries = [h];
-    for (let layer = 0; layer < blocks; layer++) {
-      const p = `layers.${layer}`;
+    return stackBlocks(graph, w, c, blocks, (h, layer, p) => {
       const { q, k, v } = projectQkv(graph, w, norm(graph, w, h, `${p}.input_layernorm`, c.hidden, rms), `${p}.self_attn`, c, { bias: qkvBias });
       const heads = attention(graph, q, k, v, {
         numHeads: c.heads, numKvHeads: c.kvHeads, headDim: c.headDim, rope, window: windows[layer],
@@ -47,9 +43,7 @@ export const qwen: Architecture = {
         } : {}),
       });
       h = g.op('Add', [h, linear(graph, w, heads, `${p}.self_attn.o_proj`, c.heads * c.headDim, c.hidden, { bias: oBias ? 'required' : 'none' })]);
-      h = g.op('Add', [h, gatedMlp(graph, w, norm(graph, w, h, `${p}.post_attention_layernorm`, c.hidden, rms), `${p}.mlp`, c)]);
-      boundaries.push(h);
-    }
-    return boundaries;
+      return g.op('Add', [h, gatedMlp(graph, w, norm(graph, w, h, `${p}.post_attention_layernorm`, c.hidden, rms), `${p}.mlp`, c)]);
+    });
   },
 };

@@ -4,13 +4,13 @@
  * one weight vector per head, no bias), and optionally the parallel residual x + attn(ln(x)) + mlp(ln(x)) with a
  * single norm. Semantics from transformers' StableLmModel.
  */
-import { attention, embed, linear, norm } from '../blocks';
+import { attention, linear, norm } from '../blocks';
 import { ElemType } from '../graphBuilder';
 import type { Graph, Weights } from '../blocks';
 import type { Architecture } from '../architecture';
 import type { ConfigReader } from '../config';
 import { ropeFromConfig } from '../rope';
-import { gatedMlp, projectQkv, readDecoderConfig, type DecoderConfig } from './decoder';
+import { decoderDims, gatedMlp, projectQkv, readDecoderConfig, stackBlocks, type DecoderConfig } from './decoder';
 
 function read(config: ConfigReader) {
   const c = readDecoderConfig(config, { eps: 1e-5, epsKeys: ['layer_norm_eps'] });
@@ -38,18 +38,14 @@ export const stablelm: Architecture = {
   modelTypes: ['stablelm'],
   dims(config) {
     const { c, rope } = read(config);
-    return { numBlocks: c.blocks, hiddenSize: c.hidden, vocabSize: c.vocab, maxPositions: rope.maxSequence ?? c.maxPositions };
+    return decoderDims(c, rope);
   },
   build({ config, graph, weights: w, blocks }) {
     const { c, rope, qkvBias, qkNorm, parallel } = read(config);
     const g = graph.g;
-    w.usePrefix(['model.', ''], 'embed_tokens.weight');
     const ln = { kind: 'layer', eps: c.eps, bias: true } as const;
     const groups = c.heads / c.kvHeads;
-    let h = embed(graph, w, 'embed_tokens.weight', c.vocab, c.hidden);
-    const boundaries = [h];
-    for (let layer = 0; layer < blocks; layer++) {
-      const p = `layers.${layer}`;
+    return stackBlocks(graph, w, c, blocks, (h, _layer, p) => {
       const x = norm(graph, w, h, `${p}.input_layernorm`, c.hidden, ln);
       const { q, k, v } = projectQkv(graph, w, x, `${p}.self_attn`, c, { bias: qkvBias });
       const heads = attention(graph, q, k, v, {
@@ -60,14 +56,9 @@ export const stablelm: Architecture = {
         } : {}),
       });
       const attn = linear(graph, w, heads, `${p}.self_attn.o_proj`, c.heads * c.headDim, c.hidden);
-      if (parallel) {
-        h = g.op('Add', [g.op('Add', [h, attn]), gatedMlp(graph, w, x, `${p}.mlp`, c)]);
-      } else {
-        h = g.op('Add', [h, attn]);
-        h = g.op('Add', [h, gatedMlp(graph, w, norm(graph, w, h, `${p}.post_attention_layernorm`, c.hidden, ln), `${p}.mlp`, c)]);
-      }
-      boundaries.push(h);
-    }
-    return boundaries;
+      if (parallel) return g.op('Add', [g.op('Add', [h, attn]), gatedMlp(graph, w, x, `${p}.mlp`, c)]);
+      h = g.op('Add', [h, attn]);
+      return g.op('Add', [h, gatedMlp(graph, w, norm(graph, w, h, `${p}.post_attention_layernorm`, c.hidden, ln), `${p}.mlp`, c)]);
+    });
   },
 };
