@@ -209,6 +209,27 @@ class GraphFacts {
     return seen;
   }
 
+  /**
+   * Whether `tensor`'s value depends on `source` (or is it). Same as ancestors(tensor).has(source), but the search
+   * stops at producers placed before `source`'s in topological order, which cannot depend on it.
+   */
+  dependsOn(tensor: string, source: string): boolean {
+    if (tensor === source) return true;
+    const floor = this.positionOf(source);
+    const seen = new Set<string>([tensor]);
+    const stack = [tensor];
+    while (stack.length > 0) {
+      const producer = this.producer(stack.pop()!);
+      if (!producer || this.position[producer.index] < floor) continue;
+      const sum = SKIP_NORMS.has(producer.opType) ? producer.outputs[3] : undefined;
+      for (const input of [...this.valueInputs(producer), ...(sum ? [sum] : [])]) {
+        if (input === source) return true;
+        if (!seen.has(input)) { seen.add(input); stack.push(input); }
+      }
+    }
+    return false;
+  }
+
   /** Topological position of the node producing `tensor` (-1 for inputs and initializers). */
   positionOf(tensor: string): number {
     const index = this.producers.get(tensor);
@@ -379,8 +400,8 @@ function previousStream(facts: GraphFacts, stream: StreamTensor): StreamTensor |
   for (const term of terms) {
     const source = facts.source(term);
     const others = terms.filter((other) => other !== term);
-    const feedsAnother = others.some((other) => facts.ancestors(other).has(source));
-    const downstreamOfAnother = others.some((other) => facts.canonical(other) !== facts.canonical(term) && facts.ancestors(term).has(facts.source(other)));
+    const feedsAnother = others.some((other) => facts.dependsOn(other, source));
+    const downstreamOfAnother = others.some((other) => facts.canonical(other) !== facts.canonical(term) && facts.dependsOn(term, facts.source(other)));
     if (feedsAnother && !downstreamOfAnother) candidates.add(facts.canonical(term));
   }
   if (candidates.size !== 1) return undefined;
@@ -404,19 +425,31 @@ function classifyStep(facts: GraphFacts, before: StreamTensor, after: StreamTens
     // The block reads the normalised output of the Skip*Normalization that produced the sum.
     for (const output of producer.outputs) if (output) downstream.add(output);
   }
+  // The branch lies between Sₖ₋₁ and Sₖ in topological order: nothing placed after Sₖ's producer can feed it.
+  const ceiling = Math.max(...(after.sumOf ?? [after.name]).map((name) => facts.positionOf(name)), after.node !== undefined ? facts.position[after.node] : -1);
   const reachedNodes = new Set<number>();
   const stack = [...downstream];
   while (stack.length > 0) {
     const tensor = stack.pop()!;
     for (const index of facts.consumers.get(tensor) ?? []) {
       const node = model.nodes[index];
-      if (SHAPE_ONLY_OPS.has(node.opType) || reachedNodes.has(index)) continue;
+      if (SHAPE_ONLY_OPS.has(node.opType) || reachedNodes.has(index) || facts.position[index] > ceiling) continue;
       reachedNodes.add(index);
       for (const output of node.outputs) if (output && !downstream.has(output)) { downstream.add(output); stack.push(output); }
     }
   }
-  const upstream = new Set<string>();
-  for (const name of after.sumOf ?? [after.name]) for (const tensor of facts.ancestors(name)) upstream.add(tensor);
+  // Tensors Sₖ depends on, searched back only as far as Sₖ₋₁'s producer.
+  const floor = Math.min(...(before.sumOf ?? [before.name]).map((name) => facts.positionOf(name)));
+  const upstream = new Set<string>(after.sumOf ?? [after.name]);
+  const pending = [...upstream];
+  while (pending.length > 0) {
+    const producer = facts.producer(pending.pop()!);
+    if (!producer || facts.position[producer.index] < floor) continue;
+    const sum = SKIP_NORMS.has(producer.opType) ? producer.outputs[3] : undefined;
+    for (const input of [...facts.valueInputs(producer), ...(sum ? [sum] : [])]) {
+      if (!upstream.has(input)) { upstream.add(input); pending.push(input); }
+    }
+  }
   let strong = false;
   let softmax = false;
   for (const index of reachedNodes) {
