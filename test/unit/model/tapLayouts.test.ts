@@ -139,7 +139,7 @@ describe('tap discovery on export layouts', () => {
     let exact = 0;
     let refused = 0;
     const refusals: string[] = [];
-    for (let trial = 0; trial < 48; trial++) {
+    for (let trial = 0; trial < 64; trial++) {
       const options: LayoutOptions = {
         layers: 1 + Math.floor(random() * 4), hidden: 8, vocab: 12,
         layout: pick(['sequential', 'parallel'] as const),
@@ -162,8 +162,8 @@ describe('tap discovery on export layouts', () => {
       assert.ok(difference < 1e-5, `${graph.description} (L ${knownL ?? 'unknown'}): wrong taps, max |diff| ${difference}`);
       exact++;
     }
-    t.diagnostic(`${exact} exact, ${refused} refused`);
+    t.diagnostic(`${exact} exact, ${refused} refused${refusals.length ? `: ${refusals.join("; ")}` : ""}`);
     // Refusing is allowed, but these layouts are all recognisable: the property must not pass by refusing everything.
-    assert.ok(exact >= 44, `exact ${exact}, refused ${refused}:\n${refusals.join('\n')}`);
+    assert.ok(exact >= 60, `exact ${exact}, refused ${refused}:\n${refusals.join('\n')}`);
   });
 });

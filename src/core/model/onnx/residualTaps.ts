@@ -243,7 +243,7 @@ function normalisedTensor(facts: GraphFacts, input: string): string {
   const producer = facts.producer(tensor);
   if (producer?.opType === 'Sub' && producer.inputs[0] && producer.inputs[1]) {
     // onnxruntime fuses a bias-less LayerNorm into ReduceMean → Sub(x, mean) → SimplifiedLayerNormalization.
-    const mean = facts.producer(producer.inputs[1]);
+    const mean = facts.producer(facts.canonical(producer.inputs[1]));
     if (mean?.opType === 'ReduceMean' && facts.canonical(mean.inputs[0] ?? '') === facts.canonical(producer.inputs[0])) {
       return facts.canonical(producer.inputs[0]);
     }
