@@ -15,8 +15,17 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** Arguments longer than this are refused before anything starts (a ~50 kB argument crashes onnxruntime-node's start). */
+const MAX_ARGUMENT_CHARS = 16 * 1024;
+
 async function start(): Promise<number> {
   const command = process.argv[2];
+  const long = process.argv.slice(2).find((argument) => argument.length > MAX_ARGUMENT_CHARS);
+  if (long !== undefined) {
+    process.stderr.write(`spacetime-probe: an argument of ${long.length} characters is too long (at most ${MAX_ARGUMENT_CHARS}); ` +
+      'put a long prompt template in a file and pass --prompt-file FILE\n');
+    return 2;
+  }
   if (command !== undefined && HUGE_PAGE_COMMANDS.has(command) && process.env[MARKER] === undefined && process.env.SPACETIME_PROBE_SUPERVISE !== '0') {
     // Heavy commands always run in a supervised child (supervise.ts), with huge pages where they help.
     return relaunch(hugePageRelaunchEnv(command, process.env, currentHugePageHost()) ?? { ...process.env, [MARKER]: '1' });

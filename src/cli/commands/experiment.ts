@@ -9,7 +9,7 @@ import { InputError, UsageError, intOption, parseCommandArgs } from '../command'
 import { fixed, formatTable, ProgressLine } from '../format';
 import type { DeviceRequest } from '../../core/model/types';
 import { GLOVE_MODEL_ID } from '../../core/model/glove/glove';
-import { parseToken, yearRangeOption } from './probeCommands';
+import { parseToken, promptOption, yearRangeOption } from './probeCommands';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
 import { runExperiment, type ExperimentOptionsMap } from '../../core/experiments/runExperiment';
 import { ExperimentInputError } from '../../core/experiments/experimentSession';
@@ -32,7 +32,7 @@ const SPECIFIC: Readonly<Record<ExperimentName, readonly string[]>> = {
 };
 
 const OPTIONS = {
-  dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' }, token: { type: 'string' },
+  dataset: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' }, token: { type: 'string' },
   device: { type: 'string' }, 'batch-size': { type: 'string' }, 'cache-dir': { type: 'string' }, 'no-cache': { type: 'boolean', default: false },
   'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, seed: { type: 'string' }, alphas: { type: 'string' }, layers: { type: 'string' },
   'keep-activations': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, from: { type: 'string' },
@@ -158,6 +158,7 @@ common options:
   --model SPEC         ${GLOVE_MODEL_ID} (default), a Hub-layout folder, a .onnx file, or hf:<repo>[@rev]
   --out DIR            folder for experiment_<name>.json (default ./spacetime-probe-run, as \`run\`)
   --prompt TEMPLATE    prompt template with {entity} or {ENTITY} (default "{entity}")
+  --prompt-file FILE   read the template from a file (for long templates; at most 64 KiB)
   --token T            entity-last (default: the entity's last token) or prompt-last, as for \`run\`
   --seed N             seed of the random split (datasets without is_test) and of every random choice (default 0)
   --alphas a,b,…       ridge alpha grid (default: the paper's 12 values 10^0.8…10^4.1)
@@ -229,7 +230,7 @@ export const experimentCommand: CliCommand = {
 
     const common = {
       ...baseParameters,
-      ...(values.prompt !== undefined ? { prompt: values.prompt } : {}),
+      ...(promptOption(values) !== undefined ? { prompt: promptOption(values) } : {}),
       ...(values.seed !== undefined ? { seed: intOption('seed', values.seed, 0, 0) } : {}),
       ...(values.alphas !== undefined ? { alphas: numberList('alphas', values.alphas, (x) => x > 0, 'positive numbers') } : baseParameters.alphas ? {} : { alphas: DEFAULT_ALPHAS }),
       ...(layersOption !== undefined ? { layers: layersOption } : {}),

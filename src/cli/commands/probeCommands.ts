@@ -4,6 +4,7 @@
  *   probe    activation folder + dataset → results.json
  *   run      both, printing the layerwise table
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand, CliIo } from '../command';
 import { UsageError, intOption, parseCommandArgs } from '../command';
@@ -30,6 +31,7 @@ const COMMON_HELP = `  --dataset FILE       CSV or JSONL dataset, or builtin:<na
 const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a model folder (safetensors checkpoint or ONNX export),
                        a .onnx file, or hf:<repo>[@rev]
   --prompt TEMPLATE    prompt template with {entity} (default "${DEFAULT_PROMPT}")
+  --prompt-file FILE   read the template from a file (for long templates; at most 64 KiB)
   --token T            which token is read: entity-last (default; the entity's last token, as in the
                        paper) or prompt-last (the prompt's last token, e.g. the "?" of "Where is {entity}?")
   --device D           auto|cpu|webgpu|cuda (default auto: cuda, then webgpu, then cpu;
@@ -75,6 +77,31 @@ function parseBatchSize(value: string | undefined): number | undefined {
   return intOption('batch-size', value, 1);
 }
 
+/** Longest prompt template (characters); longer ones belong in a file, and are token-checked per row anyway. */
+export const MAX_TEMPLATE_CHARS = 64 * 1024;
+
+/** `--prompt TEMPLATE` or `--prompt-file FILE` (one of them), checked for size; undefined when neither is given. */
+export function promptOption(values: { prompt?: string; 'prompt-file'?: string }): string | undefined {
+  if (values.prompt !== undefined && values['prompt-file'] !== undefined) throw new UsageError('give --prompt or --prompt-file, not both');
+  let template = values.prompt;
+  const file = values['prompt-file'];
+  if (file !== undefined) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch (error) {
+      throw new UsageError(`--prompt-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message}`);
+    }
+    if (!stat.isFile()) throw new UsageError(`--prompt-file ${file} is not a regular file`);
+    if (stat.size > MAX_TEMPLATE_CHARS * 4) throw new UsageError(`--prompt-file ${file} is ${stat.size} bytes; a template may have at most ${MAX_TEMPLATE_CHARS} characters`);
+    template = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  }
+  if (template !== undefined && template.length > MAX_TEMPLATE_CHARS) {
+    throw new UsageError(`the prompt template has ${template.length} characters; at most ${MAX_TEMPLATE_CHARS}`);
+  }
+  return template;
+}
+
 /** `--year-range MIN:MAX` → the dataset parser's yearRange. */
 export function yearRangeOption(value: string | undefined): { yearRange?: [number, number] } {
   if (value === undefined) return {};
@@ -112,6 +139,7 @@ function noPositionals(command: string, positionals: readonly string[]): void {
 const modelOptions = {
   model: { type: 'string' },
   prompt: { type: 'string' },
+  'prompt-file': { type: 'string' },
   token: { type: 'string' },
   device: { type: 'string' },
   variant: { type: 'string' },
@@ -193,7 +221,7 @@ ${MODEL_HELP}
     noPositionals('extract', positionals);
     const datasetSpec = required('dataset', values.dataset);
     const outDir = required('out', values.out);
-    const template = values.prompt ?? DEFAULT_PROMPT;
+    const template = promptOption(values) ?? DEFAULT_PROMPT;
     renderPrompt(template, 'x');
     const token = parseToken(values.token);
     const batchSize = parseBatchSize(values['batch-size']);
@@ -318,7 +346,7 @@ ${PROBE_HELP}
       const outcome = await runProbe({
         dataset: required('dataset', values.dataset),
         model: values.model ?? GLOVE_MODEL_ID,
-        prompt: values.prompt,
+        prompt: promptOption(values),
         token: parseToken(values.token),
         device: parseDevice(values.device),
         batchSize: parseBatchSize(values['batch-size']),

@@ -177,6 +177,21 @@ function checkOutDir(outDir: string, overwrite: boolean): 'absent' | 'replace' {
   return 'replace';
 }
 
+/**
+ * Why the model cannot run these tokens (longer than its positions, an id beyond its embedding), or undefined.
+ * Such a prompt would fail inside the graph (an index error) or allocate without bound, so it is skipped and listed.
+ */
+function modelLimitProblem(model: ResidualModel, tokens: TokenizedPrompt): string | undefined {
+  if (model.maxPositions !== undefined && tokens.ids.length > model.maxPositions) {
+    return `${tokens.ids.length} tokens; ${model.id} takes at most ${model.maxPositions} positions (max_position_embeddings): shorten the name or the template`;
+  }
+  if (model.vocabSize !== undefined) {
+    const beyond = tokens.ids.find((id) => id < 0 || id >= model.vocabSize!);
+    if (beyond !== undefined) return `token id ${beyond} is outside the model's embedding of ${model.vocabSize} rows (the tokenizer does not match the model)`;
+  }
+  return undefined;
+}
+
 interface Window {
   /** Positions (in the valid-prompt list) [start, end). */
   readonly start: number;
@@ -214,8 +229,9 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   const valid: number[] = [];
   const skipped: SkippedPrompt[] = [];
   tokenizedList.forEach((tokens, index) => {
-    if (tokens === undefined || (tokens.usable && tokens.ids.length > 0)) valid.push(index);
-    else skipped.push({ row: prompts[index].row, text: prompts[index].text, reason: tokens.reason ?? 'no usable token' });
+    const limit = tokens === undefined ? undefined : modelLimitProblem(model, tokens);
+    if (tokens === undefined || (tokens.usable && tokens.ids.length > 0 && limit === undefined)) valid.push(index);
+    else skipped.push({ row: prompts[index].row, text: prompts[index].text, reason: limit ?? tokens.reason ?? 'no usable token' });
   });
   /** The tokens of prompt `index`, tokenizing on demand (a cached record found damaged). */
   const tokensOf = (index: number): TokenizedPrompt => {

@@ -106,6 +106,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   try {
     log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
       (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));
+    for (const warning of model.loadWarnings ?? []) log?.(`warning: ${warning}`);
     const outDir = path.resolve(options.outDir);
     const activationsDir = path.resolve(options.activationsDir ?? path.join(outDir, 'activations'));
     const outputs = prepareRunOutputs(outDir, activationsDir, Boolean(options.layerPredictions));

@@ -28,6 +28,9 @@ export interface TransformerConfig {
   readonly padTokenId?: number;
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
+  /** max_position_embeddings / n_positions / n_ctx / seq_length. */
+  readonly maxPositions?: number;
+  readonly vocabSize?: number;
 }
 
 export interface ModelFiles {
@@ -160,6 +163,7 @@ export function parseTransformerConfig(raw: unknown): TransformerConfig {
     padTokenId: pick(['pad_token_id']),
     bosTokenId: pick(['bos_token_id']),
     eosTokenId: pick(['eos_token_id']),
+    ...definedOnly({ maxPositions: pick(['max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length']), vocabSize: pick(['vocab_size', 'n_vocab']) }),
   };
 }
 

@@ -33,6 +33,12 @@ export interface ModelInfo {
   /** The stored weights' dtype(s) (e.g. 'bfloat16') and what the graph computes in (e.g. 'float32'). */
   readonly weightsDtype?: string;
   readonly computeDtype?: string;
+  /** Longest prompt in tokens the model takes (config.json max_position_embeddings / n_positions), when known. */
+  readonly maxPositions?: number;
+  /** Rows of the token embedding (config.json vocab_size), when known: larger token ids cannot be run. */
+  readonly vocabSize?: number;
+  /** Problems found at load that do not stop it (e.g. a tokenizer smaller than the embedding), one line each. */
+  readonly loadWarnings?: readonly string[];
 }
 
 /**

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { readIndexOf, type DeviceInfo, type DeviceRequest, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
 import { fileContentHashSync } from '../../util/fileIdentity';
+import { checkVocabulary } from '../vocabulary';
 import { resolveModelFiles, type ModelVariant, type TransformerConfig } from '../modelFolder';
 import { dataTypeName, externalDataFiles, OnnxDataType, parseOnnxModel, type OnnxModel, type OnnxValueInfo } from './onnxGraph';
 import { discoverResidualTaps, validateTapOverride, type ResidualTaps } from './residualTaps';
@@ -172,6 +173,7 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
   const label = files.modelPath;
   const config: TransformerConfig = { ...files.config, ...(options.numHiddenLayers !== undefined ? { numHiddenLayers: options.numHiddenLayers } : {}) };
   const tokenizer = ModelTokenizer.fromFiles(files.tokenizerPath, files.tokenizerConfigPath);
+  const loadWarnings = checkVocabulary(files.tokenizerPath, config.vocabSize, label);
 
   let modelBytes: Uint8Array | undefined = fs.readFileSync(files.modelPath);
   let model: OnnxModel | undefined;
@@ -248,6 +250,9 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
     numLayers,
     hiddenSize,
     fingerprint: modelFingerprint,
+    ...(config.maxPositions !== undefined ? { maxPositions: config.maxPositions } : {}),
+    ...(config.vocabSize !== undefined ? { vocabSize: config.vocabSize } : {}),
+    loadWarnings,
     device,
     modelPath: files.modelPath,
     variant: files.variant,
