@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliCommand, CliIo } from '../command';
-import { UsageError, intOption, parseCommandArgs } from '../command';
+import { InputError, UsageError, intOption, parseCommandArgs } from '../command';
 import { fixed, formatTable, ProgressLine } from '../format';
 import { assertParentAlive, testBlock } from '../supervise';
 import { loadDataset } from '../../core/datasets/load';
@@ -16,7 +16,8 @@ import { loadModel } from '../../core/model/loadModel';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
 import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
 import { openCacheNamespace } from '../../core/activations/cache';
-import { probeActivations, writeProbeResults } from '../../core/experiments/probeActivations';
+import { probeActivations, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
+import { RESULTS_FORMAT } from '../../core/experiments/results';
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
 import type { ProbeResults } from '../../core/experiments/results';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
@@ -100,6 +101,21 @@ export function promptOption(values: { prompt?: string; 'prompt-file'?: string }
     throw new UsageError(`the prompt template has ${template.length} characters; at most ${MAX_TEMPLATE_CHARS}`);
   }
   return template;
+}
+
+/** A results.json in the way that is not ours (another tool's file) is never overwritten. */
+function refuseForeignResults(outDir: string): void {
+  const file = path.join(outDir, RESULTS_FILE);
+  if (!fs.existsSync(file)) return;
+  let format: unknown;
+  try {
+    format = (JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown }).format;
+  } catch {
+    format = undefined;
+  }
+  if (format !== RESULTS_FORMAT) {
+    throw new InputError(`${file} is in the way and is not a Spacetime Probe results file; refusing to replace it.`, ['Nothing was changed. Choose another --out.']);
+  }
 }
 
 /** `--year-range MIN:MAX` → the dataset parser's yearRange. */
@@ -293,6 +309,7 @@ ${PROBE_HELP}
     const alphas = parseAlphas(values.alphas);
     const seed = intOption('seed', values.seed, 0, 0);
     const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'], ...yearRangeOption(values['year-range']) });
+    refuseForeignResults(outDir);
     const { progress, onProgress } = progressReporter(io);
     const { signal, dispose } = interruptSignal();
     try {

@@ -8,7 +8,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runProbe } from '../../../src/core/experiments/run';
+import { repoRoot } from '../../helpers/modelFixtures';
 import { openCacheNamespace } from '../../../src/core/activations/cache';
 import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 import { errnoError, mountSmallFs } from '../../helpers/smallFs';
@@ -149,5 +151,19 @@ describe('run outputs under failure', () => {
     } finally {
       small.dispose();
     }
+  });
+
+  test('probe --out never overwrites a results.json of someone else (item 1)', { skip: !fs.existsSync(path.join(repoRoot, 'out', 'cli.js')) && 'out/cli.js not built' }, async () => {
+    const dir = tempDir();
+    const data = dataset(dir, 20);
+    await runProbe({ dataset: data, model: 'names', outDir: path.join(dir, 'run'), cacheDir: false, loadedModel: new NameModel() });
+    const out = path.join(dir, 'theirs');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'results.json'), '{"experiment": "mine"}');
+    const result = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'probe', '--activations', path.join(dir, 'run', 'activations'), '--dataset', data, '--out', out],
+      { encoding: 'utf8' });
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /not a Spacetime Probe results file; refusing/);
+    assert.equal(fs.readFileSync(path.join(out, 'results.json'), 'utf8'), '{"experiment": "mine"}');
   });
 });
