@@ -80,9 +80,9 @@ test('hub spec parsing and proxy selection', () => {
 test('variant selection: single-graph exports (model*.onnx, then decoder_model*.onnx) with their external data', () => {
   const files = (...names: string[]) => names.map((rfilename) => ({ rfilename, size: 1, blobId: '0'.repeat(40) }));
   const picked = (siblings: ReturnType<typeof files>, variant: string) => selectVariantFiles(siblings, variant, 'o/r').map((s) => s.rfilename);
-  const modern = files('config.json', 'tokenizer.json', 'tokenizer_config.json', 'README.md', 'onnx/model.onnx', 'onnx/model.onnx_data',
+  const modern = files('config.json', 'tokenizer.json', 'tokenizer_config.json', 'README.md', 'onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/model.onnx_data_1',
     'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data', 'onnx/model_quantized.onnx', 'onnx/model_q4.onnx');
-  assert.deepEqual(picked(modern, 'fp32'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']);
+  assert.deepEqual(picked(modern, 'fp32'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data', 'onnx/model.onnx_data_1']);
   assert.deepEqual(picked(modern, 'fp16'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_fp16.onnx', 'onnx/model_fp16.onnx_data']);
   assert.deepEqual(picked(modern, 'q8'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx']);
   assert.deepEqual(picked(modern, 'q4'), ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_q4.onnx']);
