@@ -397,3 +397,37 @@ for (const name of ['gpt2', 'gpt-neox', 'llama2', 'qwen3', 'gemma2', 'phi3', 'ol
     }
   });
 }
+
+/**
+ * Attention through onnxruntime's fused GroupQueryAttention (the GPU default), run here on the CPU provider in
+ * float32 (within 1e-4 of PyTorch, like the plain graph) and float16 (within 1e-2 relative). Fixtures whose head
+ * size is not a multiple of 16 (the kernel's requirement) keep the plain attention: checked too.
+ */
+for (const name of fixtureNames()) {
+  test(`checkpoint ${name} with fused GroupQueryAttention matches PyTorch in float32 and float16`, async () => {
+    const dir = path.join(FIXTURES, name);
+    const reference = readReference(dir);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, number>;
+    const heads = config.num_attention_heads ?? config.n_head;
+    const headDim = config.head_dim ?? (config.hidden_size ?? config.n_embd) / heads;
+    for (const computeDtype of ['float32', 'float16'] as const) {
+      const model = await loadCheckpointModel(dir, { intraOpNumThreads: 1, device: 'cpu', computeDtype, fusedAttention: true });
+      try {
+        assert.equal(model.fusedAttentionBlocks, headDim % 16 === 0 ? reference.num_layers : 0, `head size ${headDim}`);
+        const output = await model.runBatch(reference.prompts.map((prompt) => ({ ids: prompt.ids, usable: true })));
+        if (computeDtype === 'float32') {
+          assert.ok(maxDifference(model, output, reference.prompts) <= TOLERANCE, `${computeDtype}: max |diff| ${maxDifference(model, output, reference.prompts)}`);
+        } else {
+          let worst = 0;
+          reference.prompts.forEach((prompt, row) => prompt.layers.forEach((layer, l) => {
+            const scale = Math.max(...layer.map(Math.abs));
+            layer.forEach((value, d) => { worst = Math.max(worst, Math.abs(output[(row * model.numLayers + l) * model.hiddenSize + d] - value) / scale); });
+          }));
+          assert.ok(worst <= 1e-2, `float16: max relative |diff| ${worst}`);
+        }
+      } finally {
+        await model.dispose();
+      }
+    }
+  });
+}

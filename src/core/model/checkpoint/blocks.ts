@@ -12,7 +12,7 @@
  * softmax along keys; RMSNorm = x / sqrt(mean(x²) + eps) · w; rotary cos/sin from float32 inverse frequencies.
  */
 import { ModelLoadError } from '../errors';
-import { ElemType, GraphBuilder } from './graphBuilder';
+import { ElemType, GraphBuilder, type AttributeValue } from './graphBuilder';
 import type { RopeSpec } from './rope';
 import type { CheckpointTensors, TensorRef } from './safetensors';
 
@@ -118,8 +118,11 @@ export class Graph {
   private readonly masks = new Map<string, string>();
   private readonly rotary = new Map<RopeSpec, { cos: string; sin: string }>();
 
-  /** computeType: ElemType.FLOAT (CPU) or ElemType.FLOAT16 (GPU providers). */
-  constructor(computeType: number = ElemType.FLOAT) {
+  /**
+   * computeType: ElemType.FLOAT (CPU) or ElemType.FLOAT16 (GPU providers). fusedAttention: attention as
+   * com.microsoft GroupQueryAttention (the providers' fused kernel, rotary inside) where the head size allows.
+   */
+  constructor(computeType: number = ElemType.FLOAT, readonly fusedAttention = false) {
     this.g = new GraphBuilder(computeType);
     const g = this.g;
     const ids = g.input('input_ids', ElemType.INT64, ['batch', 'tokens']);
@@ -311,6 +314,8 @@ export function attention(graph: Graph, q: string, k: string, v: string, options
   const { numHeads: H, numKvHeads: KV, headDim: hd } = options;
   if (H % KV !== 0) throw new ModelLoadError(`num_attention_heads ${H} is not a multiple of num_key_value_heads ${KV}.`);
   const groups = H / KV;
+  // onnxruntime's GroupQueryAttention kernels need head sizes that are multiples of 16 (real models: 64, 80, 128…).
+  if (graph.fusedAttention && hd % 16 === 0) return fusedAttention(graph, q, k, v, options);
   const view = (x: string, heads: number): string =>
     g.op('Reshape', [x, g.op('Concat', [graph.batchAndTokens, g.int64([KV, heads, hd])], { axis: 0 })]);
   // [B, T, KV, G, hd] → [B, KV, G, T, hd]
@@ -340,11 +345,57 @@ export function attention(graph: Graph, q: string, k: string, v: string, options
   return g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 3, 1, 2, 4] }), g.int64([-1, H * hd])]);
 }
 
-/** Rotate the first rotaryDim dims of each head, halves style (rotate_half): x1·cos − x2·sin, x2·cos + x1·sin. */
-function applyRope(graph: Graph, x: string, spec: RopeSpec, headDim: number): string {
+/**
+ * The same attention through com.microsoft GroupQueryAttention (what onnxruntime-genai's model builder emits; fused
+ * kernels on CUDA and WebGPU, float32 and float16 on CPU): q/k/v as [B, T, heads·hd], no past, every row's
+ * sequence length taken as T (right padding: real tokens never attend to the padding after them), full rotary
+ * inside the kernel (cos/sin [T, hd/2]); partial rotary and per-head norms are applied before it.
+ */
+function fusedAttention(graph: Graph, q: string, k: string, v: string, options: AttentionOptions): string {
+  const g = graph.g;
+  const { numHeads: H, numKvHeads: KV, headDim: hd } = options;
+  const groups = H / KV;
+  const toBTK = (x: string, heads: number): string =>
+    g.op('Reshape', [x, g.op('Concat', [graph.batchAndTokens, g.int64([KV, heads, hd])], { axis: 0 })]);
+  const flat3 = (x: string): string => g.op('Reshape', [x, g.op('Concat', [graph.batchAndTokens, g.int64([-1])], { axis: 0 })]);
+  const rope = options.rope;
+  const inKernelRope = rope !== undefined && rope.rotaryDim === hd;
+  let q5 = toBTK(q, groups);
+  let k5 = toBTK(k, 1);
+  if (options.qHeadNorm) q5 = options.qHeadNorm(q5);
+  if (options.kHeadNorm) k5 = options.kHeadNorm(k5);
+  if (rope && !inKernelRope) {
+    q5 = applyRope(graph, q5, rope, hd, [-1, 1, 1, rope.rotaryDim / 2]);
+    k5 = applyRope(graph, k5, rope, hd, [-1, 1, 1, rope.rotaryDim / 2]);
+  }
+  // seqlens_k: each row's last position (T − 1), total_sequence_length: T, both int32.
+  const total = g.op('Cast', [graph.tokens], { to: ElemType.INT32 });
+  const seqlensK = g.op('Expand', [g.op('Cast', [g.op('Sub', [graph.tokens, g.int64([1])])], { to: ElemType.INT32 }), graph.batch]);
+  const inputs = [flat3(q5), flat3(k5), flat3(v), '', '', seqlensK, total];
+  if (inKernelRope) {
+    const { cos, sin } = graph.rope(rope);
+    inputs.push(cos, sin);
+  }
+  const attributes: Record<string, AttributeValue> = {
+    num_heads: H, kv_num_heads: KV, do_rotary: inKernelRope ? 1 : 0, rotary_interleaved: 0,
+    scale: { float: options.scale ?? 1 / Math.sqrt(hd) },
+  };
+  if (options.softcap !== undefined) attributes.softcap = { float: options.softcap };
+  if (options.window !== undefined) attributes.local_window_size = options.window;
+  const [output] = g.opMulti('GroupQueryAttention', inputs, 3, attributes, 'com.microsoft');
+  return g.op('Reshape', [output, g.int64([-1, H * hd])]);
+}
+
+/**
+ * Rotate the first rotaryDim dims of each head, halves style (rotate_half): x1·cos − x2·sin, x2·cos + x1·sin.
+ * `cosShape` reshapes cos/sin [T, rotaryDim/2] to broadcast against x's layout (default: T second to last).
+ */
+function applyRope(graph: Graph, x: string, spec: RopeSpec, headDim: number, cosShape?: readonly number[]): string {
   const g = graph.g;
   const half = spec.rotaryDim / 2;
-  const { cos, sin } = graph.rope(spec);
+  const table = graph.rope(spec);
+  const cos = cosShape ? g.op('Reshape', [table.cos, g.int64([...cosShape])]) : table.cos;
+  const sin = cosShape ? g.op('Reshape', [table.sin, g.int64([...cosShape])]) : table.sin;
   const rest = headDim - spec.rotaryDim;
   const parts = g.opMulti('Split', [x, g.int64(rest > 0 ? [half, half, rest] : [half, half])], rest > 0 ? 3 : 2, { axis: -1 });
   const [x1, x2] = parts;

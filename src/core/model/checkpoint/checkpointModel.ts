@@ -42,6 +42,11 @@ export interface CheckpointModelOptions {
    * on WebGPU/CUDA (norms and softmax in float32, as transformers does).
    */
   readonly computeDtype?: 'float32' | 'float16';
+  /**
+   * Attention as onnxruntime's fused GroupQueryAttention kernel (head sizes that are multiples of 16). Default: on
+   * WebGPU/CUDA yes, on CPU no (the plain graph is the reference path there).
+   */
+  readonly fusedAttention?: boolean;
   readonly enableProfiling?: boolean;
 }
 
@@ -51,6 +56,9 @@ export interface CheckpointModel extends ResidualModel {
   readonly checkpointDtype: string;
   /** What the graph computes in. */
   readonly computeDtype: 'float32' | 'float16';
+  /** Attention through onnxruntime's fused GroupQueryAttention kernel: asked for, and how many blocks got it. */
+  readonly fusedAttention: boolean;
+  readonly fusedAttentionBlocks: number;
   readonly folder: string;
   /** Bytes of weights the session holds in its compute dtype (embedding tables in their stored dtype). */
   readonly weightBytes: number;
@@ -122,7 +130,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
   const requested = options.device ?? 'auto';
   const target: DeviceName = requested === 'auto' ? autoDeviceChoice(await probeAllProviders()) : requested;
   const computeDtype = options.computeDtype ?? (target === 'cpu' ? 'float32' : 'float16');
-  const graph = new Graph(computeDtype === 'float16' ? ElemType.FLOAT16 : ElemType.FLOAT);
+  const fusedAttention = options.fusedAttention ?? target !== 'cpu';
+  const graph = new Graph(computeDtype === 'float16' ? ElemType.FLOAT16 : ElemType.FLOAT, fusedAttention);
   const weights = new Weights(graph.g, tensors, layout.locate);
   const boundaries = architecture.build({ config, graph, weights, blocks });
   if (boundaries.length !== blocks + 1) throw new Error(`${config.modelType} builder returned ${boundaries.length} boundaries for ${blocks} blocks`);
@@ -152,7 +161,7 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
       'Use a smaller model, a machine with more memory, or extract on a GPU server.']);
   }
 
-  const fingerprint = await modelFingerprint(tensors, `${blocks}\0${computeDtype}`, [configPath, tokenizerPath, tokenizerConfigPath]);
+  const fingerprint = await modelFingerprint(tensors, `${blocks}\0${computeDtype}\0${fusedAttention ? 'gqa' : 'plain'}`, [configPath, tokenizerPath, tokenizerConfigPath]);
   let session: ResidualSession;
   try {
     session = await ResidualSession.create(bytes, {
@@ -186,6 +195,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     checkpointDtype,
     weightsDtype: checkpointDtype,
     computeDtype,
+    fusedAttention,
+    fusedAttentionBlocks: g.countOf('GroupQueryAttention'),
     folder,
     weightBytes,
     maxPositions,

@@ -14,6 +14,7 @@ export const ElemType = {
   FLOAT: onnx.TensorProto.DataType.FLOAT,
   FLOAT16: onnx.TensorProto.DataType.FLOAT16,
   BFLOAT16: onnx.TensorProto.DataType.BFLOAT16,
+  INT32: onnx.TensorProto.DataType.INT32,
   INT64: onnx.TensorProto.DataType.INT64,
   BOOL: onnx.TensorProto.DataType.BOOL,
 } as const;
@@ -64,6 +65,7 @@ export class GraphBuilder {
   private readonly inputs: onnx.IValueInfoProto[] = [];
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly constants = new Map<string, string>();
+  private readonly domains = new Set<string>();
   private counter = 0;
 
   /** The element type the graph computes in (FLOAT, or FLOAT16 for GPUs); see `value`. */
@@ -103,10 +105,15 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Add a node with several outputs. */
-  opMulti(opType: string, inputs: readonly string[], outputCount: number, attributes: Record<string, AttributeValue> = {}): string[] {
+  /** Add a node with several outputs (domain: e.g. 'com.microsoft' for onnxruntime's contrib operators). */
+  opMulti(opType: string, inputs: readonly string[], outputCount: number, attributes: Record<string, AttributeValue> = {}, domain = ''): string[] {
     const outputs = Array.from({ length: outputCount }, () => this.fresh(opType.toLowerCase()));
-    this.nodes.push(node(opType, inputs, outputs, attributes, this.counter++));
+    const built = node(opType, inputs, outputs, attributes, this.counter++);
+    if (domain) {
+      built.domain = domain;
+      this.domains.add(domain);
+    }
+    this.nodes.push(built);
     return outputs;
   }
 
@@ -150,12 +157,17 @@ export class GraphBuilder {
     return this.nodes.length;
   }
 
+  /** How many nodes of an operator the graph has. */
+  countOf(opType: string): number {
+    return this.nodes.filter((entry) => entry.opType === opType).length;
+  }
+
   toBytes(graphName: string, docString = ''): Uint8Array {
     const model: onnx.IModelProto = {
       irVersion: IR_VERSION,
       producerName: 'spacetime-probe',
       docString,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: [{ domain: '', version: OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     };
     return onnx.ModelProto.encode(model).finish();
