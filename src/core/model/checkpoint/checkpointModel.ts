@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type { DeviceName, DeviceRequest, PromptInput, ResidualModel, TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
 import { ModelTokenizer } from '../tokenizer';
+import { checkVocabulary } from '../vocabulary';
 import { toPaddedBatch } from '../onnx/transformerModel';
 import { autoDeviceChoice, DeviceUnavailableError, probeAllProviders } from '../../runtime/devices';
 import { ResidualSession } from '../../runtime/residualSession';
@@ -62,8 +63,6 @@ export interface CheckpointModel extends ResidualModel {
   readonly folder: string;
   /** Bytes of weights the session holds in its compute dtype (embedding tables in their stored dtype). */
   readonly weightBytes: number;
-  /** Longest prompt in tokens the model accepts (learned positions or the RoPE setting); undefined: no limit. */
-  readonly maxPositions?: number;
   readonly graphNodeCount: number;
   endProfiling(): void;
 }
@@ -124,6 +123,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
   const blocks = Math.min(dims.numBlocks, options.maxBlocks ?? dims.numBlocks);
   const tensors = readCheckpointTensors(folder);
   const tokenizer = ModelTokenizer.fromFiles(tokenizerPath, tokenizerConfigPath);
+  // A tokenizer that can produce ids beyond the embedding is refused here; a smaller one is a warning.
+  const loadWarnings = checkVocabulary(tokenizerPath, dims.vocabSize, options.id ?? folder);
 
   const layout = externalDataLayout(tensors);
   // The graph's dtype depends on the provider that will run it, so `auto` picks the device first (probes are cached).
@@ -200,6 +201,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     folder,
     weightBytes,
     maxPositions,
+    vocabSize: dims.vocabSize,
+    loadWarnings,
     graphNodeCount: g.nodeCount,
     numLayers,
     hiddenSize,
@@ -207,17 +210,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     // The device was chosen before building (the graph's dtype depends on it): report the user's request.
     device: { ...session.device, requested },
     tokenize(prompts: readonly (string | PromptInput)[]): TokenizedPrompt[] {
-      return tokenizer.encodeAll(prompts).map((prompt) => {
-        if (!prompt.usable) return prompt;
-        const tooLarge = prompt.ids.find((id) => id >= dims.vocabSize || id < 0);
-        if (tooLarge !== undefined) {
-          return { ids: [], usable: false, reason: `token id ${tooLarge} is outside the model's vocabulary of ${dims.vocabSize} (tokenizer and checkpoint disagree)` };
-        }
-        if (maxPositions !== undefined && prompt.ids.length > maxPositions) {
-          return { ids: [], usable: false, reason: `${prompt.ids.length} tokens, more than the model's ${maxPositions} positions` };
-        }
-        return prompt;
-      });
+      // Prompts longer than maxPositions or with ids beyond vocabSize are skipped by the extraction (extract.ts).
+      return tokenizer.encodeAll(prompts);
     },
     async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
       const result = await session.run(toPaddedBatch(prompts, padId));
