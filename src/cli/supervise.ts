@@ -72,9 +72,11 @@ export function watchParent(onGone: () => void): void {
     parentGone = true;
     onGone();
   };
+  // End of file: the write end is closed, i.e. the parent is gone. An error on the pipe alone (a platform that
+  // cannot watch it) is not taken as the parent's death unless the parent changed.
   socket.on('end', gone);
-  socket.on('close', gone);
-  socket.on('error', gone);
+  socket.on('error', () => { if (process.ppid !== originalParent) gone(); });
+  socket.on('close', (hadError: boolean) => { if (!hadError || process.ppid !== originalParent) gone(); });
   socket.resume();
   socket.unref();
 }
