@@ -71,9 +71,22 @@ export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
   };
 }
 
-export async function updateSetting(key: string, value: unknown): Promise<void> {
+/**
+ * Write a setting. With `ask` and a folder open, the user picks where (workspace: .vscode/settings.json, or user
+ * settings) and nothing is written when they cancel; without `ask` (a value passed by another command or a test)
+ * it goes to the workspace when a folder is open, else to the user settings. Returns false when cancelled.
+ */
+export async function updateSetting(key: string, value: unknown, options: { readonly ask?: boolean } = {}): Promise<boolean> {
   const config = vscode.workspace.getConfiguration(CONFIG_SECTION);
-  // Workspace-level when a folder is open (a device choice is usually per machine/project), else user-level.
-  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  let target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  if (options.ask && vscode.workspace.workspaceFolders?.length) {
+    const picked = await vscode.window.showQuickPick([
+      { label: 'Workspace', description: 'this folder only (.vscode/settings.json)', target: vscode.ConfigurationTarget.Workspace },
+      { label: 'User', description: 'every workspace (your user settings)', target: vscode.ConfigurationTarget.Global },
+    ], { title: `Spacetime Probe: save ${CONFIG_SECTION}.${key} = ${JSON.stringify(value)} in…` });
+    if (!picked) return false;
+    target = picked.target;
+  }
   await config.update(key, value, target);
+  return true;
 }

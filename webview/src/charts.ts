@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { LayerResult, Prediction } from '../../src/core/experiments/results';
-import type { ComparedRun, MapExtent } from './protocol';
+import type { ComparedRun, MapExtent, RunView } from './protocol';
 import { EXTENT_FRAMES, predictionError, thinOut } from './geo';
 
 /** Colours and fonts read from VS Code's CSS variables at render time, so charts follow the theme. */
@@ -88,6 +88,16 @@ export const PROXIMITY_CHANCE = 0.5;
 
 function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+function noNegativeZero(text: string): string {
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+}
+
+/** A longitude into [−180, 180] for display (a probe's prediction can run past ±180; the error is unchanged). */
+export function wrapLongitude(longitude: number): number {
+  if (!Number.isFinite(longitude) || (longitude >= -180 && longitude <= 180)) return longitude;
+  return ((((longitude + 180) % 360) + 360) % 360) - 180;
 }
 
 /** Label of a per-target test R² curve. */
@@ -219,7 +229,7 @@ export function layerChartSpec(layers: readonly LayerResult[], bestLayer: number
     config: chartConfig(theme),
     vconcat: [
       {
-        title: { text: best ? `Probe fit by layer (best layer ${bestLayer}: test R² ${best.testR2.toFixed(3)})` : 'Probe fit by layer', limit: width },
+        title: { text: best ? `Probe fit by layer (best layer ${bestLayer}: test R² ${noNegativeZero(best.testR2.toFixed(3))})` : 'Probe fit by layer', limit: width },
         width,
         height: 220,
         layer: [
@@ -480,9 +490,9 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
   };
   const points = shown.flatMap((r) => [
     { row: r.row, name: r.name, split: r.split, position: 'true', latitude: r.truth[0], longitude: r.truth[1], errorKm: Math.round(r.error) },
-    { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: r.predicted[1], errorKm: Math.round(r.error) },
+    { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: wrapLongitude(r.predicted[1]), errorKm: Math.round(r.error) },
   ]);
-  const lines = shown.map((r) => ({ row: r.row, name: r.name, lat: r.truth[0], lon: r.truth[1], lat2: r.predicted[0], lon2: r.predicted[1] }));
+  const lines = shown.map((r) => ({ row: r.row, name: r.name, lat: r.truth[0], lon: r.truth[1], lat2: r.predicted[0], lon2: wrapLongitude(r.predicted[1]) }));
   // Capped so the whole map fits a typical editor height; the projection fit keeps the aspect ratio.
   const height = Math.min(520, Math.round(width * (extent === 'world' ? 0.5 : extent === 'usa' ? 0.6 : 0.85)));
   const tooltip = [
@@ -643,3 +653,17 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
     ],
   };
 }
+
+/** The chart of `tab` with a title naming the run: dataset, model, prompt, token, date (for exported files). */
+export function titledSpec(spec: TopLevelSpec, view: Pick<RunView, 'summary' | 'results'>, tabLabel: string): TopLevelSpec {
+  const { summary, results } = view;
+  const own = (spec as { title?: unknown }).title;
+  const ownText = typeof own === 'string' ? own : typeof own === 'object' && own !== null ? String((own as { text?: unknown }).text ?? '') : '';
+  const date = (results.createdAt ?? summary.createdAt).slice(0, 16).replace('T', ' ');
+  const subtitle = [
+    ...(ownText ? [ownText] : []),
+    `prompt "${results.prompt ?? summary.prompt ?? '{entity}'}" \u00b7 token ${results.token ?? 'prompt-last'} \u00b7 ${results.split.train} train / ${results.split.test} test \u00b7 ${date}`,
+  ];
+  return { ...spec, title: { text: `${summary.dataset} \u00b7 ${summary.model} \u2014 ${tabLabel}`, subtitle, anchor: 'start' } } as TopLevelSpec;
+}
+

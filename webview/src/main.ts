@@ -8,7 +8,7 @@ import type { EmbedOptions, Result as EmbedResult } from 'vega-embed' with { 're
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { Prediction } from '../../src/core/experiments/results';
 import {
-  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, MAP_POINT_LIMIT,
+  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, MAP_POINT_LIMIT,
   type BaseMap, type ChartTheme, type PredictionRow,
 } from './charts';
 import { chooseMapExtent } from './geo';
@@ -16,7 +16,7 @@ import {
   MAP_EXTENTS, parseHostToWebview,
   type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RunView, type WebviewToHost, type WebviewUiState,
 } from './protocol';
-import { renderPredictionTable, type SortColumn } from './table';
+import { fixed, renderPredictionTable, type SortColumn } from './table';
 import { experimentSections } from './experimentCharts';
 import { renderExperimentSections } from './experimentsTab';
 
@@ -179,8 +179,12 @@ function runNotes(): HTMLElement[] {
   return notes;
 }
 
+/** The spec last drawn per tab: exports draw it once more with a title and the run's provenance. */
+const drawnSpecs = new Map<TabId, TopLevelSpec>();
+
 async function drawChart(tab: TabId, container: HTMLElement, spec: TopLevelSpec, onClickRow: boolean): Promise<void> {
   if (!embed) return;
+  drawnSpecs.set(tab, spec);
   views.get(tab)?.finalize();
   views.delete(tab);
   const result = await embed(container, spec, embedOptions);
@@ -261,7 +265,7 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
   const intervals = results.bootstrap ? ` Bands: ${Math.round(results.bootstrap.level * 100)}% bootstrap intervals over the ${results.split.test} test entities.` : '';
   summary.textContent = best
     ? `Layerwise probe fit: train R², test R² (mean${results.targets.length > 1 ? ' and per target' : ''}), test Spearman ρ and proximity error (share of other entities predicted closer to the truth, ties half; 0 is perfect, 0.5 chance).${intervals} ` +
-      `Best layer ${results.bestLayer} of ${results.layers.length}: test R² ${best.testR2.toFixed(3)}, proximity error ${Number.isFinite(best.proximityError) ? best.proximityError.toFixed(3) : '–'}.`
+      `Best layer ${results.bestLayer} of ${results.layers.length}: test R² ${fixed(best.testR2, 3)}, proximity error ${Number.isFinite(best.proximityError) ? fixed(best.proximityError, 3) : '–'}.`
     : 'Layerwise probe fit.';
   const chart = element('div', { className: 'chart', id: 'layer-chart' });
   panel.replaceChildren(...runNotes(), summary, chart);
@@ -444,7 +448,7 @@ function header(view: RunView): HTMLElement {
   const box = element('header');
   box.appendChild(element('h1', { text: `${summary.dataset} \u00b7 ${summary.model}` }));
   const facts = [
-    `best layer ${results.bestLayer}${best ? ` (test R\u00b2 ${best.testR2.toFixed(3)})` : ''}`,
+    `best layer ${results.bestLayer}${best ? ` (test R\u00b2 ${fixed(best.testR2, 3)})` : ''}`,
     `${results.split.train} train / ${results.split.test} test (${results.split.method === 'is_test' ? 'is_test column' : 'random split'})`,
     results.device ? `device ${results.device.used}` : undefined,
     results.createdAt ? new Date(results.createdAt).toLocaleString() : undefined,
@@ -521,6 +525,26 @@ async function renderActiveTab(): Promise<void> {
 // ---------------------------------------------------------------- export
 
 async function chartImage(format: 'png' | 'svg'): Promise<string> {
+  const tab: TabId = views.has(state.tab) ? state.tab : 'layers';
+  const spec = drawnSpecs.get(tab);
+  if (embed && run && spec) {
+    // Drawn once more off screen with the title, exported, then thrown away.
+    const holder = element('div');
+    holder.style.position = 'absolute';
+    holder.style.left = '-20000px';
+    document.body.appendChild(holder);
+    try {
+      const titled = await embed(holder, titledSpec(spec, run, TABS.find((t) => t.id === tab)?.label ?? tab), embedOptions);
+      try {
+        titled.view.background(currentTheme().background);
+        return format === 'svg' ? await titled.view.toSVG() : await titled.view.toImageURL('png', 2);
+      } finally {
+        titled.finalize();
+      }
+    } finally {
+      holder.remove();
+    }
+  }
   const result = views.get(state.tab) ?? views.get('layers');
   if (!result) throw new Error('No chart is on screen in this tab.');
   const view = result.view;
@@ -545,7 +569,10 @@ function handle(message: HostToWebview): void {
       layerPredictions.clear();
       pendingLayerRequests.clear();
       layerPredictions.set(run.results.bestLayer, run.results.predictions);
-      if (state.runId !== run.summary.id) setState({ runId: run.summary.id, layer: undefined, mapExtent: undefined });
+      // Another run: its own layer, extent, filter and sort, not the previous run's.
+      if (state.runId !== run.summary.id) {
+        setState({ runId: run.summary.id, layer: undefined, mapExtent: undefined, filter: '', sortColumn: DEFAULT_STATE.sortColumn, sortDescending: DEFAULT_STATE.sortDescending });
+      }
       if (message.tab) setState({ tab: message.tab });
       renderRun();
       return;

@@ -34,8 +34,14 @@ export function sortAndFilterRows(rows: readonly PredictionRow[], column: SortCo
   return kept.sort(compare);
 }
 
+/** toFixed without a negative zero: −0.0001 → "0.000", not "-0.000". */
+export function fixed(value: number, digits: number): string {
+  const text = value.toFixed(digits);
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+}
+
 export function formatValues(kind: 'space' | 'time', values: readonly number[]): string {
-  return kind === 'space' ? `${values[0].toFixed(3)}, ${values[1].toFixed(3)}` : values[0].toFixed(kind === 'time' ? 0 : 2);
+  return kind === 'space' ? `${fixed(values[0], 3)}, ${fixed(values[1], 3)}` : fixed(values[0], kind === 'time' ? 0 : 2);
 }
 
 function cell(tag: 'td' | 'th', text: string, className?: string): HTMLTableCellElement {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command } from './command';
 import type { Services } from '../services';
 import { EXPORT_FORMATS, type ExportFormat } from '../../../webview/src/protocol';
-import { layerMetricsCsv, predictionsCsv } from '../runs/exportCsv';
+import { exportBaseName, layerMetricsCsv, predictionsCsv } from '../runs/exportCsv';
 import { ResultsPanel } from '../panels/resultsPanel';
 import { pickRuns } from '../pickers';
 import { writeFileAtomic } from '../../core/util/atomicWrite';
@@ -33,7 +33,7 @@ export async function exportRun(services: Services, runId: string, format: Expor
     table = picked?.value;
     if (!table) return undefined;
   }
-  const base = `${record.dataset}-${record.model.replace(/[^\w.-]+/g, '_')}-${record.id}${format === 'csv' ? `-${table}` : ''}`;
+  const base = exportBaseName(record, format === 'csv' ? table : format === 'json' ? 'results' : ResultsPanel.current?.shownRunId === runId ? 'chart' : undefined);
   let target = options.target;
   if (!target) {
     const defaultFolder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(record.datasetPath));

@@ -26,6 +26,7 @@ export class SelectDeviceCommand implements Command {
 
   async execute(device?: unknown): Promise<DeviceRequest | undefined> {
     let choice = typeof device === 'string' && (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : undefined;
+    const interactive = !choice;
     if (!choice) {
       const current = readSettings().device;
       // Probing creates a tiny session per provider (cached for the extension host's lifetime).
@@ -43,7 +44,7 @@ export class SelectDeviceCommand implements Command {
       choice = picked?.device;
     }
     if (!choice) return undefined;
-    await updateSetting('device', choice);
+    if (!await updateSetting('device', choice, { ask: interactive })) return undefined;
     this.services.log.info(`Device setting changed to ${choice}.`);
     return choice;
   }

@@ -129,7 +129,8 @@ export class DatasetDiagnostics extends Disposable {
 
 /** "Toggle Largest-Residual Diagnostics". */
 export async function toggleResidualDiagnostics(): Promise<boolean> {
-  const next = !readSettings().showResidualDiagnostics;
-  await updateSetting('diagnostics.showLargestResiduals', next);
-  return next;
+  const current = readSettings().showResidualDiagnostics;
+  const next = !current;
+  // Asks where to save it (workspace or user settings) when a folder is open; cancelling changes nothing.
+  return await updateSetting('diagnostics.showLargestResiduals', next, { ask: true }) ? next : current;
 }

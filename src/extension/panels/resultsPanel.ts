@@ -268,6 +268,11 @@ export class ResultsPanel extends Disposable {
       const range = document.lineAt(line).range;
       const column = this.panel.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
       const editor = await vscode.window.showTextDocument(document, { viewColumn: column, selection: range, preserveFocus: false });
+      // A built-in dataset is the installed extension's own file: shown read-only (Open Built-in Dataset makes an
+      // editable copy).
+      if (record.datasetReference.startsWith('builtin:')) {
+        await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession').then(undefined, () => undefined);
+      }
       editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
       return editor;
     } catch (error) {

@@ -43,3 +43,18 @@ export function layerMetricsCsv(results: ProbeResults): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * File name (without extension) for an exported run: dataset stem, the model's last path segment, the run's date
+ * and what was exported — `world_place_3k_gpt2-tiny_2026-12-01_1620_layers` — instead of whole paths squashed
+ * into one name.
+ */
+export function exportBaseName(record: { readonly dataset: string; readonly model: string; readonly createdAt: string }, what?: string): string {
+  const stem = (value: string): string => {
+    const last = value.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? value;
+    return last.replace(/^builtin:/, '').replace(/\.(csv|jsonl|ndjson|json|onnx)$/i, '');
+  };
+  const safe = (value: string): string => value.replace(/[^\p{L}\p{N}_.-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+  const date = record.createdAt.slice(0, 16).replace('T', '_').replace(':', '');
+  return [safe(stem(record.dataset)), safe(stem(record.model)), safe(date), ...(what ? [safe(what)] : [])].join('_');
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { layerMetricsCsv, predictionsCsv } from '../../../src/extension/runs/exportCsv';
+import { exportBaseName, layerMetricsCsv, predictionsCsv } from '../../../src/extension/runs/exportCsv';
 import { parseCsv } from '../../../src/core/datasets/csv';
 import { RESULTS_FORMAT, type ProbeResults } from '../../../src/core/experiments/results';
 import { greatCircleKm } from '../../../webview/src/geo';
@@ -35,4 +35,13 @@ test('layer metrics CSV has one row per layer, empty cells for non-finite values
   assert.deepEqual(rows[1].slice(0, 4), ['0', '10', '0.2', '0.1']);
   assert.equal(rows[2][3], '');
   assert.deepEqual(rows.slice(1).map((r) => r[11]), ['false', 'true']);
+});
+
+test('export file names: dataset stem, model name, date, table — no squashed paths', () => {
+  assert.equal(exportBaseName({ dataset: 'world_place_3k.csv', model: '/tmp/models/gpt2-tiny/', createdAt: '2026-12-01T16:20:31.123Z' }, 'layers'),
+    'world_place_3k_gpt2-tiny_2026-12-01_1620_layers');
+  assert.equal(exportBaseName({ dataset: 'world_places', model: 'builtin:glove-100d', createdAt: '2026-12-01T16:20:31Z' }),
+    'world_places_glove-100d_2026-12-01_1620');
+  assert.equal(exportBaseName({ dataset: 'C:\\data\\héllo wörld.jsonl', model: 'hf:EleutherAI/pythia-70m@main', createdAt: '2026-01-02T03:04:00Z' }, 'predictions'),
+    'héllo-wörld_pythia-70m-main_2026-01-02_0304_predictions');
 });

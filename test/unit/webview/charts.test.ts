@@ -3,9 +3,9 @@ import * as assert from 'node:assert/strict';
 import type { LayerResult, Prediction } from '../../../src/core/experiments/results';
 import {
   FALLBACK_THEME, MAP_POINT_LIMIT, SHUFFLED_METRIC, compareChartSpec, contrastRatio, decadeSummary, layerChartSpec, layerMetricRows, mapSpec,
-  predictionRows, runLabel, timeSpec, withContrast,
+  predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
 } from '../../../webview/src/charts';
-import { sortAndFilterRows } from '../../../webview/src/table';
+import { fixed, formatValues, sortAndFilterRows } from '../../../webview/src/table';
 import { EXTENT_FRAMES } from '../../../webview/src/geo';
 
 interface SceneItem { x?: number; y?: number; datum?: Record<string, unknown>; items?: SceneItem[]; marktype?: string }
@@ -178,4 +178,32 @@ test('theme colours are lifted to 3:1 contrast against the background when they 
   assert.ok((contrastRatio(lifted, dark) ?? 0) >= 3, lifted);
   assert.ok((contrastRatio('#ffffff', '#000000') ?? 0) > 20);
   assert.equal(withContrast('var(--x)', dark, '#cccccc'), 'var(--x)', 'unparseable colours are left alone');
+});
+
+test('exported charts carry a title with the run: dataset, model, prompt, token, split, date', async () => {
+  const summary = { id: 'a', model: 'builtin:glove-100d', dataset: 'world_places', kind: 'space' as const, bestLayer: 0, bestTestR2: 0.35, createdAt: '2026-12-01T16:20:00Z' };
+  const results = {
+    format: 'spacetime-probe-results/1' as const, kind: 'space' as const, targets: ['latitude', 'longitude'], split: { method: 'is_test' as const, train: 30, test: 10 },
+    alphas: [1], layers: [spaceLayer(0, 0.3, 0.4)], bestLayer: 0, predictions: [], prompt: 'Where is {entity}?', token: 'entity-last' as const, createdAt: '2026-12-01T16:20:00Z',
+  };
+  const spec = titledSpec(layerChartSpec(results.layers, 0, FALLBACK_THEME, 300), { summary, results }, 'Layers');
+  await render(spec); // compiles and runs with the title
+  const all = JSON.stringify(spec);
+  assert.match(all, /world_places · builtin:glove-100d — Layers/);
+  assert.match(all, /prompt \\"Where is \{entity\}\?\\" · token entity-last · 30 train \/ 10 test · 2026-12-01 16:20/);
+  assert.match(all, /Probe fit \(single layer 0\)/, 'the chart\'s own title kept as a subtitle');
+});
+
+test('numbers never read "-0.000"', () => {
+  assert.equal(fixed(-0.00001, 3), '0.000');
+  assert.equal(fixed(-0.0004, 3), '0.000');
+  assert.equal(fixed(-0.0006, 3), '-0.001');
+  assert.equal(formatValues('space', [-0.0001, 12.34567]), '0.000, 12.346');
+});
+
+test('predicted longitudes are wrapped into [-180, 180] on the map', () => {
+  assert.deepEqual([200, -190, 180, -180, 540, 12.5].map(wrapLongitude), [-160, 170, 180, -180, 180 - 360, 12.5]);
+  const spec = mapSpec(predictionRows('space', [prediction(2, [10, 170], [12, 195])]), 'world', undefined, FALLBACK_THEME, 400) as { layer: { data: { values: Record<string, unknown>[] } }[] };
+  const points = spec.layer.flatMap((layer) => layer.data.values).filter((value) => value.position === 'predicted');
+  assert.deepEqual(points.map((point) => point.longitude), [-165]);
 });
