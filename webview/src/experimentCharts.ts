@@ -7,7 +7,7 @@ import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import'
 import type {
   ControlsResult, ExperimentResult, HoldoutResult, MlpResult, NeuronsResult, PromptVariantsResult,
 } from '../../src/core/experiments/experimentResults';
-import { chartConfig, type ChartTheme } from './charts';
+import { chartConfig, type BaseMap, type ChartTheme } from './charts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -121,20 +121,25 @@ export function crossPromptSpec(result: PromptVariantsResult, theme: ChartTheme,
     height: Math.max(120, 40 * labels.length),
     data: { values },
     encoding: {
-      x: { field: 'test', type: 'nominal', title: 'Tested on', sort: labels, axis: { labelAngle: -30, labelLimit: 160 } },
-      y: { field: 'train', type: 'nominal', title: 'Trained on', sort: labels, axis: { labelLimit: 220 } },
+      x: { field: 'test', type: 'nominal', title: 'Tested on', sort: labels, axis: { labelAngle: -30, labelAlign: 'right', labelLimit: 160, titlePadding: 14 } },
+      y: { field: 'train', type: 'nominal', title: 'Trained on', sort: labels, axis: { labelLimit: 220, titlePadding: 14 } },
     },
     layer: [
       {
         mark: { type: 'rect', tooltip: true },
         encoding: {
-          // R² can be far below 0 when prompts scale activations differently: clamp the colour, print the value.
-          color: { field: 'r2', type: 'quantitative', title: 'test R²', scale: { domain: [Math.max(low, -1), 1], clamp: true, scheme: 'blues' } },
+          // Diverging around 0 so a negative R² is red, not a pale blue next to zero; below −1 the colour is
+          // clamped and the printed value tells.
+          color: { field: 'r2', type: 'quantitative', title: 'test R²', scale: { domain: [Math.max(low, -1), 1], domainMid: 0, clamp: true, scheme: 'redblue' } },
         },
       },
       {
-        mark: { type: 'text', color: theme.foreground },
-        encoding: { text: { field: 'r2', type: 'quantitative', format: '.2f' } },
+        mark: { type: 'text' },
+        encoding: {
+          text: { field: 'r2', type: 'quantitative', format: '.2f' },
+          // Dark cells (|R²| large) get white text, light ones black: readable in any theme.
+          color: { condition: { test: 'abs(datum.r2) > 0.55', value: '#ffffff' }, value: '#000000' },
+        },
       },
     ],
   };
@@ -229,7 +234,7 @@ function mlpSection(result: MlpResult, theme: ChartTheme, width: number): Experi
 // ------------------------------------------------------------------ neurons
 
 /** Activation of one neuron over the view entities: on a longitude/latitude plane, or against the year. */
-export function neuronViewSpec(result: NeuronsResult, viewIndex: number, theme: ChartTheme, width: number): TopLevelSpec {
+export function neuronViewSpec(result: NeuronsResult, viewIndex: number, theme: ChartTheme, width: number, baseMap?: BaseMap): TopLevelSpec {
   const view = result.views.neurons[viewIndex];
   const values = result.views.entities.map((entity, index) => ({
     name: entity.name, row: entity.row, activation: view.values[index],
@@ -239,21 +244,32 @@ export function neuronViewSpec(result: NeuronsResult, viewIndex: number, theme: 
   if (result.kind === 'space') {
     const limit = Math.max(1e-12, ...values.map((row) => Math.abs(row.activation - median(values.map((v) => v.activation)))));
     const centre = median(values.map((row) => row.activation));
+    // On the world map (equal-earth projection of the whole sphere), so positions read as places.
+    const mapWidth = Math.min(width, 620);
     return {
       $schema: SCHEMA,
       config: chartConfig(theme),
       title,
-      width: Math.min(width, 520),
-      height: Math.min(width, 520) / 2,
-      data: { values },
-      mark: { type: 'circle', size: 14, opacity: 0.85, tooltip: true },
-      encoding: {
-        x: { field: 'longitude', type: 'quantitative', title: 'Longitude', scale: { zero: false } },
-        y: { field: 'latitude', type: 'quantitative', title: 'Latitude', scale: { zero: false } },
-        color: { field: 'activation', type: 'quantitative', title: 'activation', scale: { scheme: 'redblue', reverse: true, domain: [centre - limit, centre + limit] } },
-        tooltip: [{ field: 'name', type: 'nominal' }, { field: 'activation', type: 'quantitative', format: '.4g' }],
-      },
-    };
+      width: mapWidth,
+      height: Math.round(mapWidth / 2),
+      projection: { type: 'equalEarth', fit: { type: 'Feature', properties: {}, geometry: { type: 'Sphere' } } } as never,
+      layer: [
+        ...(baseMap ? [{
+          data: { values: baseMap.data, format: baseMap.format } as never,
+          mark: { type: 'geoshape' as const, fill: theme.land, fillOpacity: theme.landOpacity, stroke: theme.landBorder, strokeOpacity: 0.6, strokeWidth: 0.6 },
+        }] : []),
+        {
+          data: { values },
+          mark: { type: 'circle' as const, size: 14, opacity: 0.85, tooltip: true },
+          encoding: {
+            longitude: { field: 'longitude', type: 'quantitative' as const },
+            latitude: { field: 'latitude', type: 'quantitative' as const },
+            color: { field: 'activation', type: 'quantitative' as const, title: 'activation', scale: { scheme: 'redblue', reverse: true, domain: [centre - limit, centre + limit] } },
+            tooltip: [{ field: 'name', type: 'nominal' as const }, { field: 'latitude', type: 'quantitative' as const, format: '.2f' }, { field: 'longitude', type: 'quantitative' as const, format: '.2f' }, { field: 'activation', type: 'quantitative' as const, format: '.4g' }],
+          },
+        },
+      ],
+    } as TopLevelSpec;
   }
   return {
     $schema: SCHEMA,
@@ -278,7 +294,7 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-function neuronsSection(result: NeuronsResult, theme: ChartTheme, width: number): ExperimentSection {
+function neuronsSection(result: NeuronsResult, theme: ChartTheme, width: number, baseMap?: BaseMap): ExperimentSection {
   const rows = result.layers.flatMap((layer) => result.neuronTargets.map((target) => ({ layer: layer.index, series: target, value: Math.abs(layer.top[target]?.[0]?.rho ?? Number.NaN) })));
   // The strongest view per target (more are in the file).
   const shown = result.neuronTargets.map((target) => result.views.neurons.findIndex((view) => view.target === target)).filter((index) => index >= 0);
@@ -295,7 +311,7 @@ function neuronsSection(result: NeuronsResult, theme: ChartTheme, width: number)
       ...shown.map((index) => ({
         id: `neurons-view-${index}`,
         caption: `${result.kind === 'space' ? 'Activation on the map' : 'Activation against the year'} for ${result.views.entities.length} entities.`,
-        spec: neuronViewSpec(result, index, theme, width),
+        spec: neuronViewSpec(result, index, theme, width, baseMap),
       })),
     ],
   };
@@ -318,7 +334,8 @@ export function pcaSpec(result: ControlsResult, layerIndex: number, theme: Chart
         data: { values },
         mark: { type: 'line', point: true, tooltip: true },
         encoding: {
-          x: { field: 'k', type: 'quantitative', title: 'Components (k)', scale: { type: 'log' } },
+          // The axis ends at the largest k tried (never past the model's width, as a "nice" log domain would).
+          x: { field: 'k', type: 'quantitative', title: 'Components (k)', scale: { type: 'log', nice: false, domain: values.length ? [Math.min(...values.map((v) => v.k)), Math.max(...values.map((v) => v.k))] : undefined } },
           y: { field: 'r2', type: 'quantitative', title: 'Test R²' },
         },
       },
@@ -360,7 +377,8 @@ function controlsSection(result: ControlsResult, theme: ChartTheme, width: numbe
 }
 
 /** The sections of the Experiments tab for the experiment files of a run, in EXPERIMENT_ORDER. */
-export function experimentSections(experiments: readonly ExperimentResult[], theme: ChartTheme, width: number): ExperimentSection[] {
+/** `baseMap`: the world map under the neuron views of space datasets. */
+export function experimentSections(experiments: readonly ExperimentResult[], theme: ChartTheme, width: number, baseMap?: BaseMap): ExperimentSection[] {
   const byName = new Map(experiments.map((experiment) => [experiment.experiment, experiment]));
   return EXPERIMENT_ORDER.flatMap((name): ExperimentSection[] => {
     const result = byName.get(name);
@@ -369,7 +387,7 @@ export function experimentSections(experiments: readonly ExperimentResult[], the
       case 'prompt-variants': return [promptVariantsSection(result, theme, width)];
       case 'holdout': return [holdoutSection(result, theme, width)];
       case 'mlp': return [mlpSection(result, theme, width)];
-      case 'neurons': return [neuronsSection(result, theme, width)];
+      case 'neurons': return [neuronsSection(result, theme, width, baseMap)];
       case 'controls': return [controlsSection(result, theme, width)];
     }
   });

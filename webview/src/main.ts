@@ -249,7 +249,8 @@ async function renderExperimentsTab(panel: HTMLElement): Promise<void> {
   for (const view of experimentViews) view.finalize();
   experimentViews = [];
   views.delete('experiments');
-  const pending = renderExperimentSections(panel, experimentSections(run.experiments, currentTheme(), chartWidth(panel)));
+  const baseMap = run.results.kind === 'space' ? await loadBaseMap('world') : undefined;
+  const pending = renderExperimentSections(panel, experimentSections(run.experiments, currentTheme(), chartWidth(panel), baseMap));
   for (const { container, spec } of pending) {
     const result = await embed(container, spec, embedOptions);
     experimentViews.push(result);

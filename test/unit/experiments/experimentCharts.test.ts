@@ -127,6 +127,19 @@ describe('Experiments tab', () => {
     assert.equal(drawn?.datum?.activation, result.views.neurons[0].values[0]);
   });
 
+  test('neuron map: on a projection of the sphere (no ±200° axis), over the base map when given; PCA axis ends at the largest k', async () => {
+    const result = results.get('neurons') as NeuronsResult;
+    const world = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 0], [10, 10], [0, 0]]] } }] };
+    const spec = neuronViewSpec(result, 0, FALLBACK_THEME, 600, { data: world, format: { type: 'json', property: 'features' } }) as { projection?: { type: string }; layer: { mark: { type: string } }[] };
+    assert.equal(spec.projection?.type, 'equalEarth');
+    assert.deepEqual(spec.layer.map((layer) => layer.mark.type), ['geoshape', 'circle']);
+    const scene = await render(spec);
+    assert.equal((scene.get('shape') ?? []).length, 1, 'the base map is drawn');
+    const controls = results.get('controls') as ControlsResult;
+    const pca = pcaSpec(controls, 1, FALLBACK_THEME, 600) as { layer: { encoding?: { x?: { scale?: { domain?: number[]; nice?: boolean } } } }[] };
+    assert.deepEqual(pca.layer[0].encoding?.x?.scale?.domain, [2, 4]);
+  });
+
   test('PCA chart: test R² per k plus the all-dimensions rule; single-layer series become bars', async () => {
     const result = results.get('controls') as ControlsResult;
     const scene = await render(pcaSpec(result, 1, FALLBACK_THEME, 600));
