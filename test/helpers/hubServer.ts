@@ -1,5 +1,5 @@
 /**
- * A loopback Hugging Face Hub for tests: serves model folders (the shared fixtures) in the Hub's URL layout, with a
+ * A loopback Hugging Face Hub for tests: serves model folders (the test fixtures) in the Hub's URL layout, with a
  * second "CDN" origin for LFS files (as the real Hub redirects them), injectable faults, a request log, optional
  * TLS, and a forwarding/CONNECT proxy.
  *

@@ -1,9 +1,12 @@
 /**
  * Locating the model fixtures and comparing activations with their PyTorch references.
  *
- * Shared fixtures (../shared/fixtures/models, or $SPACETIME_SHARED_DIR/fixtures/models): tiny random-weight
- * Hugging Face GPT-2, Llama and GPT-NeoX exported to ONNX. Local fixtures (test/fixtures/torch-export): exported
- * by test/fixtures/torch-export/generate.py with Debian's python3-torch.
+ * All model fixtures are in the repository, so a clone anywhere passes its tests:
+ * - test/fixtures/onnx-models/<name>: tiny random-weight Hugging Face GPT-2, Llama and GPT-NeoX (vocabulary 1024)
+ *   exported to ONNX in the Hub folder layout, with PyTorch references (test/fixtures/onnx-models/generate.py);
+ * - test/fixtures/torch-export/<name>: plain-torch exports with past inputs / a Qwen2-style graph
+ *   (test/fixtures/torch-export/generate.py).
+ * ../shared (or $SPACETIME_SHARED_DIR) is only for benchmarks; no test reads it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,17 +14,15 @@ import * as path from 'node:path';
 /** Repository root, from out/test/helpers (compiled) or test/helpers (source). */
 export const repoRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}out${path.sep}`) ? '../../..' : '../..');
 
-export function sharedDir(): string {
-  return process.env.SPACETIME_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared');
-}
-
-export const SHARED_MODELS = ['gpt2-tiny', 'llama-tiny', 'neox-tiny'] as const;
+export const ONNX_MODELS = ['gpt2-tiny', 'llama-tiny', 'neox-tiny'] as const;
 export const LOCAL_MODELS = ['gpt2-past', 'qwen2-style'] as const;
 
-export function sharedModelDir(name: string): string {
-  return path.join(sharedDir(), 'fixtures', 'models', name);
+/** A Hugging Face model exported to ONNX: test/fixtures/onnx-models/<name>. */
+export function onnxModelDir(name: (typeof ONNX_MODELS)[number]): string {
+  return path.join(repoRoot, 'test', 'fixtures', 'onnx-models', name);
 }
 
+/** A plain-torch export: test/fixtures/torch-export/<name>. */
 export function localModelDir(name: string): string {
   return path.join(repoRoot, 'test', 'fixtures', 'torch-export', name);
 }

@@ -1,9 +1,9 @@
-// Download Model… from a loopback Hub (the shared gpt2-tiny fixture), see it in the Models view, probe with it.
+// Download Model… from a loopback Hub (the gpt2-tiny fixture in test/fixtures/onnx-models), see it in the Models view, probe with it.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { startHubServer, type HubServer } from '../../helpers/hubServer';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 import { capitalsCsv, completed, extensionApi, runProbe, writeDataset } from './probeTestSupport';
 import type { DownloadedModel } from '../../../src/extension/runs/modelHub';
 import { listCachedHubModels } from '../../../src/core/model/hub/hubCache';
@@ -12,9 +12,9 @@ suite('Models', () => {
   let hub: HubServer | undefined;
   const previousEndpoint = process.env.HF_ENDPOINT;
 
-  suiteSetup(async function () {
-    const fixture = sharedModelDir('gpt2-tiny');
-    if (!fs.existsSync(fixture)) return this.skip();
+  suiteSetup(async () => {
+    const fixture = onnxModelDir('gpt2-tiny');
+    assert.ok(fs.existsSync(`${fixture}/onnx/model.onnx`), `fixture model missing: ${fixture}`);
     hub = await startHubServer({ repos: [{ repoId: 'test-org/gpt2-tiny', dir: fixture, revisions: { main: 'e'.repeat(40) } }] });
     process.env.HF_ENDPOINT = hub.endpoint;
   });
@@ -30,9 +30,9 @@ suite('Models', () => {
     const downloaded = await vscode.commands.executeCommand<DownloadedModel | undefined>('spacetimeProbe.downloadModel', 'test-org/gpt2-tiny');
     assert.ok(downloaded, 'the download finished');
     assert.equal(downloaded.modelSpec, 'hf:test-org/gpt2-tiny');
-    const config = JSON.parse(fs.readFileSync(`${sharedModelDir('gpt2-tiny')}/config.json`, 'utf8')) as { n_layer: number };
+    const config = JSON.parse(fs.readFileSync(`${onnxModelDir('gpt2-tiny')}/config.json`, 'utf8')) as { n_layer: number };
     for (const file of ['config.json', 'tokenizer.json']) {
-      assert.deepEqual(fs.readFileSync(`${downloaded.path}/${file}`), fs.readFileSync(`${sharedModelDir('gpt2-tiny')}/${file}`), file);
+      assert.deepEqual(fs.readFileSync(`${downloaded.path}/${file}`), fs.readFileSync(`${onnxModelDir('gpt2-tiny')}/${file}`), file);
     }
     // The Models view and the model picker list what the Hub cache holds: read it independently here.
     assert.ok(listCachedHubModels().some((m) => m.repoId === 'test-org/gpt2-tiny' && downloaded.path.startsWith(m.dir)),

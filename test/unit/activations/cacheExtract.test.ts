@@ -13,9 +13,9 @@ import { extractActivations, renderPrompt, type ExtractionPrompt } from '../../.
 import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { loadModel } from '../../../src/core/model/loadModel';
 import { promptText, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 
-const GPT2 = sharedModelDir('gpt2-tiny');
+const GPT2 = onnxModelDir('gpt2-tiny');
 const skip = fs.existsSync(GPT2) ? false : `fixture model not found: ${GPT2}`;
 
 /** Wraps a model and records every prompt that reaches runBatch, and every text it is asked to tokenize. */

@@ -12,7 +12,7 @@ import { ACTIVATIONS_FORMAT, readActivationLayer, readActivationManifest } from 
 import { readNpy } from '../../../src/core/activations/npy';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
-import { maxDeviation, readReference, sharedModelDir } from '../../helpers/modelFixtures';
+import { maxDeviation, readReference, onnxModelDir } from '../../helpers/modelFixtures';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'extract-test-'));
@@ -64,7 +64,7 @@ const manifestFields = { model: 'fake', prompt: '{entity}', dataset: 'data.csv' 
 
 describe('extractActivations on a real model', () => {
   test('gpt2-tiny: layer files in dataset order reproduce the reference; unusable rows skipped', async () => {
-    const dir = sharedModelDir('gpt2-tiny');
+    const dir = onnxModelDir('gpt2-tiny');
     const reference = readReference(dir);
     const model = await loadTransformerModel(dir, { device: 'cpu' });
     const out = path.join(tempDir(), 'acts');

@@ -8,14 +8,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 import { readNpy } from '../../../src/core/activations/npy';
 import { mulberry32 } from '../../../src/core/probes/split';
 import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
 import { discoverResidualTaps } from '../../../src/core/model/onnx/residualTaps';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
-const gpt2 = sharedModelDir('gpt2-tiny');
+const gpt2 = onnxModelDir('gpt2-tiny');
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 import { currentHugePageHost, hugePageRelaunchEnv, type HugePageHost } from '../../../src/cli/hugePages';
 
 const linux: HugePageHost = { platform: 'linux', glibcVersion: '2.36', transparentHugePages: 'madvise' };
@@ -53,7 +53,7 @@ const relaunches = hugePageRelaunchEnv('run', {}, host) !== undefined;
 
 describe('CLI relaunched with huge pages', { skip: (!fs.existsSync(cli) && 'out/cli.js not built (node scripts/build.mjs)') || (!relaunches && `no relaunch on this machine (${JSON.stringify(host)})`) }, () => {
   let dir: string;
-  const gpt2 = sharedModelDir('gpt2-tiny');
+  const gpt2 = onnxModelDir('gpt2-tiny');
   const runCli = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [cli, ...args], {
     encoding: 'utf8', env: { ...process.env, SPACETIME_PROBE_CACHE_DIR: path.join(dir, 'cache'), ...env }, timeout: 120_000,
   });

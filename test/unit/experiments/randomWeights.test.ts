@@ -10,14 +10,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
 import { externalizeInitializers } from '../../../src/core/model/onnx/graphRewrite';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { RandomTokenVectorsModel, randomWeightsModel, seededNormals, writeRandomizedOnnx } from '../../../src/core/experiments/randomWeights';
 import { promptText, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 
-const gpt2 = sharedModelDir('gpt2-tiny');
+const gpt2 = onnxModelDir('gpt2-tiny');
 const source = path.join(gpt2, 'onnx', 'model.onnx');
 
 /** Float32 values of every FLOAT initializer, by name (inline or external data). */
@@ -50,7 +50,7 @@ function stats(values: Float32Array): { mean: number; std: number } {
   return { mean, std: Math.sqrt(variance) };
 }
 
-describe('random-weights model', { skip: !fs.existsSync(source) && 'shared gpt2-tiny fixture missing' }, () => {
+describe('random-weights model', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'random-weights-'));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 

@@ -12,7 +12,7 @@ import { extractActivations } from '../../../src/core/activations/extract';
 import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { chooseBatchSizing } from '../../../src/core/runtime/batchSizing';
-import { maxDeviation, readReference, sharedModelDir } from '../../helpers/modelFixtures';
+import { maxDeviation, readReference, onnxModelDir } from '../../helpers/modelFixtures';
 
 /** Prompts of 1 to 12 words so batches mix lengths (right padding) and a token cap cuts them. */
 function prompts(count: number): { text: string; row: number }[] {
@@ -29,7 +29,7 @@ describe('batch plans give identical activations (gpt2-tiny, CPU provider)', () 
   const input = prompts(70);
 
   before(async () => {
-    model = await loadTransformerModel(sharedModelDir('gpt2-tiny'), { device: 'cpu' });
+    model = await loadTransformerModel(onnxModelDir('gpt2-tiny'), { device: 'cpu' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'device-batching-'));
   });
   after(async () => {
@@ -71,7 +71,7 @@ describe('batch plans give identical activations (gpt2-tiny, CPU provider)', () 
   });
 
   test('the large GPU-plan batch matches the PyTorch reference prompts', async () => {
-    const reference = readReference(sharedModelDir('gpt2-tiny'));
+    const reference = readReference(onnxModelDir('gpt2-tiny'));
     const gpu = chooseBatchSizing({ device: 'webgpu', numLayers: model.numLayers, hiddenSize: model.hiddenSize });
     // Repeat the reference prompts to fill a batch much larger than the CPU default.
     const repeats = Math.ceil(100 / reference.prompts.length);

@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { ActivationCache } from '../../../src/core/activations/cache';
 import { convertWinkToGlove } from '../../../src/core/model/glove/gloveBuild';
 import { startHubServer } from '../../helpers/hubServer';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
-const GPT2 = sharedModelDir('gpt2-tiny');
-const NEOX = sharedModelDir('neox-tiny');
+const GPT2 = onnxModelDir('gpt2-tiny');
+const NEOX = onnxModelDir('neox-tiny');
 const skip = !fs.existsSync(cli) ? 'out/cli.js not built (node scripts/build.mjs)'
   : !fs.existsSync(GPT2) ? `fixture models not found in ${path.dirname(GPT2)}` : false;
 const TOKEN = 'hf_cliSECRETtoken_987';

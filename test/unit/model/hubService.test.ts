@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { createHubService, hubModelSpec } from '../../../src/core/model/hub/hubService';
 import type { ModelHub } from '../../../src/extension/runs/modelHub';
 import { startHubServer } from '../../helpers/hubServer';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 
-const GPT2 = sharedModelDir('gpt2-tiny');
+const GPT2 = onnxModelDir('gpt2-tiny');
 
 test('the hub service fits the extension\'s ModelHub seam and downloads, lists and suggests', { skip: !fs.existsSync(GPT2) && 'fixtures missing' }, async () => {
   const hub = await startHubServer({ repos: [{ repoId: 'test-org/gpt2-tiny', dir: GPT2, revisions: { main: 'c'.repeat(40), v2: 'd'.repeat(40) } }] });

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/core/model/tokenizer';
 import { ModelLoadError } from '../../../src/core/model/errors';
-import { readReference, sharedModelDir } from '../../helpers/modelFixtures';
+import { readReference, onnxModelDir } from '../../helpers/modelFixtures';
 
 const WORDS = ['<unk>', '<s>', 'paris', 'new', 'york'];
 
@@ -51,13 +51,13 @@ describe('BOS policy', () => {
       (error: unknown) => error instanceof ModelLoadError && /<\|begin_of_text\|>/.test(error.message));
   });
 
-  test('the shared Llama tokenizer adds <s> through its post-processor; GPT-2 adds nothing', () => {
-    const llama = ModelTokenizer.fromFiles(path.join(sharedModelDir('llama-tiny'), 'tokenizer.json'));
+  test('the fixture Llama tokenizer adds <s> through its post-processor; GPT-2 adds nothing; ids as Python tokenizers gives', () => {
+    const llama = ModelTokenizer.fromFiles(path.join(onnxModelDir('llama-tiny'), 'tokenizer.json'));
     assert.equal(llama.bosPolicy, 'post-processor');
-    const gpt2 = ModelTokenizer.fromFiles(path.join(sharedModelDir('gpt2-tiny'), 'tokenizer.json'));
+    const gpt2 = ModelTokenizer.fromFiles(path.join(onnxModelDir('gpt2-tiny'), 'tokenizer.json'));
     assert.equal(gpt2.bosPolicy, 'none');
     for (const [tokenizer, name] of [[llama, 'llama-tiny'], [gpt2, 'gpt2-tiny']] as const) {
-      for (const prompt of readReference(sharedModelDir(name)).prompts) assert.deepEqual(tokenizer.encode(prompt.prompt).ids, prompt.ids, prompt.prompt);
+      for (const prompt of readReference(onnxModelDir(name)).prompts) assert.deepEqual(tokenizer.encode(prompt.prompt).ids, prompt.ids, prompt.prompt);
     }
   });
 });

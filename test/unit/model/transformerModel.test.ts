@@ -1,6 +1,6 @@
 /**
  * Extraction from real exports against their PyTorch references (computed independently, before export):
- * Hugging Face GPT-2 / Llama / GPT-NeoX (shared fixtures; dynamo and legacy exporters) and plain-torch
+ * Hugging Face GPT-2 / Llama / GPT-NeoX (test/fixtures/onnx-models; dynamo and legacy exporters) and plain-torch
  * GPT-2-with-past / Qwen2-style exports (local fixtures). All prompts in one right-padded batch, then batch size 1.
  */
 import { after, before, describe, test } from 'node:test';
@@ -9,22 +9,22 @@ import { loadTransformerModel, toPaddedBatch, type TransformerModel } from '../.
 import { loadModel } from '../../../src/core/model/loadModel';
 import { ModelLoadError } from '../../../src/core/model/errors';
 import {
-  LOCAL_MODELS, SHARED_MODELS, localModelDir, maxDeviation, readReference, sharedModelDir,
+  LOCAL_MODELS, ONNX_MODELS, localModelDir, maxDeviation, readReference, onnxModelDir,
 } from '../../helpers/modelFixtures';
 
 const TOLERANCE = 1e-4;
 
 const fixtures: { name: string; dir: string; layout: 'sequential' | 'parallel'; inputs: string[] }[] = [
-  { name: 'gpt2-tiny', dir: sharedModelDir('gpt2-tiny'), layout: 'sequential', inputs: ['input_ids', 'attention_mask', 'last_index'] },
-  { name: 'llama-tiny', dir: sharedModelDir('llama-tiny'), layout: 'sequential', inputs: ['input_ids', 'attention_mask', 'last_index'] },
-  { name: 'neox-tiny', dir: sharedModelDir('neox-tiny'), layout: 'parallel', inputs: ['input_ids', 'attention_mask', 'last_index'] },
+  { name: 'gpt2-tiny', dir: onnxModelDir('gpt2-tiny'), layout: 'sequential', inputs: ['input_ids', 'attention_mask', 'last_index'] },
+  { name: 'llama-tiny', dir: onnxModelDir('llama-tiny'), layout: 'sequential', inputs: ['input_ids', 'attention_mask', 'last_index'] },
+  { name: 'neox-tiny', dir: onnxModelDir('neox-tiny'), layout: 'parallel', inputs: ['input_ids', 'attention_mask', 'last_index'] },
   {
     name: 'gpt2-past', dir: localModelDir('gpt2-past'), layout: 'sequential',
     inputs: ['input_ids', 'attention_mask', 'position_ids', ...[0, 1, 2].flatMap((i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]), 'last_index'],
   },
   { name: 'qwen2-style', dir: localModelDir('qwen2-style'), layout: 'sequential', inputs: ['input_ids', 'attention_mask', 'position_ids', 'last_index'] },
 ];
-assert.equal(fixtures.length, SHARED_MODELS.length + LOCAL_MODELS.length);
+assert.equal(fixtures.length, ONNX_MODELS.length + LOCAL_MODELS.length);
 
 for (const fixture of fixtures) {
   describe(`${fixture.name}: residual stream vs PyTorch reference`, () => {
@@ -78,7 +78,7 @@ for (const fixture of fixtures) {
 
 describe('loading', () => {
   test('loadModel dispatches paths to the transformer loader and reports the device', async () => {
-    const model = await loadModel(sharedModelDir('gpt2-tiny'), { device: 'cpu' });
+    const model = await loadModel(onnxModelDir('gpt2-tiny'), { device: 'cpu' });
     try {
       assert.equal(model.architecture, 'gpt2');
       assert.equal(model.device.used, 'cpu');
@@ -94,7 +94,7 @@ describe('loading', () => {
   });
 
   test('a tap override with the discovered names gives the same numbers; wrong names are explained', async () => {
-    const dir = sharedModelDir('llama-tiny');
+    const dir = onnxModelDir('llama-tiny');
     const reference = readReference(dir);
     const discovered = await loadTransformerModel(dir, { device: 'cpu' });
     const taps = [...discovered.residualTaps.taps];
@@ -114,7 +114,7 @@ describe('loading', () => {
   });
 
   test('a wrong layer count in config fails discovery with the explanation and the override hint', async () => {
-    await assert.rejects(loadTransformerModel(sharedModelDir('gpt2-tiny'), { device: 'cpu', numHiddenLayers: 6 }), (error: unknown) => {
+    await assert.rejects(loadTransformerModel(onnxModelDir('gpt2-tiny'), { device: 'cpu', numHiddenLayers: 6 }), (error: unknown) => {
       assert.ok(error instanceof ModelLoadError);
       assert.match(error.message, /Cannot find the residual stream in .*gpt2-tiny/);
       assert.match(error.message, /chain .* has 9 tensor\(s\)/);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 import { probeProvider, resetProviderProbes } from '../../../src/core/runtime/devices';
 import { readActivationLayer, readActivationManifest } from '../../../src/core/activations/manifest';
 import { buildPlantedModel } from '../../helpers/plantedModel';
@@ -62,7 +62,7 @@ describe('CLI device selection', { skip: !fs.existsSync(cli) && 'out/cli.js not 
         return;
       }
       const out = path.join(dir, `acts-${forced}`);
-      const { code, stderr } = runCli(['extract', '--dataset', dataset, '--model', sharedModelDir('gpt2-tiny'), '--out', out, '--device', forced, '--no-cache']);
+      const { code, stderr } = runCli(['extract', '--dataset', dataset, '--model', onnxModelDir('gpt2-tiny'), '--out', out, '--device', forced, '--no-cache']);
       assert.equal(code, 2, stderr);
       assert.match(stderr, new RegExp(`spacetime-probe extract: --device ${forced} cannot be used here: `));
       assert.ok(stderr.includes(probe.detail), stderr);
@@ -78,7 +78,7 @@ describe('CLI device selection', { skip: !fs.existsSync(cli) && 'out/cli.js not 
 
   test('extract --device auto reports the device that ran and why the others did not', async () => {
     const out = path.join(dir, 'acts-auto');
-    const { code, stderr } = runCli(['extract', '--dataset', dataset, '--model', sharedModelDir('gpt2-tiny'), '--out', out, '--device', 'auto', '--no-cache']);
+    const { code, stderr } = runCli(['extract', '--dataset', dataset, '--model', onnxModelDir('gpt2-tiny'), '--out', out, '--device', 'auto', '--no-cache']);
     assert.equal(code, 0, stderr);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { device: string };
     const cuda = await probeProvider('cuda');
@@ -94,10 +94,10 @@ describe('CLI device selection', { skip: !fs.existsSync(cli) && 'out/cli.js not 
 
   test('--batch-size auto and --max-batch-tokens are accepted; bad values exit 2', () => {
     const out = path.join(dir, 'acts-batch');
-    const ok = runCli(['extract', '--dataset', dataset, '--model', sharedModelDir('gpt2-tiny'), '--out', out, '--device', 'cpu', '--batch-size', 'auto', '--max-batch-tokens', '2', '--no-cache']);
+    const ok = runCli(['extract', '--dataset', dataset, '--model', onnxModelDir('gpt2-tiny'), '--out', out, '--device', 'cpu', '--batch-size', 'auto', '--max-batch-tokens', '2', '--no-cache']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /batches: [23] \(cpu: 32 prompts per batch \(default.*at most 2 padded tokens\)/);
-    const bad = runCli(['extract', '--dataset', dataset, '--model', sharedModelDir('gpt2-tiny'), '--out', out, '--batch-size', 'lots']);
+    const bad = runCli(['extract', '--dataset', dataset, '--model', onnxModelDir('gpt2-tiny'), '--out', out, '--batch-size', 'lots']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--batch-size must be an integer/);
   });

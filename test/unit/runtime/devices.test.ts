@@ -13,7 +13,7 @@ import {
 } from '../../../src/core/runtime/devices';
 import { createSession } from '../../../src/core/runtime/ort';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 
 const WEBGPU_ERROR = '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(' +
   'const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. ' +
@@ -130,7 +130,7 @@ describe('provider probes on this machine', () => {
 });
 
 describe('createSession device selection', () => {
-  const model = (): string => `${sharedModelDir('gpt2-tiny')}/onnx/model.onnx`;
+  const model = (): string => `${onnxModelDir('gpt2-tiny')}/onnx/model.onnx`;
 
   test('auto runs on the first usable of cuda, webgpu, cpu and records why the others were skipped', async () => {
     const probes = await probeAllProviders();
@@ -166,7 +166,7 @@ describe('createSession device selection', () => {
         return true;
       });
       // Through the model loader the same error arrives unwrapped (the CLI maps it to exit code 2).
-      await assert.rejects(loadTransformerModel(sharedModelDir('gpt2-tiny'), { device: forced }), DeviceUnavailableError);
+      await assert.rejects(loadTransformerModel(onnxModelDir('gpt2-tiny'), { device: forced }), DeviceUnavailableError);
     });
   }
 });

@@ -9,14 +9,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 
 test('enableProfiling writes a profile whose node events name the provider that ran them', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort-profile-'));
   const cwd = process.cwd();
   process.chdir(dir);
   try {
-    const model = await loadTransformerModel(sharedModelDir('gpt2-tiny'), { device: 'cpu', enableProfiling: true });
+    const model = await loadTransformerModel(onnxModelDir('gpt2-tiny'), { device: 'cpu', enableProfiling: true });
     try {
       await model.runBatch([{ ids: [1, 2, 3], usable: true }, { ids: [4], usable: true }]);
       model.endProfiling();
