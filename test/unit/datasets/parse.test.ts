@@ -138,21 +138,26 @@ describe('parseDatasetText: validation names file, line and column', () => {
   });
 });
 
-describe('the paper\'s CSVs load as they are', () => {
-  const paper = path.resolve(__dirname, '../../../../../shared/datasets/paper');
-  const cases: [string, string, number][] = [
-    ['world_place.csv', 'space', 39585],
-    ['us_place.csv', 'space', 29997],
-    ['nyc_place.csv', 'space', 19838],
-    ['art.csv', 'time', 31321],
+// Files in the paper's exact column layouts and value styles (True/False, 1.0, empty cells, ISO dates, art's
+// title + creator), filled with rows of our built-in sets: test/fixtures/datasets/generate.mjs.
+describe('the paper\'s CSV layouts load as they are', () => {
+  const dir = path.resolve(__dirname, '../../../../test/fixtures/datasets/paper-format');
+  const cases: [string, string, { line: number; name: string; target: number[] }][] = [
+    ['world_place.csv', 'space', { line: 2, name: 'Afghanistan', target: [33, 65] }],
+    ['us_place.csv', 'space', { line: 3, name: 'Bartholomew County, Indiana', target: [39.20483, -85.89751] }],
+    ['nyc_place.csv', 'space', { line: 3, name: 'JACKSON HEIGHTS', target: [40.75566, -73.88541] }],
+    ['art.csv', 'time', { line: 3, name: "Lewis Milestone's All Quiet on the Western Front", target: [1930] }],
   ];
-  for (const [file, kind, rows] of cases) {
-    test(file, { skip: !fs.existsSync(path.join(paper, file)) && 'shared datasets not present' }, () => {
-      const dataset = expectOk(parseDatasetBytes(fs.readFileSync(path.join(paper, file)), file));
+  for (const [file, kind, expected] of cases) {
+    test(file, () => {
+      const dataset = expectOk(parseDatasetBytes(fs.readFileSync(path.join(dir, file)), file));
       assert.equal(dataset.kind, kind);
-      assert.equal(dataset.entities.length, rows);
+      assert.equal(dataset.entities.length, 120);
       assert.ok(dataset.entities.every((entity) => entity.isTest !== undefined), 'is_test honoured');
+      assert.ok(dataset.entities.some((entity) => entity.isTest) && dataset.entities.some((entity) => !entity.isTest), 'True and False both read');
       assert.ok(dataset.problems.every((entry) => entry.severity === 'warning'));
+      const entity = dataset.entities.find((candidate) => candidate.line === expected.line);
+      assert.deepEqual([entity?.name, entity?.target], [expected.name, expected.target]);
     });
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chooseMapExtent, greatCircleKm, predictionError, thinOut } from '../../../webview/src/geo';
 
@@ -40,16 +40,8 @@ test('thinOut keeps order and at most the limit', () => {
   assert.equal(thinOut(items, 5000), items);
 });
 
-function sharedDatasets(): string | undefined {
-  for (const candidate of [path.resolve(__dirname, '../../../../../shared/datasets/paper'), '/work/shared/datasets/paper']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-test('chooseMapExtent picks NYC, USA and world for the paper datasets', (t) => {
-  const dir = sharedDatasets();
-  if (!dir) return t.skip('shared/datasets/paper not present');
+test('chooseMapExtent picks NYC, USA and world for the built-in place datasets', () => {
+  const dir = path.resolve(__dirname, '../../../../data/builtin');
   const positions = (file: string): number[][] => {
     const [header, ...lines] = readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean).slice(0, 3000);
     const columns = header.split(',');
@@ -58,8 +50,8 @@ test('chooseMapExtent picks NYC, USA and world for the paper datasets', (t) => {
     // Rows with quoted commas shift columns; keep rows whose fields parse as coordinates.
     return lines.map((l) => l.split(',')).map((f) => [Number(f[lat]), Number(f[lon])]).filter((p) => p.every(Number.isFinite) && Math.abs(p[0]) <= 90);
   };
-  assert.equal(chooseMapExtent(positions('nyc_place.csv')), 'nyc');
-  assert.equal(chooseMapExtent(positions('us_place.csv')), 'usa');
-  assert.equal(chooseMapExtent(positions('world_place.csv')), 'world');
+  assert.equal(chooseMapExtent(positions('nyc_places.csv')), 'nyc');
+  assert.equal(chooseMapExtent(positions('usa_places.csv')), 'usa');
+  assert.equal(chooseMapExtent(positions('world_places.csv')), 'world');
   assert.equal(chooseMapExtent([]), 'world');
 });
