@@ -54,7 +54,6 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
   context.subscriptions.push(
     { dispose: () => worker?.dispose() },
     services,
-    vscode.commands.registerCommand('spacetimeProbe.hello', () => 'Spacetime Probe is active'),
     registerEnvironmentPanel(context),
     registerCommands(services),
     registerResultsPanelSerializer(services.panelDependencies),
