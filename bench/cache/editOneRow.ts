@@ -22,6 +22,7 @@ import { ActivationCache, formatBytes } from '../../src/core/activations/cache';
 import { runProbe, type RunStage } from '../../src/core/experiments/run';
 import { loadModel } from '../../src/core/model/loadModel';
 import { WorkerProbeEngine } from '../../src/extension/runs/workerEngine';
+import { requireInput, sharedPath } from '../sharedInputs';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const cli = path.join(root, 'out', 'cli.js');
@@ -70,11 +71,11 @@ function throughModel(stderr: string): number | undefined {
 }
 
 function modelSpec(name: string): string {
-  return name === 'glove' ? 'builtin:glove-100d' : path.join(process.env.SPACETIME_SHARED_DIR ?? path.resolve(root, '..', 'shared'), 'fixtures', 'models', name);
+  return name === 'glove' ? 'builtin:glove-100d' : requireInput(sharedPath('fixtures', 'models', name), '--models glove (or SPACETIME_SHARED_DIR)');
 }
 
 async function main(): Promise<void> {
-  const source = option('--dataset', '/work/shared/datasets/paper/world_place.csv');
+  const source = requireInput(option('--dataset', sharedPath('datasets', 'paper', 'world_place.csv')), '--dataset');
   const models = option('--models', 'glove,gpt2-tiny,llama-tiny,neox-tiny').split(',');
   const repeats = Number(option('--repeats', '3'));
   const rows: string[] = [];

@@ -15,6 +15,7 @@ import { parseDatasetBytes } from '../../src/core/datasets/parse';
 import { probeActivations } from '../../src/core/experiments/probeActivations';
 import { greatCircleKm, proximityErrorPerEntity, spearman } from '../../src/core/probes/metrics';
 import { mulberry32 } from '../../src/core/probes/split';
+import { requireInput, sharedPath } from '../sharedInputs';
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -32,7 +33,7 @@ function best(repeats: number, work: () => unknown): { best: number; all: number
 }
 
 async function main(): Promise<void> {
-  const file = option('--dataset', '/work/shared/datasets/paper/world_place.csv');
+  const file = requireInput(option('--dataset', sharedPath('datasets', 'paper', 'world_place.csv')), '--dataset');
   const activations = option('--activations', '/tmp/acts');
   const repeats = Number(option('--repeats', '3'));
   const bytes = fs.readFileSync(file);

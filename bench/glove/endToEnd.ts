@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProbe } from '../../src/core/experiments/run';
 import { GloveModel, type GloveUnknownTokens } from '../../src/core/model/glove/glove';
+import { requireInput, sharedPath } from '../sharedInputs';
 
 const DATASETS = ['world_place', 'us_place', 'nyc_place'];
 const TOLERANCE = 0.02;
@@ -42,7 +43,7 @@ function sklearnReference(datasetsDir: string): Map<string, Reference> {
 }
 
 async function main(): Promise<void> {
-  const datasetsDir = option('--datasets', '/work/shared/datasets/paper');
+  const datasetsDir = requireInput(option('--datasets', sharedPath('datasets', 'paper')), '--datasets');
   const reference = process.argv.includes('--skip-reference') ? new Map<string, Reference>() : sklearnReference(datasetsDir);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'glove-e2e-'));
   const table: string[] = [];

@@ -70,9 +70,13 @@ def fit_and_score(features, targets, is_test):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('--datasets', default='/work/shared/datasets/paper')
+    shared = os.environ.get('SPACETIME_SHARED_DIR') or os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared')
+    parser.add_argument('--datasets', default=os.path.join(shared, 'datasets', 'paper'))
     parser.add_argument('--compare')
     args = parser.parse_args()
+    if not os.path.isdir(args.datasets):
+        sys.exit(f'bench: {args.datasets} not found. The default is in ../shared (or $SPACETIME_SHARED_DIR), which is '
+                 'beside the checkout in CI but not part of the repository; pass --datasets DIR.')
     vectors, _ = load_glove()
     for name in DATASETS:
         rows = reference_rows(os.path.join(args.datasets, f'{name}.csv'), vectors)

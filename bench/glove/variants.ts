@@ -16,6 +16,7 @@ import { parseDatasetText } from '../../src/core/datasets/parse';
 import { GloveModel, findWinkSource } from '../../src/core/model/glove/glove';
 import { convertWinkToGlove } from '../../src/core/model/glove/gloveBuild';
 import { GLOVE_VARIANTS } from '../../src/core/model/glove/gloveOnnx';
+import { requireInput, sharedPath } from '../sharedInputs';
 
 const DATASETS = ['world_place', 'us_place', 'nyc_place'];
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -38,7 +39,7 @@ function writeNpyFloat32(file: string, data: Float32Array, rows: number, cols: n
 }
 
 async function main(): Promise<void> {
-  const datasetsDir = option('--datasets', '/work/shared/datasets/paper');
+  const datasetsDir = requireInput(option('--datasets', sharedPath('datasets', 'paper')), '--datasets');
   const work = path.resolve(option('--work', path.join(root, 'out', '.bench', 'glove')));
   const features = path.join(work, 'features');
   fs.mkdirSync(features, { recursive: true });
