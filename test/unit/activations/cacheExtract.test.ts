@@ -16,7 +16,6 @@ import { promptText, type ResidualModel, type TokenizedPrompt } from '../../../s
 import { onnxModelDir } from '../../helpers/modelFixtures';
 
 const GPT2 = onnxModelDir('gpt2-tiny');
-const skip = fs.existsSync(GPT2) ? false : `fixture model not found: ${GPT2}`;
 
 /** Wraps a model and records every prompt that reaches runBatch, and every text it is asked to tokenize. */
 function counting(model: ResidualModel): { model: ResidualModel; seen: number[][]; tokenized: string[] } {
@@ -38,7 +37,7 @@ function counting(model: ResidualModel): { model: ResidualModel; seen: number[][
   return { model: wrapper, seen, tokenized };
 }
 
-test('extractActivations + cache: editing one row re-extracts exactly one entity; outputs equal a cold run', { skip }, async () => {
+test('extractActivations + cache: editing one row re-extracts exactly one entity; outputs equal a cold run', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cache-extract-'));
   const base = await loadModel(GPT2, { device: 'cpu' });
   try {

