@@ -21,7 +21,7 @@ import { ActivationCache } from '../../../src/core/activations/cache';
 import { probeActivations } from '../../../src/core/experiments/probeActivations';
 import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
 import { errnoError, mountSmallFs } from '../../helpers/smallFs';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'messages-'));
 const cli = path.join(repoRoot, 'out', 'cli.js');
@@ -80,7 +80,7 @@ describe('file-system errors (item 14)', () => {
       const data = path.join(dir, 'd.csv');
       fs.writeFileSync(data, `name,year\n${Array.from({ length: 60 }, (_, k) => `word${k},${1900 + k}`).join('\n')}\n`);
       const env = { ...process.env, SPACETIME_PROBE_HUGE_PAGES: '0', SPACETIME_PROBE_CACHE_DIR: path.join(dir, 'cache') };
-      const args = ['extract', '--dataset', data, '--model', sharedModelDir('gpt2-tiny'), '--out', path.join(small.dir, 'acts')];
+      const args = ['extract', '--dataset', data, '--model', onnxModelDir('gpt2-tiny'), '--out', path.join(small.dir, 'acts')];
       const full = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env });
       assert.equal(full.status, 2, full.stderr);
       assert.match(full.stderr, /no space left on the device/);

@@ -10,11 +10,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
-const gpt2 = sharedModelDir('gpt2-tiny');
-const skip = (!fs.existsSync(cli) && 'out/cli.js not built') || (process.platform !== 'linux' && 'needs /proc (Linux)') || (!fs.existsSync(gpt2) && 'gpt2-tiny fixture missing');
+const gpt2 = onnxModelDir('gpt2-tiny');
+const skip = (!fs.existsSync(cli) && 'out/cli.js not built') || (process.platform !== 'linux' && 'needs /proc (Linux)');
 
 function childrenOf(pid: number): number[] {
   return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((name) => {
