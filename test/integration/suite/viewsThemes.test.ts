@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureWebview, skipWithoutScreenshots } from './captureWebview';
 import { capitalsCsv, completed, extensionApi, runProbe, waitFor, waitForPanelShowing, writeDataset } from './probeTestSupport';
-import { sharedModelDir } from '../../helpers/modelFixtures';
+import { onnxModelDir } from '../../helpers/modelFixtures';
 
-const GPT2 = sharedModelDir('gpt2-tiny');
+const GPT2 = onnxModelDir('gpt2-tiny');
 
 async function setTheme(theme: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme, vscode.ConfigurationTarget.Global);
@@ -34,7 +34,7 @@ suite('Views: themes, narrow panels, problems (issue 14)', () => {
   });
 
   test('a multi-layer space run with a controls experiment: intervals, per-target R², shuffled labels', async function () {
-    if (!fs.existsSync(GPT2)) return this.skip();
+    assert.ok(fs.existsSync(GPT2), `fixture model missing: ${GPT2}`);
     const api = await extensionApi();
     datasetFile = writeDataset('capitals-views.csv', capitalsCsv([]));
     const outcome = completed(await runProbe(datasetFile, { model: GPT2, prompt: 'Where is {entity}?' }));
