@@ -15,11 +15,11 @@ import { loadTransformerModel } from '../../../src/core/model/onnx/transformerMo
 import { ModelLoadError } from '../../../src/core/model/errors';
 import { checkVocabulary } from '../../../src/core/model/vocabulary';
 import { promptText, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../../../src/core/model/types';
-import { copyModelSidecars, repoRoot, sharedModelDir } from '../../helpers/modelFixtures';
+import { copyModelSidecars, repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'limits-'));
 const cli = path.join(repoRoot, 'out', 'cli.js');
-const gpt2 = sharedModelDir('gpt2-tiny');
+const gpt2 = onnxModelDir('gpt2-tiny');
 
 class CharModel implements ResidualModel {
   readonly id = 'chars';
@@ -53,8 +53,7 @@ describe('model limits', () => {
     assert.ok(model.runs.every((ids) => ids.length <= 8 && ids.every((id) => id < 200)));
   });
 
-  test('gpt2-tiny reports its positions and vocabulary; a larger tokenizer is refused at load, a smaller one warned', async (t) => {
-    if (!fs.existsSync(gpt2)) { t.skip('gpt2-tiny fixture missing'); return; }
+  test('gpt2-tiny reports its positions and vocabulary; a larger tokenizer is refused at load, a smaller one warned', async () => {
     const model = await loadTransformerModel(gpt2, { device: 'cpu' });
     const config = JSON.parse(fs.readFileSync(path.join(gpt2, 'config.json'), 'utf8'));
     try {
@@ -72,7 +71,7 @@ describe('model limits', () => {
     assert.match(checkVocabulary(path.join(gpt2, 'tokenizer.json'), config.vocab_size + 1000, 'm').join('\n'), /never used/);
   });
 
-  test('a 50 kB --prompt is refused before anything starts; --prompt-file reads the template (item 11)', { skip: (!fs.existsSync(cli) || !fs.existsSync(gpt2)) && 'out/cli.js or gpt2-tiny missing' }, () => {
+  test('a 50 kB --prompt is refused before anything starts; --prompt-file reads the template (item 11)', { skip: !fs.existsSync(cli) && 'out/cli.js not built (node scripts/build.mjs)' }, () => {
     const dir = tempDir();
     const data = path.join(dir, 'd.csv');
     fs.writeFileSync(data, `name,year\n${Array.from({ length: 12 }, (_, k) => `w${k},${1900 + k}`).join('\n')}\n`);
