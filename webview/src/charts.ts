@@ -472,8 +472,23 @@ export const MAP_POINT_LIMIT = 4000;
  * Map of true (blue) and predicted (orange) positions joined by error lines, over the base map of the extent.
  * The projection is fitted to the extent's frame, not to the points, so a wild prediction does not zoom out.
  */
-export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseMap: BaseMap | undefined, theme: ChartTheme, width: number): TopLevelSpec {
+/** Error lines are drawn by default only up to this many entities (beyond, they hide the map). */
+export const ERROR_LINES_DEFAULT_LIMIT = 300;
+
+export interface MapOptions {
+  /**
+   * 'position' (default): true points blue, predicted orange. 'longitude': the paper's style — predicted points
+   * coloured by the entity's TRUE longitude (a smooth hue means the probe keeps east–west order); truths not drawn.
+   */
+  readonly colour?: 'position' | 'longitude';
+  /** Draw a line from each truth to its prediction (default: only up to ERROR_LINES_DEFAULT_LIMIT entities). */
+  readonly errorLines?: boolean;
+}
+
+export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseMap: BaseMap | undefined, theme: ChartTheme, width: number, options: MapOptions = {}): TopLevelSpec {
   const shown = thinOut(rows, MAP_POINT_LIMIT);
+  const errorLines = options.errorLines ?? shown.length <= ERROR_LINES_DEFAULT_LIMIT;
+  const byLongitude = options.colour === 'longitude';
   const [west, south, east, north] = EXTENT_FRAMES[extent];
   // Fit to points along the frame's edges rather than to a polygon: a spherical polygon's meaning depends on its
   // winding (the wrong order means "the whole globe except the box"), and a conic projection bends the edges.
@@ -489,8 +504,8 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
     geometry: extent === 'world' ? { type: 'Sphere' } : { type: 'MultiPoint', coordinates: edgePoints },
   };
   const points = shown.flatMap((r) => [
-    { row: r.row, name: r.name, split: r.split, position: 'true', latitude: r.truth[0], longitude: r.truth[1], errorKm: Math.round(r.error) },
-    { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: wrapLongitude(r.predicted[1]), errorKm: Math.round(r.error) },
+    { row: r.row, name: r.name, split: r.split, position: 'true', latitude: r.truth[0], longitude: r.truth[1], trueLongitude: r.truth[1], errorKm: Math.round(r.error) },
+    { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: wrapLongitude(r.predicted[1]), trueLongitude: r.truth[1], errorKm: Math.round(r.error) },
   ]);
   const lines = shown.map((r) => ({ row: r.row, name: r.name, lat: r.truth[0], lon: r.truth[1], lat2: r.predicted[0], lon2: wrapLongitude(r.predicted[1]) }));
   // Capped so the whole map fits a typical editor height; the projection fit keeps the aspect ratio.
@@ -512,7 +527,7 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
       mark: { type: 'geoshape', fill: theme.land, fillOpacity: theme.landOpacity, stroke: theme.landBorder, strokeOpacity: 0.6, strokeWidth: 0.6, clip: true },
     });
   }
-  layers.push(
+  if (errorLines) layers.push(
     {
       data: { values: lines },
       // Thousands of error lines would hide the map: fainter the more there are.
@@ -524,18 +539,17 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
         latitude2: { field: 'lat2' },
       },
     },
+  );
+  layers.push(
     {
-      data: { values: points },
+      data: { values: byLongitude ? points.filter((point) => point.position === 'predicted') : points },
       mark: { type: 'circle', size: shown.length > 1500 ? 6 : 14, opacity: 0.85, clip: true, cursor: 'pointer' },
       encoding: {
         longitude: { field: 'longitude', type: 'quantitative' },
         latitude: { field: 'latitude', type: 'quantitative' },
-        color: {
-          field: 'position',
-          type: 'nominal',
-          title: null,
-          scale: { domain: ['true', 'predicted'], range: [theme.truePoint, theme.predictedPoint] },
-        },
+        color: byLongitude
+          ? { field: 'trueLongitude', type: 'quantitative', title: 'true longitude', scale: { scheme: 'turbo', domain: [-180, 180] } }
+          : { field: 'position', type: 'nominal', title: null, scale: { domain: ['true', 'predicted'], range: [theme.truePoint, theme.predictedPoint] } },
         tooltip,
       },
     },
@@ -585,7 +599,7 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
     config: chartConfig(theme),
     hconcat: [
       {
-        title: 'Predicted vs true year',
+        title: { text: 'Predicted vs true year', limit: half },
         width: half,
         height,
         layer: [
@@ -619,7 +633,8 @@ export function timeSpec(rows: readonly PredictionRow[], theme: ChartTheme, widt
         ],
       },
       {
-        title: 'Timeline: predicted year by true decade (mean ± 1 sd)',
+        // Two lines when the half-width plot cannot hold it on one (a 740 px panel clipped it).
+        title: { text: half < 360 ? ['Timeline: predicted year by', 'true decade (mean ± 1 sd)'] : 'Timeline: predicted year by true decade (mean ± 1 sd)', limit: half },
         width: half,
         height,
         data: { values: summary },

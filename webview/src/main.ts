@@ -8,7 +8,7 @@ import type { EmbedOptions, Result as EmbedResult } from 'vega-embed' with { 're
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { Prediction } from '../../src/core/experiments/results';
 import {
-  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, MAP_POINT_LIMIT,
+  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, ERROR_LINES_DEFAULT_LIMIT, MAP_POINT_LIMIT,
   type BaseMap, type ChartTheme, type PredictionRow,
 } from './charts';
 import { chooseMapExtent } from './geo';
@@ -372,10 +372,38 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   extentLabel.appendChild(select);
   toolbar.appendChild(extentLabel);
 
+  const colourLabel = element('label', { text: 'Colour ' });
+  const colour = element('select');
+  colour.id = 'colour-select';
+  for (const [value, text] of [['position', 'true / predicted'], ['longitude', 'predicted, by true longitude']] as const) {
+    const node = element('option', { text });
+    node.value = value;
+    node.selected = (state.mapColour ?? 'position') === value;
+    colour.appendChild(node);
+  }
+  colour.addEventListener('change', () => {
+    setState({ mapColour: colour.value === 'longitude' ? 'longitude' : 'position' });
+    rerender();
+  });
+  colourLabel.appendChild(colour);
+  toolbar.appendChild(colourLabel);
+
   const shown = rowsForSplit(rows);
+  const linesLabel = element('label', { text: 'Error lines ' });
+  const lines = element('input');
+  lines.type = 'checkbox';
+  lines.id = 'error-lines';
+  lines.checked = state.errorLines ?? Math.min(shown.length, MAP_POINT_LIMIT) <= ERROR_LINES_DEFAULT_LIMIT;
+  lines.addEventListener('change', () => {
+    setState({ errorLines: lines.checked });
+    rerender();
+  });
+  linesLabel.appendChild(lines);
+  toolbar.appendChild(linesLabel);
   const caption = element('p', { className: 'caption' });
   const meanError = shown.length ? shown.reduce((s, r) => s + r.error, 0) / shown.length : Number.NaN;
-  caption.textContent = `Map: true (blue) vs predicted (orange) positions at layer ${selectedLayer()}, ${describeSplit()}, ` +
+  const what = state.mapColour === 'longitude' ? 'predicted positions coloured by their true longitude' : 'true (blue) vs predicted (orange) positions';
+  caption.textContent = `Map: ${what} at layer ${selectedLayer()}, ${describeSplit()}, ` +
     `${extent === 'usa' ? 'USA' : extent === 'nyc' ? 'New York City' : 'world'} extent. ` +
     `${shown.length} entities, mean error ${Number.isFinite(meanError) ? Math.round(meanError).toLocaleString('en') : '–'} km` +
     `${shown.length > MAP_POINT_LIMIT ? ` (an even sample of ${MAP_POINT_LIMIT.toLocaleString('en')} drawn)` : ''}. Click a point to reveal its line.`;
@@ -383,7 +411,7 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   const note = extent === 'nyc' ? element('p', { className: 'note', text: 'Borough outlines: us-atlas county shapes at 1:10m, coarse at city scale.' }) : undefined;
   panel.replaceChildren(toolbar, caption, chart, ...(note ? [note] : []));
   const baseMap = await loadBaseMap(extent);
-  await drawChart('map', chart, mapSpec(shown, extent, baseMap, currentTheme(), chartWidth(panel)), true);
+  await drawChart('map', chart, mapSpec(shown, extent, baseMap, currentTheme(), chartWidth(panel), { colour: state.mapColour ?? 'position', errorLines: lines.checked }), true);
 }
 
 async function renderTimeTab(panel: HTMLElement): Promise<void> {

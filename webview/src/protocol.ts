@@ -149,6 +149,10 @@ export interface WebviewUiState {
   readonly runId?: string;
   readonly tab: 'layers' | 'map' | 'time' | 'table' | 'experiments';
   readonly mapExtent?: MapExtent;
+  /** Map colouring: by position (true/predicted) or, paper-style, predicted points by true longitude. */
+  readonly mapColour?: 'position' | 'longitude';
+  /** Error lines on the map; undefined: on up to 300 entities. */
+  readonly errorLines?: boolean;
   readonly layer?: number;
   readonly split: 'test' | 'train' | 'all';
   readonly sortColumn: 'row' | 'name' | 'split' | 'error';

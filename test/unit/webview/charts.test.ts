@@ -91,9 +91,24 @@ test('map fits the frame of each extent: true positions inside the drawing area'
 
 test('map draws an error line per entity and caps the number of entities', () => {
   const rows = predictionRows('space', Array.from({ length: MAP_POINT_LIMIT + 500 }, (_, i) => prediction(i + 2, [10, 10], [11, 11])));
-  const spec = mapSpec(rows, 'world', undefined, FALLBACK_THEME, 600) as unknown as { layer: { data: { values: unknown[] } }[] };
+  const spec = mapSpec(rows, 'world', undefined, FALLBACK_THEME, 600, { errorLines: true }) as unknown as { layer: { data: { values: unknown[] } }[] };
   assert.equal(spec.layer[0].data.values.length, MAP_POINT_LIMIT);
   assert.equal(spec.layer[1].data.values.length, 2 * MAP_POINT_LIMIT);
+  // By default, error lines only up to 300 entities.
+  const byDefault = mapSpec(rows, 'world', undefined, FALLBACK_THEME, 600) as unknown as { layer: { mark: { type: string } }[] };
+  assert.deepEqual(byDefault.layer.map((layer) => layer.mark.type), ['circle']);
+  const few = mapSpec(rows.slice(0, 300), 'world', undefined, FALLBACK_THEME, 600) as unknown as { layer: { mark: { type: string } }[] };
+  assert.deepEqual(few.layer.map((layer) => layer.mark.type), ['rule', 'circle']);
+});
+
+test('paper-style map: predicted points coloured by true longitude', async () => {
+  const rows = predictionRows('space', [prediction(2, [10, -120], [12, -100]), prediction(3, [40, 100], [35, 90])]);
+  const scene = await render(mapSpec(rows, 'world', undefined, FALLBACK_THEME, 600, { colour: 'longitude' }));
+  const points = (scene.get('symbol') ?? []).filter((point) => point.datum?.row !== undefined);
+  assert.deepEqual(points.map((point) => point.datum?.position), ['predicted', 'predicted']);
+  assert.deepEqual(points.map((point) => point.datum?.trueLongitude), [-120, 100]);
+  const fills = points.map((point) => (point as { fill?: string }).fill);
+  assert.notEqual(fills[0], fills[1], 'different true longitudes, different colours');
 });
 
 test('time views: decade summary is mean ± sd of predictions per true decade', async () => {
