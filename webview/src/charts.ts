@@ -443,6 +443,7 @@ export interface PredictionRow {
   readonly truth: readonly number[];
   readonly predicted: readonly number[];
   readonly error: number;
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export function predictionRows(kind: 'space' | 'time', predictions: readonly Prediction[]): PredictionRow[] {
@@ -453,6 +454,7 @@ export function predictionRows(kind: 'space' | 'time', predictions: readonly Pre
     truth: p.true,
     predicted: p.predicted,
     error: predictionError(kind, p.true, p.predicted),
+    ...(p.metadata ? { metadata: p.metadata } : {}),
   }));
 }
 
@@ -682,3 +684,73 @@ export function titledSpec(spec: TopLevelSpec, view: Pick<RunView, 'summary' | '
   return { ...spec, title: { text: `${summary.dataset} \u00b7 ${summary.model} \u2014 ${tabLabel}`, subtitle, anchor: 'start' } } as TopLevelSpec;
 }
 
+
+/** A group's test R² (mean over targets, each target's R² within the group) and mean error. */
+export interface GroupScore {
+  readonly group: string;
+  readonly count: number;
+  readonly r2: number;
+  readonly meanError: number;
+}
+
+/** Groups with fewer test rows than this are left out of the breakdown (their R² means little). */
+export const MIN_GROUP_ROWS = 5;
+
+/**
+ * Test R² per value of a metadata column (the paper's "R² per entity type"): test rows grouped by
+ * `metadata[column]`, each group's R² computed within it (scikit-learn semantics per target, then averaged),
+ * largest groups first, at most `limit`.
+ */
+export function groupScores(rows: readonly PredictionRow[], column: string, limit = 12): GroupScore[] {
+  const groups = new Map<string, PredictionRow[]>();
+  for (const row of rows) {
+    if (row.split !== 'test') continue;
+    const value = row.metadata?.[column];
+    if (value === undefined || value === '') continue;
+    const list = groups.get(value) ?? [];
+    list.push(row);
+    groups.set(value, list);
+  }
+  const scores: GroupScore[] = [];
+  for (const [group, members] of groups) {
+    if (members.length < MIN_GROUP_ROWS) continue;
+    const targets = members[0].truth.length;
+    let sum = 0;
+    for (let c = 0; c < targets; c++) {
+      const truth = members.map((m) => m.truth[c]);
+      const average = mean(truth);
+      let residual = 0;
+      let total = 0;
+      members.forEach((m, i) => {
+        residual += (truth[i] - m.predicted[c]) ** 2;
+        total += (truth[i] - average) ** 2;
+      });
+      sum += total === 0 ? (residual === 0 ? 1 : 0) : 1 - residual / total;
+    }
+    scores.push({ group, count: members.length, r2: sum / targets, meanError: mean(members.map((m) => m.error).filter(Number.isFinite)) });
+  }
+  return scores.sort((a, b) => b.count - a.count || a.group.localeCompare(b.group)).slice(0, limit);
+}
+
+/** Bars of test R² per group of a metadata column, at the best layer. */
+export function groupSpec(scores: readonly GroupScore[], column: string, layer: number, theme: ChartTheme, width: number): TopLevelSpec {
+  const low = Math.min(0, ...scores.map((score) => Math.max(-1, score.r2)));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: chartConfig(theme),
+    title: { text: `Test R² by ${column} (layer ${layer}; R² within each group; groups of ${MIN_GROUP_ROWS}+ test entities)`, limit: Math.max(160, width) },
+    width: Math.max(160, Math.min(width, 640)),
+    data: { values: scores.map((score) => ({ ...score, shown: Math.max(-1, score.r2) })) },
+    encoding: {
+      y: { field: 'group', type: 'nominal', title: null, sort: scores.map((score) => score.group), axis: { labelLimit: 180 } },
+      x: { field: 'shown', type: 'quantitative', title: 'Test R² (clipped at −1)', scale: { domain: [low, 1] } },
+    },
+    layer: [
+      {
+        mark: { type: 'bar', height: { band: 0.6 }, color: theme.series[1] },
+        encoding: { tooltip: [{ field: 'group', title: column }, { field: 'count', title: 'Test entities' }, { field: 'r2', title: 'Test R²', format: '.3f' }, { field: 'meanError', title: 'Mean error', format: '.1f' }] },
+      },
+      { mark: { type: 'text', align: 'left', dx: 4, color: theme.foreground }, encoding: { text: { field: 'r2', type: 'quantitative', format: '.2f' } } },
+    ],
+  };
+}

@@ -8,7 +8,7 @@ import type { EmbedOptions, Result as EmbedResult } from 'vega-embed' with { 're
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { Prediction } from '../../src/core/experiments/results';
 import {
-  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, ERROR_LINES_DEFAULT_LIMIT, MAP_POINT_LIMIT,
+  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, groupScores, groupSpec, ERROR_LINES_DEFAULT_LIMIT, MAP_POINT_LIMIT,
   type BaseMap, type ChartTheme, type PredictionRow,
 } from './charts';
 import { chooseMapExtent } from './geo';
@@ -16,7 +16,7 @@ import {
   MAP_EXTENTS, parseHostToWebview,
   type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RunView, type WebviewToHost, type WebviewUiState,
 } from './protocol';
-import { fixed, renderPredictionTable, type SortColumn } from './table';
+import { fixed, metadataColumns, renderPredictionTable, type SortColumn } from './table';
 import { experimentSections } from './experimentCharts';
 import { renderExperimentSections } from './experimentsTab';
 
@@ -272,6 +272,7 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
   panel.replaceChildren(...runNotes(), summary, chart);
   const shuffled = shuffledControl();
   await drawChart('layers', chart, layerChartSpec(results.layers, results.bestLayer, currentTheme(), chartWidth(panel), shuffled ? { shuffled } : {}), false);
+  await renderBreakdown(panel);
   if (compare.length > 0) {
     const compareChart = element('div', { className: 'chart', id: 'compare-chart' });
     panel.appendChild(compareChart);
@@ -283,6 +284,44 @@ async function renderLayersTab(panel: HTMLElement): Promise<void> {
 
 /** Set when the layer slider changed, so the redrawn slider takes the focus back. */
 let refocusSlider = false;
+
+/** The Vega view of the breakdown chart under the Layers chart. */
+let breakdownView: EmbedResult | undefined;
+
+/** "Break down by <metadata column>": test R² per group at the best layer (the paper's per-type figures). */
+async function renderBreakdown(panel: HTMLElement): Promise<void> {
+  if (!run || !embed) return;
+  const rows = predictionRows(run.results.kind, run.results.predictions);
+  const columns = metadataColumns(rows).filter((column) => groupScores(rows, column).length > 1);
+  if (columns.length === 0) return;
+  const chosen = state.breakdown ?? (columns.includes('type') ? 'type' : '');
+  const toolbar = element('div', { className: 'toolbar' });
+  const label = element('label', { text: 'Break down test R\u00b2 by ' });
+  const select = element('select');
+  select.id = 'breakdown-select';
+  for (const value of ['', ...columns]) {
+    const option = element('option', { text: value || '(none)' });
+    option.value = value;
+    option.selected = value === chosen;
+    select.appendChild(option);
+  }
+  select.addEventListener('change', () => {
+    setState({ breakdown: select.value });
+    void renderBreakdown(panel);
+  });
+  label.appendChild(select);
+  toolbar.appendChild(label);
+  const holder = element('div', { className: 'chart', id: 'breakdown-chart' });
+  document.getElementById('breakdown')?.remove();
+  const section = element('section', { id: 'breakdown' });
+  section.append(toolbar, holder);
+  panel.appendChild(section);
+  breakdownView?.finalize();
+  breakdownView = undefined;
+  if (chosen && columns.includes(chosen)) {
+    breakdownView = await embed(holder, groupSpec(groupScores(rows, chosen), chosen, run.results.bestLayer, currentTheme(), chartWidth(panel)), embedOptions);
+  }
+}
 
 function layerControls(onChange: () => void): HTMLElement {
   const toolbar = element('div', { className: 'toolbar' });

@@ -151,6 +151,8 @@ export interface WebviewUiState {
   readonly mapExtent?: MapExtent;
   /** Map colouring: by position (true/predicted) or, paper-style, predicted points by true longitude. */
   readonly mapColour?: 'position' | 'longitude';
+  /** Metadata column the Layers tab breaks test R² down by ('' = none; undefined = "type" when present). */
+  readonly breakdown?: string;
   /** Error lines on the map; undefined: on up to 300 entities. */
   readonly errorLines?: boolean;
   readonly layer?: number;

@@ -18,10 +18,22 @@ export interface TableOptions {
   readonly onReveal: (row: number) => void;
 }
 
-/** Sorted, filtered copy; ties broken by line so the order is stable across renders. */
+/** The metadata columns the rows carry, in order of first appearance (at most `limit`). */
+export function metadataColumns(rows: readonly { readonly metadata?: Readonly<Record<string, string>> }[], limit = Infinity): string[] {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const key of Object.keys(row.metadata ?? {})) seen.add(key);
+    if (seen.size >= limit) break;
+  }
+  return [...seen].slice(0, limit);
+}
+
+/** Sorted, filtered copy; the filter matches the name or any metadata value; ties broken by line (stable order). */
 export function sortAndFilterRows(rows: readonly PredictionRow[], column: SortColumn, descending: boolean, filter: string): PredictionRow[] {
   const needle = filter.trim().toLocaleLowerCase();
-  const kept = needle ? rows.filter((r) => r.name.toLocaleLowerCase().includes(needle)) : [...rows];
+  const matches = (r: PredictionRow): boolean => r.name.toLocaleLowerCase().includes(needle) ||
+    Object.values(r.metadata ?? {}).some((value) => value.toLocaleLowerCase().includes(needle));
+  const kept = needle ? rows.filter(matches) : [...rows];
   const direction = descending ? -1 : 1;
   const compare = (a: PredictionRow, b: PredictionRow): number => {
     let order = 0;
@@ -56,6 +68,8 @@ export function renderPredictionTable(container: HTMLElement, rows: readonly Pre
   const sorted = sortAndFilterRows(rows, options.sortColumn, options.sortDescending, options.filter);
   const shown = sorted.slice(0, options.limit);
   const unit = errorUnit(options.kind);
+  // The dataset's metadata (type, country, block …): up to four columns; the table scrolls sideways.
+  const extra = metadataColumns(rows, 4);
   const table = document.createElement('table');
   table.className = 'predictions';
   const head = table.createTHead().insertRow();
@@ -63,6 +77,7 @@ export function renderPredictionTable(container: HTMLElement, rows: readonly Pre
     { key: 'row', label: 'Line', numeric: true },
     { key: 'name', label: 'Entity', numeric: false },
     { key: 'split', label: 'Split', numeric: false },
+    ...extra.map((name) => ({ key: null, label: name, numeric: false })),
     { key: null, label: options.kind === 'space' ? 'True (lat, lon)' : 'True year', numeric: true },
     { key: null, label: options.kind === 'space' ? 'Predicted (lat, lon)' : 'Predicted year', numeric: true },
     { key: 'error', label: `Error (${unit})`, numeric: true },
@@ -94,6 +109,7 @@ export function renderPredictionTable(container: HTMLElement, rows: readonly Pre
     tr.appendChild(cell('td', String(r.row), 'numeric'));
     tr.appendChild(cell('td', r.name, 'entity'));
     tr.appendChild(cell('td', r.split));
+    for (const name of extra) tr.appendChild(cell('td', r.metadata?.[name] ?? ''));
     tr.appendChild(cell('td', formatValues(options.kind, r.truth), 'numeric'));
     tr.appendChild(cell('td', formatValues(options.kind, r.predicted), 'numeric'));
     tr.appendChild(cell('td', Number.isFinite(r.error) ? r.error.toFixed(options.kind === 'space' ? 0 : 1) : '–', 'numeric'));

@@ -229,6 +229,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     split: testRows.has(row) ? 'test' : 'train',
     true: [...entity.target],
     predicted: Array.from(best.predictions.subarray(row * nTargets, (row + 1) * nTargets)),
+    ...metadataOf(entity),
   }));
   return {
     format: RESULTS_FORMAT,
@@ -246,6 +247,15 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     ...(forced.length > 0 ? { forced } : {}),
     createdAt: new Date().toISOString(),
   };
+}
+
+/** Columns that say where a row comes from, not what it is: left out of the predictions' metadata. */
+const PROVENANCE_COLUMNS = new Set(['source', 'source_id']);
+
+/** The entity's non-empty metadata (for breakdowns by type, country, block … in the views and CSV). */
+function metadataOf(entity: Entity): { metadata?: Record<string, string> } {
+  const kept = Object.entries(entity.metadata).filter(([key, value]) => value !== '' && !PROVENANCE_COLUMNS.has(key.toLowerCase()));
+  return kept.length > 0 ? { metadata: Object.fromEntries(kept) } : {};
 }
 
 /** A layer's bootstrap intervals over the test entities (probes/bootstrap.ts), in LayerResult's fields. */

@@ -38,6 +38,8 @@ export interface Prediction {
   /** [latitude, longitude] or [year]. */
   readonly true: readonly number[];
   readonly predicted: readonly number[];
+  /** The dataset's other columns for this entity (type, country, block …), non-empty values only. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface ProbeResults {

@@ -10,13 +10,16 @@ function number(value: number | undefined): string {
 /** One row per entity at the best layer: line, name, split, true and predicted targets, error (km or years). */
 export function predictionsCsv(results: ProbeResults): string {
   const targets = results.targets;
-  const header = ['line', 'name', 'split', ...targets.map((t) => `true_${t}`), ...targets.map((t) => `predicted_${t}`), `error_${errorUnit(results.kind)}`];
+  // The dataset's metadata columns (type, country, block …) after the split, as the table shows them.
+  const extra = [...new Set(results.predictions.flatMap((p) => Object.keys(p.metadata ?? {})))];
+  const header = ['line', 'name', 'split', ...extra.map(csvEscape), ...targets.map((t) => `true_${t}`), ...targets.map((t) => `predicted_${t}`), `error_${errorUnit(results.kind)}`];
   const lines = [header.join(',')];
   for (const p of results.predictions) {
     lines.push([
       String(p.row),
       csvEscape(p.name),
       p.split,
+      ...extra.map((name) => csvEscape(p.metadata?.[name] ?? '')),
       ...targets.map((_, i) => number(p.true[i])),
       ...targets.map((_, i) => number(p.predicted[i])),
       number(predictionError(results.kind, p.true, p.predicted)),

@@ -45,3 +45,14 @@ test('export file names: dataset stem, model name, date, table — no squashed p
   assert.equal(exportBaseName({ dataset: 'C:\\data\\héllo wörld.jsonl', model: 'hf:EleutherAI/pythia-70m@main', createdAt: '2026-01-02T03:04:00Z' }, 'predictions'),
     'héllo-wörld_pythia-70m-main_2026-01-02_0304_predictions');
 });
+
+test('predictions CSV keeps the metadata columns of the dataset', () => {
+  const withMetadata: ProbeResults = {
+    ...results,
+    predictions: results.predictions.map((p, i) => ({ ...p, metadata: (i === 0 ? { type: 'city', country: 'FR, "x"' } : { type: 'river' }) as Record<string, string> })),
+  };
+  const rows = parseCsv(predictionsCsv(withMetadata)).records.map((record) => record.fields.map((field) => field.value));
+  assert.deepEqual(rows[0].slice(0, 5), ['line', 'name', 'split', 'type', 'country']);
+  assert.deepEqual(rows[1].slice(3, 5), ['city', 'FR, "x"']);
+  assert.deepEqual(rows[2].slice(3, 5), ['river', '']);
+});

@@ -100,7 +100,7 @@ test('probeActivations writes per-layer intervals, the bootstrap settings, and w
     });
     const dataset: Dataset = {
       source: 'test.csv', kind: 'time', targets: ['year'], problems: [],
-      entities: years.map((year, k) => ({ line: k + 2, name: `e${k}`, target: [year], isTest: k % 6 === 0, metadata: {} })),
+      entities: years.map((year, k) => ({ line: k + 2, name: `e${k}`, target: [year], isTest: k % 6 === 0, metadata: (k === 0 ? { type: 'city', source: 'geonames', country: '' } : {}) as Record<string, string> })),
     };
     const results = await probeActivations(dir, dataset, { bootstrap: { resamples: 200 } });
     assert.deepEqual(results.bootstrap, { resamples: 200, seed: 0, level: 0.95 });
@@ -110,6 +110,9 @@ test('probeActivations writes per-layer intervals, the bootstrap settings, and w
     assert.deepEqual(Object.keys(layer.testR2PerTargetInterval ?? {}), ['year']);
     assert.equal(results.split.test, 10);
     assert.match(results.warnings?.[0] ?? '', /only 10 entities/);
+    // Predictions keep the non-empty metadata (not where the row came from) for breakdowns and the CSV.
+    assert.deepEqual(results.predictions[0].metadata, { type: 'city' });
+    assert.equal(results.predictions[1].metadata, undefined);
     const none = await probeActivations(dir, dataset, { bootstrap: false });
     assert.equal(none.layers[0].testR2Interval, undefined);
     assert.equal(none.bootstrap, undefined);

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import type { LayerResult, Prediction } from '../../../src/core/experiments/results';
 import {
   FALLBACK_THEME, MAP_POINT_LIMIT, SHUFFLED_METRIC, compareChartSpec, contrastRatio, decadeSummary, layerChartSpec, layerMetricRows, mapSpec,
-  predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
+  groupScores, groupSpec, predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
 } from '../../../webview/src/charts';
 import { fixed, formatValues, sortAndFilterRows } from '../../../webview/src/table';
 import { EXTENT_FRAMES } from '../../../webview/src/geo';
@@ -221,4 +221,27 @@ test('predicted longitudes are wrapped into [-180, 180] on the map', () => {
   const spec = mapSpec(predictionRows('space', [prediction(2, [10, 170], [12, 195])]), 'world', undefined, FALLBACK_THEME, 400) as { layer: { data: { values: Record<string, unknown>[] } }[] };
   const points = spec.layer.flatMap((layer) => layer.data.values).filter((value) => value.position === 'predicted');
   assert.deepEqual(points.map((point) => point.longitude), [-165]);
+});
+
+test('breakdown by a metadata column: test R² within each group of 5+ test rows, largest first; the filter searches metadata', async () => {
+  const make = (row: number, type: string, truth: number, predicted: number, split: 'train' | 'test' = 'test'): Prediction => ({ ...prediction(row, [truth], [predicted], split), metadata: { type, country: type === 'city' ? 'FR' : 'US' } });
+  const predictions = [
+    ...[1, 2, 3, 4, 5, 6].map((k) => make(k, 'city', 1900 + 10 * k, 1900 + 10 * k + (k % 2 ? 5 : -5))),
+    ...[1, 2, 3, 4, 5].map((k) => make(20 + k, 'river', 1800 + 20 * k, 1850)),
+    ...[1, 2].map((k) => make(40 + k, 'lake', 1700, 1750)),
+    make(50, 'city', 1000, 2000, 'train'),
+  ];
+  const rows = predictionRows('time', predictions);
+  const scores = groupScores(rows, 'type');
+  assert.deepEqual(scores.map((score) => [score.group, score.count]), [['city', 6], ['river', 5]], 'lake (2 rows) and the train row are left out');
+  // Plain R² of the city group.
+  const truth = [1, 2, 3, 4, 5, 6].map((k) => 1900 + 10 * k);
+  const predicted = [1, 2, 3, 4, 5, 6].map((k) => 1900 + 10 * k + (k % 2 ? 5 : -5));
+  const average = truth.reduce((a, b) => a + b, 0) / truth.length;
+  const plain = 1 - truth.reduce((sum, t, i) => sum + (t - predicted[i]) ** 2, 0) / truth.reduce((sum, t) => sum + (t - average) ** 2, 0);
+  assert.ok(Math.abs(scores[0].r2 - plain) < 1e-12);
+  assert.ok(Math.abs(scores[1].r2 - -0) < 1 && scores[1].r2 < 0.01, 'a constant prediction scores ≤ 0 within its group');
+  const scene = await render(groupSpec(scores, 'type', 3, FALLBACK_THEME, 400));
+  assert.deepEqual((scene.get('rect') ?? []).map((bar) => bar.datum?.group), ['city', 'river']);
+  assert.deepEqual(sortAndFilterRows(rows, 'row', false, 'us').map((r) => r.row), [21, 22, 23, 24, 25, 41, 42], 'filter matches metadata values');
 });
