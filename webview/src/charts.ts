@@ -52,6 +52,9 @@ export function chartConfig(theme: ChartTheme): NonNullable<TopLevelSpec['config
   return {
     background: 'transparent',
     font: theme.fontFamily,
+    // Tooltips and labels without a format of their own: 4 significant digits, trailing zeros dropped
+    // (0.174, not 0.174023180855).
+    numberFormat: '.4~g',
     view: { stroke: 'transparent' },
     axis: {
       domainColor: theme.grid,

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import type { LayerResult, Prediction } from '../../../src/core/experiments/results';
 import {
   FALLBACK_THEME, MAP_POINT_LIMIT, SHUFFLED_METRIC, compareChartSpec, contrastRatio, decadeSummary, layerChartSpec, layerMetricRows, mapSpec,
-  groupScores, groupSpec, predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
+  chartConfig, groupScores, groupSpec, predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
 } from '../../../webview/src/charts';
 import { fixed, formatValues, sortAndFilterRows } from '../../../webview/src/table';
 import { EXTENT_FRAMES } from '../../../webview/src/geo';
@@ -244,4 +244,11 @@ test('breakdown by a metadata column: test R² within each group of 5+ test rows
   const scene = await render(groupSpec(scores, 'type', 3, FALLBACK_THEME, 400));
   assert.deepEqual((scene.get('rect') ?? []).map((bar) => bar.datum?.group), ['city', 'river']);
   assert.deepEqual(sortAndFilterRows(rows, 'row', false, 'us').map((r) => r.row), [21, 22, 23, 24, 25, 41, 42], 'filter matches metadata values');
+});
+
+test('tooltips without a format of their own show 4 significant digits, not raw floats', async () => {
+  const vl = await import('vega-lite');
+  const spec = { config: chartConfig(FALLBACK_THEME), data: { values: [{ x: 1, y: 0.174023180855 }] }, mark: { type: 'point', tooltip: true }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } };
+  const compiled = JSON.stringify(vl.compile(spec as Parameters<typeof vl.compile>[0]).spec);
+  assert.match(compiled, /format\(datum\[\\"y\\"\], \\"\.4~g\\"\)/);
 });
