@@ -486,6 +486,8 @@ export interface MapOptions {
    * coloured by the entity's TRUE longitude (a smooth hue means the probe keeps east–west order); truths not drawn.
    */
   readonly colour?: 'position' | 'longitude';
+  /** Colour points by this metadata column instead (its 10 most common values; the rest "other"). */
+  readonly colourBy?: string;
   /** Draw a line from each truth to its prediction (default: only up to ERROR_LINES_DEFAULT_LIMIT entities). */
   readonly errorLines?: boolean;
 }
@@ -493,7 +495,14 @@ export interface MapOptions {
 export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseMap: BaseMap | undefined, theme: ChartTheme, width: number, options: MapOptions = {}): TopLevelSpec {
   const shown = thinOut(rows, MAP_POINT_LIMIT);
   const errorLines = options.errorLines ?? shown.length <= ERROR_LINES_DEFAULT_LIMIT;
-  const byLongitude = options.colour === 'longitude';
+  const byLongitude = options.colour === 'longitude' && !options.colourBy;
+  const byColumn = options.colourBy;
+  // The column's most common values get colours; the rest share "other".
+  const common = byColumn ? topValues(shown.map((r) => r.metadata?.[byColumn] ?? ''), 10) : new Set<string>();
+  const groupOf = (r: PredictionRow): string => {
+    const value = byColumn ? r.metadata?.[byColumn] ?? '' : '';
+    return value === '' ? '(none)' : common.has(value) ? value : 'other';
+  };
   const [west, south, east, north] = EXTENT_FRAMES[extent];
   // Fit to points along the frame's edges rather than to a polygon: a spherical polygon's meaning depends on its
   // winding (the wrong order means "the whole globe except the box"), and a conic projection bends the edges.
@@ -509,8 +518,8 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
     geometry: extent === 'world' ? { type: 'Sphere' } : { type: 'MultiPoint', coordinates: edgePoints },
   };
   const points = shown.flatMap((r) => [
-    { row: r.row, name: r.name, split: r.split, position: 'true', latitude: r.truth[0], longitude: r.truth[1], trueLongitude: r.truth[1], errorKm: Math.round(r.error) },
-    { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: wrapLongitude(r.predicted[1]), trueLongitude: r.truth[1], errorKm: Math.round(r.error) },
+    { row: r.row, name: r.name, split: r.split, position: 'true', latitude: r.truth[0], longitude: r.truth[1], trueLongitude: r.truth[1], group: groupOf(r), errorKm: Math.round(r.error) },
+    { row: r.row, name: r.name, split: r.split, position: 'predicted', latitude: r.predicted[0], longitude: wrapLongitude(r.predicted[1]), trueLongitude: r.truth[1], group: groupOf(r), errorKm: Math.round(r.error) },
   ]);
   const lines = shown.map((r) => ({ row: r.row, name: r.name, lat: r.truth[0], lon: r.truth[1], lat2: r.predicted[0], lon2: wrapLongitude(r.predicted[1]) }));
   // Capped so the whole map fits a typical editor height; the projection fit keeps the aspect ratio.
@@ -547,12 +556,14 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
   );
   layers.push(
     {
-      data: { values: byLongitude ? points.filter((point) => point.position === 'predicted') : points },
+      data: { values: byLongitude || byColumn ? points.filter((point) => point.position === 'predicted') : points },
       mark: { type: 'circle', size: shown.length > 1500 ? 6 : 14, opacity: 0.85, clip: true, cursor: 'pointer' },
       encoding: {
         longitude: { field: 'longitude', type: 'quantitative' },
         latitude: { field: 'latitude', type: 'quantitative' },
-        color: byLongitude
+        color: byColumn
+          ? { field: 'group', type: 'nominal', title: byColumn, sort: [...common, 'other', '(none)'], legend: { columns: 4, labelLimit: 160 } }
+          : byLongitude
           ? { field: 'trueLongitude', type: 'quantitative', title: 'true longitude', scale: { scheme: 'turbo', domain: [-180, 180] } }
           : { field: 'position', type: 'nominal', title: null, scale: { domain: ['true', 'predicted'], range: [theme.truePoint, theme.predictedPoint] } },
         tooltip,
@@ -567,6 +578,13 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
     projection: { type: PROJECTION[extent], fit: frame } as never,
     layer: layers,
   };
+}
+
+/** The `limit` most common non-empty values (ties: alphabetical). */
+function topValues(values: readonly string[], limit: number): Set<string> {
+  const counts = new Map<string, number>();
+  for (const value of values) if (value !== '') counts.set(value, (counts.get(value) ?? 0) + 1);
+  return new Set([...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, limit).map(([value]) => value));
 }
 
 /** Per true-decade summary of predicted years (the timeline view). */

@@ -414,14 +414,16 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   const colourLabel = element('label', { text: 'Colour ' });
   const colour = element('select');
   colour.id = 'colour-select';
-  for (const [value, text] of [['position', 'true / predicted'], ['longitude', 'predicted, by true longitude']] as const) {
+  const columnChoices = metadataColumns(rows).map((column): [string, string] => [`column:${column}`, `predicted, by ${column}`]);
+  for (const [value, text] of [['position', 'true / predicted'], ['longitude', 'predicted, by true longitude'], ...columnChoices] as const) {
     const node = element('option', { text });
     node.value = value;
     node.selected = (state.mapColour ?? 'position') === value;
     colour.appendChild(node);
   }
   colour.addEventListener('change', () => {
-    setState({ mapColour: colour.value === 'longitude' ? 'longitude' : 'position' });
+    const value = colour.value;
+    setState({ mapColour: value === 'longitude' ? 'longitude' : value.startsWith('column:') ? (value as `column:${string}`) : 'position' });
     rerender();
   });
   colourLabel.appendChild(colour);
@@ -441,7 +443,8 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   toolbar.appendChild(linesLabel);
   const caption = element('p', { className: 'caption' });
   const meanError = shown.length ? shown.reduce((s, r) => s + r.error, 0) / shown.length : Number.NaN;
-  const what = state.mapColour === 'longitude' ? 'predicted positions coloured by their true longitude' : 'true (blue) vs predicted (orange) positions';
+  const what = state.mapColour === 'longitude' ? 'predicted positions coloured by their true longitude'
+    : state.mapColour?.startsWith('column:') ? `predicted positions coloured by ${state.mapColour.slice('column:'.length)}` : 'true (blue) vs predicted (orange) positions';
   caption.textContent = `Map: ${what} at layer ${selectedLayer()}, ${describeSplit()}, ` +
     `${extent === 'usa' ? 'USA' : extent === 'nyc' ? 'New York City' : 'world'} extent. ` +
     `${shown.length} entities, mean error ${Number.isFinite(meanError) ? Math.round(meanError).toLocaleString('en') : '–'} km` +
@@ -450,7 +453,11 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   const note = extent === 'nyc' ? element('p', { className: 'note', text: 'Borough outlines: us-atlas county shapes at 1:10m, coarse at city scale.' }) : undefined;
   panel.replaceChildren(toolbar, caption, chart, ...(note ? [note] : []));
   const baseMap = await loadBaseMap(extent);
-  await drawChart('map', chart, mapSpec(shown, extent, baseMap, currentTheme(), chartWidth(panel), { colour: state.mapColour ?? 'position', errorLines: lines.checked }), true);
+  await drawChart('map', chart, mapSpec(shown, extent, baseMap, currentTheme(), chartWidth(panel), {
+    colour: state.mapColour === 'longitude' ? 'longitude' : 'position',
+    ...(state.mapColour?.startsWith('column:') ? { colourBy: state.mapColour.slice('column:'.length) } : {}),
+    errorLines: lines.checked,
+  }), true);
 }
 
 async function renderTimeTab(panel: HTMLElement): Promise<void> {

@@ -150,7 +150,7 @@ export interface WebviewUiState {
   readonly tab: 'layers' | 'map' | 'time' | 'table' | 'experiments';
   readonly mapExtent?: MapExtent;
   /** Map colouring: by position (true/predicted) or, paper-style, predicted points by true longitude. */
-  readonly mapColour?: 'position' | 'longitude';
+  readonly mapColour?: 'position' | 'longitude' | `column:${string}`;
   /** Metadata column the Layers tab breaks test R² down by ('' = none; undefined = "type" when present). */
   readonly breakdown?: string;
   /** Error lines on the map; undefined: on up to 300 entities. */

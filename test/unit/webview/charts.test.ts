@@ -252,3 +252,18 @@ test('tooltips without a format of their own show 4 significant digits, not raw 
   const compiled = JSON.stringify(vl.compile(spec as Parameters<typeof vl.compile>[0]).spec);
   assert.match(compiled, /format\(datum\[\\"y\\"\], \\"\.4~g\\"\)/);
 });
+
+test('map coloured by a metadata column: predicted points by their value, the rarest beyond ten as "other"', async () => {
+  const predictions: Prediction[] = Array.from({ length: 24 }, (_, i) => ({
+    ...prediction(i + 2, [10 + i, 20 + i], [11 + i, 21 + i]),
+    metadata: { type: i < 12 ? 'city' : i < 13 ? '' : `kind${i}` },
+  }));
+  const scene = await render(mapSpec(predictionRows('space', predictions), 'world', undefined, FALLBACK_THEME, 600, { colourBy: 'type' }));
+  const points = (scene.get('symbol') ?? []).filter((point) => point.datum?.row !== undefined);
+  assert.equal(points.length, 24, 'predicted points only');
+  const groups = new Map(points.map((point) => [point.datum?.row, point.datum?.group]));
+  assert.equal(groups.get(2), 'city');
+  assert.equal(groups.get(14), '(none)');
+  // kind13 … kind23 are 11 values of one row each: 9 of them fit beside "city" in the top ten, the last two are "other".
+  assert.equal([...groups.values()].filter((group) => group === 'other').length, 2);
+});
