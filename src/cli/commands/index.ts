@@ -6,5 +6,6 @@ import { experimentCommand } from './experiment';
 import { modelsCommand } from './models';
 import { cacheCommand } from './cache';
 import { devicesCommand } from './devices';
+import { scriptCommand } from './script';
 
-export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand, experimentCommand, devicesCommand];
+export const allCommands: CliCommand[] = [runCommand, extractCommand, probeCommand, datasetsCommand, modelsCommand, cacheCommand, experimentCommand, scriptCommand, devicesCommand];
