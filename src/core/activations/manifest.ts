@@ -5,7 +5,8 @@
  *     "numEntities": n, "hiddenSize": d, "rows": [dataset line numbers],
  *     "layers": [{ "index": 0, "file": "layer_000.npy" }, …] }
  *
- * Each layer file is a float32 .npy of shape [numEntities, hiddenSize]; row k belongs to dataset line rows[k].
+ * Each layer file is a .npy of shape [numEntities, hiddenSize] in the manifest's dtype (float32 when absent;
+ * float16 '<f2'; bfloat16 as its raw bits '<u2'; docs/activations.md); row k belongs to dataset line rows[k].
  * Layer 0 is the embedding output, layer i the output of block i (the last one before the final norm).
  * Optional fields (added, never required by readers): fingerprint, architecture, device, dtype, skipped, token
  * (which token was read: "entity-last" or "prompt-last"; folders written before it existed read "prompt-last").
@@ -14,10 +15,24 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
-import { readNpy } from './npy';
+import { readNpy, readNpyBits16 } from './npy';
+import { HalfMatrix } from '../probes/halfMatrix';
 import type { TokenChoice } from '../model/types';
 
 export const ACTIVATIONS_FORMAT = 'spacetime-probe-activations/1';
+export const ACTIVATION_DTYPES = ['float32', 'float16', 'bfloat16'] as const;
+export type ActivationDtype = (typeof ACTIVATION_DTYPES)[number];
+/** The .npy descriptor of each dtype's layer files. */
+export const NPY_DESCR_OF: Readonly<Record<ActivationDtype, string>> = { float32: '<f4', float16: '<f2', bfloat16: '<u2' };
+
+/** Provenance of a folder written elsewhere (free-form beyond these fields). */
+export interface ActivationProducer {
+  readonly tool?: string;
+  readonly engine?: string;
+  readonly remote?: boolean;
+  readonly versions?: Readonly<Record<string, string>>;
+  readonly [key: string]: unknown;
+}
 export const MANIFEST_FILE = 'manifest.json';
 
 export interface ActivationLayerEntry {
@@ -51,7 +66,10 @@ export interface ActivationManifest {
   readonly architecture?: string;
   /** Execution provider that ran the model. */
   readonly device?: string;
-  readonly dtype?: 'float32';
+  /** Dtype of the layer files (absent: float32). bfloat16 files are '<u2' .npy holding the raw bits. */
+  readonly dtype?: ActivationDtype;
+  /** Who wrote the folder when it was not `extract` (e.g. the script of `spacetime-probe script`). */
+  readonly producer?: ActivationProducer;
   /** Rows left out because the tokenizer produced no usable token. */
   readonly skipped?: readonly SkippedPrompt[];
   /** promptsIdentity of the extracted rows (line numbers and prompt texts): `probe` checks a dataset against it. */
@@ -106,12 +124,32 @@ export function readActivationManifest(dir: string): ActivationManifest {
     const layer = entry as Record<string, unknown>;
     return layer.index === index && typeof layer.file === 'string' && !layer.file.includes('/') && !layer.file.includes('\\');
   }), 'a non-empty array of {index: 0,1,…, file: "<name>.npy"}');
+  need('dtype', record.dtype === undefined || ACTIVATION_DTYPES.includes(record.dtype as ActivationDtype), `one of ${ACTIVATION_DTYPES.join(', ')}`);
+  need('producer', record.producer === undefined || (typeof record.producer === 'object' && record.producer !== null && !Array.isArray(record.producer)), 'an object');
   need('token', record.token === undefined || record.token === 'entity-last' || record.token === 'prompt-last', '"entity-last" or "prompt-last"');
   return record as unknown as ActivationManifest;
 }
 
-/** Read one layer as [numEntities, hiddenSize] float32, checking its shape against the manifest. */
+/** The dtype of a folder's layer files. */
+export function manifestDtype(manifest: Pick<ActivationManifest, 'dtype'>): ActivationDtype {
+  return manifest.dtype ?? 'float32';
+}
+
+/**
+ * Read one layer as [numEntities, hiddenSize] float32, checking its shape against the manifest. 16-bit folders
+ * are widened here (the whole layer: for small layers and the experiments); the probe reads them with
+ * readActivationLayerValues instead.
+ */
 export function readActivationLayer(dir: string, manifest: ActivationManifest, index: number): Float32Array {
+  const values = readActivationLayerValues(dir, manifest, index);
+  return values instanceof HalfMatrix ? values.widen() : values;
+}
+
+/**
+ * Read one layer as stored: float32 values, or for float16/bfloat16 folders a HalfMatrix of the raw bits (half the
+ * memory; the probe widens row chunks as it goes).
+ */
+export function readActivationLayerValues(dir: string, manifest: ActivationManifest, index: number): Float32Array | HalfMatrix {
   const entry = manifest.layers[index];
   if (!entry) throw new ManifestError(path.join(dir, MANIFEST_FILE), 'layers', `no layer ${index}`);
   const file = path.join(dir, entry.file);
@@ -124,10 +162,19 @@ export function readActivationLayer(dir: string, manifest: ActivationManifest, i
       : `cannot read the layer file (${code ?? (error as Error).message})`);
   }
   if (!stat.isFile()) throw new ManifestError(file, `layers[${index}]`, 'the layer file is not a regular file (a device, FIFO, socket or folder)');
-  // float32 data plus a header of at most 64 KiB (format 1.0) or 4 GiB (2.0; we only ever write 1.0's size).
-  const dataBytes = manifest.numEntities * manifest.hiddenSize * 4;
+  // Data plus a header of at most 64 KiB (format 1.0) or 4 GiB (2.0; we only ever write 1.0's size).
+  const dtype = manifestDtype(manifest);
+  const dataBytes = manifest.numEntities * manifest.hiddenSize * (dtype === 'float32' ? 4 : 2);
   if (stat.size < dataBytes + 10 || stat.size > dataBytes + 65536 + 12) {
-    throw new ManifestError(file, 'shape', `the layer file has ${stat.size} bytes; float32 [${manifest.numEntities}, ${manifest.hiddenSize}] needs ${dataBytes} plus a header (truncated or another file?)`);
+    throw new ManifestError(file, 'shape', `the layer file has ${stat.size} bytes; ${dtype} [${manifest.numEntities}, ${manifest.hiddenSize}] needs ${dataBytes} plus a header (truncated or another file?)`);
+  }
+  if (dtype !== 'float32') {
+    const array = readNpyBits16(file);
+    if (array.descr !== NPY_DESCR_OF[dtype] || array.shape.length !== 2 || array.shape[0] !== manifest.numEntities || array.shape[1] !== manifest.hiddenSize) {
+      throw new ManifestError(file, 'shape', `expected ${dtype} ('${NPY_DESCR_OF[dtype]}') [${manifest.numEntities}, ${manifest.hiddenSize}], ` +
+        `got '${array.descr}' [${array.shape.join(', ')}]`);
+    }
+    return new HalfMatrix(dtype, array.bits);
   }
   const array = readNpy(file);
   if (array.shape.length !== 2 || array.shape[0] !== manifest.numEntities || array.shape[1] !== manifest.hiddenSize || !(array.data instanceof Float32Array)) {

@@ -10,8 +10,8 @@
 import * as fs from 'node:fs';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 
-export type NpyDtype = 'float16' | 'float32' | 'float64' | 'uint8' | 'bool' | 'int32';
-export type NpyData = Float32Array | Float64Array | Uint8Array | Int32Array;
+export type NpyDtype = 'float16' | 'float32' | 'float64' | 'uint8' | 'uint16' | 'bool' | 'int32';
+export type NpyData = Float32Array | Float64Array | Uint8Array | Uint16Array | Int32Array;
 
 export interface NpyArray {
   /** dtype as stored in the file (float16 data is returned widened to a Float32Array). */
@@ -30,6 +30,7 @@ const DESCR_TO_DTYPE: Readonly<Record<string, { dtype: NpyDtype; bytes: number }
   '<u1': { dtype: 'uint8', bytes: 1 },
   '|b1': { dtype: 'bool', bytes: 1 },
   '<i4': { dtype: 'int32', bytes: 4 },
+  '<u2': { dtype: 'uint16', bytes: 2 },
 };
 
 /** An error that names the file and what is wrong with it. */
@@ -121,9 +122,56 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
     case 'float32': data = new Float32Array(raw.buffer, 0, count); break;
     case 'float64': data = new Float64Array(raw.buffer, 0, count); break;
     case 'int32': data = new Int32Array(raw.buffer, 0, count); break;
+    case 'uint16': data = new Uint16Array(raw.buffer, 0, count); break;
     case 'uint8': case 'bool': data = raw; break;
   }
   return Object.freeze({ dtype: kind.dtype, shape: Object.freeze([...header.shape]), data });
+}
+
+/** Descriptors we write: '<f2' holds float16 bits in a Uint16Array, '<u2' uint16 (also bfloat16 bits). */
+export type NpyDescr = '<f4' | '<f8' | '<i4' | '|u1' | '<u2' | '<f2';
+
+/**
+ * A 16-bit `.npy` file ('<f2' float16 or '<u2', which holds bfloat16 bits in our activation folders) as its raw
+ * bits, without widening: half the memory of a float32 copy.
+ */
+export function readNpyBits16(file: string): { readonly descr: '<f2' | '<u2'; readonly shape: readonly number[]; readonly bits: Uint16Array } {
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) throw new NpyFormatError(file, 'it is not a regular file (a device, FIFO, socket or folder)');
+  const fd = fs.openSync(file, 'r');
+  try {
+    // The header (at most ~1 MiB even for format 2.0 in practice), then the data straight into the result.
+    const head = Buffer.alloc(Math.min(stat.size, 1 << 20));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const header = parseHeader(head, file);
+    if (header.descr !== '<f2' && header.descr !== '<u2') throw new NpyFormatError(file, `dtype ${header.descr}, expected a 16-bit '<f2' or '<u2'`);
+    if (header.fortranOrder) throw new NpyFormatError(file, 'fortran_order=True (save with np.ascontiguousarray first)');
+    const count = header.shape.reduce((product, size) => product * size, 1);
+    if (stat.size - header.dataOffset < count * 2) {
+      throw new NpyFormatError(file, `shape (${header.shape.join(', ')}) needs ${count * 2} data bytes, file has ${stat.size - header.dataOffset}`);
+    }
+    const bits = new Uint16Array(count);
+    const target = new Uint8Array(bits.buffer);
+    for (let done = 0; done < target.length;) {
+      const read = fs.readSync(fd, target, done, Math.min(target.length - done, 1 << 30), header.dataOffset + done);
+      if (read === 0) throw new NpyFormatError(file, 'the file ended early (truncated while reading?)');
+      done += read;
+    }
+    return { descr: header.descr as '<f2' | '<u2', shape: Object.freeze([...header.shape]), bits };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Encode 16-bit values with an explicit descriptor ('<f2': the bits are float16; '<u2': uint16 or bfloat16 bits). */
+export function encodeNpyBits16(bits: Uint16Array, shape: readonly number[], descr: '<f2' | '<u2'): Uint8Array {
+  const count = shape.reduce((product, size) => product * size, 1);
+  if (count !== bits.length) throw new Error(`encodeNpyBits16: shape (${shape.join(', ')}) has ${count} elements, data has ${bits.length}`);
+  const header = encodeNpyHeader(descr, shape);
+  const out = new Uint8Array(header.length + bits.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength), header.length);
+  return out;
 }
 
 /** Read a whole `.npy` file. */
@@ -134,7 +182,8 @@ export function readNpy(file: string): NpyArray {
   return parseNpy(fs.readFileSync(file), file);
 }
 
-function descrOf(data: NpyData): '<f4' | '<f8' | '<i4' | '|u1' {
+function descrOf(data: NpyData): NpyDescr {
+  if (data instanceof Uint16Array) return '<u2';
   if (data instanceof Float32Array) return '<f4';
   if (data instanceof Float64Array) return '<f8';
   if (data instanceof Int32Array) return '<i4';
@@ -145,7 +194,7 @@ function descrOf(data: NpyData): '<f4' | '<f8' | '<i4' | '|u1' {
  * The magic, version and header dict of a version 1.0 `.npy` file, padded to 64 bytes like NumPy; the C-order data
  * follows directly. Used alone by writers that stream the data (src/core/activations/npyRowWriter.ts).
  */
-export function encodeNpyHeader(descr: '<f4' | '<f8' | '<i4' | '|u1', shape: readonly number[]): Uint8Array {
+export function encodeNpyHeader(descr: NpyDescr, shape: readonly number[]): Uint8Array {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import type { Dataset, Entity } from '../datasets/types';
-import { manifestToken, promptsIdentity, readActivationLayer, readActivationManifest, type ActivationManifest } from '../activations/manifest';
+import { manifestToken, promptsIdentity, readActivationLayerValues, readActivationManifest, type ActivationManifest } from '../activations/manifest';
+import { HalfMatrix } from '../probes/halfMatrix';
 import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
 import { sharedBackgroundProximity } from '../probes/backgroundProximity';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
@@ -126,12 +127,13 @@ export function byTarget(names: readonly string[], values: readonly number[]): R
 }
 
 /** Non-finite activations are named by layer file, row, dataset line and entity (the ridge would only say x[i, j]). */
-function checkFinite(x: Float32Array, manifest: ActivationManifest, layer: number, activationsDir: string, entities: readonly Entity[]): void {
-  for (let index = 0; index < x.length; index++) {
-    if (Number.isFinite(x[index])) continue;
+function checkFinite(x: Float32Array | HalfMatrix, manifest: ActivationManifest, layer: number, activationsDir: string, entities: readonly Entity[]): void {
+  for (let index = x instanceof HalfMatrix ? x.firstNonFinite() : 0; index >= 0 && index < x.length; index++) {
+    const value = x instanceof HalfMatrix ? x.table[x.bits[index]] : x[index];
+    if (Number.isFinite(value)) continue;
     const row = Math.floor(index / manifest.hiddenSize);
     throw new ActivationMismatchError(`${path.join(activationsDir, manifest.layers[layer].file)}: row ${row} (dataset line ${manifest.rows[row]}, ` +
-      `${JSON.stringify(entities[row]?.name ?? '?')}) has ${x[index]} at feature ${index % manifest.hiddenSize}: the model produced non-finite ` +
+      `${JSON.stringify(entities[row]?.name ?? '?')}) has ${value} at feature ${index % manifest.hiddenSize}: the model produced non-finite ` +
       'activations (an fp16 export overflowing? try --variant fp32 or --device cpu), or the file is damaged; extract again.');
   }
 }
@@ -178,7 +180,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   // Small layers are fitted two at a time: while one layer's proximity error is scored on a worker thread
   // (backgroundProximity.ts), this thread fits the next. Large layers go one at a time so that memory stays at
   // one layer's worth.
-  const inFlight = entities.length * manifest.hiddenSize * 4 <= PIPELINED_LAYER_BYTES ? 2 : 1;
+  const inFlight = entities.length * manifest.hiddenSize * (manifest.dtype === 'float16' || manifest.dtype === 'bfloat16' ? 2 : 4) <= PIPELINED_LAYER_BYTES ? 2 : 1;
   const background = sharedBackgroundProximity();
   const started: Promise<LayerProbeResult>[] = [];
   const startNext = (): void => {
@@ -188,7 +190,8 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     const fit = (async () => {
       options.signal?.throwIfAborted();
       options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${position + 1}/${total})` });
-      const x = readActivationLayer(activationsDir, manifest, entry.index);
+      // float16/bfloat16 folders stay 16-bit in memory; the probe widens row chunks as it goes.
+      const x = readActivationLayerValues(activationsDir, manifest, entry.index);
       checkFinite(x, manifest, entry.index, activationsDir, entities);
       return fitLayerProbe({
         targetNames: dataset.targets,

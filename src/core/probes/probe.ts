@@ -7,6 +7,7 @@ import { fitRidgeCV, predict, RidgeInputError, type RidgeCVOptions, type RidgeMo
 import { averageRanks, pearson, proximityError, r2PerTarget, spearmanWithRanks, type DistanceMeasure } from './metrics';
 import type { LayerResult } from '../experiments/results';
 import type { BackgroundProximity } from './backgroundProximity';
+import { HalfMatrix, type LayerValues } from './halfMatrix';
 
 /** The paper's grid: 12 values log-spaced from 10^0.8 to 10^4.1 (np.logspace(0.8, 4.1, 12)). */
 export const DEFAULT_ALPHAS: readonly number[] = Object.freeze(Array.from({ length: 12 }, (_, i) => (i === 11 ? 10 ** 4.1 : 10 ** (0.8 + i * (3.3 / 11)))));
@@ -14,8 +15,8 @@ export const DEFAULT_ALPHAS: readonly number[] = Object.freeze(Array.from({ leng
 export interface LayerProbeInput {
   /** Target names (e.g. ["year"]) for messages; column numbers otherwise. */
   readonly targetNames?: readonly string[];
-  /** nSamples × nFeatures activations, row-major. */
-  readonly x: Float32Array | Float64Array;
+  /** nSamples × nFeatures activations, row-major (float16/bfloat16 as a HalfMatrix of their bits). */
+  readonly x: LayerValues;
   readonly nSamples: number;
   readonly nFeatures: number;
   /** nSamples × nTargets targets in their own units ([lat, lon] degrees or [year]). */
@@ -59,10 +60,12 @@ export interface LayerProbeResult {
   readonly test: SplitMetrics;
 }
 
-function gatherRows<T extends Float32Array | Float64Array>(source: T, cols: number, rows: Int32Array): T {
-  const out = new (source.constructor as new (length: number) => T)(rows.length * cols);
-  for (let r = 0; r < rows.length; r++) out.set(source.subarray(rows[r] * cols, (rows[r] + 1) * cols), r * cols);
-  return out;
+function gatherRows<T extends LayerValues>(source: T, cols: number, rows: Int32Array): T {
+  if (source instanceof HalfMatrix) return source.gatherRows(cols, rows) as T;
+  const values = source as Float32Array | Float64Array;
+  const out = new (values.constructor as new (length: number) => Float32Array | Float64Array)(rows.length * cols);
+  for (let r = 0; r < rows.length; r++) out.set(values.subarray(rows[r] * cols, (rows[r] + 1) * cols), r * cols);
+  return out as T;
 }
 
 function checkIndices(name: string, indices: Int32Array, n: number): void {

@@ -29,6 +29,7 @@
 import { javascriptProducts, onnxProducts, type DenseProducts } from './products';
 import { tridiagonalize, type Tridiagonal } from './tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand } from './band';
+import { HalfMatrix, type LayerValues } from './halfMatrix';
 
 export type RidgeMode = 'primal' | 'dual';
 
@@ -81,8 +82,11 @@ export interface RidgeCVResult {
 }
 
 export interface RidgeInput {
-  /** nSamples × nFeatures, row-major. */
-  readonly x: Float32Array | Float64Array;
+  /**
+   * nSamples × nFeatures, row-major. A HalfMatrix (float16/bfloat16 bits) is widened row chunk by row chunk into
+   * the float64 buffers, never as a whole.
+   */
+  readonly x: LayerValues;
   /** nSamples × nTargets, row-major. */
   readonly y: Float64Array | Float32Array;
   readonly nSamples: number;
@@ -113,9 +117,16 @@ function validate(input: RidgeInput, alphas: readonly number[]): void {
   alphas.forEach((alpha, index) => {
     if (!(Number.isFinite(alpha) && alpha > 0)) throw new RidgeInputError(`fitRidgeCV: alphas[${index}] = ${alpha} must be finite and > 0`);
   });
-  for (let index = 0; index < x.length; index++) {
-    if (!Number.isFinite(x[index])) {
-      throw new RidgeInputError(`fitRidgeCV: x[${Math.floor(index / nFeatures)}, ${index % nFeatures}] is ${x[index]} (features must be finite)`);
+  if (x instanceof HalfMatrix) {
+    const index = x.firstNonFinite();
+    if (index >= 0) {
+      throw new RidgeInputError(`fitRidgeCV: x[${Math.floor(index / nFeatures)}, ${index % nFeatures}] is ${x.table[x.bits[index]]} (features must be finite)`);
+    }
+  } else {
+    for (let index = 0; index < x.length; index++) {
+      if (!Number.isFinite(x[index])) {
+        throw new RidgeInputError(`fitRidgeCV: x[${Math.floor(index / nFeatures)}, ${index % nFeatures}] is ${x[index]} (features must be finite)`);
+      }
     }
   }
   for (let index = 0; index < y.length; index++) {
@@ -125,7 +136,8 @@ function validate(input: RidgeInput, alphas: readonly number[]): void {
   }
 }
 
-function columnMeans(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
+function columnMeans(data: ArrayLike<number> | HalfMatrix, rows: number, cols: number): Float64Array {
+  if (data instanceof HalfMatrix) return halfColumnMeans(data, rows, cols);
   const means = new Float64Array(cols);
   for (let row = 0; row < rows; row++) {
     const offset = row * cols;
@@ -135,13 +147,26 @@ function columnMeans(data: ArrayLike<number>, rows: number, cols: number): Float
   return means;
 }
 
+function halfColumnMeans(x: HalfMatrix, rows: number, cols: number): Float64Array {
+  const means = new Float64Array(cols);
+  const table = x.table;
+  const bits = x.bits;
+  for (let row = 0; row < rows; row++) {
+    const offset = row * cols;
+    for (let col = 0; col < cols; col++) means[col] += table[bits[offset + col]];
+  }
+  for (let col = 0; col < cols; col++) means[col] /= rows;
+  return means;
+}
+
 /**
  * Rows start…end of x, centred, as float64 (end − start) × cols. Two copies of the same loop, one per element
  * type, so that each stays monomorphic (a shared loop over Float32Array and Float64Array runs several times slower).
  */
-function centredRows(x: Float32Array | Float64Array, means: Float64Array, start: number, end: number, cols: number,
+function centredRows(x: LayerValues, means: Float64Array, start: number, end: number, cols: number,
   buffer?: Float64Array): Float64Array {
   const out = buffer === undefined ? new Float64Array((end - start) * cols) : buffer.subarray(0, (end - start) * cols);
+  if (x instanceof HalfMatrix) return centredRowsHalf(x, means, start, end, cols, out);
   return x instanceof Float32Array ? centredRowsFloat32(x, means, start, end, cols, out) : centredRowsFloat64(x, means, start, end, cols, out);
 }
 
@@ -150,6 +175,17 @@ function centredRowsFloat32(x: Float32Array, means: Float64Array, start: number,
     const source = row * cols;
     const target = (row - start) * cols;
     for (let col = 0; col < cols; col++) out[target + col] = x[source + col] - means[col];
+  }
+  return out;
+}
+
+function centredRowsHalf(x: HalfMatrix, means: Float64Array, start: number, end: number, cols: number, out: Float64Array): Float64Array {
+  const table = x.table;
+  const bits = x.bits;
+  for (let row = start; row < end; row++) {
+    const source = row * cols;
+    const target = (row - start) * cols;
+    for (let col = 0; col < cols; col++) out[target + col] = table[bits[source + col]] - means[col];
   }
   return out;
 }
@@ -329,7 +365,7 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
  * pair (i ≥ j) is one Gemm, which saves (blocks − 1)/(2·blocks) of the flops (37.5% with 4 panels) — the mirror
  * image comes free, and it is exactly symmetric.
  */
-async function covarianceAndCrossProducts(x: Float32Array | Float64Array, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number,
+async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number,
   chunkRows: number, products: DenseProducts): Promise<{ covariance: Float64Array; xty: Float64Array }> {
   const blocks = d >= 1024 ? 4 : d >= 256 ? 2 : 1;
   const bounds = Array.from({ length: blocks + 1 }, (_, j) => Math.round((j * d) / blocks));
@@ -673,14 +709,33 @@ async function fitDual(input: RidgeInput, alphas: number[], products: DenseProdu
 }
 
 /** Predictions X·coef + intercept for nSamples × nFeatures row-major x; returns nSamples × nTargets. */
-export function predict(model: Pick<RidgeCVResult, 'coef' | 'intercept' | 'nFeatures' | 'nTargets'>, x: Float32Array | Float64Array, nSamples: number): Float64Array {
+export function predict(model: Pick<RidgeCVResult, 'coef' | 'intercept' | 'nFeatures' | 'nTargets'>, x: LayerValues, nSamples: number): Float64Array {
   const { coef, intercept, nFeatures: d, nTargets: t } = model;
   if (x.length !== nSamples * d) throw new RidgeInputError(`predict: x has ${x.length} values, expected ${nSamples} × ${d}`);
+  if (x instanceof HalfMatrix) return predictHalf(coef, intercept, x, nSamples, d, t);
   const out = new Float64Array(nSamples * t);
   for (let i = 0; i < nSamples; i++) {
     for (let c = 0; c < t; c++) {
       let sum = intercept[c];
       for (let f = 0; f < d; f++) sum += x[i * d + f] * coef[f * t + c];
+      out[i * t + c] = sum;
+    }
+  }
+  return out;
+}
+
+/** predict() for 16-bit rows: each row widened into one float64 buffer before its dot products. */
+function predictHalf(coef: Float64Array, intercept: Float64Array, x: HalfMatrix, nSamples: number, d: number, t: number): Float64Array {
+  const out = new Float64Array(nSamples * t);
+  const row = new Float64Array(d);
+  const table = x.table;
+  const bits = x.bits;
+  for (let i = 0; i < nSamples; i++) {
+    const offset = i * d;
+    for (let f = 0; f < d; f++) row[f] = table[bits[offset + f]];
+    for (let c = 0; c < t; c++) {
+      let sum = intercept[c];
+      for (let f = 0; f < d; f++) sum += row[f] * coef[f * t + c];
       out[i * t + c] = sum;
     }
   }
