@@ -373,6 +373,11 @@ def from_pretrained(cls, **kwargs):
     import transformers
     major, minor = (int(part) for part in transformers.__version__.split(".")[:2])
     key = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+    config = transformers.AutoConfig.from_pretrained(MODEL)
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    if getattr(text, "attn_logit_softcapping", None):
+        # Gemma-2's attention logit soft-capping is only applied by the eager implementation (sdpa skips it).
+        kwargs.setdefault("attn_implementation", "eager")
     return cls.from_pretrained(MODEL, **{key: TORCH_DTYPES[DTYPE]}, **kwargs)
 
 
