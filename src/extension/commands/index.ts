@@ -13,6 +13,7 @@ import { CancelRunCommand } from './cancelRun';
 import { ExportResultsCommand } from './exportResults';
 import { DownloadModelCommand, SetHubTokenCommand } from './downloadModel';
 import { RunExperimentCommand } from './runExperiment';
+import { ExportExtractionScriptCommand, OpenActivationFolderCommand } from './activationFolders';
 import { toggleResidualDiagnostics } from '../datasets/datasetDiagnostics';
 import type { RunRecord } from '../runs/runStore';
 
@@ -56,6 +57,8 @@ export function registerCommands(services: Services, extra: readonly Command[] =
     new CancelRunCommand(services),
     new ToggleResidualDiagnosticsCommand(),
     new DeleteRunCommand(services),
+    new ExportExtractionScriptCommand(services),
+    new OpenActivationFolderCommand(services),
     ...extra,
   ];
   return vscode.Disposable.from(...commands.map((command) => registerCommand(services, command)));

@@ -30,6 +30,10 @@ export interface RunRecord extends RunSummary {
   /** The model spec passed to the core (`builtin:glove-100d`, folder, hub id). */
   readonly modelSpec: string;
   readonly device?: string;
+  /** Runs of "Open Activation Folder…": the folder probed (written elsewhere, e.g. by an exported script). */
+  readonly activationsFolder?: string;
+  /** Who wrote that folder, with what and where (manifest.json producer, dtype, device). */
+  readonly provenance?: string;
 }
 
 export class RunStoreError extends Error {

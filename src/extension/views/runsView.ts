@@ -20,7 +20,9 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<RunR
     item.description = `R\u00b2 ${r2} @ layer ${record.bestLayer}${time}`;
     const tooltip = new vscode.MarkdownString();
     tooltip.appendText(`Dataset: ${record.datasetReference}\nModel: ${record.modelSpec}\nPrompt: ${record.prompt ?? '(default)'}\n` +
-      `Best layer: ${record.bestLayer} (test R\u00b2 ${r2})\nDevice: ${record.device ?? 'unknown'}\n${new Date(record.createdAt).toLocaleString()}`);
+      `Best layer: ${record.bestLayer} (test R\u00b2 ${r2})\nDevice: ${record.device ?? 'unknown'}\n${new Date(record.createdAt).toLocaleString()}` +
+      (record.provenance ? `\nActivations: ${record.provenance}` : ''));
+    if (record.activationsFolder) item.description = `${item.description} \u00b7 external activations`;
     item.tooltip = tooltip;
     item.iconPath = new vscode.ThemeIcon(record.kind === 'space' ? 'globe' : 'calendar');
     item.command = { command: 'spacetimeProbe.showResults', title: 'Show Results', arguments: [record.id] };
