@@ -91,7 +91,7 @@ test('float16 and bfloat16 folders read as bits, widen on request, and probe to 
   const rows = Array.from({ length: n }, (_, i) => i + 2);
   const dataset: Dataset = {
     source: 'synthetic.csv', kind: 'time', targets: ['year'], problems: [],
-    entities: rows.map((line, i) => ({ line, name: `entity ${i}`, target: [1900 + Math.round(random() * 100)] })),
+    entities: rows.map((line, i) => ({ line, name: `entity ${i}`, target: [1900 + Math.round(random() * 100)], metadata: {} })),
   } as unknown as Dataset;
   for (const kind of ['float16', 'bfloat16'] as const) {
     const layers = [randomHalf(kind, n, d, 11), randomHalf(kind, n, d, 12)];
