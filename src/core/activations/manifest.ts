@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
 import { readNpy, readNpyBits16 } from './npy';
 import { HalfMatrix } from '../probes/halfMatrix';
+import { readSafetensorsHeader } from '../model/checkpoint/safetensors';
 import type { TokenChoice } from '../model/types';
 
 export const ACTIVATIONS_FORMAT = 'spacetime-probe-activations/1';
@@ -123,7 +124,7 @@ export function readActivationManifest(dir: string): ActivationManifest {
   need('layers', Array.isArray(record.layers) && record.layers.length > 0 && record.layers.every((entry, index) => {
     const layer = entry as Record<string, unknown>;
     return layer.index === index && typeof layer.file === 'string' && !layer.file.includes('/') && !layer.file.includes('\\');
-  }), 'a non-empty array of {index: 0,1,…, file: "<name>.npy"}');
+  }), 'a non-empty array of {index: 0,1,…, file: "<name>.npy" or "<name>.safetensors"}');
   need('dtype', record.dtype === undefined || ACTIVATION_DTYPES.includes(record.dtype as ActivationDtype), `one of ${ACTIVATION_DTYPES.join(', ')}`);
   need('producer', record.producer === undefined || (typeof record.producer === 'object' && record.producer !== null && !Array.isArray(record.producer)), 'an object');
   need('token', record.token === undefined || record.token === 'entity-last' || record.token === 'prompt-last', '"entity-last" or "prompt-last"');
@@ -162,6 +163,7 @@ export function readActivationLayerValues(dir: string, manifest: ActivationManif
       : `cannot read the layer file (${code ?? (error as Error).message})`);
   }
   if (!stat.isFile()) throw new ManifestError(file, `layers[${index}]`, 'the layer file is not a regular file (a device, FIFO, socket or folder)');
+  if (entry.file.endsWith('.safetensors')) return readSafetensorsLayer(file, manifest);
   // Data plus a header of at most 64 KiB (format 1.0) or 4 GiB (2.0; we only ever write 1.0's size).
   const dtype = manifestDtype(manifest);
   const dataBytes = manifest.numEntities * manifest.hiddenSize * (dtype === 'float32' ? 4 : 2);
@@ -196,4 +198,41 @@ export function writeActivationManifest(dir: string, manifest: ActivationManifes
 /** Which token a folder's activations were read at (folders from before the choice read the prompt's last). */
 export function manifestToken(manifest: Pick<ActivationManifest, 'token'>): TokenChoice {
   return manifest.token ?? 'prompt-last';
+}
+
+const SAFETENSORS_DTYPE: Readonly<Record<string, ActivationDtype>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+/**
+ * A layer stored as a safetensors file holding one [numEntities, hiddenSize] tensor (F32, F16 or BF16, matching the
+ * manifest's dtype), read without widening like the .npy files.
+ */
+function readSafetensorsLayer(file: string, manifest: ActivationManifest): Float32Array | HalfMatrix {
+  let header: ReturnType<typeof readSafetensorsHeader>;
+  try {
+    header = readSafetensorsHeader(file);
+  } catch (error) {
+    throw new ManifestError(file, 'layers', (error as Error).message);
+  }
+  if (header.tensors.length !== 1) throw new ManifestError(file, 'shape', `a layer file must hold exactly one tensor, this one has ${header.tensors.length}`);
+  const tensor = header.tensors[0];
+  const dtype = manifestDtype(manifest);
+  if (SAFETENSORS_DTYPE[tensor.dtype] !== dtype || tensor.shape.length !== 2 || tensor.shape[0] !== manifest.numEntities || tensor.shape[1] !== manifest.hiddenSize) {
+    throw new ManifestError(file, 'shape', `expected ${dtype} [${manifest.numEntities}, ${manifest.hiddenSize}] (manifest dtype and shape), ` +
+      `got ${tensor.dtype} [${tensor.shape.join(', ')}]`);
+  }
+  const count = manifest.numEntities * manifest.hiddenSize;
+  const data = dtype === 'float32' ? new Float32Array(count) : new Uint16Array(count);
+  if (tensor.length !== data.byteLength) throw new ManifestError(file, 'shape', `the tensor has ${tensor.length} data bytes, expected ${data.byteLength}`);
+  const target = new Uint8Array(data.buffer);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let done = 0; done < target.length;) {
+      const read = fs.readSync(fd, target, done, Math.min(target.length - done, 1 << 30), tensor.offset + done);
+      if (read === 0) throw new ManifestError(file, 'shape', 'the file ended early (truncated?)');
+      done += read;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return data instanceof Float32Array ? data : new HalfMatrix(dtype as 'float16' | 'bfloat16', data);
 }

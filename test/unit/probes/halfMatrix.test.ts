@@ -124,3 +124,45 @@ test('a bfloat16 manifest over a <f2 file is refused (the bits would be misread)
   assert.throws(() => readActivationManifest(dir), /field "dtype"/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** A safetensors file with one tensor named "activations". */
+function safetensorsBytes(dtype: 'F32' | 'F16' | 'BF16', shape: readonly number[], data: Uint8Array): Uint8Array {
+  let json = JSON.stringify({ activations: { dtype, shape, data_offsets: [0, data.length] }, __metadata__: { producer: 'test' } });
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(new TextEncoder().encode(json), 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+test('safetensors layer files (one tensor each, F16/BF16/F32) read like the .npy ones and probe to the same results', async () => {
+  const n = 40;
+  const d = 5;
+  const random = mulberry32(8);
+  const rows = Array.from({ length: n }, (_, i) => i + 2);
+  const dataset: Dataset = {
+    source: 'synthetic.csv', kind: 'time', targets: ['year'], problems: [],
+    entities: rows.map((line, i) => ({ line, name: `entity ${i}`, target: [1900 + Math.round(random() * 100)], metadata: {} })),
+  } as unknown as Dataset;
+  for (const [kind, code] of [['float16', 'F16'], ['bfloat16', 'BF16'], ['float32', 'F32']] as const) {
+    const layers = [randomHalf(kind === 'bfloat16' ? 'bfloat16' : 'float16', n, d, 21), randomHalf(kind === 'bfloat16' ? 'bfloat16' : 'float16', n, d, 22)];
+    const npyDir = folderWith(kind, layers, n, d, rows);
+    const stDir = fs.mkdtempSync(path.join(os.tmpdir(), 'safetensors-folder-'));
+    layers.forEach((layer, index) => {
+      const bytes = kind === 'float32' ? new Uint8Array(layer.widen().buffer) : new Uint8Array(layer.bits.buffer);
+      fs.writeFileSync(path.join(stDir, `layer_${index}.safetensors`), safetensorsBytes(code, [n, d], bytes));
+    });
+    const manifest = readActivationManifest(npyDir);
+    writeActivationManifest(stDir, { ...manifest, layers: manifest.layers.map((entry) => ({ index: entry.index, file: `layer_${entry.index}.safetensors` })) });
+    const stManifest = readActivationManifest(stDir);
+    assert.deepEqual(readActivationLayer(stDir, stManifest, 1), readActivationLayer(npyDir, manifest, 1), kind);
+    const a = await probeActivations(stDir, dataset, { bootstrap: false });
+    const b = await probeActivations(npyDir, dataset, { bootstrap: false });
+    assert.deepEqual(a.layers, b.layers, kind);
+    // A manifest dtype that is not the tensor's is refused, naming the file.
+    const wrong = { ...stManifest, dtype: kind === 'float32' ? 'float16' as const : 'float32' as const };
+    assert.throws(() => readActivationLayerValues(stDir, wrong, 0), /layer_0\.safetensors.*expected/);
+    for (const dir of [npyDir, stDir]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
