@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits } from '../../src/core/activations/cacheFloat16';
+import { encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits } from '../../src/core/util/float16';
 
 export interface PlantedModelOptions {
   readonly numHiddenLayers?: number;

@@ -30,7 +30,7 @@ import {
   bytesPerValue, decodeIndex, decodeRecord, decodeRecordHeader, encodeIndex, encodeRecord, RECORD_HEADER_BYTES, recordKey,
   type CacheDType, type IndexEntry,
 } from './cacheFormat';
-import { roundToFloat16InPlace } from './cacheFloat16';
+import { roundToFloat16InPlace } from '../util/float16';
 import { processAlive } from './outputFolders';
 import type { TokenChoice } from '../model/types';
 

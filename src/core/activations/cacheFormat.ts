@@ -20,7 +20,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { decodeFloat16, float32ToFloat16Bits } from './cacheFloat16';
+import { decodeFloat16, float32ToFloat16Bits } from '../util/float16';
 
 export type CacheDType = 'float32' | 'float16';
 

@@ -24,7 +24,7 @@ import { GloveModel } from '../model/glove/glove';
 import { resolveModelFiles } from '../model/modelFolder';
 import { loadTransformerModel } from '../model/onnx/transformerModel';
 import { GraphField, ModelField, OnnxDataType, TensorField, longToNumber, parseOnnxModel, scanFields, type ProtoField } from '../model/onnx/onnxGraph';
-import { float16BitsToFloat32, float32ToFloat16Bits } from '../activations/cacheFloat16';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../util/float16';
 import { mulberry32 } from '../probes/split';
 import { ExperimentInputError } from './experimentSession';
 

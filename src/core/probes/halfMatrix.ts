@@ -4,6 +4,7 @@
  * goes (ridge.ts centredRows, predict), never the whole layer at once. Node has no Float16Array; each 16-bit
  * pattern is widened through a 65,536-entry table (exact: every float16 and bfloat16 value is a float32).
  */
+import { float16BitsToFloat32 } from '../util/float16';
 
 export type HalfKind = 'float16' | 'bfloat16';
 
@@ -57,51 +58,14 @@ export function halfTable(kind: HalfKind): Float32Array {
     const words = new Uint32Array(table.buffer);
     for (let bits = 0; bits < 65536; bits++) words[bits] = bits << 16;
   } else {
-    for (let bits = 0; bits < 65536; bits++) table[bits] = decodeFloat16(bits);
+    for (let bits = 0; bits < 65536; bits++) table[bits] = float16BitsToFloat32(bits);
   }
   tables[kind] = table;
   return table;
 }
 
-/** IEEE 754 binary16 → number. */
-export function decodeFloat16(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >>> 10) & 0x1f;
-  const mantissa = bits & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-}
-
-/** number → IEEE 754 binary16 bits, rounding to nearest even (for tests and the synthetic benchmark folder). */
-export function encodeFloat16(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
-  let e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let rounded = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (rounded & 1))) rounded++;
-    return sign | rounded;
-  }
-  let rounded = mantissa >>> 13;
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (rounded & 1))) {
-    rounded++;
-    if (rounded === 0x400) { rounded = 0; e++; if (e >= 0x1f) return sign | 0x7c00; }
-  }
-  return sign | (e << 10) | rounded;
-}
-
+/** IEEE 754 binary16 → number, and number → binary16 bits (round to nearest even): the shared converters. */
+export { float16BitsToFloat32 as decodeFloat16, float32ToFloat16Bits as encodeFloat16 } from '../util/float16';
 /** number → bfloat16 bits, rounding to nearest even. */
 export function encodeBfloat16(value: number): number {
   const f32 = new Float32Array([value]);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ActivationCache, type CacheNamespace, type CacheNamespaceKey } from '../../../src/core/activations/cache';
 import { RECORD_HEADER_BYTES } from '../../../src/core/activations/cacheFormat';
-import { float16BitsToFloat32, float32ToFloat16Bits } from '../../../src/core/activations/cacheFloat16';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../../src/core/util/float16';
 
 const LAYERS = 3;
 const HIDDEN = 8;

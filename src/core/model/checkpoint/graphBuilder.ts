@@ -6,6 +6,7 @@
  * here (unlike for exports we only rewrite, graphRewrite.ts) because every field of this graph is ours.
  */
 import { onnx } from 'onnx-proto';
+import { float32ToFloat16Bits } from '../../util/float16';
 
 export type AttributeValue = number | readonly number[] | string | { readonly float: number } | { readonly floats: readonly number[] };
 
@@ -32,33 +33,6 @@ export interface ExternalTensor {
 const IR_VERSION = 8;
 export const OPSET = 17;
 
-/** IEEE half-precision bits of a number (round to nearest even), for float16 constants. */
-export function float16Bits(value: number): number {
-  const f32 = new Float32Array([value]);
-  const bits = new Uint32Array(f32.buffer)[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  let mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    let half = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
-  e = half >>> 10;
-  return sign | half;
-}
-
 export class GraphBuilder {
   private readonly nodes: onnx.INodeProto[] = [];
   private readonly initializers: onnx.ITensorProto[] = [];
@@ -75,7 +49,7 @@ export class GraphBuilder {
   value(values: number | ArrayLike<number>, dims?: readonly number[]): string {
     if (this.computeType === ElemType.FLOAT) return this.float(values, dims);
     const list = typeof values === 'number' ? [values] : Array.from(values);
-    const data = Uint16Array.from(list, float16Bits);
+    const data = Uint16Array.from(list, float32ToFloat16Bits);
     return this.constant(ElemType.FLOAT16, new Uint8Array(data.buffer), dims ?? (typeof values === 'number' ? [] : [list.length]));
   }
 

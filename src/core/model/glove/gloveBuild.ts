@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { float16BitsToFloat32, float32ToFloat16Bits } from '../../activations/cacheFloat16';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../util/float16';
 import { buildGloveOnnx, quantizeRowsInt8, type GloveVariant } from './gloveOnnx';
 import { GLOVE_TOKENIZER_RULE } from './gloveTokenizer';
 

@@ -13,7 +13,7 @@
  * No ORT import here: building the graph is pure (unit-testable, usable from the build script).
  */
 import { onnx } from 'onnx-proto';
-import { encodeFloat16 } from '../../activations/cacheFloat16';
+import { encodeFloat16 } from '../../util/float16';
 
 export type GloveVariant = 'fp32' | 'fp16' | 'int8';
 export const GLOVE_VARIANTS: readonly GloveVariant[] = ['fp32', 'fp16', 'int8'];

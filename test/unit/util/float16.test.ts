@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   decodeFloat16, encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits, roundToFloat16InPlace,
-} from '../../../src/core/activations/cacheFloat16';
+} from '../../../src/core/util/float16';
 
 /** Value of a half bit pattern computed independently from the IEEE formula in float64. */
 function halfValue(bits: number): number {

@@ -1,6 +1,7 @@
 /**
  * @file IEEE 754 half precision ⇄ single precision, in plain JavaScript (Node 20 has no Float16Array).
- * Used by the activation cache (float16 records) and the GloVe converter (float16 embedding table).
+ * Used by the activation cache (float16 records), the GloVe converter (float16 embedding table), the checkpoint
+ * graph builder (float16 constants) and float16 activation folders (probes/halfMatrix.ts).
  * float32 → float16 rounds to nearest, ties to even, like numpy's `astype(np.float16)`; overflow gives ±Infinity.
  */
 
