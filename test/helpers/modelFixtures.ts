@@ -10,6 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { unpackFixtures } from '../../scripts/fixtures/fixturePack';
 
 /** Repository root, from out/test/helpers (compiled) or test/helpers (source). */
 export const repoRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}out${path.sep}`) ? '../../..' : '../..');
@@ -72,4 +74,28 @@ export function copyModelSidecars(sourceDir: string, targetDir: string): void {
     const source = path.join(sourceDir, file);
     if (fs.existsSync(source)) fs.copyFileSync(source, path.join(targetDir, file));
   }
+}
+
+/**
+ * The ONNX export corpus (test/fixtures/onnx-exports.pack.br, made by scripts/fixtures/fixturePack.ts from what
+ * test/fixtures/onnx-exports/generate.py writes), unpacked once into out/test-fixtures/onnx-exports-<hash> (the
+ * hash of the pack, so a new pack is never served stale) and shared by every test process.
+ */
+export function onnxExportsDir(): string {
+  const pack = path.join(repoRoot, 'test', 'fixtures', 'onnx-exports.pack.br');
+  const hash = createHash('sha256').update(fs.readFileSync(pack)).digest('hex').slice(0, 16);
+  const dir = path.join(repoRoot, 'out', 'test-fixtures', `onnx-exports-${hash}`);
+  if (fs.existsSync(path.join(dir, '.complete'))) return dir;
+  // Unpack next to the target and rename, so two test processes never see a half-written folder.
+  const staging = `${dir}.partial-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  unpackFixtures(pack, staging);
+  fs.writeFileSync(path.join(staging, '.complete'), '');
+  try {
+    fs.renameSync(staging, dir);
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(dir, '.complete'))) throw error;
+  }
+  return dir;
 }

@@ -15,9 +15,9 @@ import { loadModel } from '../../../src/core/model/loadModel';
 import { startHubServer } from '../../helpers/hubServer';
 import { listModelVariants } from '../../../src/core/model/modelFolder';
 import { parseOnnxModel } from '../../../src/core/model/onnx/onnxGraph';
-import { readReference, repoRoot, type Reference } from '../../helpers/modelFixtures';
+import { onnxExportsDir, readReference, type Reference } from '../../helpers/modelFixtures';
 
-const CORPUS = path.join(repoRoot, 'test', 'fixtures', 'onnx-exports');
+const CORPUS = onnxExportsDir();
 
 /** Tolerance by variant: fp32 absolute, the others relative to the largest |value| of the layer. */
 function tolerance(variant: string): { readonly kind: 'absolute' | 'relative'; readonly limit: number } {
