@@ -38,7 +38,7 @@ const inputs = [
   source.file,
   fileURLToPath(import.meta.url),
   ...['gloveBuild.ts', 'gloveOnnx.ts', 'gloveTokenizer.ts'].map((file) => path.join(root, 'src/core/model/glove', file)),
-  path.join(root, 'src/core/activations/cacheFloat16.ts'),
+  path.join(root, 'src/core/util/float16.ts'),
 ];
 const manifestFile = path.join(outDir, 'manifest.json');
 if (!force && existsSync(manifestFile)) {
