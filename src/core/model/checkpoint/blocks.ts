@@ -22,6 +22,8 @@ const ONNX_DTYPE: Readonly<Record<string, number>> = { F32: ElemType.FLOAT, F16:
 export class Weights {
   private readonly added = new Map<string, string>();
   private readonly used = new Set<string>();
+  /** Bytes each initializer holds once loaded: its stored size, or its size after the Cast onnxruntime folds. */
+  private readonly held = new Map<string, number>();
   private prefix = '';
 
   constructor(
@@ -78,24 +80,47 @@ export class Weights {
       dims: tensor.shape, elemType: ONNX_DTYPE[tensor.dtype], location: this.locate(tensor), offset: tensor.offset, length: tensor.length,
     });
     this.added.set(tensor.name, initializer);
+    this.held.set(tensor.name, tensor.length);
     return { name: initializer, dtype: tensor.dtype };
+  }
+
+  /** Record that a tensor is also held widened to `bytesPerElement` (a folded Cast). */
+  private widened(name: string, bytesPerElement: number): void {
+    const tensor = this.checkpoint.tensors.get(this.prefix + name)!;
+    const elements = tensor.shape.reduce((product, dim) => product * dim, 1);
+    if (ONNX_DTYPE[tensor.dtype] !== undefined && tensor.length !== elements * bytesPerElement) {
+      this.held.set(tensor.name, elements * bytesPerElement);
+    }
   }
 
   /** The tensor in the graph's compute type (a Cast that onnxruntime folds at load when the stored dtype differs). */
   float(name: string, shape: readonly number[]): string {
     const stored = this.stored(name, shape);
+    if (ONNX_DTYPE[stored.dtype] !== this.g.computeType) this.widened(name, this.g.computeType === ElemType.FLOAT ? 4 : 2);
     return this.g.toCompute(stored.name, ONNX_DTYPE[stored.dtype]);
   }
 
   /** The tensor as float32 whatever the compute type (norm weights: norms are computed in float32). */
   float32(name: string, shape: readonly number[]): string {
     const stored = this.stored(name, shape);
-    return stored.dtype === 'F32' ? stored.name : this.g.op('Cast', [stored.name], { to: ElemType.FLOAT });
+    if (stored.dtype === 'F32') return stored.name;
+    this.widened(name, 4);
+    return this.g.op('Cast', [stored.name], { to: ElemType.FLOAT });
   }
 
-  /** Bytes of the float32 weights the graph will hold in memory (F16/BF16 are widened at load). */
+  /** The tensors the graph reads. */
   get usedTensors(): ReadonlySet<string> {
     return this.used;
+  }
+
+  /**
+   * Bytes the session holds for the weights once loaded: each tensor in the dtype it is computed in (a folded Cast
+   * replaces the stored copy), embedding tables in their stored dtype (gathered before the cast).
+   */
+  get heldBytes(): number {
+    let total = 0;
+    for (const bytes of this.held.values()) total += bytes;
+    return total;
   }
 
   private where(): string {

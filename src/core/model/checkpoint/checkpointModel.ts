@@ -141,17 +141,8 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
   g.output('resid_last', ElemType.FLOAT, ['batch', (blocks + 1) * dims.hiddenSize]);
   const bytes = g.toBytes(`${config.modelType}-residual-taps`, `Spacetime Probe graph builder v${GRAPH_BUILDER_VERSION} (${computeDtype}) over ${folder}`);
 
-  // Every used weight is held in the compute dtype (converted once at load), except the embedding tables, which
-  // are gathered in their stored dtype.
-  let weightBytes = 0;
-  const computeBytes = computeDtype === 'float16' ? 2 : 4;
-  const dtypes = new Set<string>();
-  for (const name of weights.usedTensors) {
-    const tensor = tensors.tensors.get(name)!;
-    dtypes.add(tensor.dtype);
-    const elements = tensor.shape.reduce((product, dim) => product * dim, 1);
-    weightBytes += /embed|wte|wpe|embed_in/.test(name) ? tensor.length : elements * computeBytes;
-  }
+  const weightBytes = weights.heldBytes;
+  const dtypes = new Set([...weights.usedTensors].map((name) => tensors.tensors.get(name)!.dtype));
   const checkpointDtype = [...dtypes].map((dtype) => DTYPE_NAMES[dtype] ?? dtype).join('+');
   const limit = options.memoryLimitBytes ?? availableMemoryBytes();
   const label = options.id ?? folder;
