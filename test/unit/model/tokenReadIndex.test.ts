@@ -16,7 +16,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelTokenizer } from '../../../src/core/model/tokenizer';
 import { renderEntityPrompt } from '../../../src/core/activations/extract';
-import { loadTransformerModel, toPaddedBatch } from '../../../src/core/model/onnx/transformerModel';
+import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
+import { toPaddedBatch } from '../../../src/core/model/residualRun';
 import { readIndexOf } from '../../../src/core/model/types';
 import { onnxModelDir, repoRoot } from '../../helpers/modelFixtures';
 

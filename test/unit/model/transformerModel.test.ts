@@ -5,7 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { loadTransformerModel, toPaddedBatch, type TransformerModel } from '../../../src/core/model/onnx/transformerModel';
+import { loadTransformerModel, type TransformerModel } from '../../../src/core/model/onnx/transformerModel';
+import { toPaddedBatch } from '../../../src/core/model/residualRun';
 import { loadModel } from '../../../src/core/model/loadModel';
 import { ModelLoadError } from '../../../src/core/model/errors';
 import {

@@ -16,7 +16,7 @@ import type { DeviceName, DeviceRequest, PromptInput, ResidualModel, TokenizedPr
 import { ModelLoadError } from '../errors';
 import { ModelTokenizer } from '../tokenizer';
 import { checkVocabulary } from '../vocabulary';
-import { toPaddedBatch } from '../onnx/transformerModel';
+import { runResidualBatch, toPaddedBatch } from '../residualRun';
 import { autoDeviceChoice, DeviceUnavailableError, probeAllProviders } from '../../runtime/devices';
 import { ResidualSession } from '../../runtime/residualSession';
 import { Graph, Weights } from './blocks';
@@ -205,11 +205,7 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
       return tokenizer.encodeAll(prompts);
     },
     async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
-      const result = await session.run(toPaddedBatch(prompts, padId));
-      if (result.data.length !== prompts.length * numLayers * hiddenSize) {
-        throw new Error(`${label}: output has ${result.data.length} values, expected ${prompts.length}×${numLayers}×${hiddenSize}`);
-      }
-      return result.data;
+      return runResidualBatch(session, prompts, padId, label, numLayers, hiddenSize);
     },
     endProfiling(): void {
       session.endProfiling();

@@ -9,8 +9,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readIndexOf, type DeviceInfo, type DeviceRequest, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../types';
+import { type DeviceInfo, type DeviceRequest, type PromptInput, type ResidualModel, type TokenizedPrompt } from '../types';
 import { ModelLoadError } from '../errors';
+import { runResidualBatch, toPaddedBatch } from '../residualRun';
 import { fileContentHashSync } from '../../util/fileIdentity';
 import { checkVocabulary } from '../vocabulary';
 import { resolveModelFiles, type ModelVariant, type TransformerConfig } from '../modelFolder';
@@ -20,7 +21,7 @@ import { inlineMergedDecoder, rewriteForResidualTaps, type TapRewrite } from './
 import { ModelTokenizer, type BosPolicy } from '../tokenizer';
 import type { SessionOptions } from '../../runtime/ort';
 import { DeviceUnavailableError } from '../../runtime/devices';
-import { ResidualSession, type FeedSpec, type IntegerDType, type PaddedBatch, type PastDType } from '../../runtime/residualSession';
+import { ResidualSession, type FeedSpec, type IntegerDType, type PastDType } from '../../runtime/residualSession';
 
 export interface TransformerModelOptions {
   readonly device?: DeviceRequest;
@@ -264,12 +265,7 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
       return tokenizer.encodeAll(prompts);
     },
     async runBatch(prompts: readonly TokenizedPrompt[]): Promise<Float32Array> {
-      const batch = toPaddedBatch(prompts, padId);
-      const result = await session.run(batch);
-      if (result.data.length !== prompts.length * numLayers * hiddenSize) {
-        throw new Error(`${label}: output has ${result.data.length} values, expected ${prompts.length}×${numLayers}×${hiddenSize}`);
-      }
-      return result.data;
+      return runResidualBatch(session, prompts, padId, label, numLayers, hiddenSize);
     },
     endProfiling(): void {
       session.endProfiling();
@@ -278,30 +274,4 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
       await session.release();
     },
   };
-}
-
-/**
- * Right-pad a batch: row b holds its ids, then padId up to the longest row; readIndex[b] is the prompt's
- * TokenizedPrompt.readIndex (the last token when absent), checked to lie inside its real tokens.
- */
-export function toPaddedBatch(prompts: readonly TokenizedPrompt[], padId: number): PaddedBatch {
-  if (prompts.length === 0) throw new Error('empty batch');
-  let seqLength = 0;
-  for (const prompt of prompts) {
-    if (!prompt.usable || prompt.ids.length === 0) throw new Error('runBatch was given an unusable prompt');
-    seqLength = Math.max(seqLength, prompt.ids.length);
-  }
-  const ids = new Int32Array(prompts.length * seqLength).fill(padId);
-  const lengths = new Int32Array(prompts.length);
-  const readIndex = new Int32Array(prompts.length);
-  prompts.forEach((prompt, row) => {
-    ids.set(prompt.ids, row * seqLength);
-    lengths[row] = prompt.ids.length;
-    const index = readIndexOf(prompt);
-    if (!Number.isInteger(index) || index < 0 || index >= prompt.ids.length) {
-      throw new Error(`runBatch: read index ${index} is outside the prompt's ${prompt.ids.length} tokens`);
-    }
-    readIndex[row] = index;
-  });
-  return { batchSize: prompts.length, seqLength, ids, lengths, readIndex };
 }
