@@ -488,6 +488,11 @@ export interface MapOptions {
   readonly colour?: 'position' | 'longitude';
   /** Colour points by this metadata column instead (its 10 most common values; the rest "other"). */
   readonly colourBy?: string;
+  /**
+   * The column's values in the run's breakdown order (results.json groupBreakdown): the first 10 get the colours
+   * they have in the Layers split; the rest are "other". Without it, the 10 most common values shown.
+   */
+  readonly groupOrder?: readonly string[];
   /** Draw a line from each truth to its prediction (default: only up to ERROR_LINES_DEFAULT_LIMIT entities). */
   readonly errorLines?: boolean;
 }
@@ -498,7 +503,13 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
   const byLongitude = options.colour === 'longitude' && !options.colourBy;
   const byColumn = options.colourBy;
   // The column's most common values get colours; the rest share "other".
-  const common = byColumn ? topValues(shown.map((r) => r.metadata?.[byColumn] ?? ''), 10) : new Set<string>();
+  // With the run's breakdown order (largest test groups first), a value keeps the colour it has in the Layers split.
+  const present = byColumn ? new Set(shown.map((r) => r.metadata?.[byColumn] ?? '')) : new Set<string>();
+  const common = !byColumn ? new Set<string>()
+    : options.groupOrder ? new Set(options.groupOrder.slice(0, SPLIT_GROUP_LIMIT).filter((value) => present.has(value)))
+    : topValues(shown.map((r) => r.metadata?.[byColumn] ?? ''), SPLIT_GROUP_LIMIT);
+  const groupColours = byColumn ? groupPalette(theme, options.groupOrder ? Math.min(options.groupOrder.length, SPLIT_GROUP_LIMIT) : common.size) : [];
+  const colourOf = new Map((options.groupOrder ? options.groupOrder.slice(0, SPLIT_GROUP_LIMIT) : [...common]).map((value, i) => [value, groupColours[i]]));
   const groupOf = (r: PredictionRow): string => {
     const value = byColumn ? r.metadata?.[byColumn] ?? '' : '';
     return value === '' ? '(none)' : common.has(value) ? value : 'other';
@@ -562,7 +573,10 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
         longitude: { field: 'longitude', type: 'quantitative' },
         latitude: { field: 'latitude', type: 'quantitative' },
         color: byColumn
-          ? { field: 'group', type: 'nominal', title: byColumn, sort: [...common, 'other', '(none)'], legend: { columns: 4, labelLimit: 160 } }
+          ? {
+            field: 'group', type: 'nominal', title: byColumn, legend: { columns: 4, labelLimit: 160 },
+            scale: { domain: [...common, 'other', '(none)'], range: [...[...common].map((value) => colourOf.get(value)!), theme.mutedForeground, mixColour(theme.mutedForeground, theme.background, 0.45)] },
+          }
           : byLongitude
           ? { field: 'trueLongitude', type: 'quantitative', title: 'true longitude', scale: { scheme: 'turbo', domain: [-180, 180] } }
           : { field: 'position', type: 'nominal', title: null, scale: { domain: ['true', 'predicted'], range: [theme.truePoint, theme.predictedPoint] } },
@@ -712,6 +726,8 @@ export interface GroupScore {
   readonly count: number;
   readonly r2: number;
   readonly meanError: number;
+  /** Proximity error within the group (from results.json's per-layer groups; absent when computed from predictions). */
+  readonly proximityError?: number;
 }
 
 /** Groups with fewer test rows than this are left out of the breakdown (their R² means little). */
@@ -769,9 +785,132 @@ export function groupSpec(scores: readonly GroupScore[], column: string, layer: 
     layer: [
       {
         mark: { type: 'bar', height: { band: 0.6 }, color: theme.series[1] },
-        encoding: { tooltip: [{ field: 'group', title: column }, { field: 'count', title: 'Test entities' }, { field: 'r2', title: 'Test R²', format: '.3f' }, { field: 'meanError', title: 'Mean error', format: '.1f' }] },
+        encoding: {
+          tooltip: [
+            { field: 'group', title: column }, { field: 'count', title: 'Test entities' }, { field: 'r2', title: 'Test R²', format: '.3f' },
+            scores.some((score) => score.proximityError !== undefined)
+              ? { field: 'proximityError', title: 'Proximity error', format: '.3f' } : { field: 'meanError', title: 'Mean error', format: '.1f' },
+          ],
+        },
       },
       { mark: { type: 'text', align: 'left', dx: 4, color: theme.foreground }, encoding: { text: { field: 'r2', type: 'quantitative', format: '.2f' } } },
     ],
   };
+}
+
+/** At most this many groups get a line in the Layers split (and a colour of their own on the map); the rest are named in the caption. */
+export const SPLIT_GROUP_LIMIT = 10;
+
+/**
+ * Colours for up to SPLIT_GROUP_LIMIT groups from the theme's six chart colours: the first six as they are, the
+ * next ones the same hues mixed halfway towards the text colour (lighter on dark themes, darker on light ones),
+ * so group i has the same colour in the Layers split and on the map.
+ */
+export function groupPalette(theme: ChartTheme, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const base = theme.series[i % theme.series.length];
+    return i < theme.series.length ? base : mixColour(base, theme.foreground, 0.5);
+  });
+}
+
+function mixColour(color: string, toward: string, t: number): string {
+  const a = parseColor(color);
+  const b = parseColor(toward);
+  if (!a || !b) return color;
+  return `#${a.map((value, i) => Math.round(value + (b[i] - value) * t).toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** A layer's scores of one group of a metadata column, as the split chart draws them. */
+export interface GroupLayerRow {
+  readonly layer: number;
+  readonly group: string;
+  /** Legend label: the value and its number of test entities. */
+  readonly label: string;
+  readonly n: number;
+  readonly r2: number;
+  readonly proximityError: number;
+}
+
+/**
+ * One row per (layer, group) from results.json's `layers[].groups[column]`, for the groups in `order` (largest
+ * first, as groupBreakdown lists them) up to `limit`; non-finite R² dropped.
+ */
+export function groupLayerRows(layers: readonly LayerResult[], column: string, order: readonly string[], limit = SPLIT_GROUP_LIMIT): GroupLayerRow[] {
+  const shown = order.slice(0, limit);
+  const rows: GroupLayerRow[] = [];
+  for (const layer of layers) {
+    const groups = layer.groups?.[column];
+    if (!groups) continue;
+    for (const group of shown) {
+      const scores = groups[group];
+      if (!scores || !Number.isFinite(scores.r2)) continue;
+      rows.push({ layer: layer.index, group, label: `${group} (n=${scores.n})`, n: scores.n, r2: scores.r2, proximityError: scores.proximityError });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The paper's per-type figure: test R² by layer, one line per value of `column` (R² within each group), with the
+ * overall test R² as a muted dashed line and the best layer marked. Lines past the sixth colour are dashed too, so
+ * that a group never depends on a colour alone.
+ */
+export function groupLayerSpec(layers: readonly LayerResult[], column: string, order: readonly string[], bestLayer: number, theme: ChartTheme, width: number): TopLevelSpec {
+  const rows = groupLayerRows(layers, column, order);
+  const labels = [...new Set(rows.map((row) => row.label))];
+  const groups = [...new Set(rows.map((row) => row.group))];
+  const palette = groupPalette(theme, groups.length);
+  const overall = 'all test entities';
+  const domain = [...labels, overall];
+  const range = [...palette, theme.mutedForeground];
+  const dashes = [...groups.map((_, i) => (i < theme.series.length ? [1, 0] : [5, 3])), [2, 3]];
+  const indices = layers.map((l) => l.index);
+  const x = {
+    field: 'layer', type: 'quantitative' as const, title: 'Layer',
+    scale: { domain: [Math.min(...indices), Math.max(...indices)], nice: false },
+    axis: { tickMinStep: 1, format: 'd', labelOverlap: true },
+  };
+  // R² far below zero (a group the probe places worse than its own mean) would squash the others: clipped at −1.
+  const clip = (value: number): number => Math.max(-1, value);
+  const values = [
+    ...rows.map((row) => ({ ...row, shown: clip(row.r2) })),
+    ...layers.filter((l) => Number.isFinite(l.testR2)).map((l) => ({ layer: l.index, group: overall, label: overall, n: undefined, r2: l.testR2, proximityError: l.proximityError, shown: clip(l.testR2) })),
+  ];
+  const low = Math.min(0, ...values.map((value) => value.shown));
+  const legendColumns = width < 420 ? 2 : 3;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: chartConfig(theme),
+    title: { text: `Test R² by ${column}, per layer`, subtitle: `R² within each group (groups of 5+ test entities)`, limit: Math.max(160, width), subtitleColor: theme.mutedForeground },
+    width,
+    height: 220,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', point: { filled: true, size: 24 }, strokeWidth: 1.8, clip: true },
+        encoding: {
+          x,
+          y: { field: 'shown', type: 'quantitative', title: 'Test R² (clipped at −1)', scale: { domain: [low, 1] } },
+          color: { field: 'label', type: 'nominal', title: column, scale: { domain, range }, legend: { orient: 'bottom', columns: legendColumns, labelLimit: Math.max(120, Math.floor(width / legendColumns) - 24), symbolType: 'stroke' } },
+          strokeDash: { field: 'label', type: 'nominal', scale: { domain, range: dashes }, legend: null },
+          tooltip: [
+            { field: 'group', title: column }, { field: 'layer', title: 'Layer' }, { field: 'n', title: 'Test entities' },
+            { field: 'r2', title: 'Test R²', format: '.3f' }, { field: 'proximityError', title: 'Proximity error', format: '.3f' },
+          ],
+        },
+      },
+      {
+        data: { values: [{ layer: bestLayer }] },
+        mark: { type: 'rule', color: theme.bestLayer, strokeDash: [4, 3] },
+        encoding: { x: { field: 'layer', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+/** A layer's groups of one column as bar-chart scores (a one-layer model, where there is no curve to draw). */
+export function groupScoresAtLayer(layer: LayerResult, column: string, order: readonly string[]): GroupScore[] {
+  const groups = layer.groups?.[column] ?? {};
+  return order.filter((group) => groups[group]).slice(0, SPLIT_GROUP_LIMIT)
+    .map((group) => ({ group, count: groups[group].n, r2: groups[group].r2, meanError: Number.NaN, proximityError: groups[group].proximityError }));
 }

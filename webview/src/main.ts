@@ -8,7 +8,7 @@ import type { EmbedOptions, Result as EmbedResult } from 'vega-embed' with { 're
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { Prediction } from '../../src/core/experiments/results';
 import {
-  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, groupScores, groupSpec, ERROR_LINES_DEFAULT_LIMIT, MAP_POINT_LIMIT,
+  FALLBACK_THEME, compareChartSpec, layerChartSpec, mapSpec, predictionRows, timeSpec, withContrast, luminance, titledSpec, groupScores, groupSpec, groupLayerSpec, groupScoresAtLayer, ERROR_LINES_DEFAULT_LIMIT, SPLIT_GROUP_LIMIT, MAP_POINT_LIMIT,
   type BaseMap, type ChartTheme, type PredictionRow,
 } from './charts';
 import { chooseMapExtent } from './geo';
@@ -288,15 +288,21 @@ let refocusSlider = false;
 /** The Vega view of the breakdown chart under the Layers chart. */
 let breakdownView: EmbedResult | undefined;
 
-/** "Break down by <metadata column>": test R² per group at the best layer (the paper's per-type figures). */
+/**
+ * "Split by <metadata column>": test R² per group of the column, computed within each group. From results.json's
+ * per-layer groups (one line per group across layers, as the paper's figures; bars for a one-layer model), or, for
+ * results written before those existed, bars at the best layer from its predictions.
+ */
 async function renderBreakdown(panel: HTMLElement): Promise<void> {
   if (!run || !embed) return;
-  const rows = predictionRows(run.results.kind, run.results.predictions);
-  const columns = metadataColumns(rows).filter((column) => groupScores(rows, column).length > 1);
+  const { results } = run;
+  const perLayer = results.groupBreakdown && results.layers.some((layer) => layer.groups) ? results.groupBreakdown : undefined;
+  const rows = perLayer ? [] : predictionRows(results.kind, results.predictions);
+  const columns = perLayer ? Object.keys(perLayer.columns) : metadataColumns(rows).filter((column) => groupScores(rows, column).length > 1);
   if (columns.length === 0) return;
   const chosen = state.breakdown ?? (columns.includes('type') ? 'type' : '');
   const toolbar = element('div', { className: 'toolbar' });
-  const label = element('label', { text: 'Break down test R\u00b2 by ' });
+  const label = element('label', { text: 'Split by ' });
   const select = element('select');
   select.id = 'breakdown-select';
   for (const value of ['', ...columns]) {
@@ -314,13 +320,36 @@ async function renderBreakdown(panel: HTMLElement): Promise<void> {
   const holder = element('div', { className: 'chart', id: 'breakdown-chart' });
   document.getElementById('breakdown')?.remove();
   const section = element('section', { id: 'breakdown' });
-  section.append(toolbar, holder);
+  section.append(toolbar);
+  const column = chosen && columns.includes(chosen) ? chosen : undefined;
+  const info = column && perLayer ? perLayer.columns[column] : undefined;
+  if (column) {
+    const caption = element('p', { className: 'caption', id: 'breakdown-caption' });
+    caption.textContent = info ? splitCaption(column, info, perLayer!.minTestEntities) : `Test R\u00b2 by ${column} at the best layer, from its predictions (this run predates per-layer breakdowns).`;
+    section.appendChild(caption);
+  }
+  section.appendChild(holder);
   panel.appendChild(section);
   breakdownView?.finalize();
   breakdownView = undefined;
-  if (chosen && columns.includes(chosen)) {
-    breakdownView = await embed(holder, groupSpec(groupScores(rows, chosen), chosen, run.results.bestLayer, currentTheme(), chartWidth(panel)), embedOptions);
-  }
+  if (!column) return;
+  const width = chartWidth(panel);
+  const best = results.layers.find((layer) => layer.index === results.bestLayer) ?? results.layers[0];
+  const spec = !info ? groupSpec(groupScores(rows, column), column, results.bestLayer, currentTheme(), width)
+    : results.layers.length > 1 ? groupLayerSpec(results.layers, column, info.values, results.bestLayer, currentTheme(), width)
+    : groupSpec(groupScoresAtLayer(best, column, info.values), column, best.index, currentTheme(), width);
+  breakdownView = await embed(holder, spec, embedOptions);
+}
+
+/** What the split shows and what it leaves out (small groups, rows without a value, groups past the line limit). */
+function splitCaption(column: string, info: NonNullable<RunView['results']['groupBreakdown']>['columns'][string], minimum: number): string {
+  const parts = [`Test R\u00b2 by ${column} at every layer, each group scored within itself.`];
+  if (info.values.length > SPLIT_GROUP_LIMIT) parts.push(`The ${SPLIT_GROUP_LIMIT} largest of ${info.values.length} groups are drawn.`);
+  const left: string[] = [];
+  if (info.smallGroups > 0) left.push(`${info.smallGroups} value${info.smallGroups === 1 ? '' : 's'} with fewer than ${minimum} test entities (${info.smallGroupEntities} entities)`);
+  if (info.missing > 0) left.push(`${info.missing} test entit${info.missing === 1 ? 'y' : 'ies'} without a ${column}`);
+  if (left.length > 0) parts.push(`Left out: ${left.join('; ')}.`);
+  return parts.join(' ');
 }
 
 function layerControls(onChange: () => void): HTMLElement {
@@ -453,9 +482,10 @@ async function renderMapTab(panel: HTMLElement): Promise<void> {
   const note = extent === 'nyc' ? element('p', { className: 'note', text: 'Borough outlines: us-atlas county shapes at 1:10m, coarse at city scale.' }) : undefined;
   panel.replaceChildren(toolbar, caption, chart, ...(note ? [note] : []));
   const baseMap = await loadBaseMap(extent);
+  const colourBy = state.mapColour?.startsWith('column:') ? state.mapColour.slice('column:'.length) : undefined;
   await drawChart('map', chart, mapSpec(shown, extent, baseMap, currentTheme(), chartWidth(panel), {
     colour: state.mapColour === 'longitude' ? 'longitude' : 'position',
-    ...(state.mapColour?.startsWith('column:') ? { colourBy: state.mapColour.slice('column:'.length) } : {}),
+    ...(colourBy ? { colourBy, ...(run.results.groupBreakdown?.columns[colourBy] ? { groupOrder: run.results.groupBreakdown.columns[colourBy].values } : {}) } : {}),
     errorLines: lines.checked,
   }), true);
 }

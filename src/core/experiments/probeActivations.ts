@@ -19,7 +19,8 @@ import {
   bootstrapTestIntervals, DEFAULT_BOOTSTRAP_LEVEL, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, MIN_RELIABLE_TEST_SIZE,
   type BootstrapOptions,
 } from '../probes/bootstrap';
-import { RESULTS_FORMAT, type LayerResult, type Prediction, type ProbeResults } from './results';
+import { chooseGroupColumns, scoreGroups, MAX_GROUP_VALUES, MIN_GROUP_TEST_ENTITIES } from '../probes/groups';
+import { RESULTS_FORMAT, type GroupBreakdown, type LayerResult, type Prediction, type ProbeResults } from './results';
 
 export const RESULTS_FILE = 'results.json';
 /** Per-layer predictions for every probed row (the map's layer slider), one small JSON file per layer. */
@@ -174,6 +175,18 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       (bootstrap ? '; see their bootstrap intervals.' : '.'));
   }
 
+  // The metadata breakdown (R² per type, borough …) is chosen once from the test split and scored at every layer.
+  const groupChoice = chooseGroupColumns(entities.map((entity) => metadataOf(entity).metadata ?? {}), split.test);
+  const groupBreakdown: GroupBreakdown | undefined = groupChoice.columns.length === 0 && Object.keys(groupChoice.leftOut).length === 0 ? undefined : {
+    minTestEntities: MIN_GROUP_TEST_ENTITIES,
+    maxValues: MAX_GROUP_VALUES,
+    columns: Object.fromEntries(groupChoice.columns.map((column) => [column.column, {
+      values: column.groups.map((group) => group.value),
+      smallGroups: column.smallGroups, smallGroupEntities: column.smallGroupEntities, missing: column.missing,
+    }])),
+    ...(Object.keys(groupChoice.leftOut).length > 0 ? { leftOut: groupChoice.leftOut } : {}),
+  };
+
   const layers: LayerResult[] = [];
   let best: { layer: number; testR2: number; predictions: Float64Array<ArrayBufferLike> } = { layer: -1, testR2: -Infinity, predictions: new Float64Array(0) };
   const total = manifest.layers.length;
@@ -218,6 +231,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       spearman: byTarget(dataset.targets, fit.test.spearman),
       proximityError: fit.test.proximityError ?? Number.NaN,
       ...(bootstrap ? layerIntervals(fit.predictions, targets, nTargets, split.test, distance, dataset.targets, bootstrap) : {}),
+      ...(groupChoice.columns.length > 0 ? { groups: scoreGroups(groupChoice.columns, targets, fit.predictions, dataset.targets, distance) } : {}),
     });
     layerPredictionsSink?.(entry.index, fit.predictions);
     // Strictly greater: on ties the earlier layer stays best.
@@ -244,6 +258,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     bestLayer: best.layer,
     predictions,
     ...(bootstrap ? { bootstrap } : {}),
+    ...(groupBreakdown ? { groupBreakdown } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
     token: manifestToken(manifest),
     ...options.provenance,

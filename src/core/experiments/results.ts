@@ -1,6 +1,7 @@
 /**
  * results.json (format spacetime-probe-results/1): what a probe run writes and every view reads.
- * The schema is part of the public contract (issue 3); add fields, never rename them.
+ * The schema is part of the public contract (issue 3); add fields, never rename them. Fields added later are
+ * optional (layers[].groups and groupBreakdown came with issue 14), so a reader takes older files as they are.
  */
 import type { DatasetKind } from '../datasets/types';
 import type { DeviceInfo, TokenChoice } from '../model/types';
@@ -28,6 +29,42 @@ export interface LayerResult {
   readonly testR2Interval?: readonly [number, number];
   readonly testR2PerTargetInterval?: Readonly<Record<string, readonly [number, number]>>;
   readonly proximityErrorInterval?: readonly [number, number];
+  /**
+   * Test scores per value of a metadata column, computed within each group (see ProbeResults.groupBreakdown for
+   * which columns and values): `groups.type.city` = { n, r2, r2PerTarget, proximityError }. Absent in results
+   * written before it existed, and when no column qualifies.
+   */
+  readonly groups?: Readonly<Record<string, Readonly<Record<string, GroupResult>>>>;
+}
+
+/** One group's test scores at one layer, computed within the group (src/core/probes/groups.ts). */
+export interface GroupResult {
+  /** Test entities in the group. */
+  readonly n: number;
+  /** Mean over targets of R² within the group (against the group's own mean). */
+  readonly r2: number;
+  readonly r2PerTarget: Readonly<Record<string, number>>;
+  /** Proximity error among the group's members (0 perfect, 0.5 chance). */
+  readonly proximityError: number;
+}
+
+/** Which metadata columns the layers' `groups` break down, and what they leave out. */
+export interface GroupBreakdown {
+  /** Groups with fewer test entities are not scored. */
+  readonly minTestEntities: number;
+  /** Columns with more distinct values among the test entities are not broken down. */
+  readonly maxValues: number;
+  /** Per broken-down column: its scored values (largest first) and the test entities left out of them. */
+  readonly columns: Readonly<Record<string, {
+    readonly values: readonly string[];
+    /** Values with fewer than minTestEntities test entities, and how many test entities they hold. */
+    readonly smallGroups: number;
+    readonly smallGroupEntities: number;
+    /** Test entities with no value in the column. */
+    readonly missing: number;
+  }>>;
+  /** Metadata columns not broken down, with the reason (too many values, too few large groups). */
+  readonly leftOut?: Readonly<Record<string, string>>;
 }
 
 export interface Prediction {
@@ -73,6 +110,8 @@ export interface ProbeResults {
   readonly forced?: readonly string[];
   /** How the layers' intervals were computed (absent: no intervals). */
   readonly bootstrap?: { readonly resamples: number; readonly seed: number; readonly level: number };
+  /** The metadata breakdown in every layer's `groups` (absent: none; older results never have it). */
+  readonly groupBreakdown?: GroupBreakdown;
   /** Caveats about the numbers, e.g. a test split too small to trust. */
   readonly warnings?: readonly string[];
   /** Entities skipped (e.g. no known token for GloVe), with the reason. */

@@ -3,12 +3,12 @@ import * as assert from 'node:assert/strict';
 import type { LayerResult, Prediction } from '../../../src/core/experiments/results';
 import {
   FALLBACK_THEME, MAP_POINT_LIMIT, SHUFFLED_METRIC, compareChartSpec, contrastRatio, decadeSummary, layerChartSpec, layerMetricRows, mapSpec,
-  chartConfig, groupScores, groupSpec, predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
+  chartConfig, groupScores, groupSpec, groupLayerRows, groupLayerSpec, groupPalette, groupScoresAtLayer, SPLIT_GROUP_LIMIT, predictionRows, runLabel, timeSpec, titledSpec, withContrast, wrapLongitude,
 } from '../../../webview/src/charts';
 import { fixed, formatValues, sortAndFilterRows } from '../../../webview/src/table';
 import { EXTENT_FRAMES } from '../../../webview/src/geo';
 
-interface SceneItem { x?: number; y?: number; datum?: Record<string, unknown>; items?: SceneItem[]; marktype?: string }
+interface SceneItem { fill?: string; stroke?: string; x?: number; y?: number; datum?: Record<string, unknown>; items?: SceneItem[]; marktype?: string }
 
 /** Compiles a Vega-Lite spec and runs it headless in Vega (renderer none), returning the scene items by mark type. */
 async function render(spec: object): Promise<Map<string, SceneItem[]>> {
@@ -266,4 +266,55 @@ test('map coloured by a metadata column: predicted points by their value, the ra
   assert.equal(groups.get(14), '(none)');
   // kind13 … kind23 are 11 values of one row each: 9 of them fit beside "city" in the top ten, the last two are "other".
   assert.equal([...groups.values()].filter((group) => group === 'other').length, 2);
+});
+
+test('split by a column across layers: one line per group from results.json groups, legend with n, overall muted, best layer marked', async () => {
+  const groups = (index: number): LayerResult['groups'] => ({
+    type: {
+      city: { n: 40, r2: 0.1 * index, r2PerTarget: { year: 0.1 * index }, proximityError: 0.4 },
+      river: { n: 12, r2: -3 + index, r2PerTarget: { year: -3 + index }, proximityError: 0.45 },
+      lake: { n: 6, r2: Number.NaN, r2PerTarget: { year: Number.NaN }, proximityError: Number.NaN },
+    },
+  });
+  const layers = [0, 1, 2, 3].map((index) => layer(index, 0.2 * index, { groups: groups(index) }));
+  const order = ['city', 'river', 'lake'];
+  const rows = groupLayerRows(layers, 'type', order);
+  assert.deepEqual(rows.filter((row) => row.layer === 2).map((row) => [row.group, row.label, row.r2]), [['city', 'city (n=40)', 0.2], ['river', 'river (n=12)', -1]],
+    'lake has no finite R² and is dropped');
+  assert.equal(groupLayerRows(layers, 'type', order, 1).length, 4, 'the limit keeps the largest groups');
+  const scene = await render(groupLayerSpec(layers, 'type', order, 3, FALLBACK_THEME, 355));
+  const points = (scene.get('symbol') ?? []).filter((item) => item.datum?.layer !== undefined && item.datum?.group !== undefined);
+  const byGroup = (group: string): SceneItem[] => points.filter((item) => item.datum?.group === group);
+  assert.deepEqual(byGroup('city').map((item) => item.datum?.layer).sort(), [0, 1, 2, 3]);
+  assert.deepEqual(byGroup('river').map((item) => item.datum?.shown), [-1, -1, -1, 0], 'R² below −1 is clipped for drawing');
+  assert.deepEqual(byGroup('river').map((item) => item.datum?.r2), [-3, -2, -1, 0], 'the tooltip keeps the true R²');
+  assert.equal(byGroup('all test entities').length, 4);
+  assert.equal(byGroup('city')[0].fill, FALLBACK_THEME.series[0]);
+  assert.equal(byGroup('river')[0].fill, FALLBACK_THEME.series[1]);
+  assert.equal(byGroup('all test entities')[0].fill, FALLBACK_THEME.mutedForeground);
+  const legend = (scene.get('text') ?? []).map((item) => item.datum?.label ?? item.datum?.value).filter((label) => typeof label === 'string');
+  assert.ok(legend.includes('city (n=40)') && legend.includes('river (n=12)'), JSON.stringify(legend));
+  assert.ok((scene.get('rule') ?? []).some((item) => item.datum?.layer === 3), 'the best layer is marked');
+  // A one-layer model gets bars from the same groups.
+  assert.deepEqual(groupScoresAtLayer(layers[1], 'type', order).map((score) => [score.group, score.count, score.r2]), [['city', 40, 0.1], ['river', 12, -2], ['lake', 6, Number.NaN]]);
+});
+
+test('group colours: the theme\'s six, then the same hues towards the text colour, all distinct; the map uses the split\'s order', async () => {
+  const palette = groupPalette(FALLBACK_THEME, SPLIT_GROUP_LIMIT);
+  assert.equal(new Set(palette).size, SPLIT_GROUP_LIMIT);
+  assert.deepEqual(palette.slice(0, 6), [...FALLBACK_THEME.series]);
+  // #3794ff halfway to #cccccc.
+  assert.equal(palette[6], '#82b0e6');
+  const predictions: Prediction[] = Array.from({ length: 30 }, (_, i) => ({
+    ...prediction(i + 2, [10 + i, 20 + i], [11 + i, 21 + i]),
+    // More mountains are shown than rivers, but the split's order (by test entities) puts river first.
+    metadata: { type: i < 10 ? 'city' : i < 22 ? 'mountain' : i < 29 ? 'river' : 'lake' },
+  }));
+  const order = ['city', 'river', 'mountain'];
+  const scene = await render(mapSpec(predictionRows('space', predictions), 'world', undefined, FALLBACK_THEME, 600, { colourBy: 'type', groupOrder: order }));
+  const fillOf = new Map((scene.get('symbol') ?? []).filter((item) => item.datum?.row !== undefined).map((item) => [item.datum?.group, item.fill]));
+  assert.equal(fillOf.get('city'), palette[0]);
+  assert.equal(fillOf.get('river'), palette[1]);
+  assert.equal(fillOf.get('mountain'), palette[2]);
+  assert.equal(fillOf.get('other'), FALLBACK_THEME.mutedForeground, 'lake is not among the split\'s groups');
 });
