@@ -48,7 +48,9 @@ const MODEL_HELP = `  --model SPEC         ${GLOVE_MODEL_ID} (default), a model 
   --no-cache           do not read or write the activation cache`;
 const PROBE_HELP = `  --alphas a,b,…       ridge alpha grid (default: 12 values log-spaced 10^0.8…10^4.1, the paper's)
   --seed N             seed of the random 20% test split (used when the dataset has no is_test column; default 0)
-  --bootstrap N        resamples of the test entities for each layer's 95% intervals (default 1000; 0: none)`;
+  --bootstrap N        resamples of the test entities for each layer's 95% intervals (default 1000; 0: none)
+  --split-by COLUMN    also print test R² per value of a metadata column (e.g. type) at every layer, each group
+                       scored within itself (results.json always holds the breakdown: layers[].groups)`;
 
 function parseAlphas(value: string | undefined): readonly number[] {
   if (value === undefined) return DEFAULT_ALPHAS;
@@ -194,6 +196,31 @@ export function formatLayerTable(results: ProbeResults): string {
   return table + summary + warnings;
 }
 
+/**
+ * `--split-by COLUMN`: test R² per group of the column at every layer (results.json's layers[].groups), groups
+ * as columns, largest first; or why the column has no breakdown.
+ */
+export function formatGroupTable(results: ProbeResults, column: string): string {
+  const info = results.groupBreakdown?.columns[column];
+  if (!info) {
+    const reason = results.groupBreakdown?.leftOut?.[column];
+    const available = Object.keys(results.groupBreakdown?.columns ?? {});
+    return `no breakdown by "${column}": ${reason ?? 'no such metadata column in the predictions (provenance columns such as source are never broken down), or this results.json predates breakdowns'}` +
+      `${available.length > 0 ? `; columns with one: ${available.join(', ')}` : ''}\n`;
+  }
+  const first = results.layers.find((layer) => layer.groups?.[column]);
+  const header = ['layer', ...info.values.map((value) => `${value} (n=${first?.groups?.[column][value]?.n ?? '?'})`)];
+  const rows = results.layers.map((layer) => [
+    `${layer.index}${layer.index === results.bestLayer ? ' *' : ''}`,
+    ...info.values.map((value) => fixed(layer.groups?.[column]?.[value]?.r2 ?? Number.NaN)),
+  ]);
+  const left: string[] = [];
+  if (info.smallGroups > 0) left.push(`${info.smallGroups} value(s) with fewer than ${results.groupBreakdown!.minTestEntities} test entities (${info.smallGroupEntities} entities)`);
+  if (info.missing > 0) left.push(`${info.missing} test entities without a ${column}`);
+  return `test R² by ${column} (within each group)\n${formatTable(header, rows, header.map(() => 'right' as const))}` +
+    (left.length > 0 ? `left out: ${left.join('; ')}\n` : '');
+}
+
 function progressReporter(io: CliIo): { progress: ProgressLine; onProgress: (update: RunProgress) => void } {
   const progress = new ProgressLine(io);
   let fitting = false;
@@ -300,7 +327,7 @@ ${PROBE_HELP}
     const { values, positionals } = parseCommandArgs('probe', args, {
       activations: { type: 'string' }, dataset: { type: 'string' }, out: { type: 'string' }, alphas: { type: 'string' },
       seed: { type: 'string' }, bootstrap: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
-      force: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false }, 'split-by': { type: 'string' },
     });
     noPositionals('probe', positionals);
     const activations = required('activations', values.activations);
@@ -323,7 +350,7 @@ ${PROBE_HELP}
       assertParentAlive();
       const file = writeProbeResults(outDir, results);
       if (values.json) io.stdout.write(`${JSON.stringify(results)}\n`);
-      else io.stdout.write(formatLayerTable(results));
+      else io.stdout.write(formatLayerTable(results) + (values['split-by'] ? formatGroupTable(results, values['split-by']) : ''));
       io.stderr.write(`results: ${file}\n`);
       return 0;
     } finally {
@@ -354,7 +381,7 @@ ${PROBE_HELP}
     const { values, positionals } = parseCommandArgs('run', args, {
       dataset: { type: 'string' }, out: { type: 'string' }, activations: { type: 'string' }, alphas: { type: 'string' },
       seed: { type: 'string' }, bootstrap: { type: 'string' }, 'skip-invalid': { type: 'boolean', default: false }, 'year-range': { type: 'string' }, json: { type: 'boolean', default: false },
-      'layer-predictions': { type: 'boolean', default: false }, ...modelOptions,
+      'layer-predictions': { type: 'boolean', default: false }, 'split-by': { type: 'string' }, ...modelOptions,
     });
     noPositionals('run', positionals);
     const { progress, onProgress } = progressReporter(io);
@@ -392,6 +419,7 @@ ${PROBE_HELP}
         const { results } = outcome;
         io.stdout.write(`${results.dataset} · ${results.model} · prompt "${results.prompt}" · token ${results.token ?? '?'} · device ${results.device?.used ?? '?'}\n`);
         io.stdout.write(formatLayerTable(results));
+        if (values['split-by']) io.stdout.write(formatGroupTable(results, values['split-by']));
       }
       io.stderr.write(`results: ${outcome.resultsFile}\n`);
       return 0;

@@ -86,6 +86,27 @@ describe('spacetime-probe CLI', { skip: !fs.existsSync(cli) && 'out/cli.js not b
     assert.match(run.stderr, /40 from cache, 0 through the model/);
   });
 
+  test('--split-by prints test R² per group at every layer, as results.json holds it; an unknown column says why', () => {
+    const typed = path.join(dir, 'typed.csv');
+    const lines = fs.readFileSync(dataset, 'utf8').trim().split('\n');
+    // Every second row is a test row; types alternate in pairs so both split halves hold both types.
+    fs.writeFileSync(typed, [`${lines[0]},type,is_test`, ...lines.slice(1).map((line, k) => `${line},${k % 4 < 2 ? 'poet' : 'king'},${k % 2 === 0}`)].join('\n') + '\n');
+    const out = path.join(dir, 'split');
+    const run = runCli(['run', '--dataset', typed, '--model', gpt2, '--out', out, '--bootstrap', '0', '--split-by', 'type'], cacheEnv());
+    assert.equal(run.code, 0, run.stderr);
+    const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(results.groupBreakdown.columns.type.values, ['king', 'poet']);
+    const table = run.stdout.slice(run.stdout.indexOf('test R² by type'));
+    assert.match(table, /layer\s+king \(n=10\)\s+poet \(n=10\)/);
+    for (const layer of results.layers) {
+      const cells = [layer.groups.type.king.r2, layer.groups.type.poet.r2].map((value: number) => value.toFixed(3)).join('\\s+');
+      assert.match(table, new RegExp(`\\n\\s*${layer.index}( \\*)?\\s+${cells}\\n`), `layer ${layer.index}`);
+    }
+    const unknown = runCli(['probe', '--activations', path.join(dir, 'acts'), '--dataset', dataset, '--out', path.join(dir, 'split-none'), '--split-by', 'type']);
+    assert.equal(unknown.code, 0, unknown.stderr);
+    assert.match(unknown.stdout, /no breakdown by "type": no such metadata column/);
+  });
+
   test('--token: entity-last (default) and prompt-last are recorded in results.json and cached apart; a bad value exits 2', () => {
     const read = (token: string | undefined) => {
       const out = path.join(dir, `token-${token ?? 'default'}`);
