@@ -50,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
   const modelsView = new ModelsView(services.store);
   const validator = new DatasetValidator(path.join(context.extensionPath, 'out', 'datasetWorker.js'));
   const diagnostics = new DatasetDiagnostics(services.store, validator);
+  // A refused run puts the file's problems in the Problems panel, open in an editor or not.
+  const refusals = services.runner.onDidRefuseDataset((uri) => void diagnostics.validateFile(uri));
   const codeLens = new DatasetCodeLensProvider(services.store, () => services.runner.runningDatasetPath, services.runner.onDidChangeStatus);
   context.subscriptions.push(
     { dispose: () => worker?.dispose() },
@@ -68,6 +70,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
       modelsView.refresh();
     }),
     diagnostics,
+    refusals,
     vscode.languages.registerHoverProvider(DATASET_SELECTOR, new DatasetHoverProvider(new PredictionLookup(services.store))),
     codeLens,
     vscode.languages.registerCodeLensProvider(DATASET_SELECTOR, codeLens),

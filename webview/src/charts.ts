@@ -855,7 +855,8 @@ export function groupLayerRows(layers: readonly LayerResult[], column: string, o
  * overall test R² as a muted dashed line and the best layer marked. Lines past the sixth colour are dashed too, so
  * that a group never depends on a colour alone.
  */
-export function groupLayerSpec(layers: readonly LayerResult[], column: string, order: readonly string[], bestLayer: number, theme: ChartTheme, width: number): TopLevelSpec {
+export function groupLayerSpec(layers: readonly LayerResult[], column: string, order: readonly string[], bestLayer: number, theme: ChartTheme, width: number,
+  minTestEntities = MIN_GROUP_ROWS): TopLevelSpec {
   const rows = groupLayerRows(layers, column, order);
   const labels = [...new Set(rows.map((row) => row.label))];
   const groups = [...new Set(rows.map((row) => row.group))];
@@ -877,11 +878,12 @@ export function groupLayerSpec(layers: readonly LayerResult[], column: string, o
     ...layers.filter((l) => Number.isFinite(l.testR2)).map((l) => ({ layer: l.index, group: overall, label: overall, n: undefined, r2: l.testR2, proximityError: l.proximityError, shown: clip(l.testR2) })),
   ];
   const low = Math.min(0, ...values.map((value) => value.shown));
-  const legendColumns = width < 420 ? 2 : 3;
+  // One column in a narrow panel, so that "subway_station (n=81)" is never cut.
+  const legendColumns = width < 420 ? 1 : 3;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: chartConfig(theme),
-    title: { text: `Test R² by ${column}, per layer`, subtitle: `R² within each group (groups of 5+ test entities)`, limit: Math.max(160, width), subtitleColor: theme.mutedForeground },
+    title: { text: `Test R² by ${column}, per layer`, subtitle: width < 420 ? ['R² within each group', `(${minTestEntities}+ test entities)`] : `R² within each group (${minTestEntities}+ test entities)`, limit: Math.max(160, width), subtitleColor: theme.mutedForeground },
     width,
     height: 220,
     layer: [
@@ -891,7 +893,7 @@ export function groupLayerSpec(layers: readonly LayerResult[], column: string, o
         encoding: {
           x,
           y: { field: 'shown', type: 'quantitative', title: 'Test R² (clipped at −1)', scale: { domain: [low, 1] } },
-          color: { field: 'label', type: 'nominal', title: column, scale: { domain, range }, legend: { orient: 'bottom', columns: legendColumns, labelLimit: Math.max(120, Math.floor(width / legendColumns) - 24), symbolType: 'stroke' } },
+          color: { field: 'label', type: 'nominal', title: column, scale: { domain, range }, legend: { orient: 'bottom', columns: legendColumns, labelLimit: Math.max(120, Math.floor(width / legendColumns) - 30), symbolType: 'stroke' } },
           strokeDash: { field: 'label', type: 'nominal', scale: { domain, range: dashes }, legend: null },
           tooltip: [
             { field: 'group', title: column }, { field: 'layer', title: 'Layer' }, { field: 'n', title: 'Test entities' },

@@ -323,11 +323,9 @@ async function renderBreakdown(panel: HTMLElement): Promise<void> {
   section.append(toolbar);
   const column = chosen && columns.includes(chosen) ? chosen : undefined;
   const info = column && perLayer ? perLayer.columns[column] : undefined;
-  if (column) {
-    const caption = element('p', { className: 'caption', id: 'breakdown-caption' });
-    caption.textContent = info ? splitCaption(column, info, perLayer!.minTestEntities) : `Test R\u00b2 by ${column} at the best layer, from its predictions (this run predates per-layer breakdowns).`;
-    section.appendChild(caption);
-  }
+  const note = !column ? '' : info ? splitCaption(column, info, perLayer!.minTestEntities)
+    : results.layers.length > 1 ? 'At the best layer only: this run predates per-layer breakdowns.' : '';
+  if (note) section.appendChild(element('p', { className: 'caption', id: 'breakdown-caption', text: note }));
   section.appendChild(holder);
   panel.appendChild(section);
   breakdownView?.finalize();
@@ -336,14 +334,14 @@ async function renderBreakdown(panel: HTMLElement): Promise<void> {
   const width = chartWidth(panel);
   const best = results.layers.find((layer) => layer.index === results.bestLayer) ?? results.layers[0];
   const spec = !info ? groupSpec(groupScores(rows, column), column, results.bestLayer, currentTheme(), width)
-    : results.layers.length > 1 ? groupLayerSpec(results.layers, column, info.values, results.bestLayer, currentTheme(), width)
+    : results.layers.length > 1 ? groupLayerSpec(results.layers, column, info.values, results.bestLayer, currentTheme(), width, perLayer!.minTestEntities)
     : groupSpec(groupScoresAtLayer(best, column, info.values), column, best.index, currentTheme(), width);
   breakdownView = await embed(holder, spec, embedOptions);
 }
 
-/** What the split shows and what it leaves out (small groups, rows without a value, groups past the line limit). */
+/** What the split leaves out (small groups, rows without a value, groups past the line limit); '' when nothing. */
 function splitCaption(column: string, info: NonNullable<RunView['results']['groupBreakdown']>['columns'][string], minimum: number): string {
-  const parts = [`Test R\u00b2 by ${column} at every layer, each group scored within itself.`];
+  const parts: string[] = [];
   if (info.values.length > SPLIT_GROUP_LIMIT) parts.push(`The ${SPLIT_GROUP_LIMIT} largest of ${info.values.length} groups are drawn.`);
   const left: string[] = [];
   if (info.smallGroups > 0) left.push(`${info.smallGroups} value${info.smallGroups === 1 ? '' : 's'} with fewer than ${minimum} test entities (${info.smallGroupEntities} entities)`);

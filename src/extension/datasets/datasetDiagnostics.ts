@@ -24,7 +24,15 @@ export function problemRange(problem: DatasetProblem, document: Pick<vscode.Text
   return new vscode.Range(line, start, line, Math.max(end, start));
 }
 
+/** A problem's range in text that is not open in an editor (problemRange needs only lineCount and lineAt). */
+function textLines(text: string): Pick<vscode.TextDocument, 'lineCount' | 'lineAt'> {
+  const lines = text.split(/\r?\n/);
+  return { lineCount: lines.length, lineAt: ((line: number) => ({ text: lines[line] ?? '' })) as unknown as vscode.TextDocument['lineAt'] };
+}
+
 export class DatasetDiagnostics extends Disposable {
+  /** Files validated from disk because a run refused them while closed: kept in the Problems panel after they are closed again. */
+  private readonly refusedFiles = new Set<string>();
   readonly validation: vscode.DiagnosticCollection;
   readonly residuals: vscode.DiagnosticCollection;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -39,8 +47,9 @@ export class DatasetDiagnostics extends Disposable {
     this._register(vscode.workspace.onDidOpenTextDocument((d) => void this.validate(d)));
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document)));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => {
-      this.validation.delete(d.uri);
       this.residuals.delete(d.uri);
+      if (this.refusedFiles.has(d.uri.toString())) void this.validateFile(d.uri);
+      else this.validation.delete(d.uri);
     }));
     this._register(store.onDidChange(() => this.refreshResiduals()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => {
@@ -76,15 +85,57 @@ export class DatasetDiagnostics extends Disposable {
     }
     // A newer edit is already scheduled or validated: drop this stale answer.
     if (document.isClosed || document.version !== version) return;
-    this.validation.set(document.uri, problems.map((problem) => {
-      const diagnostic = new vscode.Diagnostic(problemRange(problem, document), problem.message,
+    this.validation.set(document.uri, this.toDiagnostics(problems, document));
+    void this.updateResiduals(document);
+    this.onDidValidateEmitter.fire(document.uri);
+  }
+
+  /**
+   * Puts a dataset file's problems in the Problems panel whether or not it is open in an editor (a run refused it:
+   * started from the explorer, a command with a URI, or a save-triggered rerun). The file is validated as it is on
+   * disk (what the run read), unless an editor holds unsaved changes to it (then the editor's text, as typing
+   * does); its entries stay after it is closed, until the file is fixed. Resolves to the number of problems published.
+   */
+  async validateFile(uri: vscode.Uri): Promise<number> {
+    // workspace.textDocuments also holds documents no editor shows any more: only unsaved text takes precedence.
+    const edited = (): vscode.TextDocument | undefined =>
+      vscode.workspace.textDocuments.find((document) => document.uri.toString() === uri.toString() && !document.isClosed && document.isDirty);
+    this.refusedFiles.add(uri.toString());
+    const open = edited();
+    if (open) {
+      await this.validate(open);
+      return this.validation.get(uri)?.length ?? 0;
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      this.validation.delete(uri);
+      return 0;
+    }
+    const fileName = uri.scheme === 'file' ? uri.fsPath : uri.toString();
+    let problems: readonly DatasetProblem[];
+    try {
+      problems = await this.validator.validate(text, fileName);
+    } catch {
+      return 0; // worker gone (extension shutting down)
+    }
+    // Edited meanwhile: the editor's own validation is the newer one.
+    if (edited()) return this.validation.get(uri)?.length ?? 0;
+    if (problems.length === 0) this.refusedFiles.delete(uri.toString());
+    this.validation.set(uri, this.toDiagnostics(problems, textLines(text)));
+    this.onDidValidateEmitter.fire(uri);
+    return problems.length;
+  }
+
+  private toDiagnostics(problems: readonly DatasetProblem[], lines: Pick<vscode.TextDocument, 'lineCount' | 'lineAt'>): vscode.Diagnostic[] {
+    return problems.map((problem) => {
+      const diagnostic = new vscode.Diagnostic(problemRange(problem, lines), problem.message,
         problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
       diagnostic.source = 'Spacetime Probe';
       diagnostic.code = problem.code;
       return diagnostic;
-    }));
-    void this.updateResiduals(document);
-    this.onDidValidateEmitter.fire(document.uri);
+    });
   }
 
   private refreshResiduals(): void {

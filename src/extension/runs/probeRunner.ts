@@ -75,6 +75,9 @@ export class ProbeRunner extends Disposable {
   readonly onDidChangeStatus = this.onDidChangeStatusEmitter.event;
   private readonly onDidCompleteEmitter = this._register(new vscode.EventEmitter<RunRecord>());
   readonly onDidComplete = this.onDidCompleteEmitter.event;
+  private readonly onDidRefuseDatasetEmitter = this._register(new vscode.EventEmitter<vscode.Uri>());
+  /** Fires with a dataset file the core refused, so its problems reach the Problems panel even when it is not open. */
+  readonly onDidRefuseDataset = this.onDidRefuseDatasetEmitter.event;
 
   constructor(
     private readonly store: RunStore,
@@ -227,19 +230,18 @@ export class ProbeRunner extends Disposable {
 
   /**
    * A dataset the core refused: the first problem in the message itself, "Show Problems" (the file's problems are
-   * in the Problems panel, validated as it is opened), and for problems on data rows "Run without bad rows".
+   * put in the Problems panel through onDidRefuseDataset, open in an editor or not), and for problems on data rows
+   * "Run without bad rows".
    */
   private reportDatasetError(request: ProbeRequest, message: string): void {
+    if (!isBuiltinReference(request.dataset)) this.onDidRefuseDatasetEmitter.fire(vscode.Uri.file(path.resolve(request.dataset)));
     const [summary, ...problems] = message.split('\n');
     const rowProblem = problems.some((line) => /:(\d+):\d+: error:/.exec(line) && Number(/:(\d+):\d+: error:/.exec(line)![1]) > 1);
     const first = problems[0] ? ` ${problems[0].replace(/^.*?:(\d+):(\d+): error: /, 'Line $1, column $2: ')}` : '';
     const actions = ['Show Problems', ...(rowProblem && !request.skipInvalid ? ['Run without bad rows'] : []), 'Show Log'];
     void vscode.window.showErrorMessage(`Spacetime Probe: ${summary}${first}`, ...actions).then(async (choice) => {
       if (choice === 'Show Problems') {
-        if (!isBuiltinReference(request.dataset)) {
-          const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path.resolve(request.dataset)));
-          await vscode.window.showTextDocument(document, { preview: false });
-        }
+        // The entries are there without opening the file; each one opens it at its line.
         await vscode.commands.executeCommand('workbench.actions.view.problems');
       } else if (choice === 'Run without bad rows') {
         await this.run({ ...request, skipInvalid: true, reason: 'run without bad rows' });

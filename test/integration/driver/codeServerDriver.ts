@@ -34,6 +34,8 @@ export interface CaptureRequest {
   /** File name stem for the PNGs under test-artifacts/. */
   readonly name: string;
   readonly timeoutMs?: number;
+  /** CSS selector of an element in the webview to scroll into view (to the top) before the picture. */
+  readonly scrollTo?: string;
 }
 
 export interface CaptureResponse {
@@ -374,6 +376,15 @@ async function captureWebview(page: Page, request: CaptureRequest, artifactsDir:
     }
     if (!found) {
       throw new Error(`no visible webview showed "${request.waitForText}" within ${timeoutMs / SECOND} s`);
+    }
+    if (request.scrollTo) {
+      const selector = request.scrollTo;
+      const scrolled = await found.frame.evaluate((target: string) => {
+        const node = document.querySelector(target);
+        node?.scrollIntoView({ block: 'start' });
+        return node !== null;
+      }, selector);
+      if (!scrolled) throw new Error(`nothing in the webview matches ${JSON.stringify(selector)}`);
     }
     await page.waitForTimeout(500); // let layout and fonts settle before the picture
     const fullPage = path.join(artifactsDir, `${name}.png`);

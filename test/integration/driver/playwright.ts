@@ -42,6 +42,7 @@ export interface Frame {
   parentFrame(): Frame | null;
   frameElement(): Promise<ElementHandle>;
   evaluate<R>(pageFunction: () => R): Promise<R>;
+  evaluate<R, A>(pageFunction: (argument: A) => R, argument: A): Promise<R>;
 }
 
 export interface Locator {

@@ -21,6 +21,8 @@ export interface CaptureWebviewOptions {
   readonly name: string;
   /** How long to wait for the text (default 30 s). */
   readonly timeoutMs?: number;
+  /** CSS selector of an element in the webview to scroll to the top before the picture (e.g. a chart below the fold). */
+  readonly scrollTo?: string;
 }
 
 export interface CapturedWebview {
