@@ -514,6 +514,9 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
     const value = byColumn ? r.metadata?.[byColumn] ?? '' : '';
     return value === '' ? '(none)' : common.has(value) ? value : 'other';
   };
+  const drawnGroups = new Set(byColumn ? shown.map(groupOf) : []);
+  const rest = ([['other', theme.mutedForeground], ['(none)', mixColour(theme.mutedForeground, theme.background, 0.45)]] as const)
+    .filter(([name]) => drawnGroups.has(name));
   const [west, south, east, north] = EXTENT_FRAMES[extent];
   // Fit to points along the frame's edges rather than to a polygon: a spherical polygon's meaning depends on its
   // winding (the wrong order means "the whole globe except the box"), and a conic projection bends the edges.
@@ -575,7 +578,11 @@ export function mapSpec(rows: readonly PredictionRow[], extent: MapExtent, baseM
         color: byColumn
           ? {
             field: 'group', type: 'nominal', title: byColumn, legend: { columns: 4, labelLimit: 160 },
-            scale: { domain: [...common, 'other', '(none)'], range: [...[...common].map((value) => colourOf.get(value)!), theme.mutedForeground, mixColour(theme.mutedForeground, theme.background, 0.45)] },
+            // Only the values drawn: an explicit domain would otherwise list "other" and "(none)" when there are none.
+            scale: {
+              domain: [...common, ...rest.map(([name]) => name)],
+              range: [...[...common].map((value) => colourOf.get(value)!), ...rest.map(([, colour]) => colour)],
+            },
           }
           : byLongitude
           ? { field: 'trueLongitude', type: 'quantitative', title: 'true longitude', scale: { scheme: 'turbo', domain: [-180, 180] } }

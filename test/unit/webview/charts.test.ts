@@ -317,4 +317,6 @@ test('group colours: the theme\'s six, then the same hues towards the text colou
   assert.equal(fillOf.get('river'), palette[1]);
   assert.equal(fillOf.get('mountain'), palette[2]);
   assert.equal(fillOf.get('other'), FALLBACK_THEME.mutedForeground, 'lake is not among the split\'s groups');
+  const spec = JSON.stringify(mapSpec(predictionRows('space', predictions), 'world', undefined, FALLBACK_THEME, 600, { colourBy: 'type', groupOrder: order }));
+  assert.ok(spec.includes('"domain":["city","river","mountain","other"]'), 'the legend lists the values drawn, not an absent "(none)"');
 });
