@@ -835,6 +835,8 @@ export interface GroupLayerRow {
   readonly label: string;
   readonly n: number;
   readonly r2: number;
+  /** R² per target within the group (latitude, longitude), for the tooltip. */
+  readonly r2PerTarget: Readonly<Record<string, number>>;
   readonly proximityError: number;
 }
 
@@ -851,7 +853,7 @@ export function groupLayerRows(layers: readonly LayerResult[], column: string, o
     for (const group of shown) {
       const scores = groups[group];
       if (!scores || !Number.isFinite(scores.r2)) continue;
-      rows.push({ layer: layer.index, group, label: `${group} (n=${scores.n})`, n: scores.n, r2: scores.r2, proximityError: scores.proximityError });
+      rows.push({ layer: layer.index, group, label: `${group} (n=${scores.n})`, n: scores.n, r2: scores.r2, r2PerTarget: scores.r2PerTarget, proximityError: scores.proximityError });
     }
   }
   return rows;
@@ -882,8 +884,13 @@ export function groupLayerSpec(layers: readonly LayerResult[], column: string, o
   const clip = (value: number): number => Math.max(-1, value);
   const values = [
     ...rows.map((row) => ({ ...row, shown: clip(row.r2) })),
-    ...layers.filter((l) => Number.isFinite(l.testR2)).map((l) => ({ layer: l.index, group: overall, label: overall, n: undefined, r2: l.testR2, proximityError: l.proximityError, shown: clip(l.testR2) })),
+    ...layers.filter((l) => Number.isFinite(l.testR2)).map((l) => ({
+      layer: l.index, group: overall, label: overall, n: undefined, r2: l.testR2, r2PerTarget: l.testR2PerTarget, proximityError: l.proximityError, shown: clip(l.testR2),
+    })),
   ];
+  // Per-target R² in the tooltip when there are several targets (latitude and longitude).
+  const targets = Object.keys(layers[0]?.testR2PerTarget ?? {});
+  const perTargetTooltip = targets.length > 1 ? targets.map((target) => ({ field: `r2PerTarget.${target}`, title: `Test R² (${target})`, format: '.3f' })) : [];
   const low = Math.min(0, ...values.map((value) => value.shown));
   // One column in a narrow panel, so that "subway_station (n=81)" is never cut.
   const legendColumns = width < 420 ? 1 : 3;
@@ -904,7 +911,7 @@ export function groupLayerSpec(layers: readonly LayerResult[], column: string, o
           strokeDash: { field: 'label', type: 'nominal', scale: { domain, range: dashes }, legend: null },
           tooltip: [
             { field: 'group', title: column }, { field: 'layer', title: 'Layer' }, { field: 'n', title: 'Test entities' },
-            { field: 'r2', title: 'Test R²', format: '.3f' }, { field: 'proximityError', title: 'Proximity error', format: '.3f' },
+            { field: 'r2', title: 'Test R²', format: '.3f' }, ...perTargetTooltip, { field: 'proximityError', title: 'Proximity error', format: '.3f' },
           ],
         },
       },

@@ -299,6 +299,19 @@ test('split by a column across layers: one line per group from results.json grou
   assert.deepEqual(groupScoresAtLayer(layers[1], 'type', order).map((score) => [score.group, score.count, score.r2]), [['city', 40, 0.1], ['river', 12, -2], ['lake', 6, Number.NaN]]);
 });
 
+test('split chart of a space run: the tooltip carries R² per target within the group', async () => {
+  const two = { latitude: 0.5, longitude: 0.3 };
+  const layers = [0, 1].map((index) => layer(index, 0.4, {
+    testR2PerTarget: two,
+    groups: { type: { city: { n: 9, r2: 0.4, r2PerTarget: two, proximityError: 0.2 }, lake: { n: 5, r2: 0.1, r2PerTarget: { latitude: 0.2, longitude: 0 }, proximityError: 0.3 } } },
+  }));
+  const spec = groupLayerSpec(layers, 'type', ['city', 'lake'], 1, FALLBACK_THEME, 500);
+  assert.ok(JSON.stringify(spec).includes('"field":"r2PerTarget.longitude","title":"Test R² (longitude)"'));
+  const scene = await render(spec);
+  const lake = (scene.get('symbol') ?? []).find((item) => item.datum?.group === 'lake');
+  assert.deepEqual(lake?.datum?.r2PerTarget, { latitude: 0.2, longitude: 0 });
+});
+
 test('group colours: the theme\'s six, then the same hues towards the text colour, all distinct; the map uses the split\'s order', async () => {
   const palette = groupPalette(FALLBACK_THEME, SPLIT_GROUP_LIMIT);
   assert.equal(new Set(palette).size, SPLIT_GROUP_LIMIT);
