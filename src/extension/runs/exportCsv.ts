@@ -28,11 +28,16 @@ export function predictionsCsv(results: ProbeResults): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One row per layer with every metric results.json holds. */
+/**
+ * One row per layer with every metric results.json holds, the metadata breakdown last: `test_r2[type=city]` and
+ * `proximity_error[type=city]` per group of groupBreakdown (scored within the group).
+ */
 export function layerMetricsCsv(results: ProbeResults): string {
   const targets = results.targets;
+  const groups = Object.entries(results.groupBreakdown?.columns ?? {}).flatMap(([column, info]) => info.values.map((value) => [column, value] as const));
   const header = ['layer', 'alpha', 'train_r2', 'test_r2', ...targets.map((t) => `test_r2_${t}`), ...targets.map((t) => `pearson_${t}`),
-    ...targets.map((t) => `spearman_${t}`), 'proximity_error', 'best'];
+    ...targets.map((t) => `spearman_${t}`), 'proximity_error', 'best',
+    ...groups.flatMap(([column, value]) => [csvEscape(`test_r2[${column}=${value}]`), csvEscape(`proximity_error[${column}=${value}]`)])];
   const lines = [header.join(',')];
   for (const layer of results.layers) {
     lines.push([
@@ -42,6 +47,7 @@ export function layerMetricsCsv(results: ProbeResults): string {
       ...targets.map((t) => number(layer.spearman[t])),
       number(layer.proximityError),
       layer.index === results.bestLayer ? 'true' : 'false',
+      ...groups.flatMap(([column, value]) => [number(layer.groups?.[column]?.[value]?.r2), number(layer.groups?.[column]?.[value]?.proximityError)]),
     ].join(','));
   }
   return `${lines.join('\n')}\n`;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { exportBaseName, layerMetricsCsv, predictionsCsv } from '../../../src/extension/runs/exportCsv';
 import { parseCsv } from '../../../src/core/datasets/csv';
-import { RESULTS_FORMAT, type ProbeResults } from '../../../src/core/experiments/results';
+import { RESULTS_FORMAT, type GroupResult, type ProbeResults } from '../../../src/core/experiments/results';
 import { greatCircleKm } from '../../../webview/src/geo';
 
 const results: ProbeResults = {
@@ -55,4 +55,18 @@ test('predictions CSV keeps the metadata columns of the dataset', () => {
   assert.deepEqual(rows[0].slice(0, 5), ['line', 'name', 'split', 'type', 'country']);
   assert.deepEqual(rows[1].slice(3, 5), ['city', 'FR, "x"']);
   assert.deepEqual(rows[2].slice(3, 5), ['river', '']);
+});
+
+test('layer metrics CSV ends with the metadata breakdown: test R² and proximity error per group, per layer', () => {
+  const score = (r2: number) => ({ n: 7, r2, r2PerTarget: { latitude: r2, longitude: r2 }, proximityError: 0.25 });
+  const withGroups: ProbeResults = {
+    ...results,
+    groupBreakdown: { minTestEntities: 5, maxValues: 20, columns: { type: { values: ['city', 'big, "river"'], smallGroups: 0, smallGroupEntities: 0, missing: 0 } } },
+    layers: results.layers.map((layer, i) => ({ ...layer, groups: { type: (i === 0 ? { city: score(0.5), 'big, "river"': score(-0.2) } : { city: score(0.6) }) as Record<string, GroupResult> } })),
+  };
+  const rows = parseCsv(layerMetricsCsv(withGroups)).records.map((record) => record.fields.map((field) => field.value));
+  assert.deepEqual(rows[0].slice(12), ['test_r2[type=city]', 'proximity_error[type=city]', 'test_r2[type=big, "river"]', 'proximity_error[type=big, "river"]']);
+  assert.deepEqual(rows[1].slice(12), ['0.5', '0.25', '-0.2', '0.25']);
+  assert.deepEqual(rows[2].slice(12), ['0.6', '0.25', '', ''], 'a group a layer lacks is an empty cell');
+  assert.equal(layerMetricsCsv(results).split('\n')[0].split(',').length, 12, 'no breakdown, no extra columns');
 });
