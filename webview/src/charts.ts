@@ -153,6 +153,15 @@ function parseColor(color: string): [number, number, number] | undefined {
   return undefined;
 }
 
+/** Whether a #rgba / #rrggbbaa / rgba(…, a) colour is less than opaque. */
+function hasAlpha(color: string): boolean {
+  const value = color.trim().toLowerCase();
+  const hex = /^#([0-9a-f]{4}|[0-9a-f]{8})$/.exec(value);
+  if (hex) return !/^f+$/.test(hex[1].length === 4 ? hex[1][3] : hex[1].slice(6));
+  const rgba = /^rgba?\(\s*[\d.]+[,\s]+[\d.]+[,\s]+[\d.]+\s*[,/]\s*([\d.]+)(%?)\s*\)$/.exec(value);
+  return rgba ? Number(rgba[1]) / (rgba[2] ? 100 : 1) < 1 : false;
+}
+
 /** WCAG contrast ratio of two colours (1…21), or undefined when one cannot be parsed. */
 export function contrastRatio(a: string, b: string): number | undefined {
   const la = luminance(a);
@@ -168,6 +177,9 @@ export function contrastRatio(a: string, b: string): number | undefined {
 export function withContrast(color: string, background: string, toward: string, minimum = 3): string {
   const start = parseColor(color);
   const target = parseColor(toward);
+  // A translucent theme colour (charts.orange defaults to the find-match highlight, e.g. #ea5c0055 in Dark
+  // Modern) would be drawn faded although its hue passes: the hue is taken opaque.
+  if (start && hasAlpha(color)) color = `#${start.map((value) => Math.round(value).toString(16).padStart(2, '0')).join('')}`;
   if (!start || !target || (contrastRatio(color, background) ?? minimum) >= minimum) return color;
   for (let step = 1; step <= 10; step++) {
     const t = step / 10;

@@ -48,6 +48,14 @@ suite('Split by metadata, problems of closed files (issue 14)', () => {
     assert.match(wide.text, /Split by/);
     for (const type of types) assert.ok(wide.text.includes(`${type} (n=${testCount(type)})`), `legend entry for ${type}`);
     assert.match(wide.text, /all test entities/);
+    // The same in a dark theme: the group colours come from the theme's chart colours.
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await captureWebview({ command: 'Spacetime Probe: Show Results', waitForText: 'Test R² by type, per layer', name: 'split-by-type-dark', scrollTo: '#breakdown' });
+    } finally {
+      await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
     // A 355 px panel beside the editor: the chart and its legend follow the width.
     await closeEverything();
     await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 0, groups: [{ size: 0.72 }, { size: 0.28 }] });

@@ -193,6 +193,10 @@ test('theme colours are lifted to 3:1 contrast against the background when they 
   assert.ok((contrastRatio(lifted, dark) ?? 0) >= 3, lifted);
   assert.ok((contrastRatio('#ffffff', '#000000') ?? 0) > 20);
   assert.equal(withContrast('var(--x)', dark, '#cccccc'), 'var(--x)', 'unparseable colours are left alone');
+  // A translucent theme colour (Dark Modern's charts.orange is the find-match highlight) is taken opaque.
+  assert.equal(withContrast('#ea5c0055', dark, '#cccccc'), '#ea5c00');
+  assert.equal(withContrast('rgba(234, 92, 0, 0.33)', dark, '#cccccc'), '#ea5c00');
+  assert.equal(withContrast('#ea5c00ff', dark, '#cccccc'), '#ea5c00ff', 'an opaque alpha changes nothing');
 });
 
 test('exported charts carry a title with the run: dataset, model, prompt, token, split, date', async () => {
