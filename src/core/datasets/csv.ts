@@ -68,32 +68,79 @@ class LazyRecord implements CsvRecord {
 /** Parse CSV text (BOM already removed) into records; field positions are available per record on demand. */
 export function parseCsv(text: string): CsvParseOutput {
   const records: CsvRecord[] = [];
-  const errors: CsvSyntaxError[] = [];
-  const cursor: Cursor = { position: 0, line: 1, lineStart: 0 };
-  const length = text.length;
+  const reader = new CsvReader();
+  reader.push(text, true, (record) => records.push(record));
+  return { records, errors: reader.errors };
+}
 
-  while (cursor.position < length) {
-    // Skip blank lines between records. (charCodeAt throughout: indexing a string makes a one-character string.)
-    const first = text.charCodeAt(cursor.position);
-    if (first === LF || (first === CR && text.charCodeAt(cursor.position + 1) === LF)) {
-      cursor.position += first === CR ? 2 : 1;
-      cursor.line += 1;
-      cursor.lineStart = cursor.position;
-      continue;
+/**
+ * The same reader fed piece by piece (a file read in chunks): `push` hands over every record that is complete in
+ * the text so far and keeps the unfinished tail for the next piece. A record counts as complete only when its
+ * line end lies inside the text: a record touching the end of a piece (an open quote, a `"` that may be the first
+ * of a doubled pair, a CR that may be the first half of CRLF) is read again, from its start, once more text came.
+ * Line numbers carry over between pieces, so they are those of the whole file.
+ */
+export class CsvReader {
+  /** Syntax errors of the records read so far. */
+  readonly errors: CsvSyntaxError[] = [];
+  private text = '';
+  private readonly cursor: Cursor = { position: 0, line: 1, lineStart: 0 };
+  /** An unterminated quote ends the file: nothing after it is read. */
+  private ended = false;
+  /** Length of the unfinished tail at the last try: it is tried again only once the text has doubled (linear total). */
+  private waitFor = 0;
+
+  push(piece: string, final: boolean, onRecord: (record: CsvRecord) => void): void {
+    if (this.ended) return;
+    const cursor = this.cursor;
+    if (cursor.position > 0) {
+      this.text = this.text.slice(cursor.position) + piece;
+      cursor.lineStart -= cursor.position;
+      cursor.position = 0;
+    } else {
+      this.text += piece;
     }
-    const { position, line, lineStart } = cursor;
-    const values: string[] = [];
-    if (!scanRecord(text, cursor, values, undefined, errors)) return { records, errors };
-    records.push(new LazyRecord(text, position, line, lineStart, values));
+    const text = this.text;
+    const length = text.length;
+    if (!final && length < this.waitFor) return;
+    while (cursor.position < length) {
+      // Skip blank lines between records. (charCodeAt throughout: indexing a string makes a one-character string.)
+      const first = text.charCodeAt(cursor.position);
+      if (first === LF || (first === CR && text.charCodeAt(cursor.position + 1) === LF)) {
+        cursor.position += first === CR ? 2 : 1;
+        cursor.line += 1;
+        cursor.lineStart = cursor.position;
+        continue;
+      }
+      const { position, line, lineStart } = cursor;
+      const values: string[] = [];
+      const errors: CsvSyntaxError[] = [];
+      const status = scanRecord(text, cursor, values, undefined, errors);
+      const complete = final || (status === 'line-end' && !(cursor.position === length && text.charCodeAt(length - 1) === CR));
+      if (!complete) {
+        cursor.position = position;
+        cursor.line = line;
+        cursor.lineStart = lineStart;
+        this.waitFor = 2 * (length - position);
+        return;
+      }
+      this.errors.push(...errors);
+      if (status === 'unterminated') {
+        this.ended = true;
+        return;
+      }
+      onRecord(new LazyRecord(text, position, line, lineStart, values));
+    }
+    this.waitFor = 0;
   }
-  return { records, errors };
 }
 
 /**
  * Read one record from `cursor` (advanced past its line end), pushing values, and field positions when `fields`
- * is given. Returns false on an unterminated quote (reported in `errors`), which ends the file.
+ * is given. Returns how it ended: at a line end (consumed), at the end of the text, or on an unterminated quote
+ * (reported in `errors`), which ends the file.
  */
-function scanRecord(text: string, cursor: Cursor, values: string[], fields?: CsvField[], errors?: CsvSyntaxError[]): boolean {
+function scanRecord(text: string, cursor: Cursor, values: string[], fields?: CsvField[], errors?: CsvSyntaxError[]): 'line-end' | 'end-of-text' | 'unterminated' {
   const length = text.length;
   for (;;) {
     const fieldLine = cursor.line;
@@ -121,7 +168,7 @@ function scanRecord(text: string, cursor: Cursor, values: string[], fields?: Csv
       }
       if (!closed) {
         errors?.push({ line: fieldLine, column: fieldColumn, message: 'unterminated quoted field (a " opened here is never closed)' });
-        return false;
+        return 'unterminated';
       }
       // Count the newlines the quoted field spanned, to keep line numbers right.
       const raw = text.slice(position, scan);
@@ -150,14 +197,14 @@ function scanRecord(text: string, cursor: Cursor, values: string[], fields?: Csv
     values.push(value);
     fields?.push({ value, line: fieldLine, column: fieldColumn, length: fieldLength });
     const delimiter = text.charCodeAt(cursor.position);
-    if (cursor.position >= length) return true;
+    if (cursor.position >= length) return 'end-of-text';
     if (delimiter === COMMA) {
       cursor.position += 1;
     } else {
       cursor.position += delimiter === CR && text.charCodeAt(cursor.position + 1) === LF ? 2 : 1;
       cursor.line += 1;
       cursor.lineStart = cursor.position;
-      return true;
+      return 'line-end';
     }
   }
 }

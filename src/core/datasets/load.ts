@@ -1,13 +1,11 @@
 /**
- * @file Load a dataset from a path or a `builtin:<name>` reference: resolve, read the bytes, parse and validate.
+ * @file Load a dataset from a path or a `builtin:<name>` reference: resolve, then read, check and parse the file
+ * piece by piece (parse.ts parseDatasetSource), so memory follows the rows kept and not the file's size.
  */
 import * as fs from 'node:fs';
-import type { Dataset, DatasetProblem } from './types';
-import { parseDatasetBytes, formatProblem, type ParseOptions } from './parse';
+import type { Dataset, DatasetProblem, ParseResult } from './types';
+import { DEFAULT_CHUNK_BYTES, parseDatasetSource, formatProblem, type ParseOptions } from './parse';
 import { isBuiltinReference, resolveDatasetPath } from './builtin';
-
-/** Datasets are parsed in memory; beyond this size they are refused with a message instead of exhausting it. */
-export const MAX_DATASET_BYTES = 1024 ** 3;
 
 /** The dataset cannot be used: every problem is listed (file, line, column, field). */
 export class DatasetError extends Error {
@@ -33,23 +31,40 @@ export function loadDataset(reference: string, options: ParseOptions = {}): Data
   const file = resolveDatasetPath(reference);
   const unreadable = (message: string): DatasetError =>
     new DatasetError(reference, [{ severity: 'error', code: 'unreadable', file, line: 0, column: 0, length: 0, message }]);
-  let bytes: Buffer;
+  let result: ParseResult;
   try {
-    // Type and size before reading: a device (/dev/zero), FIFO or socket would be read without end.
+    // Type before reading: a device (/dev/zero), FIFO or socket would be read without end.
     const stat = fs.statSync(file);
     if (stat.isDirectory()) throw unreadable('is a folder, not a file');
     if (!stat.isFile()) throw unreadable('is not a regular file (a device, FIFO or socket); give the path of a CSV or JSONL file');
-    if (stat.size > MAX_DATASET_BYTES) {
-      throw unreadable(`is ${(stat.size / 1024 ** 3).toFixed(1)} GiB; datasets are read whole and may be at most ${MAX_DATASET_BYTES / 1024 ** 3} GiB (split it)`);
-    }
-    bytes = fs.readFileSync(file);
+    const replaced = (): DatasetError => unreadable('is not a regular file any more (replaced while being read)');
+    result = parseDatasetSource(() => fileChunks(file, options.chunkBytes ?? DEFAULT_CHUNK_BYTES, replaced), file, options);
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
     const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : (error as Error).message;
-    throw new DatasetError(reference, [{ severity: 'error', code: 'unreadable', file, line: 0, column: 0, length: 0, message: why }]);
+    throw unreadable(why);
   }
-  const result = parseDatasetBytes(bytes, file, options);
   if (!result.ok) throw new DatasetError(reference, result.problems);
   return isBuiltinReference(reference) ? { ...result.dataset, source: reference } : result.dataset;
+}
+
+/**
+ * The file's bytes, `size` at a time, in one reused buffer (the parser copies what it keeps). The type is checked
+ * again on the open descriptor: the path may have been replaced by a device since the stat.
+ */
+function* fileChunks(file: string, size: number, replaced: () => Error): Generator<Uint8Array> {
+  const descriptor = fs.openSync(file, 'r');
+  try {
+    if (!fs.fstatSync(descriptor).isFile()) throw replaced();
+    const buffer = Buffer.allocUnsafe(size);
+    for (;;) {
+      const read = fs.readSync(descriptor, buffer, 0, size, null);
+      if (read === 0) return;
+      yield buffer.subarray(0, read);
+    }
+  } finally {
+    fs.closeSync(descriptor);
+  }
 }
