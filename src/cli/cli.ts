@@ -4,7 +4,7 @@
  * relaunching parent does not load the whole bundle only to wait for its child.
  */
 import { currentHugePageHost, HUGE_PAGE_COMMANDS, hugePageRelaunchEnv, MARKER, relaunch } from './hugePages';
-import { STOP_GRACE_MS, watchParent } from './supervise';
+import { keptMessage, STOP_GRACE_MS, watchParent } from './supervise';
 import { escapeControlChars } from '../core/util/controlChars';
 
 // `spacetime-probe … | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
@@ -42,8 +42,10 @@ async function start(): Promise<number> {
 
 /**
  * A stop request (SIGTERM, SIGHUP, or the supervising parent dying) first lets the command stop cleanly (its own
- * handlers abort the run); if the thread is still free but the command has not ended shortly before the
- * supervisor's deadline, the partial folders being built are removed and the process exits.
+ * handlers abort the run); if the command has not ended shortly before the supervisor's deadline, the partial
+ * folders being built are removed, what was kept is said, and the process exits. Without a supervisor
+ * (SPACETIME_PROBE_SUPERVISE=0) this is the whole stop: it needs the thread to come back to the event loop, which
+ * a fit does between matrix products (split so that none runs for long: runtime/linalg.ts gemmInPieces).
  */
 function installStopHandlers(): void {
   let stopping = false;
@@ -53,7 +55,7 @@ function installStopHandlers(): void {
     setTimeout(() => {
       void import('../core/activations/outputFolders.js').then(({ removeActivePartials }) => {
         const removed = removeActivePartials();
-        process.stderr.write(`spacetime-probe: stopped on ${signal}; no output was moved into place${removed.length > 0 ? ` (${removed.length} partial folder(s) removed)` : ''}\n`);
+        process.stderr.write(`spacetime-probe: stopped on ${signal}; ${keptMessage(process.argv.slice(2), removed)}\n`);
         process.exit(128 + (signal === 'SIGHUP' ? 1 : 15));
       });
     }, STOP_GRACE_MS * 0.8).unref();

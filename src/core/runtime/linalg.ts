@@ -40,6 +40,12 @@ export interface GemmOptions<D extends GemmDtype> {
   readonly out?: GemmArray<D>;
 }
 
+/**
+ * The most work one onnxruntime run may do (2·m·n·k): about 50 ms at this machine's float64 speed, a few hundred
+ * when the machine is loaded. Larger products are split (OrtGemm.gemmInPieces) so the event loop turns between.
+ */
+export const MAX_FLOPS_PER_RUN = 2e9;
+
 const ONNX_TYPE: Record<GemmDtype, number> = { float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE };
 
 /** Serialise a one-node ModelProto: Y = Gemm(A, B[, C]) with symbolic dimensions (one session serves all shapes). */
@@ -79,7 +85,8 @@ export function buildGemmModel(dtype: GemmDtype, transA: boolean, transB: boolea
 export class OrtGemm {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)) {}
+  /** `maxFlopsPerRun`: see MAX_FLOPS_PER_RUN (smaller in tests, to exercise the split). */
+  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length), private readonly maxFlopsPerRun = MAX_FLOPS_PER_RUN) {}
 
   private session(dtype: GemmDtype, transA: boolean, transB: boolean, withC: boolean, alpha: number, beta: number): Promise<ort.InferenceSession> {
     const key = `${dtype}|${transA}|${transB}|${withC}|${alpha}|${beta}`;
@@ -120,6 +127,7 @@ export class OrtGemm {
       if (options.c !== undefined) for (let index = 0; index < out.length; index++) out[index] = (options.beta ?? 1) * options.c.data[index];
       return out;
     }
+    if (2 * m * n * k > this.maxFlopsPerRun && Math.max(m, n) > 1) return this.gemmInPieces(dtype, a, b, options, m, n, k);
     const feeds: Record<string, ort.Tensor> = {
       A: new ort.Tensor(dtype, a.data, [a.rows, a.cols]),
       B: new ort.Tensor(dtype, b.data, [b.rows, b.cols]),
@@ -136,6 +144,63 @@ export class OrtGemm {
     }
     const output = await session.run(feeds);
     return output.Y.data as GemmArray<D>;
+  }
+
+  /**
+   * A large product as several runs, each under MAX_FLOPS_PER_RUN: a run is synchronous native code on the main
+   * thread (onnxruntime-node runs it from a setImmediate), so between runs timers and signal handlers get their
+   * turn — a SIGTERM is honoured within a second or so even in one process, mid-fit. Each output element is the
+   * same dot product as in one run. The split is over rows of the result (contiguous when A is not transposed;
+   * otherwise A's column block is copied) or, when that copy would be larger, over its columns (B's rows when B is
+   * transposed, else a copied column block; the result's columns are copied into place).
+   */
+  private async gemmInPieces<D extends GemmDtype>(dtype: D, a: MatrixArg<D>, b: MatrixArg<D>, options: GemmOptions<D>,
+    m: number, n: number, k: number): Promise<GemmArray<D>> {
+    const transA = options.transA ?? false;
+    const transB = options.transB ?? false;
+    const make = (length: number): GemmArray<D> => (dtype === 'float32' ? new Float32Array(length) : new Float64Array(length)) as GemmArray<D>;
+    const out = options.out ?? make(m * n);
+    if (options.out !== undefined && options.out.length !== m * n) throw new Error(`gemm: out has ${options.out.length} values, result is ${m}×${n}`);
+    const c = options.c;
+    if (c !== undefined && (c.rows !== m || c.cols !== n)) throw new Error(`gemm: C is ${c.rows}×${c.cols}, result is ${m}×${n}`);
+    const rowCopy = transA ? k * m : 0;
+    const columnCopy = (transB ? 0 : k * n) + m * n + (c !== undefined ? m * n : 0);
+    if (m > 1 && (rowCopy <= columnCopy || n === 1)) {
+      const step = Math.max(1, Math.floor(this.maxFlopsPerRun / (2 * n * k)));
+      for (let start = 0; start < m; start += step) {
+        const rows = Math.min(step, m - start);
+        let piece: MatrixArg<D>;
+        if (!transA) piece = { data: a.data.subarray(start * k, (start + rows) * k) as GemmArray<D>, rows, cols: k };
+        else {
+          const block = make(k * rows);
+          for (let p = 0; p < k; p++) block.set(a.data.subarray(p * m + start, p * m + start + rows), p * rows);
+          piece = { data: block, rows: k, cols: rows };
+        }
+        await this.gemm(dtype, piece, b, { ...options, ...(c !== undefined ? { c: { data: c.data.subarray(start * n, (start + rows) * n) as GemmArray<D>, rows, cols: n } } : {}),
+          out: out.subarray(start * n, (start + rows) * n) as GemmArray<D> });
+      }
+      return out;
+    }
+    const step = Math.max(1, Math.floor(this.maxFlopsPerRun / (2 * m * k)));
+    for (let start = 0; start < n; start += step) {
+      const cols = Math.min(step, n - start);
+      let piece: MatrixArg<D>;
+      if (transB) piece = { data: b.data.subarray(start * k, (start + cols) * k) as GemmArray<D>, rows: cols, cols: k };
+      else {
+        const block = make(k * cols);
+        for (let p = 0; p < k; p++) block.set(b.data.subarray(p * n + start, p * n + start + cols), p * cols);
+        piece = { data: block, rows: k, cols };
+      }
+      let cPiece: MatrixArg<D> | undefined;
+      if (c !== undefined) {
+        const block = make(m * cols);
+        for (let row = 0; row < m; row++) block.set(c.data.subarray(row * n + start, row * n + start + cols), row * cols);
+        cPiece = { data: block, rows: m, cols };
+      }
+      const result = await this.gemm(dtype, a, piece, { ...options, c: cPiece, out: make(m * cols) });
+      for (let row = 0; row < m; row++) out.set(result.subarray(row * cols, (row + 1) * cols), row * n + start);
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {

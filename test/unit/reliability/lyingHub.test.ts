@@ -2,11 +2,14 @@
  * A loopback Hub that lies (issue 15, items 8, 9, 14): unsafe file names in the listing are refused before any
  * file request, a body longer than announced is cut at the announced size and removed, a download that cannot
  * fit is refused before it starts, non-JSON answers and file:// redirects are clear errors, and invalid repo
- * ids, revisions and variants are input errors (exit 2), not stack traces.
+ * ids, revisions and variants are input errors (exit 2), not stack traces. A disk that fills up mid-download
+ * (an injected ENOSPC from the file handle, and a real full tmpfs through the CLI where this process may mount
+ * one) removes the partial file and says so, naming the file and the folder.
  */
 import { describe, test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +17,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadHubModel, HubError, parseHubSpec, repoPathProblem, variantFileName } from '../../../src/core/model/hub/hub';
 import { ModelLoadError } from '../../../src/core/model/errors';
+import { errnoError, mountSmallFs } from '../../helpers/smallFs';
+import { repoRoot } from '../../helpers/modelFixtures';
 
+/** The fs/promises module object itself (fs.promises is it; a namespace import would be a copy): the hub's `fsp.open` reads it, so a test can swap it. */
+const fsp = fs.promises;
 const COMMIT = 'a'.repeat(40);
 const small = (name: string, text: string) => ({ rfilename: name, size: Buffer.byteLength(text), blobId: createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0${text}`).digest('hex') });
 const FILES: Record<string, string> = { 'config.json': '{"model_type": "gpt2"}', 'tokenizer.json': '{}' };
@@ -122,4 +129,99 @@ describe('a lying Hub', () => {
     }
     assert.throws(() => variantFileName('fp16/../x'), ModelLoadError);
   });
+
+  /** A listing with one weight file of `size` bytes (its real sha256), served in two halves with `between` run in between. */
+  const halfAndHalf = (size: number, between: () => Promise<void> | void): void => {
+    const body = Buffer.alloc(size, 7);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    lie.listing = () => ({ sha: COMMIT, siblings: [...(honestListing() as { siblings: unknown[] }).siblings, { rfilename: 'onnx/model.onnx', size, lfs: { sha256, size } }] });
+    lie.file = (name, response) => {
+      if (name !== 'onnx/model.onnx') return response.end(FILES[name] ?? '');
+      response.setHeader('content-length', String(size));
+      response.write(body.subarray(0, size / 2), () => {
+        void Promise.resolve(between()).then(() => response.end(body.subarray(size / 2)), () => response.destroy());
+      });
+    };
+  };
+  const leftovers = (): string[] => {
+    const blobs = path.join(cacheDir, 'models--org--model', 'blobs');
+    return fs.existsSync(blobs) ? fs.readdirSync(blobs).filter((name) => fs.statSync(path.join(blobs, name)).size > 100) : [];
+  };
+
+  test('the disk fills up mid-download (injected ENOSPC): the partial file is removed, the message names file and folder', async () => {
+    fresh();
+    halfAndHalf(256 * 1024, () => undefined);
+    const open = fsp.open;
+    let failedAfter = -1;
+    // The weight file's handle takes the first 100 kB, then the disk is full.
+    (fsp as { open: typeof fsp.open }).open = (async (file: fs.PathLike, ...rest: Parameters<typeof fsp.open> extends [unknown, ...infer R] ? R : never) => {
+      const handle = await open(file, ...rest);
+      if (!String(file).endsWith('.incomplete')) return handle;
+      let written = 0;
+      const write = handle.write.bind(handle) as (buffer: Buffer) => Promise<unknown>;
+      (handle as unknown as { write: (buffer: Buffer) => Promise<unknown> }).write = async (buffer: Buffer) => {
+        if (written + buffer.length > 100 * 1024) {
+          failedAfter = written;
+          throw errnoError('ENOSPC', 'write', String(file));
+        }
+        written += buffer.length;
+        return write(buffer);
+      };
+      return handle;
+    }) as typeof fsp.open;
+    try {
+      await assert.rejects(download(), (error: unknown) => {
+        assert.ok(error instanceof HubError, String(error));
+        assert.equal(error.kind, 'no-space');
+        assert.match(error.message, /No space left in .*models--org--model.*blobs while downloading onnx\/model\.onnx \(0\.3 MiB\)/);
+        assert.match(error.message, /the partial file was removed/);
+        return true;
+      });
+    } finally {
+      (fsp as { open: typeof fsp.open }).open = open;
+    }
+    assert.ok(failedAfter > 0, 'the write failed after some bytes were on disk');
+    assert.deepEqual(leftovers(), [], 'no half file (.incomplete or blob) in the cache');
+    assert.equal(fs.readdirSync(path.join(cacheDir, 'models--org--model', 'blobs')).some((name) => name.endsWith('.incomplete')), false);
+  });
+
+  // Room for the 64 MiB of headroom the free-space check asks for, plus the file.
+  const tinyDisk = mountSmallFs(80 * 1024 * 1024);
+  test('the disk fills up mid-download, for real (tmpfs), through the CLI: exit 2, message, no half file', { skip: tinyDisk === undefined && 'cannot mount a tmpfs here' }, async () => {
+    fresh();
+    cacheDir = path.join(tinyDisk!.dir, 'hub');
+    const filler = path.join(tinyDisk!.dir, 'filler');
+    // 4 MiB fit in the 80 MiB tmpfs when the download starts; after the first half, the rest of the disk is taken.
+    halfAndHalf(4 * 1024 * 1024, async () => {
+      await waitUntil(() => fs.readdirSync(path.join(cacheDir, 'models--org--model', 'blobs')).some((name) => name.endsWith('.incomplete') && fs.statSync(path.join(cacheDir, 'models--org--model', 'blobs', name)).size >= 2 * 1024 * 1024));
+      const handle = fs.openSync(filler, 'w');
+      try {
+        for (const block = Buffer.alloc(1024 * 1024); ;) fs.writeSync(handle, block);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      } finally {
+        fs.closeSync(handle);
+      }
+    });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), 'models', 'download', 'org/model', '--format', 'onnx', '--cache-dir', cacheDir],
+      { env: { ...process.env, HF_ENDPOINT: endpoint, SPACETIME_PROBE_CACHE_DIR: path.join(tinyDisk!.dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /No space left in .*hub\/models--org--model\/blobs while downloading onnx\/model\.onnx \(4\.0 MiB\)/);
+    assert.match(stderr, /the partial file was removed/);
+    fs.rmSync(filler, { force: true });
+    assert.deepEqual(leftovers(), [], 'no half file (.incomplete or blob) in the cache');
+  });
+  after(() => tinyDisk?.dispose());
 });
+
+async function waitUntil(check: () => boolean, limitMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > limitMs) throw new Error('gave up waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

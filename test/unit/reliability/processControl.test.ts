@@ -3,6 +3,8 @@
  * parent: no results.json appears later), SIGTERM is honoured even while the child's thread is blocked in a long
  * synchronous step (the supervisor ends it and says what was kept), and a child killed by SIGKILL leaves no
  * partial folders. The child is made to block with SPACETIME_PROBE_TEST_BLOCK_MS at the start of the fit.
+ * Without the supervisor (SPACETIME_PROBE_SUPERVISE=0) a SIGTERM during a real multi-second fit ends the process
+ * within the grace period too: the fit's matrix products are split into short runs with event-loop turns between.
  */
 import { describe, test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -11,6 +13,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
+import { writeNpy } from '../../../src/core/activations/npy';
+import { ACTIVATIONS_FORMAT, layerFileName, promptsIdentity, writeActivationManifest } from '../../../src/core/activations/manifest';
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 const gpt2 = onnxModelDir('gpt2-tiny');
@@ -113,5 +117,44 @@ describe('process control', { skip }, () => {
     assert.equal(code, 137, run.stderr());
     assert.match(run.stderr(), /killed by SIGKILL/);
     assert.deepEqual(partials(out), []);
+  });
+
+  test('SIGTERM mid-fit with SPACETIME_PROBE_SUPERVISE=0: stopped within seconds, nothing written, said so (item 18)', async () => {
+    // A folder whose fit takes seconds per layer: 10,000 rows × 640 features, 3 layers (noise plus a planted signal).
+    const acts = path.join(dir, 'big-acts');
+    fs.mkdirSync(acts, { recursive: true });
+    const [rows, dim, layers] = [10_000, 640, 3];
+    let state = 7;
+    const noise = (): number => { state = (state * 1103515245 + 12345) % 2147483648; return state / 2147483648 - 0.5; };
+    const csv = ['name,latitude,longitude'];
+    const targets = Array.from({ length: rows }, (_, r) => [((r * 37) % 160) - 80, ((r * 91) % 340) - 170]);
+    targets.forEach(([lat, lon], r) => csv.push(`place ${r},${lat},${lon}`));
+    const data = path.join(dir, 'big.csv');
+    fs.writeFileSync(data, `${csv.join('\n')}\n`);
+    for (let layer = 0; layer < layers; layer++) {
+      const values = new Float32Array(rows * dim);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) values[r * dim + j] = noise() + (j < 2 ? targets[r][j] / 100 : 0);
+      writeNpy(path.join(acts, layerFileName(layer)), values, [rows, dim]);
+    }
+    const prompts = targets.map((_, r) => ({ row: r + 2, text: `place ${r}` }));
+    writeActivationManifest(acts, {
+      format: ACTIVATIONS_FORMAT, model: 'synthetic', prompt: '{entity}', token: 'entity-last', dataset: data, numEntities: rows, hiddenSize: dim,
+      rows: prompts.map((prompt) => prompt.row), layers: Array.from({ length: layers }, (_, index) => ({ index, file: layerFileName(index) })),
+      promptsSha256: promptsIdentity(prompts), producer: { tool: 'processControl.test.ts', engine: 'synthetic' },
+    });
+    const out = path.join(dir, 'in-process');
+    const run = startCli(['probe', '--activations', acts, '--dataset', data, '--out', out, '--bootstrap', '0'], { ...env(), SPACETIME_PROBE_SUPERVISE: '0' });
+    await waitFor('the fit to start', () => /fitting layer/.test(run.stderr()));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(childrenOf(run.child.pid!).filter((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cli.js')), [], 'no supervised child');
+    const sent = Date.now();
+    run.child.kill('SIGTERM');
+    const { code } = await run.exited;
+    const elapsed = Date.now() - sent;
+    // Generous: the promise is 2 s (1.2 s grace, then the next turn of the event loop), and this machine is shared.
+    assert.ok(elapsed < 5000, `stopped ${elapsed} ms after SIGTERM`);
+    assert.ok(code === 143 || code === 130, `exit code ${code}\n${run.stderr()}`);
+    assert.match(run.stderr(), code === 143 ? /stopped on SIGTERM; no output was written or changed/ : /interrupted; no output was written or changed/);
+    assert.equal(fs.existsSync(path.join(out, 'results.json')), false);
   });
 });
