@@ -13,11 +13,12 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_TOKEN_CHOICE, type EntitySpan, type PromptInput, type ResidualModel, type TokenChoice, type TokenizedPrompt } from '../model/types';
 import { ACTIVATIONS_FORMAT, layerFileName, promptsIdentity, writeActivationManifest, type ActivationManifest, type SkippedPrompt } from './manifest';
 import { NpyRowWriter } from './npyRowWriter';
-import { chooseBatchSizing, type BatchSizing } from '../runtime/batchSizing';
+import { chooseBatchSizing, DEFAULT_GPU_MEMORY_BUDGET_BYTES, defaultCpuBatchMemoryBudget, estimateBatchBytes, type BatchSizing } from '../runtime/batchSizing';
 import { FolderRaceError, notOurActivationFolder, partialName, removeStalePartials, replaceFolder, trackPartial } from './outputFolders';
 
 /** One prompt: the text fed to the model (template applied) and the dataset line it comes from. */
@@ -74,6 +75,12 @@ export interface ExtractOptions {
   readonly maxBatchTokens?: number;
   /** GPU devices: memory the intermediate tensors of one batch may take (default 2 GiB). */
   readonly gpuMemoryBudgetBytes?: number;
+  /**
+   * Memory one batch's intermediate tensors may take, by estimate (batchSizing.ts estimateBatchBytes: quadratic in
+   * the prompt length). A batch over it is split; a single prompt over it is refused, naming its row. Default: on
+   * a GPU `gpuMemoryBudgetBytes`; on the CPU half the memory free at the start.
+   */
+  readonly batchMemoryBudgetBytes?: number;
   /** Bytes of activations held in memory at once, across the two windows in flight (default 256 MiB). */
   readonly memoryBudgetBytes?: number;
   readonly signal?: AbortSignal;
@@ -250,6 +257,21 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
       skipped.slice(0, 5).map((skip) => `line ${skip.row}: ${JSON.stringify(skip.text)}: ${skip.reason}`));
   }
 
+  // Each prompt alone must fit the batch memory budget; a batch is cut below to fit it (longest prompts first).
+  const batchBudget = options.batchMemoryBudgetBytes
+    ?? (model.device.used === 'cpu' ? defaultCpuBatchMemoryBudget(os.freemem()) : options.gpuMemoryBudgetBytes ?? DEFAULT_GPU_MEMORY_BUDGET_BYTES);
+  const batchBytes = (batch: number, seqLength: number): number => estimateBatchBytes({
+    batch, seqLength, numLayers: model.numLayers, hiddenSize: model.hiddenSize, ...(model.numAttentionHeads !== undefined ? { numAttentionHeads: model.numAttentionHeads } : {}),
+  });
+  const tooLarge = valid.filter((index) => tokenizedList[index] !== undefined && batchBytes(1, tokenizedList[index]!.ids.length) > batchBudget);
+  if (tooLarge.length > 0) {
+    const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+    throw new ExtractionError(`${tooLarge.length} prompt${tooLarge.length === 1 ? '' : 's'} cannot run within the batch memory budget of ${gib(batchBudget)} ` +
+      '(attention scores grow with the square of the prompt length); nothing was run.',
+    tooLarge.slice(0, 5).map((index) => `line ${prompts[index].row}: ${tokenizedList[index]!.ids.length} tokens need an estimated ` +
+      `${gib(batchBytes(1, tokenizedList[index]!.ids.length))} for one run: shorten the prompt or the template, or free memory`));
+  }
+
   const numEntities = valid.length;
   const { numLayers, hiddenSize } = model;
   const rowBytes = numLayers * hiddenSize * 4;
@@ -271,6 +293,8 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
   let modelMilliseconds = 0;
   let cacheHits = 0;
   let batches = 0;
+  /** Batches made smaller than batchSize/maxBatchTokens allowed, to fit the batch memory budget. */
+  let memorySplits = 0;
   let done = 0;
   try {
     for (let layer = 0; layer < numLayers; layer++) {
@@ -320,6 +344,11 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
         const longest = tokensOf(valid[start + misses[first]]).ids.length;
         let size = Math.min(batchSize, misses.length - first);
         size = Math.max(1, Math.min(size, Math.floor(maxBatchTokens / longest)));
+        // Within the batch memory budget too (the estimate is linear in the batch; one prompt was checked above).
+        if (size > 1 && batchBytes(size, longest) > batchBudget) {
+          size = Math.max(1, Math.floor(batchBudget / batchBytes(1, longest)));
+          memorySplits += 1;
+        }
         const batch = misses.slice(first, first + size);
         const batchPrompts: TokenizedPrompt[] = batch.map((position) => tokensOf(valid[start + position]));
         const runStarted = performance.now();
@@ -378,7 +407,8 @@ export async function extractActivations(model: ResidualModel, prompts: readonly
     const totalSeconds = (performance.now() - started) / 1000;
     return {
       outDir, manifest, skipped, tokens, paddedTokens, modelSeconds: modelMilliseconds / 1000, totalSeconds,
-      tokensPerSecond: modelMilliseconds > 0 ? tokens / (modelMilliseconds / 1000) : 0, cacheHits, batches, batching,
+      tokensPerSecond: modelMilliseconds > 0 ? tokens / (modelMilliseconds / 1000) : 0, cacheHits, batches,
+      batching: memorySplits === 0 ? batching : { ...batching, reason: `${batching.reason}; ${memorySplits} batch${memorySplits === 1 ? '' : 'es'} cut to fit the ${(batchBudget / 1024 ** 2).toFixed(0)} MiB batch memory budget` },
     };
   } catch (error) {
     await Promise.allSettled(bufferWrites);

@@ -37,6 +37,8 @@ export interface ModelInfo {
   readonly maxPositions?: number;
   /** Rows of the token embedding (config.json vocab_size), when known: larger token ids cannot be run. */
   readonly vocabSize?: number;
+  /** Attention heads (config.json num_attention_heads), when known: for the per-batch memory estimate. */
+  readonly numAttentionHeads?: number;
   /** Problems found at load that do not stop it (e.g. a tokenizer smaller than the embedding), one line each. */
   readonly loadWarnings?: readonly string[];
 }

@@ -2,7 +2,9 @@
  * Model limits (issue 15, items 10, 11, 12): prompts longer than the model's positions, or with token ids
  * beyond its embedding, are skipped and listed with their rows instead of crashing the graph; a tokenizer
  * larger than the embedding is refused at load, a smaller one is a warning; very long arguments are refused
- * before anything starts, and --prompt-file reads a template from a file.
+ * before anything starts, and --prompt-file reads a template from a file. Batches whose estimated memory
+ * (quadratic in the prompt length) exceeds the budget are split, with activations identical to the unsplit run;
+ * a prompt that cannot fit on its own is refused before any model work, naming its row.
  */
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -10,7 +12,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { extractActivations } from '../../../src/core/activations/extract';
+import { extractActivations, ExtractionError } from '../../../src/core/activations/extract';
+import { readNpy } from '../../../src/core/activations/npy';
+import { estimateBatchBytes } from '../../../src/core/runtime/batchSizing';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { ModelLoadError } from '../../../src/core/model/errors';
 import { checkVocabulary } from '../../../src/core/model/vocabulary';
@@ -84,5 +88,54 @@ describe('model limits', () => {
     const fromFile = spawnSync(process.execPath, [cli, 'extract', '--dataset', data, '--model', gpt2, '--out', path.join(dir, 'acts'), '--prompt-file', template], { encoding: 'utf8', env });
     assert.equal(fromFile.status, 0, fromFile.stderr);
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'acts', 'manifest.json'), 'utf8')).prompt, 'In the year of {entity}');
+  });
+
+  test('batch memory: a batch over the budget is split, results identical; a prompt that cannot fit is refused with its row (item 10)', async () => {
+    const model = await loadTransformerModel(gpt2, { device: 'cpu' });
+    try {
+      assert.equal(model.numAttentionHeads, 4);
+      const sizes: number[] = [];
+      const recording: ResidualModel = Object.assign(Object.create(model) as ResidualModel, {
+        runBatch: (prompts: readonly TokenizedPrompt[]) => { sizes.push(prompts.length); return model.runBatch(prompts); },
+      });
+      // Lengths 1 to 60 words: padded lengths and the quadratic term differ a lot between prompts.
+      const prompts = Array.from({ length: 24 }, (_, k) => ({ text: Array.from({ length: 1 + ((k * 7) % 60) }, (__, j) => `w${j}`).join(' '), row: k + 2 }));
+      const longest = Math.max(...model.tokenize(prompts.map((prompt) => prompt.text)).map((tokens) => tokens.ids.length));
+      const shape = { seqLength: longest, numLayers: model.numLayers, hiddenSize: model.hiddenSize, numAttentionHeads: 4 };
+      const run = async (budget: number) => {
+        sizes.length = 0;
+        const outDir = path.join(tempDir(), 'acts');
+        const result = await extractActivations(recording, prompts, { outDir, model: 'gpt2-tiny', prompt: '{entity}', dataset: 'd.csv', batchMemoryBudgetBytes: budget });
+        return { result, sizes: [...sizes], layers: result.manifest.layers.map((layer) => Array.from(readNpy(path.join(outDir, layer.file)).data as Float32Array)) };
+      };
+      const whole = await run(1024 ** 3);
+      assert.deepEqual(whole.sizes, [24], 'one batch without a tight budget');
+      // Room for three of the longest prompts per batch.
+      const tight = await run(estimateBatchBytes({ batch: 3, ...shape }) + 1);
+      assert.ok(tight.sizes.length >= 3 && tight.sizes.length < 24, `batches ${tight.sizes.join(', ')}`);
+      assert.equal(tight.sizes[0], 3, 'the longest prompts go first, three at a time');
+      assert.match(tight.result.batching.reason, /cut to fit the .* MiB batch memory budget/);
+      assert.equal(tight.sizes.reduce((sum, size) => sum + size, 0), 24);
+      // Right padding under a causal mask: a prompt's vectors do not depend on its batch (here to the bit).
+      assert.deepEqual(tight.layers, whole.layers);
+
+      // The budget below one 60-word prompt: refused before any model work, naming the rows.
+      sizes.length = 0;
+      const longRows = prompts.filter((prompt) => model.tokenize([prompt.text])[0].ids.length > 50).map((prompt) => prompt.row);
+      assert.ok(longRows.length > 0);
+      await assert.rejects(extractActivations(recording, prompts, {
+        outDir: path.join(tempDir(), 'refused'), model: 'gpt2-tiny', prompt: '{entity}', dataset: 'd.csv',
+        batchMemoryBudgetBytes: estimateBatchBytes({ batch: 1, ...shape, seqLength: 50 }),
+      }), (error: unknown) => {
+        assert.ok(error instanceof ExtractionError, String(error));
+        assert.match(error.message, /cannot run within the batch memory budget .*nothing was run/);
+        assert.deepEqual(error.details.map((line) => Number(/^line (\d+):/.exec(line)?.[1])), longRows.slice(0, 5));
+        assert.match(error.details[0], /^line \d+: \d+ tokens need an estimated .* GiB for one run/);
+        return true;
+      });
+      assert.deepEqual(sizes, [], 'no batch was run');
+    } finally {
+      await model.dispose();
+    }
   });
 });

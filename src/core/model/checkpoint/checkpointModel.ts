@@ -193,6 +193,7 @@ export async function loadCheckpointModel(folderSpec: string, options: Checkpoin
     weightBytes,
     maxPositions,
     vocabSize: dims.vocabSize,
+    numAttentionHeads: config.optionalInt(['num_attention_heads', 'n_head']),
     loadWarnings,
     graphNodeCount: g.nodeCount,
     numLayers,

@@ -253,6 +253,7 @@ export async function loadTransformerModel(spec: string, options: TransformerMod
     fingerprint: modelFingerprint,
     ...(config.maxPositions !== undefined ? { maxPositions: config.maxPositions } : {}),
     ...(config.vocabSize !== undefined ? { vocabSize: config.vocabSize } : {}),
+    ...(config.numAttentionHeads !== undefined ? { numAttentionHeads: config.numAttentionHeads } : {}),
     loadWarnings,
     device,
     modelPath: files.modelPath,
