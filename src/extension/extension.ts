@@ -75,7 +75,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
     codeLens,
     vscode.languages.registerCodeLensProvider(DATASET_SELECTOR, codeLens),
     new RunStatusItem(services.runner.onDidChangeStatus),
-    new RerunOnSave(services.store, services.runner, validator),
+    new RerunOnSave(services.store, services.runner, validator, services.trace),
     validator,
     { dispose: () => ResultsPanel.current?.dispose() },
   );

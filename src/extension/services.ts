@@ -14,6 +14,7 @@ import { exportRun } from './commands/exportResults';
 import { WarmModel } from './runs/warmModel';
 import { loadModel } from '../core/model/loadModel';
 import { ExperimentRunner } from './runs/experimentRunner';
+import { EditorLoopTrace } from './runs/editorLoopTrace';
 
 export class Services extends Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -23,6 +24,8 @@ export class Services extends Disposable {
   /** Robustness experiments on finished runs (Run Experiment…), in a worker thread. */
   readonly experiments: ExperimentRunner;
   readonly panelDependencies: ResultsPanelDependencies;
+  /** Timestamps of the edit → save → re-run → panel path (read by the editor-loop benchmark). */
+  readonly trace = new EditorLoopTrace();
 
   constructor(readonly context: vscode.ExtensionContext, options: { readonly warmModelInHost: boolean } = { warmModelInHost: true }) {
     super();
@@ -33,7 +36,7 @@ export class Services extends Disposable {
     const models = options.warmModelInHost
       ? new WarmModel((spec, device, signal, format) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...(format ? { format } : {}) }))
       : undefined;
-    this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models));
+    this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models, this.trace));
     this.experiments = this._register(new ExperimentRunner(this.store, this.log, path.join(context.extensionPath, 'out', 'experimentWorker.js')));
     this.panelDependencies = {
       extensionUri: context.extensionUri,
@@ -41,6 +44,7 @@ export class Services extends Disposable {
       log: this.log,
       exportRun: async (runId, format) => { await exportRun(this, runId, format); },
       onDidChangeRunStatus: this.runner.onDidChangeStatus,
+      trace: this.trace,
     };
   }
 

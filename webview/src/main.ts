@@ -14,7 +14,7 @@ import {
 import { chooseMapExtent } from './geo';
 import {
   MAP_EXTENTS, parseHostToWebview,
-  type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RunView, type WebviewToHost, type WebviewUiState,
+  type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RenderMark, type RunView, type WebviewToHost, type WebviewUiState,
 } from './protocol';
 import { fixed, metadataColumns, renderPredictionTable, type SortColumn } from './table';
 import { experimentSections } from './experimentCharts';
@@ -55,6 +55,21 @@ const views = new Map<TabId, EmbedResult>();
 /** The Compare Runs chart under the layer chart, when runs are compared. */
 let compareView: EmbedResult | undefined;
 const baseMaps = new Map<MapExtent, Promise<BaseMap | undefined>>();
+
+/** Timestamps of the drawing in progress, reported with `rendered` (the editor-loop benchmark's webview phases). */
+let renderMarks: RenderMark[] = [];
+
+function markRender(phase: string): void {
+  if (renderMarks.length < 24) renderMarks.push({ phase, at: performance.timeOrigin + performance.now() });
+}
+
+/** Resolves after the browser has painted (the next frame), or after 100 ms where frames do not come (a hidden panel). */
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() => setTimeout(() => { clearTimeout(timer); resolve(); }, 0));
+  });
+}
 
 function setState(patch: Partial<WebviewUiState>): void {
   state = { ...state, ...patch };
@@ -184,10 +199,12 @@ const drawnSpecs = new Map<TabId, TopLevelSpec>();
 
 async function drawChart(tab: TabId, container: HTMLElement, spec: TopLevelSpec, onClickRow: boolean): Promise<void> {
   if (!embed) return;
+  markRender(`${tab}: spec built`);
   drawnSpecs.set(tab, spec);
   views.get(tab)?.finalize();
   views.delete(tab);
   const result = await embed(container, spec, embedOptions);
+  markRender(`${tab}: vega embedded`);
   views.set(tab, result);
   if (onClickRow) {
     result.view.addEventListener('click', (_event, item) => {
@@ -609,6 +626,7 @@ function renderRun(): void {
   const running = element('div', { className: 'running', id: 'running' });
   running.hidden = true;
   app.replaceChildren(header(current), running, tabsElement);
+  markRender('tabs built');
   void renderActiveTab();
 }
 
@@ -617,8 +635,16 @@ async function renderActiveTab(): Promise<void> {
   const panel = tabPanels.get(state.tab);
   if (!tab || !panel) return;
   try {
+    markRender(`${tab.id}: start`);
     await tab.render(panel);
+    markRender(`${tab.id}: drawn`);
     document.body.dataset.rendered = state.tab;
+    const shownRun = run;
+    await nextFrame();
+    markRender('painted');
+    const marks = renderMarks;
+    renderMarks = [];
+    if (shownRun && shownRun === run) post({ type: 'rendered', runId: shownRun.summary.id, tab: tab.id, marks });
   } catch (error) {
     panel.replaceChildren(element('p', { className: 'error', text: `Could not draw this view: ${String(error)}` }));
     post({ type: 'log', level: 'error', message: `Rendering ${state.tab} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
@@ -667,6 +693,8 @@ async function chartImage(format: 'png' | 'svg'): Promise<string> {
 function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'show':
+      renderMarks = [];
+      markRender('show received');
       run = message.run;
       compare = message.compare ?? [];
       layerPredictions.clear();

@@ -63,7 +63,21 @@ export type WebviewToHost =
   | { readonly type: 'export'; readonly format: ExportFormat }
   /** Reply to `exportChart`: an SVG document or a PNG data URL; `data` null with `error` when rendering failed. */
   | { readonly type: 'chartImage'; readonly requestId: number; readonly format: 'png' | 'svg'; readonly data: string | null; readonly error?: string }
-  | { readonly type: 'log'; readonly level: 'info' | 'error'; readonly message: string };
+  | { readonly type: 'log'; readonly level: 'info' | 'error'; readonly message: string }
+  /**
+   * The tab on screen finished drawing `runId` (after a `show`, a layer change, a tab switch). `marks`: when the
+   * webview received the `show` and finished each step, in epoch ms (the editor-loop benchmark's clock).
+   */
+  | { readonly type: 'rendered'; readonly runId: string; readonly tab: WebviewUiState['tab']; readonly marks: readonly RenderMark[] };
+
+/** One timestamp of the webview's drawing (`performance.timeOrigin + performance.now()`, fractional epoch ms). */
+export interface RenderMark {
+  readonly phase: string;
+  readonly at: number;
+}
+
+export const RESULTS_TABS: readonly WebviewUiState['tab'][] = ['layers', 'map', 'time', 'table', 'experiments'];
+const MAX_RENDER_MARKS = 32;
 
 /** Largest chart image accepted from the webview (a 4k PNG data URL is a few MB). */
 export const MAX_CHART_IMAGE_CHARS = 32 * 1024 * 1024;
@@ -109,6 +123,18 @@ export function parseWebviewToHost(message: unknown): WebviewToHost | undefined 
       return (message.level === 'info' || message.level === 'error') && typeof message.message === 'string'
         ? { type: 'log', level: message.level, message: message.message.slice(0, MAX_LOG_CHARS) }
         : undefined;
+    case 'rendered': {
+      const { runId, tab, marks } = message;
+      if (typeof runId !== 'string' || runId.length === 0 || runId.length > 200) return undefined;
+      if (typeof tab !== 'string' || !(RESULTS_TABS as readonly string[]).includes(tab)) return undefined;
+      if (!Array.isArray(marks) || marks.length > MAX_RENDER_MARKS) return undefined;
+      const parsed: RenderMark[] = [];
+      for (const mark of marks as unknown[]) {
+        if (!isRecord(mark) || typeof mark.phase !== 'string' || mark.phase.length > 80 || typeof mark.at !== 'number' || !Number.isFinite(mark.at)) return undefined;
+        parsed.push({ phase: mark.phase, at: mark.at });
+      }
+      return { type: 'rendered', runId, tab: tab as WebviewUiState['tab'], marks: parsed };
+    }
     default:
       return undefined;
   }

@@ -14,6 +14,7 @@ import {
 export type ResultsTab = WebviewUiState['tab'];
 import { createNonce, resultsHtml } from './resultsHtml';
 import { readRunExperiments } from '../runs/experimentFiles';
+import type { EditorLoopTrace } from '../runs/editorLoopTrace';
 
 export interface ResultsPanelDependencies {
   readonly extensionUri: vscode.Uri;
@@ -23,7 +24,12 @@ export interface ResultsPanelDependencies {
   readonly exportRun: (runId: string, format: ExportFormat) => Promise<void>;
   /** Fires status lines while a run is in progress (null when it ends). */
   readonly onDidChangeRunStatus: vscode.Event<string | null>;
+  /** Where showing a run is timed, with the webview's own marks (the editor-loop benchmark reads it). */
+  readonly trace?: EditorLoopTrace;
 }
+
+/** The webview finished drawing a run's tab. */
+export type RenderedRun = Extract<WebviewToHost, { type: 'rendered' }>;
 
 const CHART_IMAGE_TIMEOUT_MS = 30_000;
 
@@ -44,6 +50,9 @@ export class ResultsPanel extends Disposable {
   private readonly onDidShowEmitter = this._register(new vscode.EventEmitter<string>());
   /** Fires with the run id after a `show` message was posted to a ready webview. */
   readonly onDidShow = this.onDidShowEmitter.event;
+  private readonly onDidRenderEmitter = this._register(new vscode.EventEmitter<RenderedRun>());
+  /** Fires when the webview reports that the tab on screen finished drawing a run. */
+  readonly onDidRender = this.onDidRenderEmitter.event;
 
   static get current(): ResultsPanel | undefined {
     return ResultsPanel.currentPanel;
@@ -152,7 +161,8 @@ export class ResultsPanel extends Disposable {
   private async sendRun(): Promise<void> {
     const runId = this.runId;
     if (!runId) return;
-    const { store } = this.dependencies;
+    const { store, trace } = this.dependencies;
+    trace?.mark('panel: show');
     const record = store.get(runId);
     if (!record) {
       await this.post({ type: 'running', message: `Run ${runId} is no longer in the history.` });
@@ -177,7 +187,9 @@ export class ResultsPanel extends Disposable {
       if (runId !== this.runId) return; // another run was requested meanwhile
       const tab = this.requestedTab;
       this.requestedTab = undefined;
+      trace?.mark('panel: post show');
       await this.post({ type: 'show', run: view, ...(compare.length ? { compare } : {}), ...(tab ? { tab } : {}) });
+      trace?.mark('panel: show delivered');
       this.onDidShowEmitter.fire(runId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -236,6 +248,11 @@ export class ResultsPanel extends Disposable {
         else pending.reject(new Error(message.error ?? 'The chart could not be rendered.'));
         return;
       }
+      case 'rendered':
+        this.dependencies.trace?.add('webview', message.marks);
+        this.dependencies.trace?.mark('panel: rendered received');
+        this.onDidRenderEmitter.fire(message);
+        return;
       case 'log':
         if (message.level === 'error') this.dependencies.log.error(`Results panel: ${message.message}`);
         else this.dependencies.log.info(`Results panel: ${message.message}`);

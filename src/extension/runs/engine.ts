@@ -6,6 +6,7 @@
 import type { ModelFormat } from '../../core/model/modelFolder';
 import type { ProbeResults } from '../../core/experiments/results';
 import type { DeviceRequest, ResidualModel, TokenChoice } from '../../core/model/types';
+import type { TraceMark } from './editorLoopTrace';
 
 export type ProbeStage = 'dataset' | 'model' | 'tokenize' | 'extract' | 'fit' | 'write';
 
@@ -50,6 +51,8 @@ export interface ProbeRunHooks {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ProbeProgress) => void;
   readonly log?: (line: string) => void;
+  /** Timestamps the engine took on its side (the worker's stages), for the editor-loop trace. */
+  readonly onTrace?: (marks: readonly TraceMark[]) => void;
 }
 
 export type ProbeEngine = (options: ProbeRunOptions, hooks: ProbeRunHooks) => Promise<ProbeResults>;

@@ -15,6 +15,7 @@ import { probeEngine, type ProbeProgress } from './engine';
 import type { WarmModel } from './warmModel';
 import type { ResidualModel } from '../../core/model/types';
 import type { RunRecord, RunStore } from './runStore';
+import type { EditorLoopTrace } from './editorLoopTrace';
 
 export interface ProbeRequest {
   /** Path, or `builtin:<name>`. */
@@ -84,6 +85,8 @@ export class ProbeRunner extends Disposable {
     private readonly log: vscode.LogOutputChannel,
     private readonly deviceStatus: DeviceStatus,
     private readonly models?: WarmModel,
+    /** Where the run's steps are timed (the editor-loop benchmark reads it). */
+    private readonly trace?: EditorLoopTrace,
   ) {
     super();
     if (models) this._register(models);
@@ -112,6 +115,7 @@ export class ProbeRunner extends Disposable {
       });
       return { status: 'refused', reason };
     }
+    this.trace?.mark('run: start');
     const settings = readSettings();
     const model = request.model ?? settings.defaultModel;
     let datasetPath: string;
@@ -142,6 +146,7 @@ export class ProbeRunner extends Disposable {
             progress.report({ message: `Loading model ${model}` });
             loadedModel = await this.models.get(model, settings.device, run.controller.signal, settings.modelFormat);
           }
+          this.trace?.mark('run: engine request');
           return probeEngine()(
             {
               dataset: request.dataset,
@@ -164,6 +169,7 @@ export class ProbeRunner extends Disposable {
             {
               signal: run.controller.signal,
               log: (line) => this.log.info(line),
+              onTrace: (marks) => this.trace?.add('worker', marks),
               onProgress: (event) => {
                 const message = describeProgress(event);
                 // Extraction dominates the time, so the bar advances with entities extracted.
@@ -180,6 +186,7 @@ export class ProbeRunner extends Disposable {
           );
         },
       );
+      this.trace?.mark('run: engine done');
       await removeActivations(dir);
       if (run.controller.signal.aborted) throw new DOMException('cancelled', 'AbortError');
       const best = results.layers.find((l) => l.index === results.bestLayer);
@@ -199,6 +206,7 @@ export class ProbeRunner extends Disposable {
         ...(results.device ? { device: results.device.used } : {}),
       };
       await this.store.commit(record);
+      this.trace?.mark('run: committed');
       if (results.device) this.deviceStatus.reportDevice(results.device);
       this.log.info(`Run ${id} finished in ${((Date.now() - started) / 1000).toFixed(1)} s: best layer ${results.bestLayer}, test R\u00b2 ${record.bestTestR2.toFixed(3)}.`);
       void this.store.prune(settings.keepRuns).catch((error: unknown) => this.log.warn(`Pruning old runs failed: ${String(error)}`));

@@ -4,7 +4,8 @@
  * extension ("Extension host is unresponsive"). The worker keeps the last model loaded between runs.
  *
  * Messages: in  { type: 'run', id, options } | { type: 'cancel', id }
- *           out { type: 'progress' | 'log', id, ... } | { type: 'done', id, results } | { type: 'failed', id, name, message, stack }
+ *           out { type: 'progress' | 'log', id, ... } | { type: 'done', id, results, trace } | { type: 'failed', id, name, message, stack }
+ * `trace`: when the worker received the request, each stage began, and the results were ready (editorLoopTrace.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { runProbe } from '../../core/experiments/run';
@@ -12,6 +13,7 @@ import { DatasetError } from '../../core/datasets/load';
 import { loadModel } from '../../core/model/loadModel';
 import type { ProbeRunOptions } from './engine';
 import { WarmModel } from './warmModel';
+import { traceNow, type TraceMark } from './editorLoopTrace';
 
 export type WorkerRequest =
   | { readonly type: 'run'; readonly id: number; readonly options: Omit<ProbeRunOptions, 'loadedModel'>; readonly keepModelWarm: boolean }
@@ -40,17 +42,25 @@ port.on('message', (request: WorkerRequest) => {
     return;
   }
   const { id, options } = request;
+  const trace: TraceMark[] = [{ phase: 'request received', at: traceNow() }];
+  let lastStage: string | undefined;
   const controller = new AbortController();
   controllers.set(id, controller);
   void (async () => {
     try {
       const loadedModel = request.keepModelWarm ? await models.get(options.model, options.device ?? 'auto', controller.signal, options.format) : undefined;
+      trace.push({ phase: 'model ready', at: traceNow() });
       const outcome = await runProbe({ ...options, ...(loadedModel ? { loadedModel } : {}) }, {
         signal: controller.signal,
-        onProgress: (progress) => port.postMessage({ type: 'progress', id, progress }),
+        onProgress: (progress) => {
+          if (progress.stage !== lastStage) trace.push({ phase: progress.stage, at: traceNow() });
+          lastStage = progress.stage;
+          port.postMessage({ type: 'progress', id, progress });
+        },
         log: (line) => port.postMessage({ type: 'log', id, line }),
       });
-      port.postMessage({ type: 'done', id, results: outcome.results });
+      trace.push({ phase: 'results written', at: traceNow() });
+      port.postMessage({ type: 'done', id, results: outcome.results, trace });
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       // A dataset error carries its problems (file:line:col: message), one per line after the summary.

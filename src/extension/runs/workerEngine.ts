@@ -14,11 +14,12 @@ import type { ProbeResults } from '../../core/experiments/results';
 import type { IDisposable } from '../util/disposable';
 import type { ProbeEngine, ProbeProgress, ProbeRunHooks, ProbeRunOptions } from './engine';
 import type { WorkerRequest } from './probeWorker';
+import { traceNow, type TraceMark } from './editorLoopTrace';
 
 type WorkerMessage =
   | { readonly type: 'progress'; readonly id: number; readonly progress: ProbeProgress }
   | { readonly type: 'log'; readonly id: number; readonly line: string }
-  | { readonly type: 'done'; readonly id: number; readonly results: ProbeResults }
+  | { readonly type: 'done'; readonly id: number; readonly results: ProbeResults; readonly trace?: readonly TraceMark[] }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string; readonly stack?: string };
 
 interface Pending {
@@ -123,6 +124,7 @@ export class WorkerProbeEngine implements IDisposable {
           return;
         case 'done':
           this.settle(message.id);
+          pending.hooks.onTrace?.([...(message.trace ?? []), { phase: 'results received', at: traceNow() }]);
           pending.resolve(message.results);
           return;
         case 'failed': {

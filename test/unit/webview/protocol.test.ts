@@ -39,3 +39,23 @@ test('parseHostToWebview checks the shape of host messages', () => {
   assert.ok(parseHostToWebview({ type: 'show', run: { summary: {}, results: { layers: [] }, layersWithPredictions: [] } }));
   assert.equal(parseHostToWebview({ type: 'exportChart', requestId: 1, format: 'gif' }), undefined);
 });
+
+test('parseWebviewToHost accepts a rendered report and copies only its known fields', () => {
+  const marks = [{ phase: 'show received', at: 1_764_600_000_000.25 }, { phase: 'painted', at: 1_764_600_000_150.5, extra: 'dropped' }];
+  assert.deepEqual(parseWebviewToHost({ type: 'rendered', runId: '20261201T181600Z-abc123', tab: 'map', marks, other: 1 }), {
+    type: 'rendered', runId: '20261201T181600Z-abc123', tab: 'map',
+    marks: [{ phase: 'show received', at: 1_764_600_000_000.25 }, { phase: 'painted', at: 1_764_600_000_150.5 }],
+  });
+  assert.deepEqual(parseWebviewToHost({ type: 'rendered', runId: 'r', tab: 'layers', marks: [] }), { type: 'rendered', runId: 'r', tab: 'layers', marks: [] });
+});
+
+test('parseWebviewToHost drops malformed rendered reports', () => {
+  const ok = { type: 'rendered', runId: 'r', tab: 'map', marks: [{ phase: 'painted', at: 1 }] };
+  const bad: unknown[] = [
+    { ...ok, runId: '' }, { ...ok, runId: 7 }, { ...ok, runId: 'x'.repeat(201) }, { ...ok, tab: 'settings' }, { ...ok, tab: undefined },
+    { ...ok, marks: undefined }, { ...ok, marks: {} }, { ...ok, marks: [{ phase: 'painted' }] }, { ...ok, marks: [{ phase: 'p', at: Number.NaN }] },
+    { ...ok, marks: [{ phase: 'p', at: Number.POSITIVE_INFINITY }] }, { ...ok, marks: [{ phase: 3, at: 1 }] }, { ...ok, marks: [{ phase: 'p'.repeat(81), at: 1 }] },
+    { ...ok, marks: Array.from({ length: 33 }, () => ({ phase: 'p', at: 1 })) }, { ...ok, marks: [null] },
+  ];
+  for (const message of bad) assert.equal(parseWebviewToHost(message), undefined, JSON.stringify(message)?.slice(0, 120));
+});
