@@ -38,3 +38,32 @@ test('small files and a missing worker bundle are validated inline', async () =>
   assert.deepEqual(await validator.validate(bigDataset(), 'big.csv'), (parseDatasetText(bigDataset(), 'big.csv') as { problems: unknown }).problems);
   validator.dispose();
 });
+
+test('the same text is validated once: a second ask (re-run on save after the Problems panel) shares the answer', async () => {
+  const validator = new DatasetValidator(path.join(__dirname, 'no-such-worker.js'));
+  try {
+    const text = 'name,latitude,longitude\nParis,north,2\n';
+    const first = validator.validate(text, 'a.csv');
+    assert.equal(validator.validate(text, 'a.csv'), first, 'the same promise, not a second parse');
+    assert.equal((await first).length, 1);
+    const edited = validator.validate(`${text}Lyon,45.76,4.84\n`, 'a.csv');
+    assert.notEqual(edited, first, 'another text is parsed again');
+    assert.notEqual(validator.validate(text, 'b.csv'), first, 'another file name (named in the problems) too');
+    assert.deepEqual((await validator.validate(text, 'b.csv')).map((p) => p.file), ['b.csv']);
+  } finally {
+    validator.dispose();
+  }
+});
+
+test('a failed validation is not remembered', async (t) => {
+  if (!existsSync(workerFile)) return t.skip('out/datasetWorker.js not built (node scripts/build.mjs)');
+  const validator = new DatasetValidator(workerFile);
+  const text = bigDataset();
+  const failed = validator.validate(text, 'big.csv');
+  validator.dispose(); // the worker goes while the request is in flight: it fails
+  await assert.rejects(failed, /disposed/);
+  const again = validator.validate(text, 'big.csv');
+  assert.notEqual(again, failed, 'asked again, not the remembered failure');
+  validator.dispose();
+  await again.catch(() => undefined); // (its answer depends on when the old worker finishes exiting)
+});
