@@ -13,10 +13,11 @@ import {
 } from './charts';
 import { chooseMapExtent } from './geo';
 import {
-  MAP_EXTENTS, parseHostToWebview,
+  MAP_EXTENTS, SKIPPED_SENT, parseHostToWebview,
   type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RenderMark, type RunView, type WebviewToHost, type WebviewUiState,
 } from './protocol';
 import { fixed, metadataColumns, renderPredictionTable, type SortColumn } from './table';
+import { unpackPredictions } from './packedPredictions';
 import { experimentSections } from './experimentCharts';
 import { renderExperimentSections } from './experimentsTab';
 
@@ -182,12 +183,14 @@ function runNotes(): HTMLElement[] {
   const notes: HTMLElement[] = [];
   for (const warning of run.results.warnings ?? []) notes.push(element('p', { className: 'warning', text: `\u26a0 ${warning}` }));
   const skipped = run.results.skipped ?? [];
-  if (skipped.length > 0) {
+  // The host sends the first SKIPPED_SENT and the count.
+  const skippedCount = run.skippedCount ?? skipped.length;
+  if (skippedCount > 0) {
     const details = element('details', { className: 'skipped', id: 'skipped-entities' });
-    details.appendChild(element('summary', { text: `${skipped.length} ${skipped.length === 1 ? 'entity was' : 'entities were'} skipped (no usable token)` }));
+    details.appendChild(element('summary', { text: `${skippedCount} ${skippedCount === 1 ? 'entity was' : 'entities were'} skipped (no usable token)` }));
     const list = element('ul');
-    for (const entry of skipped.slice(0, 500)) list.appendChild(element('li', { text: `line ${entry.row}: ${entry.name} \u2014 ${entry.reason}` }));
-    if (skipped.length > 500) list.appendChild(element('li', { text: `\u2026 and ${skipped.length - 500} more (results.json "skipped")` }));
+    for (const entry of skipped.slice(0, SKIPPED_SENT)) list.appendChild(element('li', { text: `line ${entry.row}: ${entry.name} \u2014 ${entry.reason}` }));
+    if (skippedCount > SKIPPED_SENT) list.appendChild(element('li', { text: `\u2026 and ${skippedCount - SKIPPED_SENT} more (results.json "skipped")` }));
     details.appendChild(list);
     notes.push(details);
   }
@@ -576,7 +579,7 @@ function header(view: RunView): HTMLElement {
   box.appendChild(element('p', { className: 'meta', text: facts.join(' \u00b7 ') }));
   if (results.prompt) box.appendChild(element('p', { className: 'meta prompt', text: `Prompt: ${results.prompt}` }));
   if (results.skipped && results.skipped.length > 0) {
-    box.appendChild(element('p', { className: 'meta', text: `${results.skipped.length} entities skipped (e.g. line ${results.skipped[0].row}: ${results.skipped[0].reason}).` }));
+    box.appendChild(element('p', { className: 'meta', text: `${view.skippedCount ?? results.skipped.length} entities skipped (e.g. line ${results.skipped[0].row}: ${results.skipped[0].reason}).` }));
   }
   const actions = element('div', { className: 'actions' });
   for (const format of ['csv', 'json', 'png', 'svg'] as const) {
@@ -690,12 +693,20 @@ async function chartImage(format: 'png' | 'svg'): Promise<string> {
 
 // ---------------------------------------------------------------- messages
 
+/** The run with its best layer's predictions as objects again (they come in columns: packedPredictions.ts). */
+function withPredictions(view: RunView): RunView {
+  if (!view.packedPredictions) return view;
+  const { packedPredictions, ...rest } = view;
+  return { ...rest, results: { ...view.results, predictions: unpackPredictions(packedPredictions) } };
+}
+
 function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'show':
       renderMarks = [];
       markRender('show received');
-      run = message.run;
+      run = withPredictions(message.run);
+      markRender('predictions unpacked');
       compare = message.compare ?? [];
       layerPredictions.clear();
       pendingLayerRequests.clear();

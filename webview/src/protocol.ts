@@ -9,6 +9,7 @@
  */
 import type { LayerResult, ProbeResults, Prediction } from '../../src/core/experiments/results';
 import type { ExperimentResult } from '../../src/core/experiments/experimentResults';
+import { isPackedPredictions, type PackedPredictions } from './packedPredictions';
 
 /** Map extents the panel can draw. `auto` picks the smallest extent that contains every true position. */
 export type MapExtent = 'world' | 'usa' | 'nyc';
@@ -47,7 +48,17 @@ export interface RunView {
   readonly canRevealRows: boolean;
   /** The run's robustness experiments (experiment_<name>.json in its folder), drawn in the Experiments tab. */
   readonly experiments?: readonly ExperimentResult[];
+  /**
+   * The best layer's predictions in columns (packedPredictions.ts); when present, `results.predictions` is sent
+   * empty and the webview unpacks these in its place (the editor loop's biggest message, a fraction of the size).
+   */
+  readonly packedPredictions?: PackedPredictions;
+  /** How many entities the run skipped, when `results.skipped` was cut to its first SKIPPED_SENT (the panel lists no more). */
+  readonly skippedCount?: number;
 }
+
+/** Skipped entities the panel lists; the host sends no more (GloVe on world places skips ~6,600: 0.6 MB of JSON). */
+export const SKIPPED_SENT = 500;
 
 export type HostToWebview =
   /** `tab` switches the panel to that view (e.g. the Runs view's "map"); otherwise it keeps the user's tab. */
@@ -151,6 +162,7 @@ export function parseHostToWebview(message: unknown): HostToWebview | undefined 
       const run = message.run;
       if (!isRecord(run) || !isRecord(run.summary) || !isRecord(run.results) || !Array.isArray(run.results.layers)) return undefined;
       if (!Array.isArray(run.layersWithPredictions)) return undefined;
+      if (run.packedPredictions !== undefined && !isPackedPredictions(run.packedPredictions)) return undefined;
       return message as unknown as HostToWebview;
     }
     case 'layerPredictions':

@@ -8,11 +8,12 @@ import { Disposable } from '../util/disposable';
 import type { RunStore } from '../runs/runStore';
 import { runSummary } from '../runs/runStore';
 import {
-  parseWebviewToHost, type ComparedRun, type ExportFormat, type HostToWebview, type RunView, type WebviewToHost, type WebviewUiState,
+  parseWebviewToHost, SKIPPED_SENT, type ComparedRun, type ExportFormat, type HostToWebview, type RunView, type WebviewToHost, type WebviewUiState,
 } from '../../../webview/src/protocol';
 
 export type ResultsTab = WebviewUiState['tab'];
 import { createNonce, resultsHtml } from './resultsHtml';
+import { packPredictions } from '../../../webview/src/packedPredictions';
 import { readRunExperiments } from '../runs/experimentFiles';
 import type { EditorLoopTrace } from '../runs/editorLoopTrace';
 
@@ -174,7 +175,10 @@ export class ResultsPanel extends Disposable {
       for (const problem of problems) this.dependencies.log.warn(`Experiment file skipped: ${problem}`);
       const view: RunView = {
         summary: runSummary(record),
-        results,
+        // The predictions travel in columns (typed arrays beside the JSON): a fraction of the objects' size.
+        results: { ...results, predictions: [], ...(results.skipped ? { skipped: results.skipped.slice(0, SKIPPED_SENT) } : {}) },
+        packedPredictions: packPredictions(results.predictions),
+        ...(results.skipped && results.skipped.length > SKIPPED_SENT ? { skippedCount: results.skipped.length } : {}),
         layersWithPredictions: await store.layersWithPredictions(runId, results),
         canRevealRows: true,
         ...(experiments.length > 0 ? { experiments } : {}),
