@@ -18,6 +18,7 @@ import {
 } from './protocol';
 import { fixed, metadataColumns, renderPredictionTable, type SortColumn } from './table';
 import { unpackPredictions } from './packedPredictions';
+import { canUpdateInPlace, hoistInlineData, updateInPlace, type PreparedSpec } from './chartUpdate';
 import { experimentSections } from './experimentCharts';
 import { renderExperimentSections } from './experimentsTab';
 
@@ -200,15 +201,31 @@ function runNotes(): HTMLElement[] {
 /** The spec last drawn per tab: exports draw it once more with a title and the run's provenance. */
 const drawnSpecs = new Map<TabId, TopLevelSpec>();
 
+/** Per tab, the chart on screen: its prepared spec and its container, so a redraw can change only its data. */
+const drawnCharts = new Map<TabId, { readonly prepared: PreparedSpec; readonly container: HTMLElement }>();
+
 async function drawChart(tab: TabId, container: HTMLElement, spec: TopLevelSpec, onClickRow: boolean): Promise<void> {
   if (!embed) return;
   markRender(`${tab}: spec built`);
   drawnSpecs.set(tab, spec);
-  views.get(tab)?.finalize();
+  const prepared = hoistInlineData(spec);
+  const previous = drawnCharts.get(tab);
+  const view = views.get(tab);
+  if (view && canUpdateInPlace(previous?.prepared, prepared) && previous) {
+    // Same chart but for its data (a re-run, a split or layer change): keep the view, its SVG and its listeners.
+    container.replaceWith(previous.container);
+    await updateInPlace(view.view, prepared);
+    drawnCharts.set(tab, { prepared, container: previous.container });
+    markRender(`${tab}: vega data updated`);
+    return;
+  }
+  view?.finalize();
   views.delete(tab);
-  const result = await embed(container, spec, embedOptions);
+  drawnCharts.delete(tab);
+  const result = await embed(container, prepared.spec, embedOptions);
   markRender(`${tab}: vega embedded`);
   views.set(tab, result);
+  drawnCharts.set(tab, { prepared, container });
   if (onClickRow) {
     result.view.addEventListener('click', (_event, item) => {
       const datum = (item as { datum?: { row?: unknown } } | null | undefined)?.datum;
@@ -597,13 +614,18 @@ function header(view: RunView): HTMLElement {
 function renderRun(): void {
   const app = document.getElementById('app');
   if (!app || !run) return;
-  for (const result of views.values()) result.finalize();
-  views.clear();
   compareView?.finalize();
   compareView = undefined;
   const current = run;
   const tabs = TABS.filter((t) => t.available(current));
   if (!tabs.some((t) => t.id === state.tab)) setState({ tab: 'layers' });
+  // The tab about to be drawn keeps its chart, which it may update in place (drawChart); the others' go.
+  for (const [tab, result] of views) {
+    if (tab === state.tab) continue;
+    result.finalize();
+    views.delete(tab);
+    drawnCharts.delete(tab);
+  }
   const tabsElement = document.createElement('vscode-tabs');
   tabPanels = new Map();
   for (const tab of tabs) {
