@@ -18,7 +18,7 @@ import {
 } from './protocol';
 import { fixed, metadataColumns, renderPredictionTable, type SortColumn } from './table';
 import { unpackPredictions } from './packedPredictions';
-import { canUpdateInPlace, hoistInlineData, updateInPlace, type PreparedSpec } from './chartUpdate';
+import { canUpdateInPlace, hoistInlineData, updateInPlace, type Changeset, type DataView, type PreparedSpec } from './chartUpdate';
 import { experimentSections } from './experimentCharts';
 import { renderExperimentSections } from './experimentsTab';
 
@@ -48,6 +48,8 @@ let run: RunView | undefined;
 let compare: readonly ComparedRun[] = [];
 let embed: Embed | undefined;
 let embedOptions: EmbedOptions = {};
+/** vega.changeset, once vega-embed is loaded (chartUpdate.ts modifies a chart's data with it). */
+let changeset: () => Changeset = () => { throw new Error('vega is not loaded yet'); };
 /** Predictions per layer: the best layer's come with the run, others are requested from the host. */
 const layerPredictions = new Map<number, readonly Prediction[]>();
 const pendingLayerRequests = new Map<number, number>();
@@ -214,7 +216,7 @@ async function drawChart(tab: TabId, container: HTMLElement, spec: TopLevelSpec,
   if (view && canUpdateInPlace(previous?.prepared, prepared) && previous) {
     // Same chart but for its data (a re-run, a split or layer change): keep the view, its SVG and its listeners.
     container.replaceWith(previous.container);
-    await updateInPlace(view.view, prepared);
+    await updateInPlace(view.view as unknown as DataView, prepared, changeset);
     drawnCharts.set(tab, { prepared, container: previous.container });
     markRender(`${tab}: vega data updated`);
     return;
@@ -778,7 +780,7 @@ function handle(message: HostToWebview): void {
 }
 
 async function boot(): Promise<void> {
-  const [{ default: vegaEmbed }, { expressionInterpreter }] = await Promise.all([
+  const [{ default: vegaEmbed, vega }, { expressionInterpreter }] = await Promise.all([
     import('vega-embed'),
     import('vega-interpreter'),
     import('@vscode-elements/elements/dist/vscode-button/index.js'),
@@ -787,6 +789,7 @@ async function boot(): Promise<void> {
     import('@vscode-elements/elements/dist/vscode-tab-panel/index.js'),
   ]);
   embed = vegaEmbed as unknown as Embed;
+  changeset = () => vega.changeset() as unknown as Changeset;
   embedOptions = {
     actions: false,
     renderer: 'svg',

@@ -30,7 +30,15 @@ test('a chart updated in place with the next spec\'s data draws what a fresh emb
   const fresh = await view(after.spec);
   const updated = await view(before.spec);
   const beforeSvg = await svg(updated);
-  await updateInPlace(updated, after);
+  const vega = await import('vega');
+  let modified = 0;
+  await updateInPlace(updated, after, () => {
+    const changes = vega.changeset();
+    const modify = changes.modify.bind(changes);
+    changes.modify = (tuple, field, value) => { modified++; return modify(tuple, field, value); };
+    return changes;
+  });
+  assert.ok(modified > 0, 'the moved points were modified field by field, not replaced');
   const expected = await svg(fresh);
   assert.notEqual(beforeSvg, expected, 'the data changed what is drawn');
   assert.equal(await svg(updated), expected);
