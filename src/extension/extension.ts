@@ -24,6 +24,7 @@ import { DATASET_SELECTOR } from './datasets/datasetFiles';
 import { bindProbeEngine, probeEngine, type ProbeEngine } from './runs/engine';
 import { bindModelHub, type ModelHub } from './runs/modelHub';
 import { runProbe } from '../core/experiments/run';
+import { readProbeResults } from '../core/experiments/probeActivations';
 import { createHubService } from '../core/model/hub/hubService';
 
 /** What `activate` returns: used by integration tests and available to other extensions. */
@@ -42,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): SpacetimeProbeApi {
   // bundle (e.g. a tsc-only build) they run in-process and the model is kept warm here instead.
   const workerFile = path.join(context.extensionPath, 'out', 'probeWorker.js');
   const worker = fs.existsSync(workerFile) ? new WorkerProbeEngine(workerFile) : undefined;
-  bindProbeEngine(worker ? worker.run : async (options, hooks) => (await runProbe(options, hooks)).results);
+  bindProbeEngine(worker ? worker.run : async (options, hooks) => readProbeResults((await runProbe(options, hooks)).resultsFile));
   bindModelHub(createHubService());
   const services = new Services(context, { warmModelInHost: worker === undefined });
   services.log.info(worker ? `Probes run in a worker thread (${workerFile}).` : 'Probes run in the extension host (no worker bundle).');

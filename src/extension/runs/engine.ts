@@ -55,6 +55,7 @@ export interface ProbeRunHooks {
   readonly onTrace?: (marks: readonly TraceMark[]) => void;
 }
 
+/** Resolves to the results as the run's results.json holds them (parsed from it: NaN written as null). */
 export type ProbeEngine = (options: ProbeRunOptions, hooks: ProbeRunHooks) => Promise<ProbeResults>;
 
 /** Thrown when no engine is bound (the core's run orchestration is not part of this build). */

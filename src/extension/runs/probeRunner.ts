@@ -205,7 +205,7 @@ export class ProbeRunner extends Disposable {
         modelSpec: model,
         ...(results.device ? { device: results.device.used } : {}),
       };
-      await this.store.commit(record);
+      await this.store.commit(record, results); // the engine's results are results.json's, parsed
       this.trace?.mark('run: committed');
       if (results.device) this.deviceStatus.reportDevice(results.device);
       this.log.info(`Run ${id} finished in ${((Date.now() - started) / 1000).toFixed(1)} s: best layer ${results.bestLayer}, test R\u00b2 ${record.bestTestR2.toFixed(3)}.`);

@@ -157,10 +157,21 @@ export class RunStore {
     return { id, dir };
   }
 
-  /** Registers a finished run: writes run.json atomically after checking results.json is there and valid. */
-  async commit(record: RunRecord): Promise<void> {
+  /**
+   * Registers a finished run: writes run.json atomically after checking results.json is there and valid.
+   * `fromFile`: the results as parsed from that results.json by whoever has its text already (the probe worker
+   * sends it), so it is checked but not read and parsed again.
+   */
+  async commit(record: RunRecord, fromFile?: ProbeResults): Promise<void> {
     const dir = path.join(this.root, record.id);
-    const results = await this.readResultsFile(record.id);
+    let results: ProbeResults;
+    if (fromFile) {
+      const file = path.join(dir, RESULTS_FILE);
+      await fsp.access(file).catch(() => { throw new RunStoreError(`${file}: results.json is missing (the run did not finish)`); });
+      results = validateResults(fromFile, file);
+    } else {
+      results = await this.readResultsFile(record.id);
+    }
     this.resultsCache.set(record.id, results);
     const target = path.join(dir, RUN_RECORD_FILE);
     await writeFileAtomic(target, `${JSON.stringify(record, null, 2)}\n`);

@@ -19,7 +19,7 @@ import { traceNow, type TraceMark } from './editorLoopTrace';
 type WorkerMessage =
   | { readonly type: 'progress'; readonly id: number; readonly progress: ProbeProgress }
   | { readonly type: 'log'; readonly id: number; readonly line: string }
-  | { readonly type: 'done'; readonly id: number; readonly results: ProbeResults; readonly trace?: readonly TraceMark[] }
+  | { readonly type: 'done'; readonly id: number; readonly resultsJson: string; readonly trace?: readonly TraceMark[] }
   | { readonly type: 'failed'; readonly id: number; readonly name: string; readonly message: string; readonly stack?: string };
 
 interface Pending {
@@ -122,11 +122,20 @@ export class WorkerProbeEngine implements IDisposable {
         case 'log':
           pending.hooks.log?.(message.line);
           return;
-        case 'done':
+        case 'done': {
           this.settle(message.id);
-          pending.hooks.onTrace?.([...(message.trace ?? []), { phase: 'results received', at: traceNow() }]);
-          pending.resolve(message.results);
+          const received = traceNow();
+          let results: ProbeResults;
+          try {
+            results = JSON.parse(message.resultsJson) as ProbeResults;
+          } catch (error) {
+            pending.reject(new Error(`the probe worker sent results that are not JSON: ${error instanceof Error ? error.message : String(error)}`));
+            return;
+          }
+          pending.hooks.onTrace?.([...(message.trace ?? []), { phase: 'results received', at: received }, { phase: 'results parsed', at: traceNow() }]);
+          pending.resolve(results);
           return;
+        }
         case 'failed': {
           this.settle(message.id);
           const error = new Error(message.message);

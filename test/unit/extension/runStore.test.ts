@@ -125,3 +125,21 @@ test('per-layer predictions: best layer from results.json, others from layer_pre
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('commit with the results parsed by whoever has the file\'s text: checked, not read again', async () => {
+  const root = tempRoot();
+  try {
+    const store = new RunStore(root);
+    const { id, dir } = await store.createRunFolder();
+    const parsed = JSON.parse(JSON.stringify(results())) as ReturnType<typeof results>;
+    await assert.rejects(store.commit(record(id, '2026-01-01T00:00:00Z'), parsed), /results\.json is missing/, 'the file must still be there');
+    writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results()));
+    await assert.rejects(store.commit(record(id, '2026-01-01T00:00:00Z'), { ...parsed, format: 'other/9' } as never), /"format"/, 'and the results valid');
+    assert.equal(store.list().length, 0);
+    await store.commit(record(id, '2026-01-01T00:00:00Z'), parsed);
+    assert.equal(await store.results(id), parsed, 'the given object is what the views get');
+    assert.deepEqual(await new RunStore(root).results(id), parsed, 'and it is what the file holds');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

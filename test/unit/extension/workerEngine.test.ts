@@ -6,6 +6,7 @@ import path from 'node:path';
 import { defaultProbeWorkerKind, WorkerProbeEngine } from '../../../src/extension/runs/workerEngine';
 import { currentHugePageHost, hugePageEnv } from '../../../src/core/runtime/hugePages';
 import { runProbe } from '../../../src/core/experiments/run';
+import { readProbeResults } from '../../../src/core/experiments/probeActivations';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const workerFile = path.join(repoRoot, 'out', 'probeWorker.js');
@@ -27,9 +28,11 @@ for (const kind of ['thread', 'process'] as const) test(`the worker engine (${ki
     const base = { dataset, model: 'builtin:glove-100d', cacheDir: false as const };
     const stages = new Set<string>();
     const inWorker = await engine.run({ ...base, outDir: path.join(dir, 'worker') }, { onProgress: (p) => stages.add(p.stage) });
-    const inProcess = (await runProbe({ ...base, outDir: path.join(dir, 'process') })).results;
+    // The worker's results are its results.json, parsed: compare with the one runProbe writes in-process.
+    const inProcess = readProbeResults((await runProbe({ ...base, outDir: path.join(dir, 'process') })).resultsFile);
     assert.deepEqual(inWorker.predictions, inProcess.predictions);
     assert.deepEqual(inWorker.layers, inProcess.layers);
+    assert.deepEqual(inWorker, readProbeResults(path.join(dir, 'worker', 'results.json')), 'exactly what the worker\'s run wrote');
     assert.ok(stages.has('extract') && stages.has('fit'), [...stages].join(','));
 
     // Cancelling at 'tokenize' must stop the run before results.json. With 20 rows the rest of a run takes a few
