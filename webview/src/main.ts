@@ -17,7 +17,7 @@ import {
   type ComparedRun, type ExportFormat, type HostToWebview, type MapExtent, type RenderMark, type RunView, type WebviewToHost, type WebviewUiState,
 } from './protocol';
 import { fixed, metadataColumns, renderPredictionTable, type SortColumn } from './table';
-import { unpackPredictions } from './packedPredictions';
+import { applyPredictionsDelta, unpackPredictions, type PackedPredictions } from './packedPredictions';
 import { canUpdateInPlace, hoistInlineData, updateInPlace, type Changeset, type DataView, type PreparedSpec } from './chartUpdate';
 import { experimentSections } from './experimentCharts';
 import { renderExperimentSections } from './experimentsTab';
@@ -717,19 +717,43 @@ async function chartImage(format: 'png' | 'svg'): Promise<string> {
 
 // ---------------------------------------------------------------- messages
 
-/** The run with its best layer's predictions as objects again (they come in columns: packedPredictions.ts). */
-function withPredictions(view: RunView): RunView {
-  if (!view.packedPredictions) return view;
-  const { packedPredictions, ...rest } = view;
-  return { ...rest, results: { ...view.results, predictions: unpackPredictions(packedPredictions) } };
+/** The best layer's predictions of the run on screen, in columns: the base of the next run's delta. */
+let heldPredictions: { readonly runId: string; readonly packed: PackedPredictions } | undefined;
+
+/**
+ * The run with its best layer's predictions as objects again (they come in columns, or as changes to the ones held:
+ * packedPredictions.ts); undefined when a delta does not fit what is held.
+ */
+function withPredictions(view: RunView): RunView | undefined {
+  const { packedPredictions, predictionsDelta, ...rest } = view;
+  let packed = packedPredictions;
+  if (predictionsDelta) {
+    if (heldPredictions?.runId !== predictionsDelta.base) return undefined;
+    try {
+      packed = applyPredictionsDelta(heldPredictions.packed, predictionsDelta);
+    } catch (error) {
+      post({ type: 'log', level: 'error', message: String(error) });
+      return undefined;
+    }
+  }
+  if (!packed) return view;
+  heldPredictions = { runId: view.summary.id, packed };
+  return { ...rest, results: { ...view.results, predictions: unpackPredictions(packed) } };
 }
 
 function handle(message: HostToWebview): void {
   switch (message.type) {
-    case 'show':
+    case 'show': {
       renderMarks = [];
       markRender('show received');
-      run = withPredictions(message.run);
+      const shown = withPredictions(message.run);
+      if (!shown) {
+        // Changes to predictions this page does not hold (it was reloaded meanwhile): ask for the whole run again.
+        heldPredictions = undefined;
+        post({ type: 'ready' });
+        return;
+      }
+      run = shown;
       markRender('predictions unpacked');
       compare = message.compare ?? [];
       layerPredictions.clear();
@@ -742,6 +766,7 @@ function handle(message: HostToWebview): void {
       if (message.tab) setState({ tab: message.tab });
       renderRun();
       return;
+    }
     case 'layerPredictions': {
       const layer = pendingLayerRequests.get(message.requestId);
       pendingLayerRequests.delete(message.requestId);

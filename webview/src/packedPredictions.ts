@@ -149,3 +149,130 @@ export function isPackedPredictions(value: unknown): value is PackedPredictions 
     return true;
   });
 }
+
+/** The entries of one column that differ from the base: positions (entity indices) and their new values. */
+export interface ColumnPatch<Values> {
+  readonly at: Int32Array;
+  readonly values: Values;
+}
+
+/**
+ * A re-run's predictions as changes to the ones the webview already holds (`base`, a run id): after editing one row
+ * only `predicted` (every entity is predicted anew) and that row's entries travel, not 20k names and metadata again.
+ */
+export interface PredictionsDelta {
+  readonly base: string;
+  readonly count: number;
+  readonly width: number;
+  readonly nulls: boolean;
+  readonly predicted: Float64Array;
+  readonly rows: ColumnPatch<Int32Array>;
+  readonly names: ColumnPatch<readonly string[]>;
+  readonly test: ColumnPatch<Uint8Array>;
+  /** `values`: `width` numbers per patched entity. */
+  readonly truth: ColumnPatch<Float64Array>;
+  /** Same columns as the base, in its order; `added`: values appended to the base's distinct values. */
+  readonly metadata: readonly { readonly column: string; readonly added: readonly string[]; readonly index: ColumnPatch<Int32Array> }[];
+}
+
+function patchOf<T>(count: number, differs: (i: number) => boolean, value: (i: number) => T): { at: number[]; values: T[] } {
+  const at: number[] = [];
+  const values: T[] = [];
+  for (let i = 0; i < count; i++) if (differs(i)) { at.push(i); values.push(value(i)); }
+  return { at, values };
+}
+
+/**
+ * `next` as changes to `base`, or undefined where a delta would not be smaller or cannot say it (another number of
+ * entities or targets, other metadata columns, more than a tenth of the entities changed).
+ */
+export function diffPredictions(baseRun: string, base: PackedPredictions, next: PackedPredictions): PredictionsDelta | undefined {
+  const { count, width } = next;
+  if (base.count !== count || base.width !== width || base.metadata.length !== next.metadata.length) return undefined;
+  if (!next.metadata.every((column, c) => column.column === base.metadata[c].column)) return undefined;
+  const limit = Math.max(16, count / 10);
+  const same = (a: number, b: number): boolean => Object.is(a, b);
+  const rows = patchOf(count, (i) => base.rows[i] !== next.rows[i], (i) => next.rows[i]);
+  const names = patchOf(count, (i) => base.names[i] !== next.names[i], (i) => next.names[i]);
+  const test = patchOf(count, (i) => base.test[i] !== next.test[i], (i) => next.test[i]);
+  const truthDiffers = (i: number): boolean => { for (let t = 0; t < width; t++) if (!same(base.truth[i * width + t], next.truth[i * width + t])) return true; return false; };
+  const truth = patchOf(count, truthDiffers, (i) => Array.from(next.truth.subarray(i * width, (i + 1) * width)));
+  if ([rows, names, test, truth].some((patch) => patch.at.length > limit)) return undefined;
+  const metadata: PredictionsDelta['metadata'][number][] = [];
+  for (let c = 0; c < next.metadata.length; c++) {
+    const baseColumn = base.metadata[c];
+    const column = next.metadata[c];
+    const positions = new Map(baseColumn.values.map((value, position) => [value, position]));
+    const added: string[] = [];
+    // The next run's position of a value, in the base's numbering (values it lacks appended).
+    const renumbered = column.values.map((value) => {
+      let position = positions.get(value);
+      if (position === undefined) {
+        position = baseColumn.values.length + added.length;
+        added.push(value);
+        positions.set(value, position);
+      }
+      return position;
+    });
+    const indexOf = (i: number): number => (column.index[i] < 0 ? -1 : renumbered[column.index[i]]);
+    const index = patchOf(count, (i) => baseColumn.index[i] !== indexOf(i), indexOf);
+    if (index.at.length > limit) return undefined;
+    metadata.push({ column: column.column, added, index: { at: Int32Array.from(index.at), values: Int32Array.from(index.values) } });
+  }
+  return {
+    base: baseRun, count, width, nulls: next.nulls, predicted: next.predicted,
+    rows: { at: Int32Array.from(rows.at), values: Int32Array.from(rows.values) },
+    names: { at: Int32Array.from(names.at), values: names.values },
+    test: { at: Int32Array.from(test.at), values: Uint8Array.from(test.values) },
+    truth: { at: Int32Array.from(truth.at), values: Float64Array.from(truth.values.flat()) },
+    metadata,
+  };
+}
+
+/** The predictions `delta` describes, built on `base` (left unchanged). Throws where the delta does not fit it. */
+export function applyPredictionsDelta(base: PackedPredictions, delta: PredictionsDelta): PackedPredictions {
+  const { count, width } = delta;
+  const fail = (what: string): never => { throw new Error(`the predictions delta does not fit the predictions held: ${what}`); };
+  if (base.count !== count || base.width !== width) fail(`${count} × ${width} values against ${base.count} × ${base.width}`);
+  if (delta.metadata.length !== base.metadata.length || delta.metadata.some((column, c) => column.column !== base.metadata[c].column)) fail('other metadata columns');
+  const checkAt = (at: Int32Array): void => { for (const i of at) if (i < 0 || i >= count) fail(`entity ${i} of ${count}`); };
+  const rows = Int32Array.from(base.rows);
+  const names = [...base.names];
+  const test = Uint8Array.from(base.test);
+  const truth = Float64Array.from(base.truth);
+  checkAt(delta.rows.at); delta.rows.at.forEach((i, k) => { rows[i] = delta.rows.values[k]; });
+  checkAt(delta.names.at); delta.names.at.forEach((i, k) => { names[i] = delta.names.values[k]; });
+  checkAt(delta.test.at); delta.test.at.forEach((i, k) => { test[i] = delta.test.values[k]; });
+  checkAt(delta.truth.at); delta.truth.at.forEach((i, k) => { truth.set(delta.truth.values.subarray(k * width, (k + 1) * width), i * width); });
+  const metadata = delta.metadata.map(({ column, added, index }, c) => {
+    const values = [...base.metadata[c].values, ...added];
+    const positions = Int32Array.from(base.metadata[c].index);
+    checkAt(index.at);
+    index.at.forEach((i, k) => {
+      const position = index.values[k];
+      if (position < -1 || position >= values.length) fail(`value ${position} of column ${column}`);
+      positions[i] = position;
+    });
+    return { column, values, index: positions };
+  });
+  return { count, width, rows, names, test, truth, predicted: delta.predicted, nulls: delta.nulls, metadata };
+}
+
+function isPatch(value: unknown, type: { readonly name: string; prototype: unknown }, perEntry = 1): boolean {
+  if (!isRecord(value) || !ArrayBuffer.isView(value.at) || Object.prototype.toString.call(value.at) !== '[object Int32Array]') return false;
+  const length = (value.at as Int32Array).length;
+  if (type === Array) return Array.isArray(value.values) && (value.values as unknown[]).length === length && (value.values as unknown[]).every((v) => typeof v === 'string');
+  return isTypedArray(value.values, type, length * perEntry);
+}
+
+/** Structural check of a delta from the host (applyPredictionsDelta checks that it fits what the webview holds). */
+export function isPredictionsDelta(value: unknown): value is PredictionsDelta {
+  if (!isRecord(value)) return false;
+  const { base, count, width, nulls, predicted, rows, names, test, truth, metadata } = value;
+  if (typeof base !== 'string' || typeof nulls !== 'boolean') return false;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || typeof width !== 'number' || !Number.isInteger(width) || width < 0 || width > 16) return false;
+  if (!isTypedArray(predicted, Float64Array, count * width)) return false;
+  if (!isPatch(rows, Int32Array) || !isPatch(names, Array) || !isPatch(test, Uint8Array) || !isPatch(truth, Float64Array, width)) return false;
+  return Array.isArray(metadata) && metadata.every((column: unknown) => isRecord(column) && typeof column.column === 'string' &&
+    Array.isArray(column.added) && (column.added as unknown[]).every((v) => typeof v === 'string') && isPatch(column.index, Int32Array));
+}

@@ -9,7 +9,7 @@
  */
 import type { LayerResult, ProbeResults, Prediction } from '../../src/core/experiments/results';
 import type { ExperimentResult } from '../../src/core/experiments/experimentResults';
-import { isPackedPredictions, type PackedPredictions } from './packedPredictions';
+import { isPackedPredictions, isPredictionsDelta, type PackedPredictions, type PredictionsDelta } from './packedPredictions';
 
 /** Map extents the panel can draw. `auto` picks the smallest extent that contains every true position. */
 export type MapExtent = 'world' | 'usa' | 'nyc';
@@ -53,6 +53,11 @@ export interface RunView {
    * empty and the webview unpacks these in its place (the editor loop's biggest message, a fraction of the size).
    */
   readonly packedPredictions?: PackedPredictions;
+  /**
+   * Instead of `packedPredictions`, after a re-run: the changes to the predictions of run `base`, which the webview
+   * holds from the previous `show` (it re-sends `ready` for a full `show` when it holds another run's).
+   */
+  readonly predictionsDelta?: PredictionsDelta;
   /** How many entities the run skipped, when `results.skipped` was cut to its first SKIPPED_SENT (the panel lists no more). */
   readonly skippedCount?: number;
 }
@@ -163,6 +168,7 @@ export function parseHostToWebview(message: unknown): HostToWebview | undefined 
       if (!isRecord(run) || !isRecord(run.summary) || !isRecord(run.results) || !Array.isArray(run.results.layers)) return undefined;
       if (!Array.isArray(run.layersWithPredictions)) return undefined;
       if (run.packedPredictions !== undefined && !isPackedPredictions(run.packedPredictions)) return undefined;
+      if (run.predictionsDelta !== undefined && (run.packedPredictions !== undefined || !isPredictionsDelta(run.predictionsDelta))) return undefined;
       return message as unknown as HostToWebview;
     }
     case 'layerPredictions':

@@ -13,7 +13,7 @@ import {
 
 export type ResultsTab = WebviewUiState['tab'];
 import { createNonce, resultsHtml } from './resultsHtml';
-import { packPredictions } from '../../../webview/src/packedPredictions';
+import { diffPredictions, packPredictions, type PackedPredictions } from '../../../webview/src/packedPredictions';
 import { readRunExperiments } from '../runs/experimentFiles';
 import type { EditorLoopTrace } from '../runs/editorLoopTrace';
 
@@ -43,6 +43,8 @@ export class ResultsPanel extends Disposable {
   /** Tab to switch to with the next `show` (then forgotten, so the user's choice sticks). */
   private requestedTab: ResultsTab | undefined;
   private webviewReady = false;
+  /** The best-layer predictions the webview holds (from the last delivered `show`): a re-run sends changes to them. */
+  private heldPredictions: { readonly runId: string; readonly packed: PackedPredictions } | undefined;
   private nextRequestId = 1;
   private readonly pendingImages = new Map<number, { resolve: (data: string) => void; reject: (error: Error) => void }>();
   private readonly onDidReceiveMessageEmitter = this._register(new vscode.EventEmitter<WebviewToHost>());
@@ -171,13 +173,17 @@ export class ResultsPanel extends Disposable {
     }
     try {
       const results = await store.results(runId);
+      const packed = packPredictions(results.predictions);
+      const held = this.heldPredictions;
+      const delta = held ? diffPredictions(held.runId, held.packed, packed) : undefined;
       const { experiments, problems } = await readRunExperiments(path.join(store.root, runId));
       for (const problem of problems) this.dependencies.log.warn(`Experiment file skipped: ${problem}`);
       const view: RunView = {
         summary: runSummary(record),
-        // The predictions travel in columns (typed arrays beside the JSON): a fraction of the objects' size.
+        // The predictions travel in columns (typed arrays beside the JSON): a fraction of the objects' size; after
+        // a re-run, as changes to those the webview holds (every predicted value, and the edited rows' entries).
         results: { ...results, predictions: [], ...(results.skipped ? { skipped: results.skipped.slice(0, SKIPPED_SENT) } : {}) },
-        packedPredictions: packPredictions(results.predictions),
+        ...(delta ? { predictionsDelta: delta } : { packedPredictions: packed }),
         ...(results.skipped && results.skipped.length > SKIPPED_SENT ? { skippedCount: results.skipped.length } : {}),
         layersWithPredictions: await store.layersWithPredictions(runId, results),
         canRevealRows: true,
@@ -192,7 +198,9 @@ export class ResultsPanel extends Disposable {
       const tab = this.requestedTab;
       this.requestedTab = undefined;
       trace?.mark('panel: post show');
-      await this.post({ type: 'show', run: view, ...(compare.length ? { compare } : {}), ...(tab ? { tab } : {}) });
+      this.heldPredictions = undefined; // until delivered
+      const delivered = await this.post({ type: 'show', run: view, ...(compare.length ? { compare } : {}), ...(tab ? { tab } : {}) });
+      if (delivered) this.heldPredictions = { runId, packed };
       trace?.mark('panel: show delivered');
       this.onDidShowEmitter.fire(runId);
     } catch (error) {
@@ -228,6 +236,8 @@ export class ResultsPanel extends Disposable {
     this.onDidReceiveMessageEmitter.fire(message);
     switch (message.type) {
       case 'ready':
+        // A new page (first load, restored, or one that could not apply a delta) holds no predictions yet.
+        this.heldPredictions = undefined;
         this.webviewReady = true;
         void this.sendRun();
         return;

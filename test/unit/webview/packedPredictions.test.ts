@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Prediction } from '../../../src/core/experiments/results';
-import { isPackedPredictions, packPredictions, unpackPredictions } from '../../../webview/src/packedPredictions';
+import { applyPredictionsDelta, diffPredictions, isPackedPredictions, isPredictionsDelta, packPredictions, unpackPredictions } from '../../../webview/src/packedPredictions';
 import { parseHostToWebview } from '../../../webview/src/protocol';
 
 /** Places with metadata in dataset column order, some columns empty (left out) on some entities, like results.json. */
@@ -78,4 +78,54 @@ test('isPackedPredictions refuses blocks whose parts disagree or point outside t
   const run = { summary: {}, results: { layers: [], predictions: [] }, layersWithPredictions: [0] };
   assert.ok(parseHostToWebview({ type: 'show', run: { ...run, packedPredictions: good } }));
   assert.equal(parseHostToWebview({ type: 'show', run: { ...run, packedPredictions: { ...good, count: 3 } } }), undefined);
+});
+
+/** The places of `places()` after a person's edit of one row: a new name, position and metadata value. */
+function editedPlaces(): Prediction[] {
+  return places().map((p, i) => {
+    const refit = { ...p, predicted: [p.predicted[0] + 0.25, p.predicted[1] - 0.5] };
+    return i === 17 ? { ...refit, name: 'Lyon', true: [45.76, 4.84], metadata: { ...p.metadata, type: 'a new type' } } : refit;
+  });
+}
+
+test('a re-run travels as changes to the predictions held: every predicted value, only the edited row\'s other fields', () => {
+  const base = packPredictions(places());
+  const next = packPredictions(editedPlaces());
+  const delta = diffPredictions('run-1', base, next);
+  assert.ok(delta, 'one row changed: a delta');
+  assert.ok(isPredictionsDelta(structuredClone(delta)));
+  assert.deepEqual([...delta.names.at], [17]);
+  assert.deepEqual([...delta.truth.at], [17]);
+  assert.equal(delta.rows.at.length + delta.test.at.length, 0);
+  assert.deepEqual(delta.metadata.map((m) => [m.column, [...m.index.at], m.added]), [['type', [17], ['a new type']], ['country', [], []], ['population', [], []], ['block', [], []]]);
+  const applied = applyPredictionsDelta(base, structuredClone(delta));
+  assert.equal(JSON.stringify(unpackPredictions(applied)), JSON.stringify(editedPlaces()), 'the edited run, field for field');
+  assert.equal(JSON.stringify(unpackPredictions(base)), JSON.stringify(places()), 'the base is left as it was');
+});
+
+test('no delta where it cannot say the change or would not be smaller', () => {
+  const base = packPredictions(places());
+  assert.equal(diffPredictions('r', base, packPredictions(places().slice(1))), undefined, 'another number of entities');
+  const shifted = places().map((p) => ({ ...p, row: p.row + 1 })); // a line inserted at the top
+  assert.equal(diffPredictions('r', base, packPredictions(shifted)), undefined, 'every row moved');
+  const newColumn = places().map((p) => ({ ...p, metadata: { ...p.metadata, region: 'x' } }));
+  assert.equal(diffPredictions('r', base, packPredictions(newColumn)), undefined, 'another column');
+});
+
+test('a delta that does not fit the predictions held is refused, not applied', () => {
+  const base = packPredictions(places());
+  const delta = diffPredictions('run-1', base, packPredictions(editedPlaces()));
+  assert.ok(delta);
+  assert.throws(() => applyPredictionsDelta(packPredictions(places().slice(2)), delta), /does not fit the predictions held: 60 × 2 values against 58 × 2/);
+  const outside = { ...delta, names: { at: Int32Array.from([60]), values: ['x'] } };
+  assert.throws(() => applyPredictionsDelta(base, outside), /entity 60 of 60/);
+  const badValue = { ...delta, metadata: delta.metadata.map((m, c) => (c === 0 ? { ...m, index: { at: Int32Array.from([0]), values: Int32Array.from([99]) } } : m)) };
+  assert.throws(() => applyPredictionsDelta(base, badValue), /value 99 of column type/);
+  for (const bad of [{ ...delta, base: 3 }, { ...delta, predicted: new Float64Array(3) }, { ...delta, names: { at: Int32Array.from([1]), values: [] } },
+    { ...delta, truth: { at: Int32Array.from([1]), values: new Float64Array(1) } }, { ...delta, metadata: [{ column: 'type', added: [1], index: delta.metadata[0].index }] }]) {
+    assert.equal(isPredictionsDelta(bad), false);
+  }
+  const run = { summary: {}, results: { layers: [], predictions: [] }, layersWithPredictions: [0] };
+  assert.ok(parseHostToWebview({ type: 'show', run: { ...run, predictionsDelta: delta } }));
+  assert.equal(parseHostToWebview({ type: 'show', run: { ...run, predictionsDelta: delta, packedPredictions: base } }), undefined, 'one or the other');
 });
