@@ -717,6 +717,9 @@ async function chartImage(format: 'png' | 'svg'): Promise<string> {
 
 // ---------------------------------------------------------------- messages
 
+/** The tab a refused `show` (a delta this page could not apply) asked for, until the whole run comes. */
+let tabOfRefusedShow: TabId | undefined;
+
 /** The best layer's predictions of the run on screen, in columns: the base of the next run's delta. */
 let heldPredictions: { readonly runId: string; readonly packed: PackedPredictions } | undefined;
 
@@ -748,12 +751,16 @@ function handle(message: HostToWebview): void {
       markRender('show received');
       const shown = withPredictions(message.run);
       if (!shown) {
-        // Changes to predictions this page does not hold (it was reloaded meanwhile): ask for the whole run again.
+        // Changes to predictions this page does not hold (it was reloaded meanwhile): ask for the whole run again,
+        // and switch to the tab this message asked for when it comes.
         heldPredictions = undefined;
+        tabOfRefusedShow = message.tab ?? tabOfRefusedShow;
         post({ type: 'ready' });
         return;
       }
       run = shown;
+      const tab = message.tab ?? tabOfRefusedShow;
+      tabOfRefusedShow = undefined;
       markRender('predictions unpacked');
       compare = message.compare ?? [];
       layerPredictions.clear();
@@ -763,7 +770,7 @@ function handle(message: HostToWebview): void {
       if (state.runId !== run.summary.id) {
         setState({ runId: run.summary.id, layer: undefined, mapExtent: undefined, filter: '', sortColumn: DEFAULT_STATE.sortColumn, sortDescending: DEFAULT_STATE.sortDescending });
       }
-      if (message.tab) setState({ tab: message.tab });
+      if (tab) setState({ tab });
       renderRun();
       return;
     }

@@ -104,6 +104,8 @@ export class ResultsPanel extends Disposable {
     this.panel.webview.options = ResultsPanel.webviewOptions(dependencies.extensionUri);
     this.panel.webview.html = this.html();
     this._register(this.panel.onDidDispose(() => this.dispose()));
+    // A hidden webview loses its page (no retainContextWhenHidden): the next one holds no predictions.
+    this._register(this.panel.onDidChangeViewState(() => { if (!this.panel.visible) this.heldPredictions = undefined; }));
     this._register(this.panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)));
     this._register(dependencies.onDidChangeRunStatus((message) => void this.post({ type: 'running', message })));
     this._register(dependencies.store.onDidChange(() => {
