@@ -199,6 +199,7 @@ export class ResultsPanel extends Disposable {
       if (runId !== this.runId) return; // another run was requested meanwhile
       const tab = this.requestedTab;
       this.requestedTab = undefined;
+      trace?.mark(delta ? 'panel: predictions as a delta' : 'panel: predictions whole');
       trace?.mark('panel: post show');
       this.heldPredictions = undefined; // until delivered
       const delivered = await this.post({ type: 'show', run: view, ...(compare.length ? { compare } : {}), ...(tab ? { tab } : {}) });
