@@ -21,6 +21,8 @@ export class WorkerFailedError extends Error {
 }
 
 interface Pending<Reply> {
+  /** The worker serving it: a failure rejects only that worker's requests, not a newer worker's. */
+  readonly worker: Worker;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: Error) => void;
 }
@@ -38,7 +40,7 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker, resolve, reject });
       worker.ref();
       worker.postMessage({ ...message, id }); // structured clone: the caller keeps its arrays
     });
@@ -51,13 +53,13 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
+      if (![...this.pending.values()].some((other) => other.worker === worker)) worker.unref();
       if (reply.error !== undefined) pending.reject(new Error(reply.error));
       else pending.resolve(reply);
     });
     const failAll = (error: WorkerFailedError): void => {
       if (this.worker === worker) this.worker = undefined;
-      this.rejectAll(error);
+      this.rejectAll(error, worker);
     };
     worker.on('error', (error) => failAll(new WorkerFailedError(`the ${this.label} worker failed: ${error.message}`)));
     worker.on('exit', (code) => failAll(new WorkerFailedError(`the ${this.label} worker exited (code ${code})`)));
@@ -65,9 +67,14 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
     return worker;
   }
 
-  private rejectAll(error: WorkerFailedError): void {
-    const stranded = [...this.pending.values()];
-    this.pending.clear();
+  /** Reject the requests in flight on `worker` (all of them when it is not given). */
+  private rejectAll(error: WorkerFailedError, worker?: Worker): void {
+    const stranded: Pending<Reply>[] = [];
+    for (const [id, pending] of this.pending) {
+      if (worker !== undefined && pending.worker !== worker) continue;
+      this.pending.delete(id);
+      stranded.push(pending);
+    }
     for (const pending of stranded) pending.reject(error);
   }
 

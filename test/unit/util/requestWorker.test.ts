@@ -38,3 +38,19 @@ test('requests get their own replies; an error reply rejects that request only; 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a worker's late exit rejects only its own requests, not those of the worker started after it", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'request-worker-'));
+  try {
+    // value 0 throws: 'error' fires (the worker is replaced at once), its 'exit' follows later.
+    const flaky = new RequestWorker<{ value: number }, Reply>(workerFile(dir, `
+      if (m.value === 0) throw new Error('boom');
+      setTimeout(() => parentPort.postMessage({ id: m.id, doubled: 2 * m.value }), 200);`), 'flaky');
+    await assert.rejects(flaky.request({ value: 0 }), (error: Error) => error instanceof WorkerFailedError && /boom/.test(error.message));
+    // Asked of the new worker while the old one is still exiting.
+    assert.equal((await flaky.request({ value: 7 })).doubled, 14);
+    await flaky.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
