@@ -2,7 +2,7 @@
 // Probe fitting time, Spacetime Probe vs scikit-learn RidgeCV, on the same .npy files, one layer at a time.
 //
 //   npx tsc -p . && node bench/probes/bench-probes.mjs --n 20000 --d 768 --layers 13 --repeats 3 [--dir DIR] [--no-sklearn]
-//       [--products onnxruntime|javascript] [--projection float64|float32] [--reduction auto|tridiagonal|band]
+//       [--products onnxruntime|javascript] [--projection auto|float64|float32] [--reduction auto|tridiagonal|band] [--python PATH]
 //
 // Writes synthetic "real-ish" activations (float32, low-rank signal + outlier dimensions, like a residual stream)
 // to DIR/layer_XXX.npy with targets.npy ([lat, lon]) and is_test.npy (seeded 20%), unless they already exist.
@@ -48,7 +48,9 @@ const nLayers = Number(option('layers', 13));
 const repeats = Number(option('repeats', 3));
 const dir = path.resolve(option('dir', path.join(os.tmpdir(), `spacetime-probe-bench-${n}x${d}`)));
 const products = option('products', 'onnxruntime');
-const projectionPrecision = option('projection', 'float64');
+const projectionPrecision = option('projection', 'auto');
+// The interpreter with scikit-learn (Debian's python3-sklearn by default; a venv's python where that is missing).
+const python = option('python', process.env.SPACETIME_BENCH_PYTHON ?? '/usr/bin/python3');
 const reduction = option('reduction', 'auto');
 const runSklearn = !process.argv.includes('--no-sklearn');
 
@@ -133,7 +135,7 @@ async function runOurs() {
     const { perTarget, mean: testR2 } = r2PerTarget(truth, predicted, testIdx.length, 2);
     const probe = { test: { r2: testR2, r2PerTarget: perTarget } };
     layers.push({ seconds, alpha: fit.alpha, alphaIndex: fit.alphaIndex, testR2: probe.test.r2, testR2PerTarget: probe.test.r2PerTarget });
-    console.error(`  ours layer ${layer}: ${seconds.toFixed(2)} s (${Object.entries(phases).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}), alpha ${fit.alpha.toPrecision(6)}, test R² ${probe.test.r2.toFixed(6)}`);
+    console.error(`  ours layer ${layer}: ${seconds.toFixed(2)} s (${Object.entries(phases).map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ')}), alpha ${fit.alpha.toPrecision(6)} (LOO ${fit.looPrecision}), test R² ${probe.test.r2.toFixed(6)}`);
   }
   return layers;
 }
@@ -144,7 +146,7 @@ function runTheirs() {
   delete env.SPACETIME_PROBE_BENCH_ENV;
   delete env.SPACETIME_PROBE_RELAUNCHED;
   if (env.GLIBC_TUNABLES === '') delete env.GLIBC_TUNABLES;
-  const output = execFileSync('/usr/bin/python3', [path.join(root, 'bench/probes/sklearn_compare.py'), dir, '--no-loo', '--layers', String(nLayers)], { maxBuffer: 1 << 26, encoding: 'utf8', env });
+  const output = execFileSync(python, [path.join(root, 'bench/probes/sklearn_compare.py'), dir, '--no-loo', '--layers', String(nLayers)], { maxBuffer: 1 << 26, encoding: 'utf8', env });
   const result = JSON.parse(output);
   result.wallSeconds = (performance.now() - started) / 1000;
   for (const [layer, entry] of result.layers.entries()) console.error(`  sklearn layer ${layer}: ${entry.fit_seconds.toFixed(2)} s, alpha ${entry.alpha.toPrecision(6)}, test R² ${entry.test_r2.toFixed(6)}`);
@@ -162,7 +164,7 @@ const total = (layers, key) => layers.reduce((sum, layer) => sum + layer[key], 0
 const oursBest = Math.min(...oursRuns.map((layers) => total(layers, 'seconds')));
 const oursRss = process.resourceUsage().maxRSS / 1024;
 console.log(`\n### n = ${n}, d = ${d}, ${nLayers} layers, ${DEFAULT_ALPHAS.length} alphas (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'})\n`);
-console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}${hugePages ? '' : ' --no-huge-pages'}\` (ours with malloc huge pages: ${hugePages ? 'yes' : 'no'})\n`);
+console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}${hugePages ? '' : ' --no-huge-pages'}${python === '/usr/bin/python3' ? '' : ` --python ${python}`}\` (ours with malloc huge pages: ${hugePages ? 'yes' : 'no'})\n`);
 console.log('| | ours (fitRidgeCV) | scikit-learn RidgeCV |');
 console.log('|---|---|---|');
 if (runSklearn) {

@@ -7,7 +7,7 @@ the training split's mean and standard deviation (ddof 0), exactly as Spacetime 
 print one JSON document: chosen alpha, leave-one-out MSE per alpha, train/test R² per target and their means,
 and the fit time of each layer. Layers are loaded one at a time.
 
-Run with Debian's interpreter, which has python3-sklearn:
+Run with an interpreter that has scikit-learn (Debian's /usr/bin/python3 with python3-sklearn, or a venv):
     /usr/bin/python3 bench/probes/sklearn_compare.py DIR [--no-loo] [--layers N] > DIR/sklearn.json
 Without is_test.npy the split is a NumPy-seeded random 20% test split (only the benchmark uses that).
 """
@@ -22,6 +22,10 @@ import numpy as np
 import sklearn
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score
+
+
+# scikit-learn 1.5 renamed store_cv_values / cv_values_ to store_cv_results / cv_results_ (1.7 removed the old names).
+STORE_LOO = 'store_cv_results' if 'store_cv_results' in RidgeCV().get_params() else 'store_cv_values'
 
 
 def main(argv):
@@ -48,7 +52,7 @@ def main(argv):
     for path in sorted(glob.glob(os.path.join(folder, 'layer_*.npy')))[:max_layers]:
         x = np.load(path)
         started = time.perf_counter()
-        model = RidgeCV(alphas=alphas, fit_intercept=True, store_cv_values=store_loo).fit(x[train], y_train)
+        model = RidgeCV(alphas=alphas, fit_intercept=True, **{STORE_LOO: store_loo}).fit(x[train], y_train)
         seconds = time.perf_counter() - started
         predicted = model.predict(x) * std + mean
         alpha_index = int(np.flatnonzero(alphas == model.alpha_)[0])
@@ -63,7 +67,7 @@ def main(argv):
         entry['train_r2'] = float(np.mean(entry['train_r2_per_target']))
         entry['test_r2'] = float(np.mean(entry['test_r2_per_target']))
         if store_loo:
-            cv = model.cv_values_.reshape(x[train].shape[0], -1, len(alphas))
+            cv = getattr(model, STORE_LOO.replace('store_', '') + '_').reshape(x[train].shape[0], -1, len(alphas))
             entry['loo_mse'] = [float(cv[:, :, i].mean()) for i in range(len(alphas))]
         layers.append(entry)
         del x, model

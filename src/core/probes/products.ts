@@ -6,7 +6,7 @@
 import { OrtGemm, sharedGemm } from '../runtime/linalg';
 
 export type ProductDtype = 'float32' | 'float64';
-type ArrayOf<D extends ProductDtype> = D extends 'float32' ? Float32Array : Float64Array;
+export type ArrayOf<D extends ProductDtype> = D extends 'float32' ? Float32Array : Float64Array;
 
 export interface Matrix<D extends ProductDtype = 'float64'> {
   readonly data: ArrayOf<D>;

@@ -26,7 +26,8 @@
  * Rows are processed in chunks, so memory is bounded by the input, two d×d (or n×n) float64 matrices and a few
  * chunk buffers: the full centred float64 copy of X is never formed in primal mode.
  */
-import { javascriptProducts, onnxProducts, type DenseProducts } from './products';
+import { javascriptProducts, onnxProducts, type ArrayOf, type DenseProducts, type ProductDtype } from './products';
+import { checkedLooSums, looErrorsPerRow, pickAlpha, type ChunkScorer, type LooPass, type LooTiming } from './looScores';
 import { tridiagonalize, type Tridiagonal } from './tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand } from './band';
 import { HalfMatrix, type LayerValues } from './halfMatrix';
@@ -41,11 +42,14 @@ export interface RidgeCVOptions {
   /** Where the big matrix products run: onnxruntime (default) or plain TypeScript. */
   readonly products?: DenseProducts | 'onnxruntime' | 'javascript';
   /**
-   * Precision of the n×d×d projection Y = X_c Q used only for the leave-one-out scores (primal mode). 'float32'
-   * halves that Gemm's time at ~1e-7 relative error in the scores; coefficients are always computed in float64.
-   * Default 'float64'.
+   * Precision of the products used only for the leave-one-out scores (primal mode: the n×d×d projection Y = X_c Q
+   * and the band form's sweeps). 'float32' roughly halves their time at ~1e-7 relative error in the scores, and is
+   * checked: a row sample is scored in both precisions, and unless the chosen alpha wins by a clear margin over
+   * that error the scores are recomputed in float64 (looScores.ts), so the alpha is the one float64 picks.
+   * Coefficients are always computed in float64. 'auto' (default): float32 from FLOAT32_PROJECTION_MIN_FEATURES
+   * features and FLOAT32_PROJECTION_MIN_SAMPLES samples up, float64 below (where the pass is cheap anyway).
    */
-  readonly projectionPrecision?: 'float64' | 'float32';
+  readonly projectionPrecision?: 'auto' | 'float64' | 'float32';
   /** Rows per chunk; default chosen so a chunk holds about 4M values (16M for the band form's sweeps). */
   readonly chunkRows?: number;
   /**
@@ -64,7 +68,11 @@ export interface RidgeCVOptions {
 /** Where 'auto' switches the primal form from the tridiagonal to the band reduction (see docs/probes.md). */
 export const BAND_REDUCTION_MIN_FEATURES = 3072;
 
-export type RidgePhase = 'covariance' | 'gram' | 'tridiagonalize' | 'band reduction' | 'projection' | 'leave-one-out sweeps';
+/** From these sizes on, projectionPrecision 'auto' runs the leave-one-out pass in checked float32. */
+export const FLOAT32_PROJECTION_MIN_FEATURES = 256;
+export const FLOAT32_PROJECTION_MIN_SAMPLES = 2048;
+
+export type RidgePhase = 'covariance' | 'gram' | 'tridiagonalize' | 'band reduction' | 'projection' | 'leave-one-out sweeps' | 'precision check';
 
 export interface RidgeCVResult {
   readonly alpha: number;
@@ -76,6 +84,11 @@ export interface RidgeCVResult {
   /** Mean leave-one-out squared error (over samples and targets) for each alpha, in the order given. */
   readonly looMse: Float64Array;
   readonly mode: RidgeMode;
+  /**
+   * Precision the leave-one-out scores (looMse) were computed in: 'float32' only when the float64 check on a row
+   * sample vouched for the choice of alpha (looScores.ts). Coefficients and intercepts are float64 either way.
+   */
+  readonly looPrecision: ProductDtype;
   readonly nSamples: number;
   readonly nFeatures: number;
   readonly nTargets: number;
@@ -339,13 +352,8 @@ export async function fitRidgeCV(input: RidgeInput, options: RidgeCVOptions): Pr
   return band ? fitPrimalBand(input, alphas, products, options) : fitPrimal(input, alphas, products, options);
 }
 
-function pickAlpha(looMse: Float64Array): number {
-  let best = 0;
-  for (let index = 1; index < looMse.length; index++) if (looMse[index] < looMse[best]) best = index;
-  return best;
-}
-
-function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best: number, coef: Float64Array, xMeans: Float64Array, yMeans: Float64Array, mode: RidgeMode): RidgeCVResult {
+function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best: number, coef: Float64Array, xMeans: Float64Array, yMeans: Float64Array,
+  mode: RidgeMode, looPrecision: ProductDtype): RidgeCVResult {
   const { nFeatures, nTargets } = input;
   const intercept = new Float64Array(nTargets);
   for (let t = 0; t < nTargets; t++) {
@@ -354,7 +362,7 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
     intercept[t] = yMeans[t] - dot;
   }
   return Object.freeze({
-    alpha: alphas[best], alphaIndex: best, coef, intercept, looMse, mode,
+    alpha: alphas[best], alphaIndex: best, coef, intercept, looMse, mode, looPrecision,
     nSamples: input.nSamples, nFeatures, nTargets,
   });
 }
@@ -367,7 +375,7 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
  */
 async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number,
   chunkRows: number, products: DenseProducts): Promise<{ covariance: Float64Array; xty: Float64Array }> {
-  const blocks = d >= 1024 ? 4 : d >= 256 ? 2 : 1;
+  const blocks = d >= 2048 ? 8 : d >= 1024 ? 4 : d >= 256 ? 2 : 1;
   const bounds = Array.from({ length: blocks + 1 }, (_, j) => Math.round((j * d) / blocks));
   const widths = bounds.slice(1).map((bound, j) => bound - bounds[j]);
   const maxRows = Math.min(n, chunkRows);
@@ -418,6 +426,44 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
   return { covariance, xty };
 }
 
+/** Whether 'auto' runs the leave-one-out pass in (checked) float32: where the projection is big enough to matter. */
+export function autoProjectionPrecision(nSamples: number, nFeatures: number): 'float32' | 'float64' {
+  return nFeatures >= FLOAT32_PROJECTION_MIN_FEATURES && nSamples >= FLOAT32_PROJECTION_MIN_SAMPLES ? 'float32' : 'float64';
+}
+
+function resolveProjectionPrecision(options: RidgeCVOptions, n: number, d: number): ProductDtype {
+  const requested = options.projectionPrecision ?? 'auto';
+  return requested === 'auto' ? autoProjectionPrecision(n, d) : requested;
+}
+
+/** Report the leave-one-out pass's phases (and the precision check, when one ran). */
+function reportLooPhases(options: RidgeCVOptions, timing: LooTiming, pass: LooPass): void {
+  options.onPhase?.('projection', timing.projection);
+  options.onPhase?.('leave-one-out sweeps', timing.sweeps);
+  if (timing.check > 0 || pass.recomputed) options.onPhase?.('precision check', timing.check);
+}
+
+/** Buffers kept across chunks, grown when a larger chunk asks (a fresh big typed array costs page faults each time). */
+class Scratch {
+  private readonly buffers = new Map<string, Float32Array | Float64Array>();
+
+  get<D extends ProductDtype>(dtype: D, name: string, length: number): ArrayOf<D> {
+    const key = `${dtype}:${name}`;
+    let buffer = this.buffers.get(key);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+      this.buffers.set(key, buffer);
+    }
+    return buffer.subarray(0, length) as ArrayOf<D>;
+  }
+}
+
+/** A float32 copy of a float64 array, made once on first use. */
+function lazyFloat32(source: Float64Array): () => Float32Array {
+  let copy: Float32Array | undefined;
+  return () => (copy ??= Float32Array.from(source));
+}
+
 async function fitPrimal(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
@@ -437,8 +483,6 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   phase('covariance');
   const tri = await tridiagonalize(covariance, d, products, { workspace: spare });
   phase('tridiagonalize');
-  let projectionSeconds = 0;
-  let sweepSeconds = 0;
   // b = Qᵀ X_cᵀ y_c (d × t), then per alpha s(α) = (T + αI)⁻¹ b, the coefficients in Q's basis.
   const b = await products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: xty, rows: d, cols: t }, { transA: true });
   const factors = alphas.map((alpha) => factorShiftedTridiagonal(tri, alpha));
@@ -449,45 +493,63 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
     for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sAll[k * nAlphas * t + a * t + c] = s[k * t + c];
   });
 
-  const squaredErrorSums = new Float64Array(nAlphas);
-  const float32 = options.projectionPrecision === 'float32';
-  const q32 = float32 ? Float32Array.from(tri.q) : undefined;
-  const s32 = float32 ? Float32Array.from(sAll) : undefined;
-  const maxRows = Math.min(n, chunkRows);
-  const chunkBuffer = new Float64Array(maxRows * d);
-  const projectedBuffer = float32 ? new Float32Array(maxRows * d) : new Float64Array(maxRows * d);
-  const fittedBuffer = float32 ? new Float32Array(maxRows * nAlphas * t) : new Float64Array(maxRows * nAlphas * t);
-  const chunk32Buffer = float32 ? new Float32Array(maxRows * d) : undefined;
-  for (let start = 0; start < n; start += chunkRows) {
-    const end = Math.min(n, start + chunkRows);
-    const rows = end - start;
-    const chunk = centredRows(x, xMeans, start, end, d, chunkBuffer);
-    // Y = X_c Q (rows × d): the chunk's samples in Q's basis; each row is then swept by the LDLᵀ recurrences.
+  const q32 = lazyFloat32(tri.q);
+  const s32 = lazyFloat32(sAll);
+  const scratch = new Scratch();
+  // Y = X_c Q (rows × d): the chunk's samples in Q's basis; each row is then swept by the LDLᵀ recurrences.
+  const scorer: ChunkScorer = async (dtype, chunk, ycRows, rows, out, timing) => {
+    const started = performance.now();
     let projected: Float64Array | Float32Array;
     let fitted: Float64Array | Float32Array;
-    if (q32 !== undefined && s32 !== undefined && chunk32Buffer !== undefined) {
-      const chunk32 = chunk32Buffer.subarray(0, rows * d);
+    if (dtype === 'float32') {
+      const chunk32 = scratch.get('float32', 'chunk', rows * d);
       chunk32.set(chunk);
-      projected = await products.gemm('float32', { data: chunk32, rows, cols: d }, { data: q32, rows: d, cols: d },
-        { out: (projectedBuffer as Float32Array).subarray(0, rows * d) });
-      fitted = await products.gemm('float32', { data: projected, rows, cols: d }, { data: s32, rows: d, cols: nAlphas * t },
-        { out: (fittedBuffer as Float32Array).subarray(0, rows * nAlphas * t) });
+      projected = await products.gemm('float32', { data: chunk32, rows, cols: d }, { data: q32(), rows: d, cols: d },
+        { out: scratch.get('float32', 'projected', rows * d) });
+      fitted = await products.gemm('float32', { data: projected, rows, cols: d }, { data: s32(), rows: d, cols: nAlphas * t },
+        { out: scratch.get('float32', 'fitted', rows * nAlphas * t) });
     } else {
       projected = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: tri.q, rows: d, cols: d },
-        { out: (projectedBuffer as Float64Array).subarray(0, rows * d) });
+        { out: scratch.get('float64', 'projected', rows * d) });
       fitted = await products.gemm('float64', { data: projected, rows, cols: d }, { data: sAll, rows: d, cols: nAlphas * t },
-        { out: (fittedBuffer as Float64Array).subarray(0, rows * nAlphas * t) });
+        { out: scratch.get('float64', 'fitted', rows * nAlphas * t) });
     }
     const sweepStart = performance.now();
-    projectionSeconds += (sweepStart - clock) / 1000;
+    timing.projection += (sweepStart - started) / 1000;
     const leverage = quadraticForms(projected, rows, d, factors);
-    accumulateLooErrors(squaredErrorSums, leverage, fitted, yc, start, rows, n, t);
-    sweepSeconds += (performance.now() - sweepStart) / 1000;
-    clock = performance.now();
+    looErrorsPerRow(out, leverage, fitted, ycRows, rows, n, t);
+    timing.sweeps += (performance.now() - sweepStart) / 1000;
+  };
+  const timing: LooTiming = { projection: 0, sweeps: 0, check: 0 };
+  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out) },
+    scorer, resolveProjectionPrecision(options, n, d), timing);
+  reportLooPhases(options, timing, pass);
+  return finishPrimal(input, alphas, pass, tri.q, sAll, xMeans, yMeans, products);
+}
+
+/** The operands of the band form's leave-one-out sweeps, in one precision. */
+interface BandSweepOperands<D extends ProductDtype> {
+  readonly q: ArrayOf<D>;
+  readonly sAll: ArrayOf<D>;
+  /** Per block k: [M_k(α)ᵀ]_α stacked (nAlphas·w × w). */
+  readonly stackedTransposes: readonly ArrayOf<D>[];
+  /** Per alpha, per block k ≥ 1 (index k − 1): P_k(α) = M_k(α)ᵀ E_k(α) (w × w_{k−1}). */
+  readonly recurrence: readonly (readonly ArrayOf<D>[])[];
+}
+
+/** h[i] += Σ_r u[r·rows + i]² (two copies, one per element type, so each stays monomorphic). */
+function addColumnSquaresFloat64(h: Float64Array, u: Float64Array, w: number, rows: number): void {
+  for (let r = 0; r < w; r++) {
+    const offset = r * rows;
+    for (let i = 0; i < rows; i++) h[i] += u[offset + i] * u[offset + i];
   }
-  options.onPhase?.('projection', projectionSeconds);
-  options.onPhase?.('leave-one-out sweeps', sweepSeconds);
-  return finishPrimal(input, alphas, squaredErrorSums, tri.q, sAll, xMeans, yMeans, products);
+}
+
+function addColumnSquaresFloat32(h: Float64Array, u: Float32Array, w: number, rows: number): void {
+  for (let r = 0; r < w; r++) {
+    const offset = r * rows;
+    for (let i = 0; i < rows; i++) h[i] += u[offset + i] * u[offset + i];
+  }
 }
 
 /**
@@ -521,21 +583,13 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
   });
 
   const chunkRows = options.chunkRows ?? Math.max(256, Math.min(n, Math.floor(16_777_216 / d)));
-  const maxRows = Math.min(n, chunkRows);
-  const chunkBuffer = new Float64Array(maxRows * d);
-  const projectedBuffer = new Float64Array(maxRows * d);
-  const fittedBuffer = new Float64Array(maxRows * nAlphas * t);
-  const maxWidth = Math.max(...band.bounds.slice(1).map((bound, k) => bound - band.bounds[k]));
-  const stackBuffer = new Float64Array(nAlphas * maxWidth * maxRows);
-  // U_{k−1}(α)ᵀ and U_k(α)ᵀ per alpha, swapped after each block (the recurrence writes straight into the current
-  // one, so only the first block of a chunk is copied: copying every block moved 12·n·d values per layer).
-  const previousU = alphas.map(() => new Float64Array(maxWidth * maxRows));
-  const currentU = alphas.map(() => new Float64Array(maxWidth * maxRows));
-  // [M_k(α)ᵀ]_α stacked (nAlphas·w × w), and P_k(α) = M_k(α)ᵀ E_k(α) (w × w_{k−1}).
-  const nBlocksAll = band.bounds.length - 1;
+  const bounds = band.bounds;
+  const nBlocks = bounds.length - 1;
+  const widths = bounds.slice(1).map((bound, k) => bound - bounds[k]);
+  const maxWidth = Math.max(...widths);
   const stackedTransposes: Float64Array[] = [];
-  for (let k = 0; k < nBlocksAll; k++) {
-    const w = band.bounds[k + 1] - band.bounds[k];
+  for (let k = 0; k < nBlocks; k++) {
+    const w = widths[k];
     const stackedM = new Float64Array(nAlphas * w * w);
     factors.forEach((factor, a) => {
       const m = factor.inverseTransposedDiagonal[k];
@@ -545,8 +599,8 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
   }
   const recurrence = factors.map((factor) => factor.subdiagonal.map((e, index) => {
     const k = index + 1;
-    const w = band.bounds[k + 1] - band.bounds[k];
-    const wPrevious = band.bounds[k] - band.bounds[k - 1];
+    const w = widths[k];
+    const wPrevious = widths[k - 1];
     const m = factor.inverseTransposedDiagonal[k];
     const p = new Float64Array(w * wPrevious);
     for (let i = 0; i < w; i++) for (let q = 0; q <= i; q++) {
@@ -556,46 +610,58 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     }
     return p;
   }));
-  const squaredErrorSums = new Float64Array(nAlphas);
-  let projectionSeconds = 0;
-  let sweepSeconds = 0;
-  const nBlocks = band.bounds.length - 1;
-  for (let start = 0; start < n; start += chunkRows) {
-    const end = Math.min(n, start + chunkRows);
-    const rows = end - start;
-    const chunk = centredRows(x, xMeans, start, end, d, chunkBuffer);
+  const operands64: BandSweepOperands<'float64'> = { q, sAll, stackedTransposes, recurrence };
+  let operands32: BandSweepOperands<'float32'> | undefined;
+  const operands = <D extends ProductDtype>(dtype: D): BandSweepOperands<D> => {
+    if (dtype === 'float64') return operands64 as unknown as BandSweepOperands<D>;
+    operands32 ??= {
+      q: Float32Array.from(q), sAll: Float32Array.from(sAll), stackedTransposes: stackedTransposes.map((m) => Float32Array.from(m)),
+      recurrence: recurrence.map((perBlock) => perBlock.map((p) => Float32Array.from(p))),
+    };
+    return operands32 as unknown as BandSweepOperands<D>;
+  };
+  const scratch = new Scratch();
+
+  async function scoreChunk<D extends ProductDtype>(dtype: D, chunk: Float64Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming): Promise<void> {
+    const started = performance.now();
+    const { q: qD, sAll: sD, stackedTransposes: stackedD, recurrence: recurrenceD } = operands(dtype);
+    let rowsD = chunk as ArrayOf<D>;
+    if (dtype === 'float32') {
+      rowsD = scratch.get(dtype, 'chunk', rows * d);
+      rowsD.set(chunk);
+    }
     // Yᵀ = Qᵀ X_cᵀ (d × rows): block k of Y's columns is then the contiguous row range of Yᵀ.
-    const yt = await products.gemm('float64', { data: q, rows: d, cols: d }, { data: chunk, rows, cols: d },
-      { transA: true, transB: true, out: projectedBuffer.subarray(0, d * rows) });
-    const fitted = await products.gemm('float64', { data: yt, rows: d, cols: rows }, { data: sAll, rows: d, cols: nAlphas * t },
-      { transA: true, out: fittedBuffer.subarray(0, rows * nAlphas * t) });
+    const yt = await products.gemm(dtype, { data: qD, rows: d, cols: d }, { data: rowsD, rows, cols: d },
+      { transA: true, transB: true, out: scratch.get(dtype, 'projected', d * rows) });
+    const fitted = await products.gemm(dtype, { data: yt, rows: d, cols: rows }, { data: sD, rows: d, cols: nAlphas * t },
+      { transA: true, out: scratch.get(dtype, 'fitted', rows * nAlphas * t) });
     const sweepStart = performance.now();
-    projectionSeconds += (sweepStart - clock) / 1000;
+    timing.projection += (sweepStart - started) / 1000;
     // Per block k: U_k(α)ᵀ = M_k(α)ᵀ Y_kᵀ − P_k(α) U_{k−1}(α)ᵀ with M_k = G_k⁻ᵀ and P_k = M_kᵀ E_k. The first term
-    // is one Gemm for all alphas at once (M_kᵀ stacked); the recurrence is one small Gemm per alpha.
+    // is one Gemm for all alphas at once (M_kᵀ stacked); the recurrence is one small Gemm per alpha. U_{k−1}(α)ᵀ
+    // and U_k(α)ᵀ live in per-alpha ping-pong buffers swapped after each block (the recurrence writes straight into
+    // the current one, so only the first block of a chunk is copied).
+    const previousU = alphas.map((_, a) => scratch.get(dtype, `previous ${a}`, maxWidth * rows));
+    const currentU = alphas.map((_, a) => scratch.get(dtype, `current ${a}`, maxWidth * rows));
     const leverage = alphas.map(() => new Float64Array(rows));
     for (let k = 0; k < nBlocks; k++) {
-      const w = band.bounds[k + 1] - band.bounds[k];
-      const yk = yt.subarray(band.bounds[k] * rows, band.bounds[k + 1] * rows);
-      const stackedM = stackedTransposes[k];
-      const stacked = await products.gemm('float64', { data: stackedM, rows: nAlphas * w, cols: w }, { data: yk, rows: w, cols: rows },
-        { out: stackBuffer.subarray(0, nAlphas * w * rows) });
+      const w = widths[k];
+      const yk = yt.subarray(bounds[k] * rows, bounds[k + 1] * rows) as ArrayOf<D>;
+      const stacked = await products.gemm(dtype, { data: stackedD[k], rows: nAlphas * w, cols: w }, { data: yk, rows: w, cols: rows },
+        { out: scratch.get(dtype, 'stacked', nAlphas * w * rows) });
       for (let a = 0; a < nAlphas; a++) {
-        const own = stacked.subarray(a * w * rows, (a + 1) * w * rows);
+        const own = stacked.subarray(a * w * rows, (a + 1) * w * rows) as ArrayOf<D>;
         let u = own;
         if (k > 0) {
-          const wPrevious = band.bounds[k] - band.bounds[k - 1];
-          u = await products.gemm('float64', { data: recurrence[a][k - 1], rows: w, cols: wPrevious },
-            { data: previousU[a].subarray(0, wPrevious * rows), rows: wPrevious, cols: rows },
-            { alpha: -1, beta: 1, c: { data: own, rows: w, cols: rows }, out: currentU[a].subarray(0, w * rows) });
+          const wPrevious = widths[k - 1];
+          u = await products.gemm(dtype, { data: recurrenceD[a][k - 1], rows: w, cols: wPrevious },
+            { data: previousU[a].subarray(0, wPrevious * rows) as ArrayOf<D>, rows: wPrevious, cols: rows },
+            { alpha: -1, beta: 1, c: { data: own, rows: w, cols: rows }, out: currentU[a].subarray(0, w * rows) as ArrayOf<D> });
         }
-        const h = leverage[a];
-        for (let r = 0; r < w; r++) {
-          const offset = r * rows;
-          for (let i = 0; i < rows; i++) h[i] += u[offset + i] * u[offset + i];
-        }
+        if (u instanceof Float32Array) addColumnSquaresFloat32(leverage[a], u, w, rows);
+        else addColumnSquaresFloat64(leverage[a], u as Float64Array, w, rows);
         if (k === 0) {
-          previousU[a].set(u); // `own` lives in stackBuffer, which the next block overwrites
+          previousU[a].set(u); // `own` lives in the stacked buffer, which the next block overwrites
         } else {
           const swap = previousU[a];
           previousU[a] = currentU[a];
@@ -603,48 +669,28 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
         }
       }
     }
-    accumulateLooErrors(squaredErrorSums, leverage, fitted, yc, start, rows, n, t);
-    sweepSeconds += (performance.now() - sweepStart) / 1000;
-    clock = performance.now();
+    looErrorsPerRow(out, leverage, fitted, ycRows, rows, n, t);
+    timing.sweeps += (performance.now() - sweepStart) / 1000;
   }
-  options.onPhase?.('projection', projectionSeconds);
-  options.onPhase?.('leave-one-out sweeps', sweepSeconds);
-  return finishPrimal(input, alphas, squaredErrorSums, q, sAll, xMeans, yMeans, products);
-}
 
-/**
- * Add one chunk's leave-one-out squared errors to `squaredErrorSums[a]` for every alpha: with leverage h_i(α) of
- * the centred design (the intercept adds 1/n), the LOO residual is (y_i − ŷ_i(α)) / (1 − 1/n − h_i(α)).
- * `fitted` is rows × (nAlphas·t), alpha-major within a row; `yc` the centred targets of all rows.
- */
-function accumulateLooErrors(squaredErrorSums: Float64Array, leverage: readonly ArrayLike<number>[], fitted: ArrayLike<number>,
-  yc: Float64Array, start: number, rows: number, n: number, t: number): void {
-  const nAlphas = squaredErrorSums.length;
-  for (let a = 0; a < nAlphas; a++) {
-    const h = leverage[a];
-    let sum = 0;
-    for (let r = 0; r < rows; r++) {
-      const denominator = 1 - 1 / n - h[r];
-      for (let c = 0; c < t; c++) {
-        const error = (yc[(start + r) * t + c] - fitted[r * nAlphas * t + a * t + c]) / denominator;
-        sum += error * error;
-      }
-    }
-    squaredErrorSums[a] += sum;
-  }
+  const timing: LooTiming = { projection: 0, sweeps: 0, check: 0 };
+  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out) },
+    scoreChunk, resolveProjectionPrecision(options, n, d), timing);
+  reportLooPhases(options, timing, pass);
+  return finishPrimal(input, alphas, pass, q, sAll, xMeans, yMeans, products);
 }
 
 /** Pick alpha from the LOO sums and form coef = Q s(α*) in float64 (whatever precision the projection used). */
-async function finishPrimal(input: RidgeInput, alphas: number[], squaredErrorSums: Float64Array, q: Float64Array, sAll: Float64Array,
+async function finishPrimal(input: RidgeInput, alphas: number[], pass: LooPass, q: Float64Array, sAll: Float64Array,
   xMeans: Float64Array, yMeans: Float64Array, products: DenseProducts): Promise<RidgeCVResult> {
   const { nSamples: n, nFeatures: d, nTargets: t } = input;
   const nAlphas = alphas.length;
-  const looMse = squaredErrorSums.map((sum) => sum / (n * t));
+  const looMse = pass.sums.map((sum) => sum / (n * t));
   const best = pickAlpha(looMse);
   const sBest = new Float64Array(d * t);
   for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sBest[k * t + c] = sAll[k * nAlphas * t + best * t + c];
   const coef = await products.gemm('float64', { data: q, rows: d, cols: d }, { data: sBest, rows: d, cols: t });
-  return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal');
+  return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal', pass.precision);
 }
 
 async function fitDual(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
@@ -705,7 +751,7 @@ async function fitDual(input: RidgeInput, alphas: number[], products: DenseProdu
       for (let f = 0; f < d; f++) coef[f * t + c] += xc[i * d + f] * weight;
     }
   }
-  return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'dual');
+  return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'dual', 'float64');
 }
 
 /** Predictions X·coef + intercept for nSamples × nFeatures row-major x; returns nSamples × nTargets. */

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { fitRidgeCV, predict, RidgeInputError, factorShiftedTridiagonal, solveShiftedTridiagonal, type RidgeCVResult } from '../../../src/core/probes/ridge';
+import {
+  autoProjectionPrecision, factorShiftedTridiagonal, fitRidgeCV, FLOAT32_PROJECTION_MIN_FEATURES, FLOAT32_PROJECTION_MIN_SAMPLES, predict, RidgeInputError,
+  solveShiftedTridiagonal, type RidgeCVResult,
+} from '../../../src/core/probes/ridge';
+import { float32ChoiceIsSafe } from '../../../src/core/probes/looScores';
 import { tridiagonalize } from '../../../src/core/probes/tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand } from '../../../src/core/probes/band';
 import { javascriptProducts, onnxProducts } from '../../../src/core/probes/products';
@@ -148,6 +152,56 @@ test('float32 projection keeps the chosen alpha and float64 coefficients', async
   assert.equal(fast.alphaIndex, exact.alphaIndex);
   assert.ok(maxRelative(fast.looMse, exact.looMse) < 1e-4);
   assert.ok(maxAbsolute(fast.coef, exact.coef) < 1e-9 * Math.max(...exact.coef.map(Math.abs)));
+});
+
+test('float32 leave-one-out pass, both reductions: kept when the check vouches for it, same alpha, float64 coefficients', async () => {
+  const { x, y } = dataset(600, 40, 2, 11);
+  const input = { x, y, nSamples: 600, nFeatures: 40, nTargets: 2 };
+  for (const reduction of ['tridiagonal', 'band'] as const) {
+    const options = { alphas: DEFAULT_ALPHAS, reduction, bandwidth: 7, chunkRows: 128 };
+    const exact = await fitRidgeCV(input, { ...options, projectionPrecision: 'float64' });
+    const fast = await fitRidgeCV(input, { ...options, projectionPrecision: 'float32' });
+    assert.equal(exact.looPrecision, 'float64');
+    assert.equal(fast.looPrecision, 'float32', reduction);
+    assert.equal(fast.alphaIndex, exact.alphaIndex);
+    const relative = maxRelative(fast.looMse, exact.looMse);
+    assert.ok(relative < 1e-5 && relative > 0, `${reduction}: float32 scores differ from float64 by ${relative}`);
+    assert.ok(maxAbsolute(fast.coef, exact.coef) < 1e-9 * Math.max(...exact.coef.map(Math.abs)), `${reduction} coef`);
+  }
+});
+
+test('float32 leave-one-out pass: a near tie the check cannot vouch for is decided in float64', async () => {
+  const { x, y } = dataset(600, 40, 2, 11);
+  const input = { x, y, nSamples: 600, nFeatures: 40, nTargets: 2 };
+  const exactBest = (await fitRidgeCV(input, { alphas: DEFAULT_ALPHAS, projectionPrecision: 'float64' })).alpha;
+  // Two alphas 1e-9 apart around the best: float32 rounding could order them either way.
+  const alphas = [exactBest * 0.25, exactBest * (1 + 1e-9), exactBest, exactBest * 4];
+  for (const reduction of ['tridiagonal', 'band'] as const) {
+    const phases: string[] = [];
+    const exact = await fitRidgeCV(input, { alphas, reduction, bandwidth: 7, projectionPrecision: 'float64' });
+    const checked = await fitRidgeCV(input, { alphas, reduction, bandwidth: 7, projectionPrecision: 'float32', onPhase: (name) => phases.push(name) });
+    assert.equal(checked.looPrecision, 'float64', reduction);
+    assert.ok(phases.includes('precision check'));
+    assert.equal(checked.alphaIndex, exact.alphaIndex);
+    assert.deepEqual([...checked.looMse], [...exact.looMse]);
+    assert.deepEqual([...checked.coef], [...exact.coef]);
+  }
+});
+
+test('float32ChoiceIsSafe: needs a margin over the error estimates and the relative floor; never on a tie', () => {
+  const sums = Float64Array.from([3, 1, 2]);
+  assert.equal(float32ChoiceIsSafe(sums, Float64Array.from([1e-3, 1e-3, 1e-3])), true);
+  assert.equal(float32ChoiceIsSafe(sums, Float64Array.from([0, 0.09, 0])), true); // runner-up margin 1 > 10 × 0.09 + 1e-5
+  assert.equal(float32ChoiceIsSafe(sums, Float64Array.from([0, 0.1, 0])), false); // 1 < 10 × 0.1 + 1e-5
+  assert.equal(float32ChoiceIsSafe(Float64Array.from([1, 1, 2]), new Float64Array(3)), false);
+  assert.equal(float32ChoiceIsSafe(Float64Array.from([1 + 1e-6, 1]), new Float64Array(2)), false);
+  assert.equal(float32ChoiceIsSafe(Float64Array.from([1 + 1e-4, 1]), new Float64Array(2)), true);
+});
+
+test("projectionPrecision 'auto': float32 only where the pass is big enough to matter", () => {
+  assert.equal(autoProjectionPrecision(FLOAT32_PROJECTION_MIN_SAMPLES, FLOAT32_PROJECTION_MIN_FEATURES), 'float32');
+  assert.equal(autoProjectionPrecision(FLOAT32_PROJECTION_MIN_SAMPLES - 1, 4096), 'float64');
+  assert.equal(autoProjectionPrecision(100_000, FLOAT32_PROJECTION_MIN_FEATURES - 1), 'float64');
 });
 
 test('ties go to the first alpha, as scikit-learn (strictly better score only)', async () => {
