@@ -15,6 +15,8 @@
 #      its provider libraries cannot be downloaded without network);
 #   5. every layer compared with PyTorch (fp32 must be within 1e-3);
 #   6. ortBench: tokens/s of our engine on the same batches as PyTorch, onnxruntime's per-node profile, tokenization;
+#   6b. probeProducts: one float32 Gemm on the device vs the CPU, and a ridge fit whose float32 leave-one-out pass runs
+#      on the device (float64 on the CPU), alpha compared with the CPU's float64 fit (docs/probes.md);
 #   7. summarize.mjs → $OUT/device-check.json and $OUT/device-check.md (the card's name, every number).
 # Exit 0 when the fp32 parity check passed on the intended device.
 set -uo pipefail
@@ -140,6 +142,12 @@ BENCH_ARGS=("${BENCH[@]}"); BENCH_ARGS[1]=$VARIANTS
 timed ortbench 240 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/model" --device "$DEVICE" --ids "$WORK/timing_ids.json" "${BENCH_ARGS[@]}" \
   --profile-dir "$WORK/profile" --dataset "$WORK/dataset.csv" >"$WORK/status/ort.json"
 cp "$WORK/status/ort.json" "$OUT/ort.json"
+
+step "6b. probe products on the device (float32 leave-one-out pass, checked against the CPU's float64)"
+if [ $DRY = 1 ]; then PROBE_ARGS=(--n 4000 --d 512 --gemm 1024); else PROBE_ARGS=(--n "${DC_PROBE_N:-20000}" --d "${DC_PROBE_D:-2048}" --gemm 4096); fi
+timed probe-products 240 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${PROBE_ARGS[@]}" >"$WORK/status/probe-products.json"
+cp "$WORK/status/probe-products.json" "$OUT/probe-products.json" 2>/dev/null
+cat "$WORK/status/probe-products.json"
 
 step "7. summary"
 "$NODE" "$HERE/summarize.mjs" "$WORK" "$OUT"

@@ -34,6 +34,7 @@ const devices = readJson(path.join(status, 'devices.json'));
 const gpu = readText(path.join(status, 'gpu.txt')).trim();
 const torch = readJson(path.join(work, 'torch.json'));
 const ort = readJson(path.join(status, 'ort.json'));
+const probeProducts = readJson(path.join(status, 'probe-products.json'));
 const compares = Object.fromEntries(['fp32', 'fp16'].map((name) => [name, lastJsonLine(path.join(status, `compare-${name}.json`))]).filter(([, value]) => value));
 
 /** What the CLI said: device line, summary line, batches line, or its error. */
@@ -90,7 +91,7 @@ for (const batch of batchSizes) {
 }
 
 const summary = {
-  run, verdict, gpu: gpu || torch?.gpu, steps, devices, torch, compares, extracts, ort, throughput: { batchSizes, rows, ratios },
+  run, verdict, gpu: gpu || torch?.gpu, steps, devices, torch, compares, extracts, ort, probeProducts, throughput: { batchSizes, rows, ratios },
   bestOursFp32: best('ours', 'fp32'), bestOursFp16: best('ours', 'fp16'),
 };
 fs.mkdirSync(out, { recursive: true });
@@ -153,6 +154,17 @@ if (ort?.tokenization) {
   const oursBest = Math.max(summary.bestOursFp32, summary.bestOursFp16);
   md.push('', `Tokenization (@huggingface/tokenizers, one thread): ${t.prompts} prompts, ${fmt(t.tokensPerSecond)} tokens/s` +
     (oursBest > 0 ? `; at the best measured model speed (${fmt(oursBest)} tokens/s) tokenizing up front adds ${fmt((100 * oursBest) / t.tokensPerSecond, 0)}% to the model time.` : '.'));
+}
+if (probeProducts?.usable) {
+  const p = probeProducts;
+  md.push('', `Probe products (n ${p.n} × d ${p.d}; same alpha as the CPU's float64 fit in every run: ${p.sameAlpha ? 'yes' : 'NO'}):`, '',
+    '| run | fit s | alpha index | LOO precision | max rel. Δ LOO | max abs Δ coef |', '|---|---|---|---|---|---|');
+  for (const [name, fit] of Object.entries(p.fits)) {
+    md.push(`| ${name} | ${fmt(fit.seconds, 2)} | ${fit.alphaIndex} | ${fit.looPrecision} | ${fit.maxRelativeLoo.toExponential(1)} | ${fit.maxAbsCoefDifference.toExponential(1)} |`);
+  }
+  md.push('', `float32 Gemm ${p.gemmSize}³: ${Object.entries(p.gemm).map(([name, g]) => `${name} ${fmt(g.gflops, 0)} GFLOP/s (max error ${g.maxAbsErrorOverMaxAbs.toExponential(1)} of max |value|)`).join(', ')}.`);
+} else if (probeProducts) {
+  md.push('', `Probe products: ${probeProducts.device} not usable: ${probeProducts.detail}`);
 }
 md.push('', `Steps: ${steps.map((s) => `${s.step} ${s.rc === 0 ? 'ok' : `rc ${s.rc}`} ${fmt(Number(s.seconds), 1)} s`).join(', ')}.`);
 fs.writeFileSync(path.join(out, 'device-check.md'), `${md.join('\n')}\n`);

@@ -155,6 +155,7 @@ export async function reduceToBand(a: Float64Array, size: number, products: Dens
   const rBuffer = new Float64Array(size * 2 * lanesCapacity);
   const slabBuffer = new Float64Array(size * bandwidth);
   const paddedBuffer = new Float64Array(size * bandwidth);
+  const vzBuffer = new Float64Array(size * bandwidth);
 
   let current = a;
   let spare = workspace;
@@ -203,18 +204,14 @@ export async function reduceToBand(a: Float64Array, size: number, products: Dens
           { data: rtvt, rows: stride, cols: width }, { alpha: -1, beta: 1, c: { data: x, rows: m, cols: width } });
       }
       // Z = Tᵀ (Vᵀ X) (symmetric), W = X − ½ V Z; the panel's update of the trailing matrix is −V Wᵀ − W Vᵀ.
-      const vtx = new Float64Array(width * width);
-      for (let i = 0; i < m; i++) {
-        for (let q = 0; q < width; q++) {
-          const viq = v[i * width + q];
-          if (viq === 0) continue;
-          for (let c = 0; c < width; c++) vtx[q * width + c] += viq * x[i * width + c];
-        }
-      }
+      // Vᵀ X and V Z are m-long products (m·w² each, ~1 GFLOP per product summed over the panels at d = 4,096): Gemms,
+      // not loops.
+      const vtx = await products.gemm('float64', { data: v, rows: m, cols: width }, { data: x, rows: m, cols: width }, { transA: true });
       const tTransposed = new Float64Array(width * width);
       for (let q = 0; q < width; q++) for (let c = 0; c < width; c++) tTransposed[q * width + c] = t[c * width + q];
       const z = multiplySmall(tTransposed, vtx, width, width, width);
-      const vz = multiplySmall(v, z, m, width, width);
+      const vz = await products.gemm('float64', { data: v, rows: m, cols: width }, { data: z, rows: width, cols: width },
+        { out: vzBuffer.subarray(0, m * width) });
       for (let i = 0; i < m; i++) {
         const row = (p + w + i) * stride;
         for (let q = 0; q < width; q++) {

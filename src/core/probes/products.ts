@@ -26,7 +26,7 @@ export interface ProductOptions<D extends ProductDtype> {
 
 /** Y = alpha·op(A)·op(B) + beta·C (ONNX/BLAS Gemm semantics), row-major. */
 export interface DenseProducts {
-  readonly name: 'onnxruntime' | 'javascript';
+  readonly name: 'onnxruntime' | 'javascript' | 'accelerated';
   gemm<D extends ProductDtype>(dtype: D, a: Matrix<D>, b: Matrix<D>, options?: ProductOptions<D>): Promise<ArrayOf<D>>;
 }
 
@@ -35,6 +35,19 @@ export function onnxProducts(gemm: OrtGemm = sharedGemm()): DenseProducts {
   return {
     name: 'onnxruntime',
     gemm: (dtype, a, b, options) => gemm.gemm(dtype, a, b, options),
+  };
+}
+
+/**
+ * float32 products on an accelerator's Gemm (`float32`, an OrtGemm on the WebGPU or CUDA provider), float64 ones on
+ * the CPU's. The probe engine's float32 products are exactly its leave-one-out pass, whose float64 check
+ * (looScores.ts) scores a row sample with these float32 products against the CPU's float64 ones — so the
+ * accelerator's rounding is checked the same way as MLAS's, and the choice of alpha is the CPU path's.
+ */
+export function acceleratedProducts(float32: OrtGemm, float64: OrtGemm = sharedGemm()): DenseProducts {
+  return {
+    name: 'accelerated',
+    gemm: (dtype, a, b, options) => (dtype === 'float32' ? float32 : float64).gemm(dtype, a, b, options),
   };
 }
 

@@ -14,7 +14,7 @@ import { onnx } from 'onnx-proto';
 import { ort } from './ort';
 
 export type GemmDtype = 'float32' | 'float64';
-type GemmArray<D extends GemmDtype> = D extends 'float32' ? Float32Array : Float64Array;
+export type GemmArray<D extends GemmDtype> = D extends 'float32' ? Float32Array : Float64Array;
 
 /** Shape-carrying view of a row-major matrix. */
 export interface MatrixArg<D extends GemmDtype> {
@@ -85,15 +85,22 @@ export function buildGemmModel(dtype: GemmDtype, transA: boolean, transB: boolea
 export class OrtGemm {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  /** `maxFlopsPerRun`: see MAX_FLOPS_PER_RUN (smaller in tests, to exercise the split). */
-  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length), private readonly maxFlopsPerRun = MAX_FLOPS_PER_RUN) {}
+  /**
+   * `maxFlopsPerRun`: see MAX_FLOPS_PER_RUN (smaller in tests, to exercise the split).
+   * `device`: the execution provider the Gemm node is placed on ('cpu' by default). onnxruntime places a node its
+   * provider cannot run (WebGPU has no float64 Gemm) on the CPU provider instead, so a non-CPU instance is meant
+   * for float32 products only (probes/products.ts acceleratedProducts routes float64 to the CPU); give it a large
+   * maxFlopsPerRun, as each piece would upload its operands to the device again.
+   */
+  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length), private readonly maxFlopsPerRun = MAX_FLOPS_PER_RUN,
+    readonly device: 'cpu' | 'webgpu' | 'cuda' = 'cpu') {}
 
   private session(dtype: GemmDtype, transA: boolean, transB: boolean, withC: boolean, alpha: number, beta: number): Promise<ort.InferenceSession> {
     const key = `${dtype}|${transA}|${transB}|${withC}|${alpha}|${beta}`;
     let session = this.sessions.get(key);
     if (session === undefined) {
       session = ort.InferenceSession.create(buildGemmModel(dtype, transA, transB, withC, alpha, beta), {
-        executionProviders: ['cpu'],
+        executionProviders: [this.device],
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'disabled',

@@ -7,7 +7,8 @@ import {
 import { float32ChoiceIsSafe } from '../../../src/core/probes/looScores';
 import { tridiagonalize } from '../../../src/core/probes/tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand } from '../../../src/core/probes/band';
-import { javascriptProducts, onnxProducts } from '../../../src/core/probes/products';
+import { acceleratedProducts, javascriptProducts, onnxProducts } from '../../../src/core/probes/products';
+import { OrtGemm, type GemmArray, type GemmDtype, type GemmOptions, type MatrixArg } from '../../../src/core/runtime/linalg';
 import { mulberry32 } from '../../../src/core/probes/split';
 import { DEFAULT_ALPHAS } from '../../../src/core/probes/probe';
 
@@ -202,6 +203,35 @@ test("projectionPrecision 'auto': float32 only where the pass is big enough to m
   assert.equal(autoProjectionPrecision(FLOAT32_PROJECTION_MIN_SAMPLES, FLOAT32_PROJECTION_MIN_FEATURES), 'float32');
   assert.equal(autoProjectionPrecision(FLOAT32_PROJECTION_MIN_SAMPLES - 1, 4096), 'float64');
   assert.equal(autoProjectionPrecision(100_000, FLOAT32_PROJECTION_MIN_FEATURES - 1), 'float64');
+});
+
+/** An OrtGemm that counts its products per dtype (the accelerator's stand-in: the same code path on the CPU provider). */
+class CountingGemm extends OrtGemm {
+  readonly calls = { float32: 0, float64: 0 };
+  override gemm<D extends GemmDtype>(dtype: D, a: MatrixArg<D>, b: MatrixArg<D>, options?: GemmOptions<D>): Promise<GemmArray<D>> {
+    this.calls[dtype]++;
+    return super.gemm(dtype, a, b, options);
+  }
+}
+
+test('acceleratedProducts: the float32 leave-one-out pass on the accelerator\'s Gemm, everything float64 on the CPU\'s; same fit as the CPU path', async () => {
+  const { x, y } = dataset(600, 40, 2, 11);
+  const input = { x, y, nSamples: 600, nFeatures: 40, nTargets: 2 };
+  for (const reduction of ['tridiagonal', 'band'] as const) {
+    const accelerator = new CountingGemm(undefined, undefined, 'cpu');
+    const cpu = new CountingGemm();
+    const options = { alphas: DEFAULT_ALPHAS, reduction, bandwidth: 7, projectionPrecision: 'float32' } as const;
+    const accelerated = await fitRidgeCV(input, { ...options, products: acceleratedProducts(accelerator, cpu) });
+    const reference = await fitRidgeCV(input, { ...options, products: onnxProducts(new OrtGemm()) });
+    assert.ok(accelerator.calls.float32 > 0 && accelerator.calls.float64 === 0, `${reduction}: ${JSON.stringify(accelerator.calls)}`);
+    assert.ok(cpu.calls.float64 > 0 && cpu.calls.float32 === 0, `${reduction}: ${JSON.stringify(cpu.calls)}`);
+    assert.equal(accelerated.alphaIndex, reference.alphaIndex);
+    assert.equal(accelerated.looPrecision, reference.looPrecision);
+    assert.deepEqual([...accelerated.looMse], [...reference.looMse]);
+    assert.deepEqual([...accelerated.coef], [...reference.coef]);
+    await accelerator.dispose();
+    await cpu.dispose();
+  }
 });
 
 test('ties go to the first alpha, as scikit-learn (strictly better score only)', async () => {
