@@ -15,7 +15,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomicWrite';
-import { readNpy, readNpyBits16 } from './npy';
+import { NpyFormatError, readNpy, readNpyBits16, readNpyFloat32 } from './npy';
 import { HalfMatrix } from '../probes/halfMatrix';
 import { readSafetensorsHeader } from '../model/checkpoint/safetensors';
 import type { TokenChoice } from '../model/types';
@@ -178,6 +178,15 @@ export function readActivationLayerValues(dir: string, manifest: ActivationManif
     }
     return new HalfMatrix(dtype, array.bits);
   }
+  // The common case read straight into its Float32Array; anything else (another dtype, a broken header) goes
+  // through readNpy for the error message the checks below give.
+  let direct: { readonly shape: readonly number[]; readonly data: Float32Array } | undefined;
+  try {
+    direct = readNpyFloat32(file);
+  } catch (error) {
+    if (!(error instanceof NpyFormatError)) throw error;
+  }
+  if (direct !== undefined && direct.shape.length === 2 && direct.shape[0] === manifest.numEntities && direct.shape[1] === manifest.hiddenSize) return direct.data;
   const array = readNpy(file);
   if (array.shape.length !== 2 || array.shape[0] !== manifest.numEntities || array.shape[1] !== manifest.hiddenSize || !(array.data instanceof Float32Array)) {
     throw new ManifestError(file, 'shape', `expected float32 [${manifest.numEntities}, ${manifest.hiddenSize}], ` +

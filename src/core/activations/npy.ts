@@ -132,10 +132,11 @@ export function parseNpy(bytes: Uint8Array, file = '<buffer>'): NpyArray {
 export type NpyDescr = '<f4' | '<f8' | '<i4' | '|u1' | '<u2' | '<f2';
 
 /**
- * A 16-bit `.npy` file ('<f2' float16 or '<u2', which holds bfloat16 bits in our activation folders) as its raw
- * bits, without widening: half the memory of a float32 copy.
+ * Header and data of a `.npy` file whose descriptor is one of `accepted` (elements of `bytes` bytes each), the data
+ * read straight from the file into a fresh aligned buffer: no whole-file Buffer and no second copy (for a
+ * 328 MB layer, one fewer 328 MB allocation — page faults — and copy).
  */
-export function readNpyBits16(file: string): { readonly descr: '<f2' | '<u2'; readonly shape: readonly number[]; readonly bits: Uint16Array } {
+function readNpyDirect(file: string, accepted: readonly string[], expected: string, bytes: number): { readonly descr: string; readonly shape: readonly number[]; readonly data: ArrayBuffer; readonly count: number } {
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new NpyFormatError(file, 'it is not a regular file (a device, FIFO, socket or folder)');
   const fd = fs.openSync(file, 'r');
@@ -144,23 +145,38 @@ export function readNpyBits16(file: string): { readonly descr: '<f2' | '<u2'; re
     const head = Buffer.alloc(Math.min(stat.size, 1 << 20));
     fs.readSync(fd, head, 0, head.length, 0);
     const header = parseHeader(head, file);
-    if (header.descr !== '<f2' && header.descr !== '<u2') throw new NpyFormatError(file, `dtype ${header.descr}, expected a 16-bit '<f2' or '<u2'`);
+    if (!accepted.includes(header.descr)) throw new NpyFormatError(file, `dtype ${header.descr}, expected ${expected}`);
     if (header.fortranOrder) throw new NpyFormatError(file, 'fortran_order=True (save with np.ascontiguousarray first)');
     const count = header.shape.reduce((product, size) => product * size, 1);
-    if (stat.size - header.dataOffset < count * 2) {
-      throw new NpyFormatError(file, `shape (${header.shape.join(', ')}) needs ${count * 2} data bytes, file has ${stat.size - header.dataOffset}`);
+    if (stat.size - header.dataOffset < count * bytes) {
+      throw new NpyFormatError(file, `shape (${header.shape.join(', ')}) needs ${count * bytes} data bytes, file has ${stat.size - header.dataOffset}`);
     }
-    const bits = new Uint16Array(count);
-    const target = new Uint8Array(bits.buffer);
+    const data = new ArrayBuffer(count * bytes);
+    const target = new Uint8Array(data);
     for (let done = 0; done < target.length;) {
       const read = fs.readSync(fd, target, done, Math.min(target.length - done, 1 << 30), header.dataOffset + done);
       if (read === 0) throw new NpyFormatError(file, 'the file ended early (truncated while reading?)');
       done += read;
     }
-    return { descr: header.descr as '<f2' | '<u2', shape: Object.freeze([...header.shape]), bits };
+    return { descr: header.descr, shape: Object.freeze([...header.shape]), data, count };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * A 16-bit `.npy` file ('<f2' float16 or '<u2', which holds bfloat16 bits in our activation folders) as its raw
+ * bits, without widening: half the memory of a float32 copy.
+ */
+export function readNpyBits16(file: string): { readonly descr: '<f2' | '<u2'; readonly shape: readonly number[]; readonly bits: Uint16Array } {
+  const array = readNpyDirect(file, ['<f2', '<u2'], "a 16-bit '<f2' or '<u2'", 2);
+  return { descr: array.descr as '<f2' | '<u2', shape: array.shape, bits: new Uint16Array(array.data, 0, array.count) };
+}
+
+/** A float32 ('<f4') `.npy` file, read straight into its Float32Array (readNpy reads the file whole, then copies). */
+export function readNpyFloat32(file: string): { readonly shape: readonly number[]; readonly data: Float32Array } {
+  const array = readNpyDirect(file, ['<f4'], "float32 '<f4'", 4);
+  return { shape: array.shape, data: new Float32Array(array.data, 0, array.count) };
 }
 
 /** Encode 16-bit values with an explicit descriptor ('<f2': the bits are float16; '<u2': uint16 or bfloat16 bits). */
