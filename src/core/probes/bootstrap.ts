@@ -44,6 +44,20 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
 }
 
+let lastIndices: { readonly n: number; readonly resamples: number; readonly seed: number; readonly indices: Int32Array } | undefined;
+
+/**
+ * bootstrapIndices, remembered for the last (n, resamples, seed): every layer of a run resamples the same test
+ * entities with the same seed, so the 2 M random draws (1,000 × 2,000 entities) are made once per run, not per layer.
+ * Callers only read the result.
+ */
+function sharedBootstrapIndices(n: number, resamples: number, seed: number): Int32Array {
+  if (lastIndices?.n !== n || lastIndices.resamples !== resamples || lastIndices.seed !== seed) {
+    lastIndices = { n, resamples, seed, indices: bootstrapIndices(n, resamples, seed) };
+  }
+  return lastIndices.indices;
+}
+
 /** The resampled indices: `resamples` rows of n indices in [0, n), row-major (see the file comment). */
 export function bootstrapIndices(n: number, resamples: number, seed: number): Int32Array {
   const random = mulberry32(seed);
@@ -70,7 +84,7 @@ export function bootstrapTestIntervals(truth: ArrayLike<number>, predicted: Arra
   const n = truth.length / nTargets;
   if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`bootstrap resamples must be a positive integer, got ${resamples}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap level must lie in (0, 1), got ${level}`);
-  const indices = bootstrapIndices(n, resamples, options.seed ?? DEFAULT_BOOTSTRAP_SEED);
+  const indices = sharedBootstrapIndices(n, resamples, options.seed ?? DEFAULT_BOOTSTRAP_SEED);
   const perTarget = Array.from({ length: nTargets }, () => new Float64Array(resamples));
   const mean = new Float64Array(resamples);
   const proximity = perEntityProximity ? new Float64Array(resamples) : undefined;
