@@ -30,7 +30,7 @@ export interface DenseProducts {
   gemm<D extends ProductDtype>(dtype: D, a: Matrix<D>, b: Matrix<D>, options?: ProductOptions<D>): Promise<ArrayOf<D>>;
 }
 
-/** onnxruntime (MLAS) products: ~40 GFLOP/s float64, ~70 GFLOP/s float32 on 2 cores. */
+/** onnxruntime (MLAS) products: ~85 GFLOP/s float64, ~190 GFLOP/s float32 per core on the benchmark VM (BENCHMARKS.md). */
 export function onnxProducts(gemm: OrtGemm = sharedGemm()): DenseProducts {
   return {
     name: 'onnxruntime',

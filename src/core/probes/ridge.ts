@@ -12,7 +12,8 @@
  * identical to scikit-learn's c / diag(G⁻¹) (it writes I − H = α G⁻¹ and removes the intercept direction with
  * `_find_smallest_angle`; here the intercept's 1/n is added analytically). The score of α is the mean of e² over
  * samples and targets; the FIRST alpha with the smallest mean wins (scikit-learn updates only on a strictly better
- * score). All arithmetic is float64, as scikit-learn's.
+ * score). Arithmetic is float64, as scikit-learn's, except the primal leave-one-out pass, which runs in float32 when a
+ * float64 check on a row sample vouches for the choice of alpha (looScores.ts; coefficients are float64 always).
  *
  * ## Primal or dual, by shape (as scikit-learn's `_check_gcv_mode`)
  * - n > d ("primal", scikit-learn's "svd" mode): decompose the d×d covariance C = Q T Qᵀ (T tridiagonal). With
@@ -367,6 +368,14 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
   });
 }
 
+/** panel[(c − first)·stride + offset + r] = block[r·d + c] for the block's `count` rows and columns first…first+width−1. */
+function scatterTransposed(block: Float64Array, count: number, d: number, first: number, width: number, panel: Float64Array, stride: number, offset: number): void {
+  for (let c = 0; c < width; c++) {
+    const target = c * stride + offset;
+    for (let r = 0; r < count; r++) panel[target + r] = block[r * d + first + c];
+  }
+}
+
 /**
  * C = X_cᵀX_c (d × d, both triangles) and X_cᵀy_c (d × t), accumulated over row chunks. Only the lower block
  * triangle is computed: the columns are split into `blocks` panels stored contiguously per chunk, and each panel
@@ -379,28 +388,33 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
   const bounds = Array.from({ length: blocks + 1 }, (_, j) => Math.round((j * d) / blocks));
   const widths = bounds.slice(1).map((bound, j) => bound - bounds[j]);
   const maxRows = Math.min(n, chunkRows);
+  // Each panel is stored transposed (width × rows, the chunk's centred rows as columns), so that every product has
+  // an untransposed A: products this large run as pieces of result rows (linalg.ts gemmInPieces), and a transposed
+  // A would have each piece copy its column block first — the whole panel, for every panel pair of every chunk.
   const panels = widths.map((width) => new Float64Array(maxRows * width));
+  const rowBlock = 64;
+  const centred = new Float64Array(rowBlock * d);
   const sums = new Map<string, Float64Array>();
   for (let i = 0; i < blocks; i++) for (let j = 0; j <= i; j++) sums.set(`${i},${j}`, new Float64Array(widths[i] * widths[j]));
   const product = new Float64Array(Math.max(...widths) ** 2);
   const xty = new Float64Array(d * t);
-  const row = new Float64Array(d);
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     const rows = end - start;
-    for (let r = 0; r < rows; r++) {
-      centredRows(x, xMeans, start + r, start + r + 1, d, row);
-      for (let j = 0; j < blocks; j++) panels[j].set(row.subarray(bounds[j], bounds[j + 1]), r * widths[j]);
+    for (let r0 = 0; r0 < rows; r0 += rowBlock) {
+      const r1 = Math.min(rows, r0 + rowBlock);
+      centredRows(x, xMeans, start + r0, start + r1, d, centred);
+      for (let j = 0; j < blocks; j++) scatterTransposed(centred, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
     }
     for (let i = 0; i < blocks; i++) {
-      const panelI = { data: panels[i].subarray(0, rows * widths[i]), rows, cols: widths[i] };
+      const panelI = { data: panels[i].subarray(0, rows * widths[i]), rows: widths[i], cols: rows };
       for (let j = 0; j <= i; j++) {
-        const panelJ = { data: panels[j].subarray(0, rows * widths[j]), rows, cols: widths[j] };
-        const block = await products.gemm('float64', panelI, panelJ, { transA: true, out: product.subarray(0, widths[i] * widths[j]) });
+        const panelJ = { data: panels[j].subarray(0, rows * widths[j]), rows: widths[j], cols: rows };
+        const block = await products.gemm('float64', panelI, panelJ, { transB: true, out: product.subarray(0, widths[i] * widths[j]) });
         const sum = sums.get(`${i},${j}`) as Float64Array;
         for (let index = 0; index < sum.length; index++) sum[index] += block[index];
       }
-      const part = await products.gemm('float64', panelI, { data: yc.subarray(start * t, end * t), rows, cols: t }, { transA: true });
+      const part = await products.gemm('float64', panelI, { data: yc.subarray(start * t, end * t), rows, cols: t });
       for (let index = 0; index < part.length; index++) xty[bounds[i] * t + index] += part[index];
     }
   }
@@ -456,6 +470,20 @@ class Scratch {
     }
     return buffer.subarray(0, length) as ArrayOf<D>;
   }
+}
+
+/** The float32 transpose of a size × size float64 matrix (blocked, so neither side is walked with a long stride). */
+function transposedFloat32(a: Float64Array, size: number): Float32Array {
+  const out = new Float32Array(size * size);
+  const block = 64;
+  for (let i0 = 0; i0 < size; i0 += block) {
+    for (let j0 = 0; j0 < size; j0 += block) {
+      const iEnd = Math.min(size, i0 + block);
+      const jEnd = Math.min(size, j0 + block);
+      for (let i = i0; i < iEnd; i++) for (let j = j0; j < jEnd; j++) out[j * size + i] = a[i * size + j];
+    }
+  }
+  return out;
 }
 
 /** A float32 copy of a float64 array, made once on first use. */
@@ -529,7 +557,9 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
 
 /** The operands of the band form's leave-one-out sweeps, in one precision. */
 interface BandSweepOperands<D extends ProductDtype> {
+  /** Q (d × d), or Qᵀ when `qTransposed` (see scoreChunk). */
   readonly q: ArrayOf<D>;
+  readonly qTransposed: boolean;
   readonly sAll: ArrayOf<D>;
   /** Per block k: [M_k(α)ᵀ]_α stacked (nAlphas·w × w). */
   readonly stackedTransposes: readonly ArrayOf<D>[];
@@ -610,12 +640,12 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     }
     return p;
   }));
-  const operands64: BandSweepOperands<'float64'> = { q, sAll, stackedTransposes, recurrence };
+  const operands64: BandSweepOperands<'float64'> = { q, qTransposed: false, sAll, stackedTransposes, recurrence };
   let operands32: BandSweepOperands<'float32'> | undefined;
   const operands = <D extends ProductDtype>(dtype: D): BandSweepOperands<D> => {
     if (dtype === 'float64') return operands64 as unknown as BandSweepOperands<D>;
     operands32 ??= {
-      q: Float32Array.from(q), sAll: Float32Array.from(sAll), stackedTransposes: stackedTransposes.map((m) => Float32Array.from(m)),
+      q: transposedFloat32(q, d), qTransposed: true, sAll: Float32Array.from(sAll), stackedTransposes: stackedTransposes.map((m) => Float32Array.from(m)),
       recurrence: recurrence.map((perBlock) => perBlock.map((p) => Float32Array.from(p))),
     };
     return operands32 as unknown as BandSweepOperands<D>;
@@ -624,15 +654,17 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
 
   async function scoreChunk<D extends ProductDtype>(dtype: D, chunk: Float64Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming): Promise<void> {
     const started = performance.now();
-    const { q: qD, sAll: sD, stackedTransposes: stackedD, recurrence: recurrenceD } = operands(dtype);
+    const { q: qD, qTransposed, sAll: sD, stackedTransposes: stackedD, recurrence: recurrenceD } = operands(dtype);
     let rowsD = chunk as ArrayOf<D>;
     if (dtype === 'float32') {
       rowsD = scratch.get(dtype, 'chunk', rows * d);
       rowsD.set(chunk);
     }
-    // Yᵀ = Qᵀ X_cᵀ (d × rows): block k of Y's columns is then the contiguous row range of Yᵀ.
+    // Yᵀ = Qᵀ X_cᵀ (d × rows): block k of Y's columns is then the contiguous row range of Yᵀ. The float32 pass
+    // multiplies by a stored Qᵀ: a product this large runs as pieces of result rows (linalg.ts gemmInPieces), and
+    // with a transposed A each piece would first copy its column block of Q — all of Q per chunk.
     const yt = await products.gemm(dtype, { data: qD, rows: d, cols: d }, { data: rowsD, rows, cols: d },
-      { transA: true, transB: true, out: scratch.get(dtype, 'projected', d * rows) });
+      { transA: !qTransposed, transB: true, out: scratch.get(dtype, 'projected', d * rows) });
     const fitted = await products.gemm(dtype, { data: yt, rows: d, cols: rows }, { data: sD, rows: d, cols: nAlphas * t },
       { transA: true, out: scratch.get(dtype, 'fitted', rows * nAlphas * t) });
     const sweepStart = performance.now();

@@ -2,7 +2,7 @@
  * @file Dense matrix products through onnxruntime's CPU kernels (MLAS: multithreaded, SIMD).
  *
  * Why: plain JavaScript loops reach about 0.5–1 GFLOP/s on this kind of machine, while a one-node ONNX `Gemm`
- * run by onnxruntime-node reaches ~70 GFLOP/s in float32 and ~40 GFLOP/s in float64 on 2 cores
+ * run by onnxruntime-node reaches ~190 GFLOP/s in float32 and ~85 GFLOP/s in float64 per core (2026-12, AVX-512 EPYC)
  * (docs/probes.md, BENCHMARKS.md). The probe engine uses it for XᵀX, X·Q and the per-alpha products; everything
  * else stays in plain TypeScript. This file lives in src/core/runtime because that is the only place allowed to
  * import onnxruntime-node.

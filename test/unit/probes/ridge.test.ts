@@ -124,7 +124,7 @@ function assertSameFit(fast: RidgeCVResult, slow: RidgeCVResult, tolerance: numb
   assert.ok(maxAbsolute(fast.intercept, slow.intercept) < tolerance * Math.max(1, ...slow.intercept.map(Math.abs)), 'intercept');
 }
 
-for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples < nFeatures', 80, 300]] as const) {
+for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples > nFeatures, two covariance panels', 700, 300], ['nSamples < nFeatures', 80, 300]] as const) {
   test(`onnxruntime products agree with the plain TypeScript path (${label}, blocked reduction)`, async () => {
     const { x, y } = dataset(n, d, 2, 99 + d);
     const x32 = Float32Array.from(x);
