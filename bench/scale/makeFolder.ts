@@ -3,7 +3,7 @@
  * signal for latitude/longitude that grows with depth, plus its dataset CSV — for measuring the probe's memory
  * and time on 16-bit folders (BENCHMARKS.md "Probing at 70B scale"). Not committed: generate it.
  *
- *   npx tsc -p . && node out/bench/scale/makeFolder.js --out /tmp/scale --rows 2000 [--layers 81] [--dim 8192] [--dtype float16|bfloat16]
+ *   npx tsc -p . && node out/bench/scale/makeFolder.js --out /tmp/scale --rows 2000 [--layers 81] [--dim 8192] [--dtype float16|bfloat16|float32]
  *
  * Writes OUT/activations/{manifest.json, layer_###.npy} and OUT/dataset.csv (name,latitude,longitude,is_test).
  * Rows are generated and written in chunks: memory stays at one chunk whatever the size.
@@ -25,7 +25,8 @@ const out = path.resolve(option('out'));
 const rows = Number(option('rows', '2000'));
 const layers = Number(option('layers', '81'));
 const dim = Number(option('dim', '8192'));
-const dtype = option('dtype', 'float16') as 'float16' | 'bfloat16';
+const dtype = option('dtype', 'float16') as 'float16' | 'bfloat16' | 'float32';
+const bytes = dtype === 'float32' ? 4 : 2;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -47,6 +48,8 @@ function toBfloat(value: number): number {
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 const encode = dtype === 'float16' ? toHalf : toBfloat;
+/** The stored value (float32 folders keep it, 16-bit ones keep its bits). */
+const store = dtype === 'float32' ? (value: number) => value : encode;
 
 const started = performance.now();
 const activations = path.join(out, 'activations');
@@ -58,8 +61,8 @@ const csv = ['name,latitude,longitude,is_test'];
 for (let r = 0; r < rows; r++) csv.push(`place ${r},${lat[r].toFixed(4)},${lon[r].toFixed(4)},${r % 5 === 0}`);
 fs.writeFileSync(path.join(out, 'dataset.csv'), `${csv.join('\n')}\n`);
 
-const chunkRows = Math.max(1, Math.floor((32 << 20) / (dim * 2)));
-const chunk = new Uint16Array(chunkRows * dim);
+const chunkRows = Math.max(1, Math.floor((32 << 20) / (dim * bytes)));
+const chunk = dtype === 'float32' ? new Float32Array(chunkRows * dim) : new Uint16Array(chunkRows * dim);
 for (let layer = 0; layer < layers; layer++) {
   // Per-layer directions; the signal's weight rises with depth, the noise stays.
   const weight = 0.02 + (0.5 * layer) / Math.max(1, layers - 1);
@@ -67,7 +70,7 @@ for (let layer = 0; layer < layers; layer++) {
   const b = Float64Array.from({ length: dim }, () => (random() - 0.5) * weight / 170);
   const offset = Float64Array.from({ length: dim }, () => (random() - 0.5) * 4);
   const fd = fs.openSync(path.join(activations, layerFileName(layer)), 'w');
-  fs.writeSync(fd, encodeNpyHeader(dtype === 'float16' ? '<f2' : '<u2', [rows, dim]));
+  fs.writeSync(fd, encodeNpyHeader(dtype === 'float16' ? '<f2' : dtype === 'float32' ? '<f4' : '<u2', [rows, dim]));
   const noise = mulberry32(1000 + layer);
   for (let start = 0; start < rows; start += chunkRows) {
     const end = Math.min(rows, start + chunkRows);
@@ -75,7 +78,7 @@ for (let layer = 0; layer < layers; layer++) {
       const base = (r - start) * dim;
       const la = lat[r];
       const lo = lon[r];
-      for (let j = 0; j < dim; j++) chunk[base + j] = encode(offset[j] + a[j] * la + b[j] * lo + (noise() - 0.5));
+      for (let j = 0; j < dim; j++) chunk[base + j] = store(offset[j] + a[j] * la + b[j] * lo + (noise() - 0.5));
     }
     fs.writeSync(fd, chunk.subarray(0, (end - start) * dim));
   }
@@ -87,6 +90,6 @@ writeActivationManifest(activations, {
   format: ACTIVATIONS_FORMAT, model: 'synthetic', prompt: '{entity}', token: 'entity-last', dataset: path.join(out, 'dataset.csv'),
   numEntities: rows, hiddenSize: dim, rows: prompts.map((prompt) => prompt.row),
   layers: Array.from({ length: layers }, (_, index) => ({ index, file: layerFileName(index) })),
-  dtype, promptsSha256: promptsIdentity(prompts), producer: { tool: 'bench/scale/makeFolder.ts', engine: 'synthetic' },
+  ...(dtype === 'float32' ? {} : { dtype }), promptsSha256: promptsIdentity(prompts), producer: { tool: 'bench/scale/makeFolder.ts', engine: 'synthetic' },
 });
-process.stderr.write(`\n${rows} rows × ${layers} layers × ${dim} ${dtype} → ${activations} (${((rows * dim * 2 * layers) / 1e9).toFixed(2)} GB) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+process.stderr.write(`\n${rows} rows × ${layers} layers × ${dim} ${dtype} → ${activations} (${((rows * dim * bytes * layers) / 1e9).toFixed(2)} GB) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
