@@ -145,7 +145,7 @@ cp "$WORK/status/ort.json" "$OUT/ort.json"
 
 step "6b. probe products on the device (float32 leave-one-out pass, checked against the CPU's float64)"
 if [ $DRY = 1 ]; then PROBE_ARGS=(--n 4000 --d 512 --gemm 1024); else PROBE_ARGS=(--n "${DC_PROBE_N:-20000}" --d "${DC_PROBE_D:-2048}" --gemm 4096); fi
-timed probe-products 240 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${PROBE_ARGS[@]}" >"$WORK/status/probe-products.json"
+timed probe-products 120 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${PROBE_ARGS[@]}" >"$WORK/status/probe-products.json"
 cp "$WORK/status/probe-products.json" "$OUT/probe-products.json" 2>/dev/null
 cat "$WORK/status/probe-products.json"
 

@@ -41,10 +41,13 @@ export interface GemmOptions<D extends GemmDtype> {
 }
 
 /**
- * The most work one onnxruntime run may do (2·m·n·k): about 50 ms at this machine's float64 speed, a few hundred
- * when the machine is loaded. Larger products are split (OrtGemm.gemmInPieces) so the event loop turns between.
+ * The most work one onnxruntime run may do (2·m·n·k): about 50 ms at this machine's float64 speed (~170 GFLOP/s on
+ * two idle cores, measured 2026-12-01), a few hundred when the machine is loaded. Larger products are split
+ * (OrtGemm.gemmInPieces) so the event loop turns between. Not smaller: every piece packs the whole other operand
+ * again, and at 2 GFLOP that packing cost as much as the arithmetic for the probe's d = 8,192 products (covariance
+ * of 8,192 rows: 10.3–11.7 CPU-s with 2 GFLOP pieces, 7.8–9.0 with 10 GFLOP ones).
  */
-export const MAX_FLOPS_PER_RUN = 2e9;
+export const MAX_FLOPS_PER_RUN = 8e9;
 
 const ONNX_TYPE: Record<GemmDtype, number> = { float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE };
 
