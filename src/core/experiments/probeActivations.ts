@@ -129,7 +129,11 @@ export function byTarget(names: readonly string[], values: readonly number[]): R
 
 /** Non-finite activations are named by layer file, row, dataset line and entity (the ridge would only say x[i, j]). */
 function checkFinite(x: Float32Array | HalfMatrix, manifest: ActivationManifest, layer: number, activationsDir: string, entities: readonly Entity[]): void {
-  for (let index = x instanceof HalfMatrix ? x.firstNonFinite() : 0; index >= 0 && index < x.length; index++) {
+  // A plain float32 layer is scanned in one tight loop (v − v is 0 for every finite v, NaN for ±∞ and NaN).
+  let first = 0;
+  if (x instanceof HalfMatrix) first = x.firstNonFinite();
+  else while (first < x.length && x[first] - x[first] === 0) first++;
+  for (let index = first; index >= 0 && index < x.length; index++) {
     const value = x instanceof HalfMatrix ? x.table[x.bits[index]] : x[index];
     if (Number.isFinite(value)) continue;
     const row = Math.floor(index / manifest.hiddenSize);

@@ -58,6 +58,37 @@ function sharedBootstrapIndices(n: number, resamples: number, seed: number): Int
   return lastIndices.indices;
 }
 
+let lastTotals: { readonly indices: Int32Array; readonly truth: Float64Array; readonly nTargets: number; readonly totals: Float64Array } | undefined;
+
+/**
+ * Each draw's total sum of squares about its own mean (resamples × nTargets), remembered for the last indices and
+ * truth values: every layer of a run scores the same test truths on the same draws, so only the residuals depend
+ * on the layer. The truth is compared by value (callers pass a fresh copy per layer); the sums are made exactly as
+ * scikit-learn's r2_score definition reads: the mean in draw order, then the squared deviations in draw order.
+ */
+function sharedTotals(truth: ArrayLike<number>, nTargets: number, indices: Int32Array, n: number, resamples: number): Float64Array {
+  const cached = lastTotals;
+  if (cached?.indices === indices && cached.nTargets === nTargets && cached.truth.length === truth.length
+    && cached.truth.every((value, k) => Object.is(value, truth[k]))) return cached.totals;
+  const totals = new Float64Array(resamples * nTargets);
+  for (let b = 0; b < resamples; b++) {
+    const rows = indices.subarray(b * n, (b + 1) * n);
+    for (let c = 0; c < nTargets; c++) {
+      let average = 0;
+      for (const row of rows) average += truth[row * nTargets + c];
+      average /= n;
+      let total = 0;
+      for (const row of rows) {
+        const deviation = truth[row * nTargets + c] - average;
+        total += deviation * deviation;
+      }
+      totals[b * nTargets + c] = total;
+    }
+  }
+  lastTotals = { indices, truth: Float64Array.from(truth), nTargets, totals };
+  return totals;
+}
+
 /** The resampled indices: `resamples` rows of n indices in [0, n), row-major (see the file comment). */
 export function bootstrapIndices(n: number, resamples: number, seed: number): Int32Array {
   const random = mulberry32(seed);
@@ -85,34 +116,37 @@ export function bootstrapTestIntervals(truth: ArrayLike<number>, predicted: Arra
   if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`bootstrap resamples must be a positive integer, got ${resamples}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap level must lie in (0, 1), got ${level}`);
   const indices = sharedBootstrapIndices(n, resamples, options.seed ?? DEFAULT_BOOTSTRAP_SEED);
+  const totals = sharedTotals(truth, nTargets, indices, n, resamples);
+  // Each entity's squared error per target, once, instead of once per draw (the same double error · error).
+  const squaredErrors = new Float64Array(n * nTargets);
+  for (let k = 0; k < squaredErrors.length; k++) {
+    const error = truth[k] - predicted[k];
+    squaredErrors[k] = error * error;
+  }
   const perTarget = Array.from({ length: nTargets }, () => new Float64Array(resamples));
   const mean = new Float64Array(resamples);
   const proximity = perEntityProximity ? new Float64Array(resamples) : undefined;
+  const residuals = new Float64Array(nTargets);
   for (let b = 0; b < resamples; b++) {
-    const rows = indices.subarray(b * n, (b + 1) * n);
+    const start = b * n;
+    residuals.fill(0);
+    let proximityTotal = 0;
+    // One pass over the draw for every target and the proximity error; each sum still adds in draw order.
+    for (let k = start; k < start + n; k++) {
+      const row = indices[k];
+      for (let c = 0; c < nTargets; c++) residuals[c] += squaredErrors[row * nTargets + c];
+      if (perEntityProximity) proximityTotal += perEntityProximity[row];
+    }
     let sum = 0;
     for (let c = 0; c < nTargets; c++) {
-      let average = 0;
-      for (const row of rows) average += truth[row * nTargets + c];
-      average /= n;
-      let residual = 0;
-      let total = 0;
-      for (const row of rows) {
-        const value = truth[row * nTargets + c];
-        const error = value - predicted[row * nTargets + c];
-        residual += error * error;
-        total += (value - average) * (value - average);
-      }
+      const residual = residuals[c];
+      const total = totals[b * nTargets + c];
       const r2 = total === 0 ? (residual === 0 ? 1 : 0) : 1 - residual / total;
       perTarget[c][b] = r2;
       sum += r2;
     }
     mean[b] = sum / nTargets;
-    if (proximity && perEntityProximity) {
-      let total = 0;
-      for (const row of rows) total += perEntityProximity[row];
-      proximity[b] = total / n;
-    }
+    if (proximity) proximity[b] = proximityTotal / n;
   }
   return {
     r2: interval(mean, level),
