@@ -377,6 +377,20 @@ function scatterTransposed(block: Float64Array, count: number, d: number, first:
 }
 
 /**
+ * scatterTransposed of centredRows in one step, for a float32 layer: panel[(c − first)·stride + offset + r] =
+ * x[(row + r)·d + c] − means[c], the same double as the two steps give, without writing and rereading the block.
+ */
+function centredTransposedFloat32(x: Float32Array, means: Float64Array, row: number, count: number, d: number, first: number, width: number,
+  panel: Float64Array, stride: number, offset: number): void {
+  for (let c = 0; c < width; c++) {
+    const target = c * stride + offset;
+    const source = row * d + first + c;
+    const mean = means[first + c];
+    for (let r = 0; r < count; r++) panel[target + r] = x[source + r * d] - mean;
+  }
+}
+
+/**
  * C = X_cᵀX_c (d × d, both triangles) and X_cᵀy_c (d × t), accumulated over row chunks. Only the lower block
  * triangle is computed: the columns are split into `blocks` panels stored contiguously per chunk, and each panel
  * pair (i ≥ j) is one Gemm, which saves (blocks − 1)/(2·blocks) of the flops (37.5% with 4 panels) — the mirror
@@ -403,6 +417,10 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
     const rows = end - start;
     for (let r0 = 0; r0 < rows; r0 += rowBlock) {
       const r1 = Math.min(rows, r0 + rowBlock);
+      if (x instanceof Float32Array) {
+        for (let j = 0; j < blocks; j++) centredTransposedFloat32(x, xMeans, start + r0, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
+        continue;
+      }
       centredRows(x, xMeans, start + r0, start + r1, d, centred);
       for (let j = 0; j < blocks; j++) scatterTransposed(centred, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
     }
