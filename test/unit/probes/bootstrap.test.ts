@@ -72,6 +72,35 @@ test('intervals equal a plain resampling with the same seeded draws (space: two 
   assert.equal(bootstrapIndices(n, 2, seed)[0], Math.floor(mulberry32(seed)() * n));
 });
 
+test('per-draw totals remembered across layers are not reused for other truths of the same size', () => {
+  // bootstrapTestIntervals keeps the last truths' per-draw sums of squares; a call with other truths (same n, seed
+  // and resamples, as a second dataset in the same process would make) must score against its own.
+  const random = mulberry32(21);
+  const n = 40;
+  const resamples = 200;
+  const seed = 3;
+  const make = (scale: number) => {
+    const truth = Float64Array.from({ length: n }, () => scale * random());
+    return { truth, predicted: Float64Array.from(truth, (value) => value + scale * 0.3 * (random() - 0.5)) };
+  };
+  const plainMeanInterval = ({ truth, predicted }: { truth: Float64Array; predicted: Float64Array }): number[] => {
+    const draw = mulberry32(seed);
+    const scores: number[] = [];
+    for (let b = 0; b < resamples; b++) {
+      const rows = Array.from({ length: n }, () => Math.floor(draw() * n));
+      scores.push(r2PerTarget(rows.map((row) => truth[row]), rows.map((row) => predicted[row]), n, 1).mean);
+    }
+    return [percentile(scores, 0.025), percentile(scores, 0.975)];
+  };
+  const first = make(10);
+  const second = make(1000);
+  for (const data of [first, second, first]) {
+    const got = bootstrapTestIntervals(data.truth, data.predicted, 1, undefined, { resamples, seed }).r2;
+    const want = plainMeanInterval(data);
+    assert.ok(Math.abs(got[0] - want[0]) < 1e-12 && Math.abs(got[1] - want[1]) < 1e-12, `${got} vs ${want}`);
+  }
+});
+
 test('a smaller test split gives a wider interval', () => {
   const random = mulberry32(9);
   const make = (n: number) => {
