@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       } finally {
         await model.dispose();
       }
-      // The extension's own path: its probe worker (workerEngine.ts: a child process with huge pages on Linux,
+      // The extension's own path: its probe worker (workerEngine.ts: a child process on Linux,
       // else a thread) with the model kept warm and the extension's defaults (every layer's predictions written
       // for the map's layer slider), including the trip of the results back to the caller.
       const engine = new WorkerProbeEngine(path.join(root, 'out', 'probeWorker.js'));

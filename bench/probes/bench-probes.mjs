@@ -10,9 +10,9 @@
 // bench/probes/sklearn_compare.py (RidgeCV with the same alphas, same standardisation) on the same files.
 // Timed span on both sides: the ridge fit on the training rows (scikit-learn's RidgeCV.fit; our fitRidgeCV),
 // excluding file reads; test R² is then computed from that fit on both sides and compared. Prints a Markdown summary; best-of-repeats per side. Peak RSS of each process is reported.
-// Our side runs as the CLI's `probe` command does: relaunched with malloc huge pages where the CLI would be
-// (src/cli/hugePages.ts; --no-huge-pages or SPACETIME_PROBE_HUGE_PAGES=0 to compare without). scikit-learn runs
-// in the environment this script was started with (NumPy asks for huge pages for its large arrays itself).
+// Our side runs without malloc huge pages, as the CLI's `probe` command does by default; --huge-pages relaunches it
+// with them, as the CLI does with SPACETIME_PROBE_HUGE_PAGES=1 (src/cli/hugePages.ts). scikit-learn runs in the
+// environment this script was started with (NumPy asks for huge pages for its large arrays itself).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -30,7 +30,7 @@ const { hugePageRelaunchEnv, currentHugePageHost, relaunch } = require(path.join
 
 const launchEnv = { ...process.env };
 if (process.env.SPACETIME_PROBE_BENCH_ENV !== undefined) Object.assign(launchEnv, JSON.parse(process.env.SPACETIME_PROBE_BENCH_ENV));
-const hugePagesEnv = process.argv.includes('--no-huge-pages') ? undefined : hugePageRelaunchEnv('probe', process.env, currentHugePageHost());
+const hugePagesEnv = process.argv.includes('--huge-pages') ? hugePageRelaunchEnv('probe', { ...process.env, SPACETIME_PROBE_HUGE_PAGES: '1' }, currentHugePageHost()) : undefined;
 if (hugePagesEnv !== undefined) {
   // Remember the original environment for the scikit-learn child, then run this script again with huge pages.
   const original = { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? '' };
@@ -164,7 +164,7 @@ const total = (layers, key) => layers.reduce((sum, layer) => sum + layer[key], 0
 const oursBest = Math.min(...oursRuns.map((layers) => total(layers, 'seconds')));
 const oursRss = process.resourceUsage().maxRSS / 1024;
 console.log(`\n### n = ${n}, d = ${d}, ${nLayers} layers, ${DEFAULT_ALPHAS.length} alphas (${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'})\n`);
-console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}${hugePages ? '' : ' --no-huge-pages'}${python === '/usr/bin/python3' ? '' : ` --python ${python}`}\` (ours with malloc huge pages: ${hugePages ? 'yes' : 'no'})\n`);
+console.log(`Command: \`node bench/probes/bench-probes.mjs --n ${n} --d ${d} --layers ${nLayers} --repeats ${repeats} --products ${products} --projection ${projectionPrecision} --reduction ${reduction}${hugePages ? ' --huge-pages' : ''}${python === '/usr/bin/python3' ? '' : ` --python ${python}`}\` (ours with malloc huge pages: ${hugePages ? 'yes' : 'no'})\n`);
 console.log('| | ours (fitRidgeCV) | scikit-learn RidgeCV |');
 console.log('|---|---|---|');
 if (runSklearn) {

@@ -1,7 +1,7 @@
 /**
  * @file Relaunch the heavy CLI commands with transparent huge pages for malloc (see src/core/runtime/hugePages.ts
  * for why and when). The relaunch happens before anything heavy is loaded; the child gets a marker so it never
- * relaunches again. Opt out with `SPACETIME_PROBE_HUGE_PAGES=0`.
+ * relaunches again. Off unless `SPACETIME_PROBE_HUGE_PAGES=1` (the relaunch for supervision, supervise.ts, happens either way).
  */
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
@@ -18,7 +18,7 @@ export const MARKER = 'SPACETIME_PROBE_RELAUNCHED';
 
 /**
  * The environment to relaunch with, or undefined when the current process should just go on: a light command,
- * already relaunched, or hugePageEnv says no (not Linux/glibc ≥ 2.35 with THP, opted out, tunable already set).
+ * already relaunched, or hugePageEnv says no (not asked for, not Linux/glibc ≥ 2.35 with THP, tunable already set).
  */
 export function hugePageRelaunchEnv(command: string | undefined, env: NodeJS.ProcessEnv, host: HugePageHost): NodeJS.ProcessEnv | undefined {
   if (command === undefined || !HUGE_PAGE_COMMANDS.has(command)) return undefined;

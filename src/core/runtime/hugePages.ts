@@ -9,7 +9,11 @@
  * `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which is read once at process start. So the processes we start for heavy
  * work (the CLI relaunching itself, the extension's probe worker) get it in their environment.
  *
- * Opt out with `SPACETIME_PROBE_HUGE_PAGES=0`. Nothing changes in the results; only where memory comes from.
+ * Off unless asked for with `SPACETIME_PROBE_HUGE_PAGES=1`. It was the default until the probe fit stopped allocating
+ * fresh result buffers (stored Qᵀ, shared panels, Gemms into preallocated outputs): measured side by side on the same
+ * VM on 2026-12-01, huge pages then cost ~8 s of kernel time per d = 4,096 layer (BENCHMARKS.md, "Probe fitting"),
+ * whole-process d = 768 runs were no faster, and the kernel's handling of 2 MB pages varies too much between
+ * machines to be worth a default. Nothing changes in the results; only where memory comes from.
  */
 import * as fs from 'node:fs';
 
@@ -24,11 +28,12 @@ export interface HugePageHost {
 }
 
 /**
- * `env` plus the huge-page tunable, or undefined when it would not help or was decided already: not Linux/glibc,
- * glibc older than 2.35 (no hugetlb tunable), huge pages disabled, opted out, or the tunable set by the user.
+ * `env` plus the huge-page tunable when asked for (`SPACETIME_PROBE_HUGE_PAGES=1`), or undefined when not asked for,
+ * when it cannot help (not Linux/glibc, glibc older than 2.35 — no hugetlb tunable —, huge pages disabled) or when the
+ * user set the tunable already.
  */
 export function hugePageEnv(env: NodeJS.ProcessEnv, host: HugePageHost): NodeJS.ProcessEnv | undefined {
-  if (env.SPACETIME_PROBE_HUGE_PAGES === '0') return undefined;
+  if (env.SPACETIME_PROBE_HUGE_PAGES !== '1') return undefined;
   if (host.platform !== 'linux' || host.glibcVersion === undefined) return undefined;
   const [major, minor] = host.glibcVersion.split('.').map(Number);
   if (!(major > 2 || (major === 2 && minor >= 35))) return undefined;

@@ -3,9 +3,11 @@
  * responsive while probes are fitted. Cancellation is forwarded; the worker is started on first use and
  * terminated on dispose.
  *
- * The worker is a child process where malloc huge pages help (Linux, glibc ≥ 2.35, transparent huge pages on: see
- * src/core/runtime/hugePages.ts — the setting must be in a process's environment when it starts, and the extension
- * host's process is not ours to start), otherwise a worker thread. Both run the same code and give the same results.
+ * On Linux the worker is a child process: a fit's memory stays out of the extension host's, a stuck or runaway fit is
+ * killed without taking the host with it, and malloc huge pages can be given to it when asked for
+ * (`SPACETIME_PROBE_HUGE_PAGES=1`, src/core/runtime/hugePages.ts — the setting must be in a process's environment
+ * when it starts, and the extension host's process is not ours to start). Elsewhere a worker thread (a child process
+ * under Electron on macOS and Windows is untried here). Both run the same code and give the same results.
  */
 import { fork } from 'node:child_process';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
@@ -31,9 +33,9 @@ interface Pending {
 /** Where probes run: a child process (with huge pages) or a worker thread. */
 export type ProbeWorkerKind = 'process' | 'thread';
 
-/** The process kind where huge pages apply here (and were not opted out of), else a thread. */
-export function defaultProbeWorkerKind(): ProbeWorkerKind {
-  return hugePageEnv(process.env, currentHugePageHost()) === undefined ? 'thread' : 'process';
+/** A child process on Linux, else a thread (see the file comment). */
+export function defaultProbeWorkerKind(platform: NodeJS.Platform = process.platform): ProbeWorkerKind {
+  return platform === 'linux' ? 'process' : 'thread';
 }
 
 /** What the engine needs of a worker, whichever kind it is. */

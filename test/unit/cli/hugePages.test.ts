@@ -14,28 +14,31 @@ import { currentHugePageHost, hugePageRelaunchEnv, type HugePageHost } from '../
 const linux: HugePageHost = { platform: 'linux', glibcVersion: '2.36', transparentHugePages: 'madvise' };
 
 describe('hugePageRelaunchEnv', () => {
-  test('relaunches heavy commands on Linux with glibc ≥ 2.35 and THP available, adding the tunable', () => {
-    const env = hugePageRelaunchEnv('run', { PATH: '/bin' }, linux);
+  const on = { SPACETIME_PROBE_HUGE_PAGES: '1' };
+  test('relaunches heavy commands when asked, on Linux with glibc ≥ 2.35 and THP available, adding the tunable', () => {
+    const env = hugePageRelaunchEnv('run', { PATH: '/bin', ...on }, linux);
     assert.equal(env?.GLIBC_TUNABLES, 'glibc.malloc.hugetlb=1');
     assert.equal(env?.PATH, '/bin');
     assert.equal(env?.SPACETIME_PROBE_RELAUNCHED, '1');
-    assert.equal(hugePageRelaunchEnv('probe', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, { ...linux, transparentHugePages: 'always' })?.GLIBC_TUNABLES,
+    assert.equal(hugePageRelaunchEnv('probe', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2', ...on }, { ...linux, transparentHugePages: 'always' })?.GLIBC_TUNABLES,
       'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
-    for (const command of ['extract', 'experiment']) assert.ok(hugePageRelaunchEnv(command, {}, linux));
+    for (const command of ['extract', 'experiment']) assert.ok(hugePageRelaunchEnv(command, on, linux));
   });
 
   test('goes on in the same process otherwise', () => {
     const cases: Array<[string | undefined, NodeJS.ProcessEnv, HugePageHost]> = [
-      ['datasets', {}, linux], // light commands
-      [undefined, {}, linux],
-      ['run', { SPACETIME_PROBE_RELAUNCHED: '1' }, linux], // never twice
-      ['run', { SPACETIME_PROBE_HUGE_PAGES: '0' }, linux], // opted out
-      ['run', { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, linux], // the user decided
-      ['run', {}, { ...linux, platform: 'darwin', glibcVersion: undefined }],
-      ['run', {}, { ...linux, glibcVersion: undefined }], // musl
-      ['run', {}, { ...linux, glibcVersion: '2.31' }], // no hugetlb tunable before 2.35
-      ['run', {}, { ...linux, transparentHugePages: 'never' }],
-      ['run', {}, { ...linux, transparentHugePages: undefined }],
+      ['run', {}, linux], // off by default
+      ['run', { SPACETIME_PROBE_HUGE_PAGES: '0' }, linux],
+      ['run', { SPACETIME_PROBE_HUGE_PAGES: 'yes' }, linux], // only "1" asks
+      ['datasets', on, linux], // light commands
+      [undefined, on, linux],
+      ['run', { SPACETIME_PROBE_RELAUNCHED: '1', ...on }, linux], // never twice
+      ['run', { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0', ...on }, linux], // the user decided
+      ['run', on, { ...linux, platform: 'darwin', glibcVersion: undefined }],
+      ['run', on, { ...linux, glibcVersion: undefined }], // musl
+      ['run', on, { ...linux, glibcVersion: '2.31' }], // no hugetlb tunable before 2.35
+      ['run', on, { ...linux, transparentHugePages: 'never' }],
+      ['run', on, { ...linux, transparentHugePages: undefined }],
     ];
     for (const [command, env, host] of cases) assert.equal(hugePageRelaunchEnv(command, env, host), undefined, JSON.stringify([command, env, host]));
   });
@@ -49,13 +52,13 @@ describe('hugePageRelaunchEnv', () => {
 
 const cli = path.join(repoRoot, 'out', 'cli.js');
 const host = currentHugePageHost();
-const relaunches = hugePageRelaunchEnv('run', {}, host) !== undefined;
+const relaunches = hugePageRelaunchEnv('run', { SPACETIME_PROBE_HUGE_PAGES: '1' }, host) !== undefined;
 
 describe('CLI relaunched with huge pages', { skip: (!fs.existsSync(cli) && 'out/cli.js not built (node scripts/build.mjs)') || (!relaunches && `no relaunch on this machine (${JSON.stringify(host)})`) }, () => {
   let dir: string;
   const gpt2 = onnxModelDir('gpt2-tiny');
   const runCli = (args: string[], env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [cli, ...args], {
-    encoding: 'utf8', env: { ...process.env, SPACETIME_PROBE_CACHE_DIR: path.join(dir, 'cache'), ...env }, timeout: 120_000,
+    encoding: 'utf8', env: { ...process.env, SPACETIME_PROBE_HUGE_PAGES: '1', SPACETIME_PROBE_CACHE_DIR: path.join(dir, 'cache'), ...env }, timeout: 120_000,
   });
 
   before(() => {
@@ -94,7 +97,7 @@ describe('CLI relaunched with huge pages', { skip: (!fs.existsSync(cli) && 'out/
     fs.writeFileSync(path.join(dir, 'long.csv'), `${lines.join('\n')}\n`);
     const out = path.join(dir, 'interrupted');
     const child = spawn(process.execPath, [cli, 'run', '--dataset', path.join(dir, 'long.csv'), '--model', gpt2, '--out', out, '--batch-size', '1'], {
-      env: { ...process.env, SPACETIME_PROBE_CACHE_DIR: path.join(dir, 'cache-long') }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SPACETIME_PROBE_HUGE_PAGES: '1', SPACETIME_PROBE_CACHE_DIR: path.join(dir, 'cache-long') }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     const started = new Promise<void>((resolve) => {

@@ -55,8 +55,16 @@ for (const kind of ['thread', 'process'] as const) test(`the worker engine (${ki
   }
 });
 
-test('the extension starts its probe worker as a process exactly where huge pages apply', () => {
-  const expected = hugePageEnv(process.env, currentHugePageHost()) === undefined ? 'thread' : 'process';
-  assert.equal(defaultProbeWorkerKind(), expected);
-  assert.equal(new WorkerProbeEngine(workerFile).kind, expected);
+test('the extension starts its probe worker as a process on Linux, a thread elsewhere', () => {
+  assert.equal(defaultProbeWorkerKind('linux'), 'process');
+  for (const platform of ['darwin', 'win32'] as const) assert.equal(defaultProbeWorkerKind(platform), 'thread');
+  assert.equal(new WorkerProbeEngine(workerFile).kind, process.platform === 'linux' ? 'process' : 'thread');
+});
+
+test('the process worker gets huge pages only when asked for', () => {
+  const host = currentHugePageHost();
+  assert.equal(hugePageEnv({}, host), undefined);
+  assert.equal(hugePageEnv({ SPACETIME_PROBE_HUGE_PAGES: '0' }, host), undefined);
+  const asked = hugePageEnv({ SPACETIME_PROBE_HUGE_PAGES: '1' }, host);
+  if (asked !== undefined) assert.match(asked.GLIBC_TUNABLES ?? '', /glibc\.malloc\.hugetlb=1/);
 });
