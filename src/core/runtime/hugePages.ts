@@ -7,11 +7,11 @@
  * ~480 ms with 4 KiB pages and ~40 ms with huge pages; ridge fits run 1.4–1.8× faster (BENCHMARKS.md). NumPy already
  * asks the kernel for huge pages for its large arrays (madvise); glibc's malloc does so only when told through
  * `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which is read once at process start. So the processes we start for heavy
- * work (the CLI relaunching itself, the extension's probe worker) get it in their environment.
+ * work (the CLI's supervised child, the extension's probe worker) can be given it in their environment.
  *
  * Off unless asked for with `SPACETIME_PROBE_HUGE_PAGES=1`. It was the default until the probe fit stopped allocating
  * fresh result buffers (stored Qᵀ, shared panels, Gemms into preallocated outputs): measured side by side on the same
- * VM on 2026-12-01, huge pages then cost ~8 s of kernel time per d = 4,096 layer (BENCHMARKS.md, "Probe fitting"),
+ * VMs on 2026-12-01, huge pages then cost 1–9 s of extra kernel time per d = 4,096 layer (BENCHMARKS.md, "Probe fitting"),
  * whole-process d = 768 runs were no faster, and the kernel's handling of 2 MB pages varies too much between
  * machines to be worth a default. Nothing changes in the results; only where memory comes from.
  */

@@ -30,7 +30,7 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-/** Where probes run: a child process (with huge pages) or a worker thread. */
+/** Where probes run: a child process or a worker thread. */
 export type ProbeWorkerKind = 'process' | 'thread';
 
 /** A child process on Linux, else a thread (see the file comment). */
