@@ -13,7 +13,7 @@
  * matrix–vector products (memory-bound); those run through the same product backend when large.
  */
 import type { DenseProducts } from './products';
-import { accumulateBlockReflectors, type BlockReflector } from './band';
+import { accumulateBlockReflectors, type BlockReflector } from './blockReflectors';
 
 export interface Tridiagonal {
   /** Size of the matrix. */

@@ -332,6 +332,7 @@ for (const products of [javascriptProducts, onnxProducts()]) {
         for (let i = 0; i < w; i++) for (let j = 0; j < wPrevious; j++) b[(row + i) * size + col + j] = b[(col + j) * size + row + i] = block[i * wPrevious + j];
       });
       const q = band.q;
+      assert.ok(q !== undefined, 'Q is formed unless formQ is false');
       let reconstruction = 0;
       let orthogonality = 0;
       for (let i = 0; i < size; i++) {
