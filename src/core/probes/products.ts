@@ -4,6 +4,9 @@
  * check in the tests).
  */
 import { OrtGemm, sharedGemm } from '../runtime/linalg';
+import { OrtBandSweep, sharedBandSweep, type BandSweepInput } from '../runtime/bandSweep';
+
+export type { BandSweepInput } from '../runtime/bandSweep';
 
 export type ProductDtype = 'float32' | 'float64';
 export type ArrayOf<D extends ProductDtype> = D extends 'float32' ? Float32Array : Float64Array;
@@ -28,13 +31,19 @@ export interface ProductOptions<D extends ProductDtype> {
 export interface DenseProducts {
   readonly name: 'onnxruntime' | 'javascript' | 'accelerated';
   gemm<D extends ProductDtype>(dtype: D, a: Matrix<D>, b: Matrix<D>, options?: ProductOptions<D>): Promise<ArrayOf<D>>;
+  /**
+   * The band form's whole leave-one-out sweep of a chunk in one call (runtime/bandSweep.ts), alphas × rows
+   * leverages. Optional: without it the sweep runs block by block through `gemm` (probes/ridge.ts).
+   */
+  bandLeverages?<D extends ProductDtype>(dtype: D, input: BandSweepInput<D>, out?: ArrayOf<D>): Promise<ArrayOf<D>>;
 }
 
 /** onnxruntime (MLAS) products: ~85 GFLOP/s float64, ~190 GFLOP/s float32 per core on the benchmark VM (BENCHMARKS.md). */
-export function onnxProducts(gemm: OrtGemm = sharedGemm()): DenseProducts {
+export function onnxProducts(gemm: OrtGemm = sharedGemm(), sweep: OrtBandSweep = sharedBandSweep()): DenseProducts {
   return {
     name: 'onnxruntime',
     gemm: (dtype, a, b, options) => gemm.gemm(dtype, a, b, options),
+    bandLeverages: (dtype, input, out) => sweep.leverages(dtype, input, out),
   };
 }
 

@@ -686,17 +686,55 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     return operands32 as unknown as BandSweepOperands<D>;
   };
   const scratch = new Scratch();
+  // The fused sweep (runtime/bandSweep.ts) takes every block at the full width, zero-padded.
+  const fusedSweep = products.bandLeverages?.bind(products);
+  const paddedSize = nBlocks * maxWidth;
+  const fusedOperands = new Map<ProductDtype, { mTransposed: Float32Array | Float64Array; recurrence: Float32Array | Float64Array }>();
+  const fusedOperandsOf = <D extends ProductDtype>(dtype: D): { mTransposed: ArrayOf<D>; recurrence: ArrayOf<D> } => {
+    let made = fusedOperands.get(dtype);
+    if (made === undefined) {
+      const square = maxWidth * maxWidth;
+      const mTransposed = new Float64Array(nBlocks * nAlphas * square);
+      const carried = new Float64Array(nBlocks * nAlphas * square);
+      for (let k = 0; k < nBlocks; k++) {
+        const w = widths[k];
+        for (let a = 0; a < nAlphas; a++) {
+          const offset = (k * nAlphas + a) * square;
+          const stacked = stackedTransposes[k];
+          for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) mTransposed[offset + i * maxWidth + j] = stacked[a * w * w + i * w + j];
+          if (k === 0) continue;
+          const wPrevious = widths[k - 1];
+          const p = recurrence[a][k - 1];
+          for (let i = 0; i < w; i++) for (let j = 0; j < wPrevious; j++) carried[offset + i * maxWidth + j] = p[i * wPrevious + j];
+        }
+      }
+      made = dtype === 'float32' ? { mTransposed: Float32Array.from(mTransposed), recurrence: Float32Array.from(carried) } : { mTransposed, recurrence: carried };
+      fusedOperands.set(dtype, made);
+    }
+    return made as { mTransposed: ArrayOf<D>; recurrence: ArrayOf<D> };
+  };
 
   async function scoreChunk<D extends ProductDtype>(dtype: D, chunk: Float64Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming): Promise<void> {
     const started = performance.now();
     const { sAll: sD, stackedTransposes: stackedD, recurrence: recurrenceD } = operands(dtype);
     // Yᵀ = Qᵀ X_cᵀ (d × rows), through Q's block reflectors in this pass's precision: block k of Y's columns is
     // then the contiguous row range of Yᵀ.
-    const yt = await q.projectRows(dtype, chunk, rows, scratch.get(dtype, 'projected', d * rows));
+    const padded = scratch.get(dtype, 'projected', paddedSize * rows);
+    const yt = await q.projectRows(dtype, chunk, rows, padded.subarray(0, d * rows) as ArrayOf<D>);
     const fitted = await products.gemm(dtype, { data: yt, rows: d, cols: rows }, { data: sD, rows: d, cols: nAlphas * t },
       { transA: true, out: scratch.get(dtype, 'fitted', rows * nAlphas * t) });
     const sweepStart = performance.now();
     timing.projection += (sweepStart - started) / 1000;
+    if (fusedSweep !== undefined) {
+      // The padding rows meet zero columns of the padded Mᵀ and P; zeroed anyway, as 0 × a stale non-finite is not 0.
+      padded.fill(0, d * rows);
+      const { mTransposed, recurrence: carried } = fusedOperandsOf(dtype);
+      const h = await fusedSweep(dtype, { y: padded, mTransposed, recurrence: carried, blocks: nBlocks, width: maxWidth, alphas: nAlphas, rows },
+        scratch.get(dtype, 'leverage', nAlphas * rows));
+      looErrorsPerRow(out, alphas.map((_, a) => h.subarray(a * rows, (a + 1) * rows)), fitted, ycRows, rows, n, t);
+      timing.sweeps += (performance.now() - sweepStart) / 1000;
+      return;
+    }
     // Per block k: U_k(α)ᵀ = M_k(α)ᵀ Y_kᵀ − P_k(α) U_{k−1}(α)ᵀ with M_k = G_k⁻ᵀ and P_k = M_kᵀ E_k. The first term
     // is one Gemm for all alphas at once (M_kᵀ stacked); the recurrence is one small Gemm per alpha. U_{k−1}(α)ᵀ
     // and U_k(α)ᵀ live in per-alpha ping-pong buffers swapped after each block (the recurrence writes straight into

@@ -146,6 +146,22 @@ for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples > nFe
   });
 }
 
+test('band form: the fused leave-one-out sweep (one onnxruntime graph per chunk) gives the fit of the block-by-block Gemm sweep', async () => {
+  const { x, y } = dataset(2600, 45, 2, 21);
+  const input = { x: Float32Array.from(x), y, nSamples: 2600, nFeatures: 45, nTargets: 2 };
+  const fused = onnxProducts();
+  assert.ok(fused.bandLeverages !== undefined);
+  const blockByBlock = { name: fused.name, gemm: fused.gemm };
+  // bandwidth 8 over 45 features: a narrower last block, zero-padded in the fused graph; chunks of 700 rows, the last partial.
+  for (const projectionPrecision of ['float64', 'float32'] as const) {
+    const options = { alphas: DEFAULT_ALPHAS, reduction: 'band' as const, bandwidth: 8, chunkRows: 700, projectionPrecision };
+    const one = await fitRidgeCV(input, { ...options, products: fused });
+    const other = await fitRidgeCV(input, { ...options, products: blockByBlock });
+    assert.equal(one.looPrecision, projectionPrecision);
+    assertSameFit(one, other, projectionPrecision === 'float64' ? 1e-12 : 1e-5);
+  }
+});
+
 test('float32 projection keeps the chosen alpha and float64 coefficients', async () => {
   const { x, y } = dataset(500, 60, 2, 5);
   const exact = await fitRidgeCV({ x, y, nSamples: 500, nFeatures: 60, nTargets: 2 }, { alphas: DEFAULT_ALPHAS });
@@ -222,7 +238,11 @@ test('acceleratedProducts: the float32 leave-one-out pass on the accelerator\'s 
     const cpu = new CountingGemm();
     const options = { alphas: DEFAULT_ALPHAS, reduction, bandwidth: 7, projectionPrecision: 'float32' } as const;
     const accelerated = await fitRidgeCV(input, { ...options, products: acceleratedProducts(accelerator, cpu) });
-    const reference = await fitRidgeCV(input, { ...options, products: onnxProducts(new OrtGemm()) });
+    // The accelerated products have no fused band sweep (runtime/bandSweep.ts runs on the CPU), so the CPU path
+    // compared bit for bit is the block-by-block one.
+    const cpuProducts = onnxProducts(new OrtGemm());
+    const reference = await fitRidgeCV(input, { ...options, products: { name: cpuProducts.name, gemm: cpuProducts.gemm } });
+    assert.equal(acceleratedProducts(accelerator, cpu).bandLeverages, undefined);
     assert.ok(accelerator.calls.float32 > 0 && accelerator.calls.float64 === 0, `${reduction}: ${JSON.stringify(accelerator.calls)}`);
     assert.ok(cpu.calls.float64 > 0 && cpu.calls.float32 === 0, `${reduction}: ${JSON.stringify(cpu.calls)}`);
     assert.equal(accelerated.alphaIndex, reference.alphaIndex);
