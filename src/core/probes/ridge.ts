@@ -30,7 +30,7 @@
 import { javascriptProducts, onnxProducts, type ArrayOf, type DenseProducts, type ProductDtype } from './products';
 import { checkedLooSums, looErrorsPerRow, pickAlpha, type ChunkScorer, type LooPass, type LooTiming } from './looScores';
 import { tridiagonalize, type Tridiagonal } from './tridiagonal';
-import { factorShiftedBand, reduceToBand, solveShiftedBand } from './band';
+import { factorShiftedBand, reduceToBand, solveShiftedBand, type BandReduction } from './band';
 import { HalfMatrix, type LayerValues } from './halfMatrix';
 import { FactoredOrthogonal } from './blockReflectors';
 
@@ -52,7 +52,7 @@ export interface RidgeCVOptions {
    * features and FLOAT32_PROJECTION_MIN_SAMPLES samples up, float64 below (where the pass is cheap anyway).
    */
   readonly projectionPrecision?: 'auto' | 'float64' | 'float32';
-  /** Rows per chunk; default chosen so a chunk holds about 4M values (16M for the band form's sweeps). */
+  /** Rows per chunk; default chosen so a chunk holds about 4M values. */
   readonly chunkRows?: number;
   /**
    * How the primal form reduces C: to tridiagonal (one-stage Householder; half its flops are matrix–vector products
@@ -621,6 +621,22 @@ function addColumnSquaresFloat32(h: Float64Array, u: Float32Array, w: number, ro
  * and B + αI = L Lᵀ (block lower bidiagonal L: diagonal blocks G_k, sub-diagonal E_k), the leverages are
  * h_i = 1/n + ‖L⁻¹ y_i‖², computed for a whole chunk block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ).
  */
+/**
+ * The band form's covariance and reduction, in a function of their own so that the d × d covariance, the reduction's
+ * workspace and the panels' reflectors (merged into `q`) are garbage once it returns: the leave-one-out pass that
+ * follows keeps only the band's blocks and Q's merged reflectors (at d = 8,192: 0.5 GB each for the two d² buffers).
+ */
+async function reduceCovarianceToBand(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number, products: DenseProducts,
+  options: RidgeCVOptions, phase: (name: RidgePhase) => void): Promise<{ band: Pick<BandReduction, 'bounds' | 'diagonalBlocks' | 'subdiagonalBlocks'>; q: FactoredOrthogonal; xty: Float64Array }> {
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products);
+  phase('covariance');
+  // Q stays factored (blockReflectors.ts): forming it would cost 2·d³ more float64 products than multiplying by it.
+  const band = await reduceToBand(covariance, d, products, { bandwidth: options.bandwidth, workspace: new Float64Array(d * d), formQ: false });
+  const q = await FactoredOrthogonal.fromReflectors(d, band.reflectors, products);
+  phase('band reduction');
+  return { band: { bounds: band.bounds, diagonalBlocks: band.diagonalBlocks, subdiagonalBlocks: band.subdiagonalBlocks }, q, xty };
+}
+
 async function fitPrimalBand(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
@@ -632,12 +648,7 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
   const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
-  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products);
-  phase('covariance');
-  // Q stays factored (blockReflectors.ts): forming it would cost 2·d³ more float64 products than multiplying by it.
-  const band = await reduceToBand(covariance, d, products, { bandwidth: options.bandwidth, workspace: new Float64Array(d * d), formQ: false });
-  const q = await FactoredOrthogonal.fromReflectors(d, band.reflectors, products);
-  phase('band reduction');
+  const { band, q, xty } = await reduceCovarianceToBand(x, xMeans, yc, n, d, t, products, options, phase);
   const b = await q.applyTransposed(xty, t);
   const factors = alphas.map((alpha) => factorShiftedBand(band, alpha));
   const nAlphas = alphas.length;
@@ -647,7 +658,10 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     for (let k = 0; k < d; k++) for (let c = 0; c < t; c++) sAll[k * nAlphas * t + a * t + c] = s[k * t + c];
   });
 
-  const chunkRows = options.chunkRows ?? Math.max(256, Math.min(n, Math.floor(16_777_216 / d)));
+  // ~4M values per chunk (1,024 rows at d = 4,096): the fused sweep is one synchronous onnxruntime run per chunk, and
+  // at this size it takes ~0.1 s, so the event loop (a SIGTERM, progress) waits no longer than on a Gemm piece. 16M
+  // values per chunk were no faster (16.0 against 16.4 and 15.5 s for the layer, 2026-12-02).
+  const chunkRows = options.chunkRows ?? Math.max(256, Math.min(n, Math.floor(4_194_304 / d)));
   const bounds = band.bounds;
   const nBlocks = bounds.length - 1;
   const widths = bounds.slice(1).map((bound, k) => bound - bounds[k]);
