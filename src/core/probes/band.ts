@@ -50,7 +50,8 @@ async function panelQR(panel: Float64Array, rows: number, width: number, product
     taus[j] = tau;
     // Apply H_j = I − τ v vᵀ to the remaining columns (v = [1, panel[j+1…, j]]): all their dot products in one pass
     // over the rows, then all their updates in a second, so the inner loops run along contiguous rows (the same sums
-    // in the same order as column by column, which read a stride-`width` column per sum: ~2× slower at d = 4,096).
+    // in the same order as column by column, which read a stride-`width` column per sum; at d = 4,096 the panel
+    // QRs' own time went 1.05 → 0.86 s).
     if (j + 1 < width) {
       for (let c = j + 1; c < width; c++) dots[c] = panel[j * width + c];
       for (let i = j + 1; i < rows; i++) {

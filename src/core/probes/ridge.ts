@@ -68,7 +68,9 @@ export interface RidgeCVOptions {
 }
 
 /** Where 'auto' switches the primal form from the tridiagonal to the band reduction (see docs/probes.md). */
-export const BAND_REDUCTION_MIN_FEATURES = 3072;
+// With Q factored and the fused sweep (2026-12-02, n = 10,000, one layer, seconds): d = 1,024 tridiagonal 0.96–1.45,
+// band 1.04–1.36 (a tie); d = 1,536 2.15–2.62 against 1.88–2.24; d = 2,048 4.33–4.34 against 3.28–3.79.
+export const BAND_REDUCTION_MIN_FEATURES = 1536;
 
 /** From these sizes on, projectionPrecision 'auto' runs the leave-one-out pass in checked float32. */
 export const FLOAT32_PROJECTION_MIN_FEATURES = 256;
@@ -617,9 +619,11 @@ function addColumnSquaresFloat32(h: Float64Array, u: Float32Array, w: number, ro
 }
 
 /**
- * Primal form through the band reduction C = Q B Qᵀ (band.ts). With Yᵀ = Qᵀ X_cᵀ (d × rows, one Gemm per chunk)
- * and B + αI = L Lᵀ (block lower bidiagonal L: diagonal blocks G_k, sub-diagonal E_k), the leverages are
- * h_i = 1/n + ‖L⁻¹ y_i‖², computed for a whole chunk block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ).
+ * Primal form through the band reduction C = Q B Qᵀ (band.ts), Q kept as its block reflectors (blockReflectors.ts).
+ * With Yᵀ = Qᵀ X_cᵀ (d × rows per chunk, through the reflectors) and B + αI = L Lᵀ (block lower bidiagonal L:
+ * diagonal blocks G_k, sub-diagonal E_k), the leverages are h_i = 1/n + ‖L⁻¹ y_i‖², computed for a whole chunk
+ * block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ) — in one onnxruntime graph per chunk when the products offer
+ * it (runtime/bandSweep.ts), else as Gemms block by block.
  */
 /**
  * The band form's covariance and reduction, in a function of their own so that the d × d covariance, the reduction's
