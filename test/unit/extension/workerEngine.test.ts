@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultProbeWorkerKind, WorkerProbeEngine } from '../../../src/extension/runs/workerEngine';
+import { defaultProbeWorkerKind, startProcess, WorkerProbeEngine } from '../../../src/extension/runs/workerEngine';
 import { currentHugePageHost, hugePageEnv } from '../../../src/core/runtime/hugePages';
 import { runProbe } from '../../../src/core/experiments/run';
 import { readProbeResults } from '../../../src/core/experiments/probeActivations';
@@ -61,10 +61,38 @@ test('the extension starts its probe worker as a process on Linux, a thread else
   assert.equal(new WorkerProbeEngine(workerFile).kind, process.platform === 'linux' ? 'process' : 'thread');
 });
 
-test('the process worker gets huge pages only when asked for', () => {
-  const host = currentHugePageHost();
-  assert.equal(hugePageEnv({}, host), undefined);
-  assert.equal(hugePageEnv({ SPACETIME_PROBE_HUGE_PAGES: '0' }, host), undefined);
-  const asked = hugePageEnv({ SPACETIME_PROBE_HUGE_PAGES: '1' }, host);
-  if (asked !== undefined) assert.match(asked.GLIBC_TUNABLES ?? '', /glibc\.malloc\.hugetlb=1/);
+test('the forked probe worker gets huge pages in its environment only when asked for', async () => {
+  // A stand-in worker file that reports the environment it was started with; startProcess is the engine's fork.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'worker-env-'));
+  const reporter = path.join(dir, 'reportEnv.js');
+  writeFileSync(reporter, "process.send({ tunables: process.env.GLIBC_TUNABLES ?? null, electronAsNode: process.env.ELECTRON_RUN_AS_NODE ?? null }, () => process.exit(0));\n");
+  const saved = process.env.SPACETIME_PROBE_HUGE_PAGES;
+  const childEnv = (setting: string | undefined): Promise<{ tunables: string | null; electronAsNode: string | null }> => {
+    if (setting === undefined) delete process.env.SPACETIME_PROBE_HUGE_PAGES;
+    else process.env.SPACETIME_PROBE_HUGE_PAGES = setting;
+    const child = startProcess(reporter);
+    return new Promise((resolve, reject) => {
+      child.onMessage((message) => resolve(message as unknown as { tunables: string | null; electronAsNode: string | null }));
+      child.onError(reject);
+      child.onExit((code) => reject(new Error(`reporter exited (${code}) before reporting`)));
+    });
+  };
+  try {
+    const parentTunables = process.env.GLIBC_TUNABLES ?? null;
+    for (const setting of [undefined, '0']) {
+      const reported = await childEnv(setting);
+      assert.equal(reported.tunables, parentTunables, `SPACETIME_PROBE_HUGE_PAGES=${setting}: the parent's GLIBC_TUNABLES, unchanged`);
+      assert.equal(reported.electronAsNode, '1');
+    }
+    const asked = await childEnv('1');
+    if (hugePageEnv({ SPACETIME_PROBE_HUGE_PAGES: '1' }, currentHugePageHost()) === undefined) {
+      assert.equal(asked.tunables, parentTunables, 'a host without huge pages: nothing to ask for');
+    } else {
+      assert.match(asked.tunables ?? '', /glibc\.malloc\.hugetlb=1/);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.SPACETIME_PROBE_HUGE_PAGES;
+    else process.env.SPACETIME_PROBE_HUGE_PAGES = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
