@@ -268,6 +268,18 @@ test('predict applies coef and intercept', () => {
   assert.deepEqual([...predict(model, Float32Array.from([1, 1, 0, 2]), 2)], [14, 26, 16, 28]);
 });
 
+test('predict with two targets gives the same doubles as each target on its own', () => {
+  const random = mulberry32(17);
+  const [n, d] = [7, 301];
+  const x = Float32Array.from({ length: n * d }, () => gaussian(random));
+  const coef = Float64Array.from({ length: d * 2 }, () => gaussian(random) / 7);
+  const both = predict({ coef, intercept: Float64Array.from([0.3, -2]), nFeatures: d, nTargets: 2 }, x, n);
+  for (const c of [0, 1]) {
+    const alone = predict({ coef: coef.filter((_, index) => index % 2 === c), intercept: Float64Array.of(c === 0 ? 0.3 : -2), nFeatures: d, nTargets: 1 }, x, n);
+    assert.deepEqual([...alone], [...both].filter((_, index) => index % 2 === c));
+  }
+});
+
 test('bad input is rejected with the position and the reason', async () => {
   const x = new Float64Array(6).fill(1);
   const y = new Float64Array(3).fill(1);
