@@ -8,6 +8,7 @@
  * one product with Q would, in the rows' precision (float32 in the checked leave-one-out pass).
  */
 import type { ArrayOf, DenseProducts, ProductDtype } from './products';
+import { ScratchBuffers } from '../util/scratch';
 
 /** A block of Householder reflectors in compact WY form (a single reflector is a block of width 1, T = [τ]). */
 export interface BlockReflector {
@@ -107,7 +108,7 @@ export const PROJECTION_PIECE_COLUMNS = 512;
  */
 export class FactoredOrthogonal {
   private readonly operands = new Map<ProductDtype, readonly BlockOperands<ProductDtype>[]>();
-  private readonly pieces = new Map<ProductDtype, [ArrayOf<ProductDtype>, ArrayOf<ProductDtype>, ArrayOf<ProductDtype>]>();
+  private readonly scratch = new ScratchBuffers();
 
   constructor(readonly size: number, readonly blocks: readonly BlockReflector[], private readonly products: DenseProducts) {}
 
@@ -149,7 +150,9 @@ export class FactoredOrthogonal {
     if (x.length < rows * size || out.length !== size * rows) throw new Error(`FactoredOrthogonal.projectRows: expected ${rows} × ${size} rows and a ${size} × ${rows} result`);
     const blocks = await this.blockOperands(dtype);
     const pieceColumns = Math.min(rows, PROJECTION_PIECE_COLUMNS);
-    const [first, second, update] = this.pieceBuffers(dtype, size * pieceColumns, Math.max(0, ...blocks.map((block) => block.width)) * pieceColumns);
+    const first = this.scratch.get(dtype, 'piece', size * pieceColumns) as ArrayOf<D>;
+    const second = this.scratch.get(dtype, 'other piece', size * pieceColumns) as ArrayOf<D>;
+    const update = this.scratch.get(dtype, 'update', Math.max(0, ...blocks.map((block) => block.width)) * pieceColumns) as ArrayOf<D>;
     for (let start = 0; start < rows; start += pieceColumns) {
       const cols = Math.min(pieceColumns, rows - start);
       const current = [first.subarray(0, size * cols), second.subarray(0, size * cols)] as ArrayOf<D>[];
@@ -191,15 +194,6 @@ export class FactoredOrthogonal {
       this.operands.set(dtype, operands);
     }
     return operands as readonly BlockOperands<D>[];
-  }
-
-  private pieceBuffers<D extends ProductDtype>(dtype: D, pieceLength: number, updateLength: number): [ArrayOf<D>, ArrayOf<D>, ArrayOf<D>] {
-    const existing = this.pieces.get(dtype);
-    if (existing !== undefined && existing[0].length >= pieceLength && existing[2].length >= updateLength) return existing as [ArrayOf<D>, ArrayOf<D>, ArrayOf<D>];
-    const make = (length: number): ArrayOf<D> => (dtype === 'float32' ? new Float32Array(length) : new Float64Array(length)) as ArrayOf<D>;
-    const made: [ArrayOf<D>, ArrayOf<D>, ArrayOf<D>] = [make(pieceLength), make(pieceLength), make(updateLength)];
-    this.pieces.set(dtype, made);
-    return made;
   }
 }
 

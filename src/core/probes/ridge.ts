@@ -33,6 +33,7 @@ import { tridiagonalize, type Tridiagonal } from './tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand, type BandReduction } from './band';
 import { HalfMatrix, type LayerValues } from './halfMatrix';
 import { FactoredOrthogonal } from './blockReflectors';
+import { ScratchBuffers } from '../util/scratch';
 
 export type RidgeMode = 'primal' | 'dual';
 
@@ -478,21 +479,6 @@ function reportLooPhases(options: RidgeCVOptions, timing: LooTiming, pass: LooPa
   if (timing.check > 0 || pass.recomputed) options.onPhase?.('precision check', timing.check);
 }
 
-/** Buffers kept across chunks, grown when a larger chunk asks (a fresh big typed array costs page faults each time). */
-class Scratch {
-  private readonly buffers = new Map<string, Float32Array | Float64Array>();
-
-  get<D extends ProductDtype>(dtype: D, name: string, length: number): ArrayOf<D> {
-    const key = `${dtype}:${name}`;
-    let buffer = this.buffers.get(key);
-    if (buffer === undefined || buffer.length < length) {
-      buffer = dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
-      this.buffers.set(key, buffer);
-    }
-    return buffer.subarray(0, length) as ArrayOf<D>;
-  }
-}
-
 /** A float32 copy of a float64 array, made once on first use. */
 function lazyFloat32(source: Float64Array): () => Float32Array {
   let copy: Float32Array | undefined;
@@ -530,7 +516,7 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
 
   const q32 = lazyFloat32(tri.q);
   const s32 = lazyFloat32(sAll);
-  const scratch = new Scratch();
+  const scratch = new ScratchBuffers();
   // Y = X_c Q (rows × d): the chunk's samples in Q's basis; each row is then swept by the LDLᵀ recurrences.
   const scorer: ChunkScorer = async (dtype, chunk, ycRows, rows, out, timing) => {
     const started = performance.now();
@@ -562,9 +548,8 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
   return finishPrimal(input, alphas, pass, (s) => products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: s, rows: d, cols: t }), sAll, xMeans, yMeans);
 }
 
-/** The operands of the band form's leave-one-out sweeps, in one precision. */
+/** The operands of the band form's block-by-block leave-one-out sweep, in one precision. */
 interface BandSweepOperands<D extends ProductDtype> {
-  readonly sAll: ArrayOf<D>;
   /** Per block k: [M_k(α)ᵀ]_α stacked (nAlphas·w × w). */
   readonly stackedTransposes: readonly ArrayOf<D>[];
   /** Per alpha, per block k ≥ 1 (index k − 1): P_k(α) = M_k(α)ᵀ E_k(α) (w × w_{k−1}). */
@@ -572,11 +557,12 @@ interface BandSweepOperands<D extends ProductDtype> {
 }
 
 /**
- * h[i] += Σ_r u[r·rows + i]² (two copies, one per element type, so each stays monomorphic). Four rows of u per
- * pass over h: h is then read and written a quarter as often (at d = 4,096, n = 20,000 this loop ran 2.05 s per
- * leave-one-out pass one row at a time, 0.86 s four at a time; /tmp microbenchmark, 2026-12-02).
+ * h[i] += Σ_r u[r·rows + i]², four rows of u per pass over h: h is then read and written a quarter as often (at
+ * d = 4,096, n = 20,000 this loop ran 2.05 s per leave-one-out pass one row at a time, 0.86 s four at a time; /tmp
+ * microbenchmark, 2026-12-02). It serves the block-by-block sweep only (products without the fused one), so one
+ * function takes both element types.
  */
-function addColumnSquaresFloat64(h: Float64Array, u: Float64Array, w: number, rows: number): void {
+function addColumnSquares(h: Float64Array, u: Float32Array | Float64Array, w: number, rows: number): void {
   let r = 0;
   for (; r + 4 <= w; r += 4) {
     const o0 = r * rows;
@@ -597,34 +583,6 @@ function addColumnSquaresFloat64(h: Float64Array, u: Float64Array, w: number, ro
   }
 }
 
-function addColumnSquaresFloat32(h: Float64Array, u: Float32Array, w: number, rows: number): void {
-  let r = 0;
-  for (; r + 4 <= w; r += 4) {
-    const o0 = r * rows;
-    const o1 = o0 + rows;
-    const o2 = o1 + rows;
-    const o3 = o2 + rows;
-    for (let i = 0; i < rows; i++) {
-      const u0 = u[o0 + i];
-      const u1 = u[o1 + i];
-      const u2 = u[o2 + i];
-      const u3 = u[o3 + i];
-      h[i] += u0 * u0 + u1 * u1 + u2 * u2 + u3 * u3;
-    }
-  }
-  for (; r < w; r++) {
-    const offset = r * rows;
-    for (let i = 0; i < rows; i++) h[i] += u[offset + i] * u[offset + i];
-  }
-}
-
-/**
- * Primal form through the band reduction C = Q B Qᵀ (band.ts), Q kept as its block reflectors (blockReflectors.ts).
- * With Yᵀ = Qᵀ X_cᵀ (d × rows per chunk, through the reflectors) and B + αI = L Lᵀ (block lower bidiagonal L:
- * diagonal blocks G_k, sub-diagonal E_k), the leverages are h_i = 1/n + ‖L⁻¹ y_i‖², computed for a whole chunk
- * block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ) — in one onnxruntime graph per chunk when the products offer
- * it (runtime/bandSweep.ts), else as Gemms block by block.
- */
 /**
  * The band form's covariance and reduction, in a function of their own so that the d × d covariance, the reduction's
  * workspace and the panels' reflectors (merged into `q`) are garbage once it returns: the leave-one-out pass that
@@ -641,6 +599,13 @@ async function reduceCovarianceToBand(x: LayerValues, xMeans: Float64Array, yc: 
   return { band: { bounds: band.bounds, diagonalBlocks: band.diagonalBlocks, subdiagonalBlocks: band.subdiagonalBlocks }, q, xty };
 }
 
+/**
+ * Primal form through the band reduction C = Q B Qᵀ (band.ts), Q kept as its block reflectors (blockReflectors.ts).
+ * With Yᵀ = Qᵀ X_cᵀ (d × rows per chunk, through the reflectors) and B + αI = L Lᵀ (block lower bidiagonal L:
+ * diagonal blocks G_k, sub-diagonal E_k), the leverages are h_i = 1/n + ‖L⁻¹ y_i‖², computed for a whole chunk
+ * block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ) — in one onnxruntime graph per chunk when the products offer
+ * it (runtime/bandSweep.ts), else as Gemms block by block.
+ */
 async function fitPrimalBand(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
@@ -693,17 +658,18 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     }
     return p;
   }));
-  const operands64: BandSweepOperands<'float64'> = { sAll, stackedTransposes, recurrence };
+  const s32 = lazyFloat32(sAll);
+  const operands64: BandSweepOperands<'float64'> = { stackedTransposes, recurrence };
   let operands32: BandSweepOperands<'float32'> | undefined;
   const operands = <D extends ProductDtype>(dtype: D): BandSweepOperands<D> => {
     if (dtype === 'float64') return operands64 as unknown as BandSweepOperands<D>;
     operands32 ??= {
-      sAll: Float32Array.from(sAll), stackedTransposes: stackedTransposes.map((m) => Float32Array.from(m)),
+      stackedTransposes: stackedTransposes.map((m) => Float32Array.from(m)),
       recurrence: recurrence.map((perBlock) => perBlock.map((p) => Float32Array.from(p))),
     };
     return operands32 as unknown as BandSweepOperands<D>;
   };
-  const scratch = new Scratch();
+  const scratch = new ScratchBuffers();
   // The fused sweep (runtime/bandSweep.ts) takes every block at the full width, zero-padded.
   const fusedSweep = products.bandLeverages?.bind(products);
   const paddedSize = nBlocks * maxWidth;
@@ -734,7 +700,7 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
 
   async function scoreChunk<D extends ProductDtype>(dtype: D, chunk: Float64Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming): Promise<void> {
     const started = performance.now();
-    const { sAll: sD, stackedTransposes: stackedD, recurrence: recurrenceD } = operands(dtype);
+    const sD = (dtype === 'float32' ? s32() : sAll) as ArrayOf<D>;
     // Yᵀ = Qᵀ X_cᵀ (d × rows), through Q's block reflectors in this pass's precision: block k of Y's columns is
     // then the contiguous row range of Yᵀ.
     const padded = scratch.get(dtype, 'projected', paddedSize * rows);
@@ -753,6 +719,7 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
       timing.sweeps += (performance.now() - sweepStart) / 1000;
       return;
     }
+    const { stackedTransposes: stackedD, recurrence: recurrenceD } = operands(dtype);
     // Per block k: U_k(α)ᵀ = M_k(α)ᵀ Y_kᵀ − P_k(α) U_{k−1}(α)ᵀ with M_k = G_k⁻ᵀ and P_k = M_kᵀ E_k. The first term
     // is one Gemm for all alphas at once (M_kᵀ stacked); the recurrence is one small Gemm per alpha. U_{k−1}(α)ᵀ
     // and U_k(α)ᵀ live in per-alpha ping-pong buffers swapped after each block (the recurrence writes straight into
@@ -774,8 +741,7 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
             { data: previousU[a].subarray(0, wPrevious * rows) as ArrayOf<D>, rows: wPrevious, cols: rows },
             { alpha: -1, beta: 1, c: { data: own, rows: w, cols: rows }, out: currentU[a].subarray(0, w * rows) as ArrayOf<D> });
         }
-        if (u instanceof Float32Array) addColumnSquaresFloat32(leverage[a], u, w, rows);
-        else addColumnSquaresFloat64(leverage[a], u as Float64Array, w, rows);
+        addColumnSquares(leverage[a], u, w, rows);
         if (k === 0) {
           previousU[a].set(u); // `own` lives in the stacked buffer, which the next block overwrites
         } else {

@@ -16,6 +16,7 @@
 import * as os from 'node:os';
 import { onnx } from 'onnx-proto';
 import { ort } from './ort';
+import { ScratchBuffers } from '../util/scratch';
 
 export type SweepDtype = 'float32' | 'float64';
 type SweepArray<D extends SweepDtype> = D extends 'float32' ? Float32Array : Float64Array;
@@ -78,7 +79,8 @@ export function buildBandSweepModel(dtype: SweepDtype): Uint8Array {
 /** Cached sweep sessions, one per element type, on the CPU provider. */
 export class OrtBandSweep {
   private readonly sessions = new Map<SweepDtype, Promise<ort.InferenceSession>>();
-  private readonly zeros = new Map<string, Float32Array | Float64Array>();
+  /** The initial state's zeros: only ever fed to onnxruntime, which does not write its inputs, so they stay zero. */
+  private readonly zeros = new ScratchBuffers();
 
   constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)) {}
 
@@ -97,16 +99,6 @@ export class OrtBandSweep {
     return session;
   }
 
-  private zerosOf<D extends SweepDtype>(dtype: D, name: string, length: number): SweepArray<D> {
-    const key = `${dtype}:${name}`;
-    let buffer = this.zeros.get(key);
-    if (buffer === undefined || buffer.length < length) {
-      buffer = dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
-      this.zeros.set(key, buffer);
-    }
-    return buffer.subarray(0, length) as SweepArray<D>;
-  }
-
   /** The leverages ‖L⁻¹ y_r‖² of every row for every alpha, alphas × rows, written to `out` when given. */
   async leverages<D extends SweepDtype>(dtype: D, input: BandSweepInput<D>, out?: SweepArray<D>): Promise<SweepArray<D>> {
     const { blocks, width, alphas, rows } = input;
@@ -119,8 +111,8 @@ export class OrtBandSweep {
     if (out !== undefined) expect('out', out, alphas * rows);
     const session = await this.session(dtype);
     const feeds = {
-      u_initial: new ort.Tensor(dtype, this.zerosOf(dtype, 'u', alphas * width * rows), [alphas, width, rows]),
-      h_initial: new ort.Tensor(dtype, this.zerosOf(dtype, 'h', alphas * rows), [alphas, rows]),
+      u_initial: new ort.Tensor(dtype, this.zeros.get(dtype, 'u', alphas * width * rows), [alphas, width, rows]),
+      h_initial: new ort.Tensor(dtype, this.zeros.get(dtype, 'h', alphas * rows), [alphas, rows]),
       y: new ort.Tensor(dtype, input.y, [blocks, width, rows]),
       m_transposed: new ort.Tensor(dtype, input.mTransposed, [blocks, alphas, width, width]),
       recurrence: new ort.Tensor(dtype, input.recurrence, [blocks, alphas, width, width]),
