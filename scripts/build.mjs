@@ -53,6 +53,17 @@ const builds = [
     target: 'node20',
   },
   {
+    // The probes' ridge-fit worker threads (src/core/probes/ridgePool.ts looks for it next to the bundle that
+    // loads it, as for the proximity worker).
+    ...common,
+    entryPoints: ['src/core/probes/ridgeWorker.ts'],
+    outfile: 'out/ridgeWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['onnxruntime-node'],
+  },
+  {
     // Validation of large dataset files off the extension host's thread (Problems panel while typing).
     ...common,
     entryPoints: ['src/extension/datasets/datasetWorker.ts'],

@@ -143,7 +143,7 @@ function checkVsix(file, target) {
   const expected = `extension/node_modules/onnxruntime-node/bin/napi-v6/${ORT_TARGETS[target]}/onnxruntime_binding.node`;
   if (bindings.length !== 1 || bindings[0] !== expected) problems.push(`expected only ${expected}, found ${JSON.stringify(bindings)}`);
   for (const required of ['extension/package.json', 'extension/out/extension.js', 'extension/out/cli.js',
-    'extension/out/probeWorker.js', 'extension/out/proximityWorker.js', 'extension/out/datasetWorker.js', 'extension/out/experimentWorker.js',
+    'extension/out/probeWorker.js', 'extension/out/proximityWorker.js', 'extension/out/ridgeWorker.js', 'extension/out/datasetWorker.js', 'extension/out/experimentWorker.js',
     'extension/out/webview/main.js', 'extension/out/models/glove-100d/manifest.json', 'extension/data/builtin/index.json',
     'extension/node_modules/onnxruntime-node/dist/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js']) {
     if (!names.includes(required)) problems.push(`${required} is missing`);

@@ -4,7 +4,7 @@
 // (interpreter start, imports, .npy reads, fits, R²) on the same .npy files, run alternately, back to back.
 //
 //   npx tsc -p . && node scripts/build.mjs && node bench/probes/bench-whole-process.mjs --rows 10000 --dim 768 --layers 4 \
-//       [--repeats 3] [--dtype float32|float16] [--python PATH] [--bootstrap N] [--huge-pages] [--dir DIR]
+//       [--repeats 3] [--dtype float32|float16] [--python PATH] [--bootstrap N] [--huge-pages] [--fit-workers 0|2] [--dir DIR]
 //
 // The folder (bench/scale/makeFolder.ts: planted linear latitude/longitude signal, 20% is_test) is written once
 // under DIR (default /tmp/spacetime-probe-whole-<rows>x<dim>-<dtype>), with targets.npy and is_test.npy beside
@@ -34,6 +34,8 @@ const python = option('python', process.env.SPACETIME_BENCH_PYTHON ?? '/usr/bin/
 const bootstrap = option('bootstrap', undefined);
 // Huge pages are off by default (src/core/runtime/hugePages.ts); --huge-pages runs ours with SPACETIME_PROBE_HUGE_PAGES=1.
 const hugePages = process.argv.includes('--huge-pages');
+// --fit-workers 0 fits every layer on the main thread (SPACETIME_PROBE_FIT_WORKERS, src/core/probes/ridgePool.ts).
+const fitWorkers = option('fit-workers', undefined);
 const dir = path.resolve(option('dir', path.join(os.tmpdir(), `spacetime-probe-whole-${rows}x${dim}-${dtype}`)));
 const activations = path.join(dir, 'activations');
 const datasetFile = path.join(dir, 'dataset.csv');
@@ -61,7 +63,7 @@ function timed(command, args, env) {
 const outDir = path.join(dir, 'results');
 const oursArgs = [path.join(root, 'out/cli.js'), 'probe', '--activations', activations, '--dataset', datasetFile, '--out', outDir, '--json',
   ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])];
-const oursEnv = { ...process.env, SPACETIME_PROBE_HUGE_PAGES: hugePages ? '1' : '0' };
+const oursEnv = { ...process.env, SPACETIME_PROBE_HUGE_PAGES: hugePages ? '1' : '0', ...(fitWorkers === undefined ? {} : { SPACETIME_PROBE_FIT_WORKERS: fitWorkers }) };
 const theirsArgs = [path.join(root, 'bench/probes/sklearn_compare.py'), activations, '--no-loo', '--layers', String(layers)];
 const ours = [];
 const theirs = [];
@@ -79,7 +81,7 @@ const best = (runs) => Math.min(...runs.map((run) => run.seconds));
 const median = (runs) => [...runs.map((run) => run.seconds)].sort((x, y) => x - y)[Math.floor(runs.length / 2)];
 const pairRatios = ours.map((run, index) => theirs[index].seconds / run.seconds);
 console.log(`\n### Whole process, ${rows} rows × ${dim} (${dtype}), ${layers} layers, ${results.alphas.length} alphas (${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'})\n`);
-console.log(`Command: \`node bench/probes/bench-whole-process.mjs --rows ${rows} --dim ${dim} --layers ${layers} --repeats ${repeats} --dtype ${dtype}${python === '/usr/bin/python3' ? '' : ` --python ${python}`}${bootstrap === undefined ? '' : ` --bootstrap ${bootstrap}`}${hugePages ? ' --huge-pages' : ''}\`; scikit-learn: ${reference.sklearn} / NumPy ${reference.numpy}\n`);
+console.log(`Command: \`node bench/probes/bench-whole-process.mjs --rows ${rows} --dim ${dim} --layers ${layers} --repeats ${repeats} --dtype ${dtype}${python === '/usr/bin/python3' ? '' : ` --python ${python}`}${bootstrap === undefined ? '' : ` --bootstrap ${bootstrap}`}${hugePages ? ' --huge-pages' : ''}${fitWorkers === undefined ? '' : ` --fit-workers ${fitWorkers}`}\`; scikit-learn: ${reference.sklearn} / NumPy ${reference.numpy}\n`);
 console.log('| | ours (`spacetime-probe probe`) | scikit-learn RidgeCV (python) |');
 console.log('|---|---|---|');
 console.log(`| wall, best / median of ${repeats} | ${best(ours).toFixed(2)} / ${median(ours).toFixed(2)} s | ${best(theirs).toFixed(2)} / ${median(theirs).toFixed(2)} s |`);
@@ -87,4 +89,4 @@ console.log(`| CPU (user + system), median | ${median(ours.map((run) => ({ secon
 console.log(`| peak RSS | ${Math.max(...ours.map((run) => run.rssMiB)).toFixed(0)} MiB | ${Math.max(...theirs.map((run) => run.rssMiB)).toFixed(0)} MiB |`);
 console.log(`| load average before each run | ${ours.map((run) => run.load.toFixed(1)).join(', ')} | ${theirs.map((run) => run.load.toFixed(1)).join(', ')} |`);
 console.log(`| **ratio (scikit-learn / ours)** | best ${(best(theirs) / best(ours)).toFixed(2)}×, median ${(median(theirs) / median(ours)).toFixed(2)}×; per back-to-back pair ${pairRatios.map((r) => r.toFixed(2)).join(', ')} | |`);
-console.log(`\nSame alpha on every layer: ${alphaSame ? 'yes' : 'NO'}; max |Δ test R²| per target: ${maxR2.toExponential(2)}. Huge pages: ${hugePages ? 'on (the CLI relaunches itself)' : 'off'}.`);
+console.log(`\nSame alpha on every layer: ${alphaSame ? 'yes' : 'NO'}; max |Δ test R²| per target: ${maxR2.toExponential(2)}. Huge pages: ${hugePages ? "on (the CLI relaunches itself)" : "off"}. Fit workers: ${fitWorkers ?? "default"}.`);

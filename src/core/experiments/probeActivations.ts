@@ -13,6 +13,7 @@ import { manifestToken, promptsIdentity, readActivationLayerValues, readActivati
 import { HalfMatrix } from '../probes/halfMatrix';
 import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
 import { sharedBackgroundProximity } from '../probes/backgroundProximity';
+import { sharedRidgePool, type RidgeFitPool } from '../probes/ridgePool';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
 import { absoluteYears, greatCircleKm, proximityErrorPerEntity, type DistanceMeasure } from '../probes/metrics';
 import {
@@ -49,6 +50,8 @@ export interface ProbeActivationsOptions {
    * resamples, seed 0, 95%); `false` or 0 resamples: none.
    */
   readonly bootstrap?: BootstrapOptions | false;
+  /** Where large fits run side by side (default: the process-wide sharedRidgePool()). */
+  readonly ridgePool?: RidgeFitPool;
   /** Provenance copied into results.json. */
   readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'modelDetails' | 'skipped'>;
 }
@@ -194,9 +197,9 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   const layers: LayerResult[] = [];
   let best: { layer: number; testR2: number; predictions: Float64Array<ArrayBufferLike> } = { layer: -1, testR2: -Infinity, predictions: new Float64Array(0) };
   const total = manifest.layers.length;
-  // Small layers are fitted two at a time: while one layer's proximity error is scored on a worker thread
-  // (backgroundProximity.ts), this thread fits the next. Large layers go one at a time so that memory stays at
-  // one layer's worth.
+  // Small layers are fitted two at a time: each on a worker thread of its own when the fit is big enough to pay
+  // (ridgePool.ts), and while one layer's proximity error is scored on a worker thread (backgroundProximity.ts),
+  // the next is fitted. Large layers go one at a time so that memory stays at one layer's worth.
   const inFlight = entities.length * manifest.hiddenSize * (manifest.dtype === 'float16' || manifest.dtype === 'bfloat16' ? 2 : 4) <= PIPELINED_LAYER_BYTES ? 2 : 1;
   const background = sharedBackgroundProximity();
   const started: Promise<LayerProbeResult>[] = [];
@@ -214,6 +217,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
         targetNames: dataset.targets,
         x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
         trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
+        ...(inFlight > 1 && total > 1 ? { ridgePool: options.ridgePool ?? sharedRidgePool(), signal: options.signal } : {}),
       });
     })();
     fit.catch(() => undefined); // awaited below in order; this only keeps an early failure from being "unhandled"

@@ -7,6 +7,7 @@ import { fitRidgeCV, predict, RidgeInputError, type RidgeCVOptions, type RidgeMo
 import { averageRanks, pearson, proximityError, r2PerTarget, spearmanWithRanks, type DistanceMeasure } from './metrics';
 import type { LayerResult } from '../experiments/results';
 import type { BackgroundProximity } from './backgroundProximity';
+import type { RidgeFitPool } from './ridgePool';
 import { HalfMatrix, type LayerValues } from './halfMatrix';
 
 /** The paper's grid: 12 values log-spaced from 10^0.8 to 10^4.1 (np.logspace(0.8, 4.1, 12)). */
@@ -32,6 +33,10 @@ export interface LayerProbeInput {
   readonly ridge?: Omit<RidgeCVOptions, 'alphas'>;
   /** Score the test split's proximity error on this worker thread (same function, same number) instead of inline. */
   readonly backgroundProximity?: BackgroundProximity;
+  /** Fit the ridge probe on one of these worker threads when it is large enough to pay (same doubles as inline). */
+  readonly ridgePool?: RidgeFitPool;
+  /** Stops a fit running on a worker at once (an inline fit stops between layers, as before). */
+  readonly signal?: AbortSignal;
 }
 
 export interface SplitMetrics {
@@ -146,10 +151,9 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
   const standardised = new Float64Array(trainTargets.length);
   for (let r = 0; r < trainIdx.length; r++) for (let c = 0; c < t; c++) standardised[r * t + c] = (trainTargets[r * t + c] - targetMean[c]) / targetStd[c];
 
-  const fit = await fitRidgeCV(
-    { x: gatherRows(x, d, trainIdx), y: standardised, nSamples: trainIdx.length, nFeatures: d, nTargets: t },
-    { ...input.ridge, alphas: input.alphas ?? DEFAULT_ALPHAS },
-  );
+  const trainingRows = () => ({ x: gatherRows(x, d, trainIdx), y: standardised, nSamples: trainIdx.length, nFeatures: d, nTargets: t });
+  const ridgeOptions = { ...input.ridge, alphas: input.alphas ?? DEFAULT_ALPHAS };
+  const fit = input.ridgePool !== undefined ? await input.ridgePool.fit(trainingRows, ridgeOptions, input.signal) : await fitRidgeCV(trainingRows(), ridgeOptions);
   const coef = new Float64Array(d * t);
   for (let f = 0; f < d; f++) for (let c = 0; c < t; c++) coef[f * t + c] = fit.coef[f * t + c] * targetStd[c];
   const intercept = Float64Array.from(fit.intercept, (value, c) => value * targetStd[c] + targetMean[c]);

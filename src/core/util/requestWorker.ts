@@ -10,6 +10,8 @@ import { Worker } from 'node:worker_threads';
 export interface WorkerReply {
   readonly id: number;
   readonly error?: string;
+  /** The error's name (RidgeInputError …), given to the rejection's Error so callers can tell errors apart. */
+  readonly errorName?: string;
 }
 
 /** The worker itself is gone (crashed, exited or disposed), as opposed to a request it answered with an error. */
@@ -35,14 +37,18 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
   /** @param label names the worker in failure messages ("the <label> worker exited (code 1)"). */
   constructor(private readonly file: string, private readonly label: string) {}
 
-  /** Post `message` with a fresh id; resolves to the reply, rejects with its error or a WorkerFailedError. */
-  request(message: Request): Promise<Reply> {
+  /**
+   * Post `message` with a fresh id; resolves to the reply, rejects with its error or a WorkerFailedError. Without
+   * `transfer` the message is copied (structured clone: the caller keeps its arrays); buffers in `transfer` move
+   * to the worker instead and are unusable here afterwards.
+   */
+  request(message: Request, transfer: readonly ArrayBuffer[] = []): Promise<Reply> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { worker, resolve, reject });
       worker.ref();
-      worker.postMessage({ ...message, id }); // structured clone: the caller keeps its arrays
+      worker.postMessage({ ...message, id }, [...transfer]);
     });
   }
 
@@ -54,7 +60,11 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
       if (!pending) return;
       this.pending.delete(reply.id);
       if (![...this.pending.values()].some((other) => other.worker === worker)) worker.unref();
-      if (reply.error !== undefined) pending.reject(new Error(reply.error));
+      if (reply.error !== undefined) {
+        const error = new Error(reply.error);
+        if (reply.errorName !== undefined) error.name = reply.errorName;
+        pending.reject(error);
+      }
       else pending.resolve(reply);
     });
     const failAll = (error: WorkerFailedError): void => {

@@ -1,0 +1,193 @@
+/**
+ * The ridge-fit worker pool (src/core/probes/ridgePool.ts): a fit on a worker thread, with its own onnxruntime
+ * sessions on fewer threads, must give exactly the doubles of fitRidgeCV on this thread — for float32, float64 and
+ * float16 rows, in the tridiagonal and band forms — and the pool must keep its promises: errors as on this thread,
+ * a crashed worker's fit redone here, an abort that stops the worker at once, and probeActivations' results
+ * unchanged by it.
+ */
+import { test, describe, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RidgeFitPool } from '../../../src/core/probes/ridgePool';
+import { fitRidgeCV, RidgeInputError, type RidgeCVResult, type RidgeInput } from '../../../src/core/probes/ridge';
+import { DEFAULT_ALPHAS } from '../../../src/core/probes/probe';
+import { HalfMatrix } from '../../../src/core/probes/halfMatrix';
+import { mulberry32 } from '../../../src/core/probes/split';
+import { float32ToFloat16Bits } from '../../../src/core/util/float16';
+import { probeActivations } from '../../../src/core/experiments/probeActivations';
+import { ACTIVATIONS_FORMAT, layerFileName, writeActivationManifest } from '../../../src/core/activations/manifest';
+import { writeNpy } from '../../../src/core/activations/npy';
+import { parseDatasetText } from '../../../src/core/datasets/parse';
+
+const workerFile = path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes', 'ridgeWorker.js');
+
+/** n × d rows with a planted linear signal in two targets; `kind` picks the rows' element type. */
+function problem(n: number, d: number, seed: number, kind: 'float32' | 'float64' | 'float16' = 'float32'): () => RidgeInput {
+  const random = mulberry32(seed);
+  const values = Float64Array.from({ length: n * d }, () => random() - 0.5);
+  const y = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      y[2 * i] += values[i * d + j] * Math.sin(j + 1);
+      y[2 * i + 1] += values[i * d + j] * Math.cos(3 * j);
+    }
+    y[2 * i] += 0.3 * (random() - 0.5);
+    y[2 * i + 1] += 0.3 * (random() - 0.5);
+  }
+  // Fresh arrays on every call: the pool transfers x to the worker.
+  return () => ({
+    x: kind === 'float64' ? Float64Array.from(values) : kind === 'float32' ? Float32Array.from(values)
+      : new HalfMatrix('float16', Uint16Array.from(values, (value) => float32ToFloat16Bits(value))),
+    y: Float64Array.from(y), nSamples: n, nFeatures: d, nTargets: 2,
+  });
+}
+
+function assertSameFit(actual: RidgeCVResult, expected: RidgeCVResult): void {
+  assert.equal(actual.alpha, expected.alpha);
+  assert.equal(actual.alphaIndex, expected.alphaIndex);
+  assert.equal(actual.mode, expected.mode);
+  assert.equal(actual.looPrecision, expected.looPrecision);
+  assert.deepEqual(Array.from(actual.looMse), Array.from(expected.looMse));
+  assert.deepEqual(Array.from(actual.coef), Array.from(expected.coef));
+  assert.deepEqual(Array.from(actual.intercept), Array.from(expected.intercept));
+}
+
+describe('RidgeFitPool', () => {
+  const pools: RidgeFitPool[] = [];
+  const pool = (options: ConstructorParameters<typeof RidgeFitPool>[0] = {}) => {
+    const created = new RidgeFitPool({ size: 2, cores: 2, minWork: 0, workerFile, ...options });
+    pools.push(created);
+    return created;
+  };
+  after(async () => { for (const created of pools) await created.dispose(); });
+
+  test('the worker file exists where the compiled module looks for it', () => {
+    assert.ok(fs.existsSync(workerFile), workerFile);
+    assert.equal(new RidgeFitPool({ size: 2, minWork: 0 }).worthIt(10, 10), true);
+  });
+
+  test('fits on the workers equal fitRidgeCV here exactly: float32, float64 and float16 rows, tridiagonal and band, two at a time', async () => {
+    const fits = pool();
+    const cases = [
+      { make: problem(600, 48, 1, 'float32'), options: { alphas: DEFAULT_ALPHAS } },
+      { make: problem(500, 40, 2, 'float64'), options: { alphas: DEFAULT_ALPHAS } },
+      { make: problem(400, 36, 3, 'float16'), options: { alphas: DEFAULT_ALPHAS } },
+      { make: problem(700, 64, 4, 'float32'), options: { alphas: DEFAULT_ALPHAS, reduction: 'band' as const, bandwidth: 8, projectionPrecision: 'float32' as const } },
+      { make: problem(30, 80, 5, 'float32'), options: { alphas: DEFAULT_ALPHAS } }, // dual form
+    ];
+    const pooled = await Promise.all(cases.map(({ make, options }) => fits.fit(make, options)));
+    for (const [index, { make, options }] of cases.entries()) assertSameFit(pooled[index], await fitRidgeCV(make(), options));
+    assert.equal(fits.fittedOnWorker, cases.length);
+  });
+
+  test('small fits, a single worker, a products backend or a phase callback stay on this thread', async () => {
+    const make = problem(200, 12, 6);
+    const expected = await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS });
+    const large = pool({ minWork: 1e12 });
+    assertSameFit(await large.fit(make, { alphas: DEFAULT_ALPHAS }), expected);
+    const single = pool({ size: 1 });
+    assertSameFit(await single.fit(make, { alphas: DEFAULT_ALPHAS }), expected);
+    const fits = pool();
+    assertSameFit(await fits.fit(make, { alphas: DEFAULT_ALPHAS, products: 'onnxruntime' }), expected);
+    const phases: string[] = [];
+    assertSameFit(await fits.fit(make, { alphas: DEFAULT_ALPHAS, onPhase: (phase) => phases.push(phase) }), expected);
+    assert.ok(phases.length > 0);
+    assert.equal(large.fittedOnWorker + single.fittedOnWorker + fits.fittedOnWorker, 0);
+  });
+
+  test('bad input is refused with the same RidgeInputError as here', async () => {
+    const make = problem(120, 10, 7);
+    const poisoned = () => {
+      const input = make();
+      (input.x as Float32Array)[37] = Number.NaN;
+      return input;
+    };
+    const here = await fitRidgeCV(poisoned(), { alphas: DEFAULT_ALPHAS }).then(() => undefined, (error: Error) => error);
+    assert.ok(here instanceof RidgeInputError);
+    await assert.rejects(pool().fit(poisoned, { alphas: DEFAULT_ALPHAS }), (error: Error) => error instanceof RidgeInputError && error.message === here.message);
+  });
+
+  test('a worker that dies has its fit redone here (rows gathered again), and the pool is not used again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-ridge-pool-'));
+    try {
+      const crashing = path.join(dir, 'crash.js');
+      fs.writeFileSync(crashing, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+      const broken = pool({ workerFile: crashing });
+      const make = problem(300, 20, 8);
+      let calls = 0;
+      const counted = () => { calls += 1; return make(); };
+      const expected = await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS });
+      assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }), expected);
+      assert.equal(calls, 2, 'the rows were transferred to the dead worker, so they are made again');
+      assert.equal(broken.worthIt(300, 20), false);
+      assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }), expected);
+      assert.equal(broken.fittedOnWorker, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an abort stops a fit on a worker at once with the signal\'s reason; the next fit starts a new worker', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-ridge-pool-'));
+    try {
+      // A worker that never answers stands in for a long fit.
+      const stuck = path.join(dir, 'stuck.js');
+      fs.writeFileSync(stuck, "require('node:worker_threads').parentPort.on('message', () => { setInterval(() => {}, 1000); });\n");
+      const hanging = pool({ workerFile: stuck });
+      const controller = new AbortController();
+      const fit = hanging.fit(problem(100, 8, 9), { alphas: DEFAULT_ALPHAS }, controller.signal);
+      setTimeout(() => controller.abort(new Error('stop requested')), 50);
+      await assert.rejects(fit, /stop requested/);
+      await assert.rejects(hanging.fit(problem(100, 8, 9), { alphas: DEFAULT_ALPHAS }, controller.signal), /stop requested/);
+
+      const fits = pool();
+      const make = problem(250, 16, 10);
+      const again = new AbortController();
+      const aborted = fits.fit(make, { alphas: DEFAULT_ALPHAS }, again.signal);
+      again.abort(new Error('cancelled'));
+      await assert.rejects(aborted, /cancelled/);
+      assertSameFit(await fits.fit(make, { alphas: DEFAULT_ALPHAS }), await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS }));
+      assert.equal(fits.fittedOnWorker, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test('probeActivations gives the same results.json with its fits on the pool as without it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-pooled-'));
+  const fits = new RidgeFitPool({ size: 2, cores: 2, minWork: 0, workerFile });
+  try {
+    const n = 900;
+    const d = 24;
+    const random = mulberry32(12);
+    const lines = ['name,latitude,longitude'];
+    const targets: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const latitude = Math.round((120 * random() - 60) * 1e4) / 1e4;
+      const longitude = Math.round((340 * random() - 170) * 1e4) / 1e4;
+      targets.push(latitude, longitude);
+      lines.push(`place ${i},${latitude},${longitude}`);
+    }
+    const layers = Array.from({ length: 3 }, (_, layer) => Float32Array.from({ length: n * d }, (_, k) => {
+      const row = Math.floor(k / d);
+      return (k % 2 === 0 ? targets[2 * row] / 60 : targets[2 * row + 1] / 170) * layer + (random() - 0.5);
+    }));
+    layers.forEach((x, layer) => writeNpy(path.join(dir, layerFileName(layer)), x, [n, d]));
+    writeActivationManifest(dir, {
+      format: ACTIVATIONS_FORMAT, model: 'test', prompt: '{entity}', dataset: 'places.csv', numEntities: n, hiddenSize: d,
+      rows: Array.from({ length: n }, (_, i) => i + 2), layers: layers.map((_, index) => ({ index, file: layerFileName(index) })),
+    });
+    const parsed = parseDatasetText(`${lines.join('\n')}\n`, 'places.csv');
+    assert.ok(parsed.ok && parsed.dataset);
+    const pooled = await probeActivations(dir, parsed.dataset, { ridgePool: fits });
+    assert.equal(fits.fittedOnWorker, 3);
+    const inline = await probeActivations(dir, parsed.dataset, { ridgePool: new RidgeFitPool({ size: 1 }) });
+    assert.deepEqual({ ...pooled, createdAt: undefined }, { ...inline, createdAt: undefined });
+  } finally {
+    await fits.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
