@@ -146,8 +146,13 @@ function checkFinite(x: Float32Array | HalfMatrix, manifest: ActivationManifest,
   }
 }
 
-/** Layers up to this size (float32 bytes) are fitted two at a time (see probeActivations). */
-const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
+/**
+ * Layers up to this size (as stored: 2 bytes a value for float16/bfloat16, else 4) are fitted two at a time (see
+ * probeActivations). 512 MB takes in 20,000 × 4,096 float32 layers, whose two fits side by side ran 36.5 s against
+ * 44.7 s one at a time, at a peak RSS of 2.3 GB against 1.5 GB (2 layers, whole process, 2026-12-02, BENCHMARKS.md);
+ * a 40,000 × 8,192 float16 layer (655 MB, ~2.7 GB to fit) still goes alone.
+ */
+const PIPELINED_LAYER_BYTES = 512 * 1024 * 1024;
 
 /**
  * Fit a probe per layer of `activationsDir` and return results.json's content (predictions at the best layer =

@@ -8,7 +8,7 @@
  * threads (2026-12-02, 2-core VM, docs/probes.md). The answers are the same doubles: MLAS splits a product's
  * output, not its sums, between threads, so the thread count changes no value (tested in ridgePool.test.ts).
  *
- * probeActivations keeps two layers in flight for layers up to 256 MB, so the pool adds no memory beyond that.
+ * probeActivations keeps two layers in flight for layers up to 512 MB, so the pool adds no memory beyond that.
  * The training rows move to the worker (transferred, not copied); if the worker dies, they are gathered again
  * and the fit runs on this thread. Small fits stay here: a worker's start (~0.1 s) would cost more than it saves.
  */

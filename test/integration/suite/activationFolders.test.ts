@@ -16,6 +16,7 @@ suite('Activation folders from elsewhere', () => {
   const names = Array.from({ length: 40 }, (_, i) => `place ${i}`);
   const dataset = path.join(dir, 'places.csv');
   fs.writeFileSync(dataset, `name,latitude,longitude\n${names.map((name, i) => `${name},${(i * 4) - 80},${(i * 8) - 160}`).join('\n')}\n`);
+  suiteTeardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('Export Extraction Script writes the script, requirements and prompts for the dataset', async () => {
     const out = path.join(dir, 'script');

@@ -10,8 +10,9 @@ import * as path from 'node:path';
 import { ActivationCache } from '../../../src/core/activations/cache';
 
 describe('cache clear only deletes our namespaces', () => {
-  test('foreign folders and files under v1/ survive clear and eviction', async () => {
+  test('foreign folders and files under v1/ survive clear and eviction', async (t) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cache-clear-'));
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }));
     const cache = new ActivationCache({ dir: root });
     const key = { fingerprint: 'd'.repeat(64), template: '{entity}', numLayers: 1, hiddenSize: 2 };
     const namespace = await cache.namespace(key);
