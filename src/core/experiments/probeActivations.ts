@@ -146,13 +146,15 @@ function checkFinite(x: Float32Array | HalfMatrix, manifest: ActivationManifest,
   }
 }
 
+/** Layers up to this size (as stored: 2 bytes a value for float16/bfloat16, else 4) are fitted two at a time. */
+const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
 /**
- * Layers up to this size (as stored: 2 bytes a value for float16/bfloat16, else 4) are fitted two at a time (see
- * probeActivations). 512 MB takes in 20,000 × 4,096 float32 layers, whose two fits side by side ran 36.5 s against
- * 44.7 s one at a time, at a peak RSS of 2.3 GB against 1.5 GB (2 layers, whole process, 2026-12-02, BENCHMARKS.md);
- * a 40,000 × 8,192 float16 layer (655 MB, ~2.7 GB to fit) still goes alone.
+ * Up to this size, two at a time when the fits go to the ridge-fit workers (side by side pays only there): two
+ * 20,000 × 4,096 float32 layers' fits ran 36.5 s side by side against 44.7 s one at a time, at a peak RSS of 2.3
+ * GB against 1.5 GB (whole process, 2026-12-02, BENCHMARKS.md); interleaved on one thread they took 46.5 s. A
+ * 40,000 × 8,192 float16 layer (655 MB, ~2.7 GB to fit) still goes alone.
  */
-const PIPELINED_LAYER_BYTES = 512 * 1024 * 1024;
+const POOLED_LAYER_BYTES = 512 * 1024 * 1024;
 
 /**
  * Fit a probe per layer of `activationsDir` and return results.json's content (predictions at the best layer =
@@ -205,7 +207,10 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   // Small layers are fitted two at a time: each on a worker thread of its own when the fit is big enough to pay
   // (ridgePool.ts), and while one layer's proximity error is scored on a worker thread (backgroundProximity.ts),
   // the next is fitted. Large layers go one at a time so that memory stays at one layer's worth.
-  const inFlight = entities.length * manifest.hiddenSize * (manifest.dtype === 'float16' || manifest.dtype === 'bfloat16' ? 2 : 4) <= PIPELINED_LAYER_BYTES ? 2 : 1;
+  const layerBytes = entities.length * manifest.hiddenSize * (manifest.dtype === 'float16' || manifest.dtype === 'bfloat16' ? 2 : 4);
+  const ridgePool = options.ridgePool ?? sharedRidgePool();
+  const pooled = total > 1 && layerBytes <= POOLED_LAYER_BYTES && ridgePool.worthIt(split.train.length, manifest.hiddenSize);
+  const inFlight = pooled || layerBytes <= PIPELINED_LAYER_BYTES ? 2 : 1;
   const background = sharedBackgroundProximity();
   const started: Promise<LayerProbeResult>[] = [];
   const startNext = (): void => {
@@ -222,7 +227,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
         targetNames: dataset.targets,
         x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
         trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
-        ...(inFlight > 1 && total > 1 ? { ridgePool: options.ridgePool ?? sharedRidgePool(), signal: options.signal } : {}),
+        ...(pooled ? { ridgePool, signal: options.signal } : {}),
       });
     })();
     fit.catch(() => undefined); // awaited below in order; this only keeps an early failure from being "unhandled"
