@@ -18,7 +18,14 @@ import * as path from 'node:path';
 import { RequestWorker, WorkerFailedError } from '../util/requestWorker';
 import { fitRidgeCV, RidgeInputError, type RidgeCVOptions, type RidgeCVResult, type RidgeInput } from './ridge';
 import { HalfMatrix } from './halfMatrix';
-import type { PooledRidgeOptions, RidgeReply, RidgeRequest } from './ridgeWorker';
+import type { PooledRidgeOptions, RidgeCancel, RidgeReply, RidgeRequest } from './ridgeWorker';
+
+/**
+ * How long a cancelled fit may take to stop before its worker is terminated. A worker sees the cancellation at its
+ * next matrix product, each at most MAX_FLOPS_PER_RUN (~0.1–0.3 s on one thread), so this is only for a worker that
+ * hangs; terminating one inside an onnxruntime call would abort the process.
+ */
+export const ABORT_GRACE_MS = 2000;
 
 /** Fits with fewer multiply-adds than this (nSamples · nFeatures², ~20 ms of products) are not worth a worker. */
 export const POOLED_FIT_MIN_WORK = 2 ** 30;
@@ -44,6 +51,9 @@ export class RidgeFitPool {
   private readonly workers: RequestWorker<Omit<RidgeRequest, 'id'>, RidgeReply>[];
   private readonly inFlight: number[];
   private failed = false;
+  private nextFit = 1;
+  /** Per fit in flight on a worker: ask it to stop (and start the grace period). */
+  private readonly cancels = new Map<number, () => void>();
   /** How many fits came back from a worker (for tests and diagnostics). */
   fittedOnWorker = 0;
 
@@ -65,7 +75,8 @@ export class RidgeFitPool {
    * fitRidgeCV(makeInput(), options) on the least busy worker. `makeInput` must return fresh arrays for x (they are
    * transferred to the worker); it is called again if the worker dies, to fit here instead. Options that cannot
    * cross threads (a products backend, a phase callback) keep the fit on this thread. An abort of `signal` stops
-   * the worker at once (the fit rejects with the signal's reason); the pool starts a new one for the next fit.
+   * the fit at its next matrix product (RidgeCancel) and rejects with the signal's reason once the worker has
+   * stopped; a worker that has not stopped within ABORT_GRACE_MS is terminated.
    */
   async fit(makeInput: () => RidgeInput, options: RidgeCVOptions, signal?: AbortSignal): Promise<RidgeCVResult> {
     signal?.throwIfAborted();
@@ -73,21 +84,35 @@ export class RidgeFitPool {
     if (options.products !== undefined || options.onPhase !== undefined || !this.worthIt(input.nSamples, input.nFeatures)) return fitRidgeCV(input, options);
     const slot = this.inFlight.indexOf(Math.min(...this.inFlight));
     const worker = this.workers[slot];
+    const fit = this.nextFit++;
     const { x } = input;
     const bits = x instanceof HalfMatrix ? x.bits : x;
     const pooledOptions: PooledRidgeOptions = { ...options };
-    const onAbort = (): void => void worker.dispose();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      this.cancels.set(fit, () => {
+        worker.notify({ cancel: fit } satisfies RidgeCancel);
+        graceTimer = setTimeout(() => {
+          void worker.dispose();
+          reject(new WorkerFailedError('the ridge fit worker did not stop when asked', true));
+        }, ABORT_GRACE_MS);
+      });
+    });
+    stopped.catch(() => undefined);
+    const onAbort = (): void => this.cancels.get(fit)?.();
     signal?.addEventListener('abort', onAbort, { once: true });
     this.inFlight[slot] += 1;
     try {
-      const reply = await worker.request({
-        x: bits, ...(x instanceof HalfMatrix ? { halfKind: x.kind } : {}), y: input.y, nSamples: input.nSamples, nFeatures: input.nFeatures,
+      const reply = await Promise.race([worker.request({
+        fit, x: bits, ...(x instanceof HalfMatrix ? { halfKind: x.kind } : {}), y: input.y, nSamples: input.nSamples, nFeatures: input.nFeatures,
         nTargets: input.nTargets, options: pooledOptions, threads: this.threadsPerWorker,
-      }, [bits.buffer as ArrayBuffer]);
+      }, [bits.buffer as ArrayBuffer]), stopped]);
       this.fittedOnWorker += 1;
       return reply.result as RidgeCVResult;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      // Cancelled by dispose(), not by the caller: the fit is still wanted.
+      if ((error as Error).name === 'AbortError') return fitRidgeCV(makeInput(), options);
       if (!(error instanceof WorkerFailedError)) {
         throw (error as Error).name === 'RidgeInputError' ? new RidgeInputError((error as Error).message) : error;
       }
@@ -95,13 +120,21 @@ export class RidgeFitPool {
       if (!error.disposed) this.failed = true;
       return fitRidgeCV(makeInput(), options);
     } finally {
+      clearTimeout(graceTimer);
+      this.cancels.delete(fit);
       this.inFlight[slot] -= 1;
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Stop the workers (fits in flight finish on this thread). */
+  /**
+   * Stop the workers: fits in flight are cancelled (they then finish on this thread), and each worker is terminated
+   * once it has nothing in flight (or after ABORT_GRACE_MS).
+   */
   async dispose(): Promise<void> {
+    for (const cancel of this.cancels.values()) cancel();
+    const deadline = Date.now() + ABORT_GRACE_MS;
+    while (this.inFlight.some((count) => count > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all(this.workers.map((worker) => worker.dispose()));
   }
 }

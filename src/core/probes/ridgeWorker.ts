@@ -16,6 +16,8 @@ export type PooledRidgeOptions = Omit<RidgeCVOptions, 'products' | 'onPhase'>;
 
 export interface RidgeRequest {
   readonly id: number;
+  /** The pool's name for this fit, which a RidgeCancel refers to. */
+  readonly fit: number;
   /** The rows (float32/float64 values, or the 16-bit bits of a HalfMatrix of `halfKind`). */
   readonly x: Float32Array | Float64Array | Uint16Array;
   readonly halfKind?: HalfKind;
@@ -26,6 +28,16 @@ export interface RidgeRequest {
   readonly options: PooledRidgeOptions;
   /** onnxruntime intra-op threads for this worker's products. */
   readonly threads: number;
+}
+
+/**
+ * Stop fit `fit`: it ends with an AbortError at its next matrix product (every onnxruntime run is an event-loop
+ * turn here, so the message is seen within one run). Cooperative on purpose: terminating a worker while it is
+ * inside an onnxruntime call aborts the whole process ("terminate called after throwing an instance of
+ * 'Napi::Error'").
+ */
+export interface RidgeCancel {
+  readonly cancel: number;
 }
 
 /** The fit, or the error that stopped it (WorkerReply's `errorName` keeps e.g. RidgeInputError recognisable). */
@@ -44,17 +56,45 @@ function productsFor(threads: number): DenseProducts {
   return products;
 }
 
-parentPort?.on('message', (request: RidgeRequest) => {
+/** `products` that throw an AbortError before any product once `cancelled()` says so. */
+function cancellable(products: DenseProducts, cancelled: () => boolean): DenseProducts {
+  const check = (): void => {
+    if (!cancelled()) return;
+    const error = new Error('the fit was cancelled');
+    error.name = 'AbortError';
+    throw error;
+  };
+  return {
+    name: products.name,
+    gemm: async (dtype, a, b, options) => { check(); return products.gemm(dtype, a, b, options); },
+    ...(products.bandLeverages ? { bandLeverages: async (dtype, input, out) => { check(); return products.bandLeverages!(dtype, input, out); } } : {}),
+  } as DenseProducts;
+}
+
+const cancelledFits = new Set<number>();
+const runningFits = new Set<number>();
+
+parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
+  if ('cancel' in message) {
+    if (runningFits.has(message.cancel)) cancelledFits.add(message.cancel);
+    return;
+  }
+  const request = message;
+  runningFits.add(request.fit);
   void (async () => {
     try {
       const x = request.x instanceof Uint16Array ? new HalfMatrix(request.halfKind ?? 'float16', request.x) : request.x;
+      const products = cancellable(productsFor(request.threads), () => cancelledFits.has(request.fit));
       const result = await fitRidgeCV({ x, y: request.y, nSamples: request.nSamples, nFeatures: request.nFeatures, nTargets: request.nTargets },
-        { ...request.options, products: productsFor(request.threads) });
+        { ...request.options, products });
       const reply: RidgeReply = { id: request.id, result: { ...result } };
       // The result's arrays move back rather than being copied (a Set: two of them may share one buffer).
       parentPort?.postMessage(reply, [...new Set([result.coef.buffer, result.intercept.buffer, result.looMse.buffer])] as ArrayBuffer[]);
     } catch (error) {
       parentPort?.postMessage({ id: request.id, error: (error as Error).message, errorName: (error as Error).name } satisfies RidgeReply);
+    } finally {
+      runningFits.delete(request.fit);
+      cancelledFits.delete(request.fit);
     }
   })();
 });

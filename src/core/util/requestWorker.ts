@@ -52,6 +52,11 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
     });
   }
 
+  /** Post a message that expects no reply (e.g. a cancellation) to the running worker; nothing when none runs. */
+  notify(message: object): void {
+    this.worker?.postMessage(message);
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.file);

@@ -7,10 +7,11 @@
  */
 import { test, describe, after } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RidgeFitPool } from '../../../src/core/probes/ridgePool';
+import { ABORT_GRACE_MS, RidgeFitPool } from '../../../src/core/probes/ridgePool';
 import { fitRidgeCV, RidgeInputError, type RidgeCVResult, type RidgeInput } from '../../../src/core/probes/ridge';
 import { DEFAULT_ALPHAS } from '../../../src/core/probes/probe';
 import { HalfMatrix } from '../../../src/core/probes/halfMatrix';
@@ -129,31 +130,66 @@ describe('RidgeFitPool', () => {
     }
   });
 
-  test('an abort stops a fit on a worker at once with the signal\'s reason; the next fit starts a new worker', async () => {
+  test('an abort stops a fit on a worker at its next product, with the signal\'s reason; the worker serves the next fit', async () => {
+    const fits = pool();
+    const make = problem(1200, 96, 10);
+    const expected = await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS });
+    const controller = new AbortController();
+    const aborted = fits.fit(make, { alphas: DEFAULT_ALPHAS }, controller.signal);
+    setTimeout(() => controller.abort(new Error('cancelled')), 5);
+    await assert.rejects(aborted, /cancelled/);
+    await assert.rejects(fits.fit(make, { alphas: DEFAULT_ALPHAS }, controller.signal), /cancelled/, 'an aborted signal starts nothing');
+    assertSameFit(await fits.fit(make, { alphas: DEFAULT_ALPHAS }), expected);
+    assert.equal(fits.fittedOnWorker, 1);
+  });
+
+  test('a worker that does not stop when asked is terminated after the grace period', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-ridge-pool-'));
     try {
-      // A worker that never answers stands in for a long fit.
+      // A worker that never answers stands in for a hung one.
       const stuck = path.join(dir, 'stuck.js');
       fs.writeFileSync(stuck, "require('node:worker_threads').parentPort.on('message', () => { setInterval(() => {}, 1000); });\n");
       const hanging = pool({ workerFile: stuck });
       const controller = new AbortController();
       const fit = hanging.fit(problem(100, 8, 9), { alphas: DEFAULT_ALPHAS }, controller.signal);
-      setTimeout(() => controller.abort(new Error('stop requested')), 50);
+      const started = Date.now();
+      controller.abort(new Error('stop requested'));
       await assert.rejects(fit, /stop requested/);
-      await assert.rejects(hanging.fit(problem(100, 8, 9), { alphas: DEFAULT_ALPHAS }, controller.signal), /stop requested/);
-
-      const fits = pool();
-      const make = problem(250, 16, 10);
-      const again = new AbortController();
-      const aborted = fits.fit(make, { alphas: DEFAULT_ALPHAS }, again.signal);
-      again.abort(new Error('cancelled'));
-      await assert.rejects(aborted, /cancelled/);
-      assertSameFit(await fits.fit(make, { alphas: DEFAULT_ALPHAS }), await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS }));
-      assert.equal(fits.fittedOnWorker, 1);
+      const waited = Date.now() - started;
+      assert.ok(waited >= ABORT_GRACE_MS - 50, `rejected after ${waited} ms`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('dispose() with fits in flight: they finish on this thread with the same doubles', async () => {
+    const fits = pool();
+    const makes = [problem(1500, 96, 13), problem(1400, 90, 14)];
+    const inFlight = makes.map((make) => fits.fit(make, { alphas: DEFAULT_ALPHAS }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await fits.dispose();
+    const results = await Promise.all(inFlight);
+    for (const [index, make] of makes.entries()) assertSameFit(results[index], await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS }));
+  });
+});
+
+test('a process that aborts fits mid-product on the workers and then exits ends normally (no onnxruntime abort)', () => {
+  const compiled = path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes');
+  const script = `
+    const { RidgeFitPool } = require(${JSON.stringify(path.join(compiled, 'ridgePool.js'))});
+    const { DEFAULT_ALPHAS } = require(${JSON.stringify(path.join(compiled, 'probe.js'))});
+    const n = 6000, d = 384;
+    const make = () => ({ x: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011)), y: Float64Array.from({ length: 2 * n }, (_, i) => Math.sin(i)),
+      nSamples: n, nFeatures: d, nTargets: 2 });
+    const pool = new RidgeFitPool({ size: 2, cores: 2, minWork: 0, workerFile: ${JSON.stringify(workerFile)} });
+    const controller = new AbortController();
+    const fits = [pool.fit(make, { alphas: DEFAULT_ALPHAS }, controller.signal), pool.fit(make, { alphas: DEFAULT_ALPHAS }, controller.signal)];
+    setTimeout(() => controller.abort(new Error('stop')), 300);
+    Promise.allSettled(fits).then((settled) => { console.log(settled.map((s) => s.status + ':' + (s.reason ? s.reason.message : '')).join(' ')); process.exit(7); });`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.signal, null, `killed by ${result.signal}: ${result.stderr}`);
+  assert.equal(result.status, 7, result.stderr);
+  assert.equal(result.stdout.trim(), 'rejected:stop rejected:stop');
 });
 
 test('probeActivations gives the same results.json with its fits on the pool as without it', async () => {
