@@ -18,6 +18,22 @@ LOG_DIR="$ARTIFACTS/logs"
 mkdir -p "$LOG_DIR"
 rm -f "$LOG_DIR"/*.log "$LOG_DIR"/*.tap "$LOG_DIR"/*.json
 
+# Every test's temporary files (os.tmpdir() in Node, mktemp, code-server's sockets, the browser's profile, and the
+# empty mat-debug-PID.log files onnxruntime leaves in it) go into one folder of this run, removed at the end;
+# SPACETIME_KEEP_TEST_TMP=1 keeps it for a look. Only where its path is short: a Unix socket's path has at most
+# 104–108 bytes, and macOS's own TMPDIR is already ~50.
+TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/spacetime-probe-test.XXXXXX")"
+if [[ ${#TEST_TMP} -le 40 ]]; then
+  export TMPDIR="$TEST_TMP"
+else
+  rmdir "$TEST_TMP"
+  TEST_TMP=""
+fi
+cleanup_test_tmp() {
+  if [[ -n "$TEST_TMP" && "${SPACETIME_KEEP_TEST_TMP:-0}" != 1 ]]; then rm -rf "$TEST_TMP"; fi
+}
+trap cleanup_test_tmp EXIT
+
 # onnxruntime-node's postinstall downloads CUDA provider libraries, which fails offline. Skip it unless the
 # user chose otherwise (ONNXRUNTIME_NODE_INSTALL=cuda12 npm test downloads them on a machine with internet).
 export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
