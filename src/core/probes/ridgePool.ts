@@ -4,8 +4,9 @@
  * Why: about half of a mid-sized fit is single-threaded JavaScript (the tridiagonal reduction's panels, the
  * leave-one-out sweeps, centring), during which the second core idles; the rest is onnxruntime products that use
  * every core. Two fits side by side, each with its own onnxruntime sessions on half the cores, keep both cores
- * busy: four 10,000 × 768 fits took 2.5 s as two one-thread processes against 3.4 s one after another with two
- * threads (2026-12-02, 2-core VM, docs/probes.md). The answers are the same doubles: MLAS splits a product's
+ * busy: four 10,000 × 768 fits took 2.5–3.2 s as two one-thread processes against 3.4–3.7 s one after another with
+ * two threads, and the whole `probe` of two 20,000 × 4,096 layers 33 s against 41 s (2026-12-02, 2-core VM,
+ * BENCHMARKS.md). The answers are the same doubles: MLAS splits a product's
  * output, not its sums, between threads, so the thread count changes no value (tested in ridgePool.test.ts).
  *
  * probeActivations keeps two layers in flight for layers up to 512 MB, so the pool adds no memory beyond that.
