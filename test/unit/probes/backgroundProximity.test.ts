@@ -14,9 +14,7 @@ import { absoluteYears, greatCircleKm, proximityError } from '../../../src/core/
 import { mulberry32, splitTrainTest } from '../../../src/core/probes/split';
 import { fitLayerProbe } from '../../../src/core/probes/probe';
 import { probeActivations } from '../../../src/core/experiments/probeActivations';
-import { ACTIVATIONS_FORMAT, layerFileName, writeActivationManifest } from '../../../src/core/activations/manifest';
-import { writeNpy } from '../../../src/core/activations/npy';
-import { parseDatasetText } from '../../../src/core/datasets/parse';
+import { writePlantedPlaces } from '../../helpers/plantedPlaces';
 
 const workerFile = path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes', 'proximityWorker.js');
 
@@ -107,27 +105,8 @@ test('probeActivations (layers two at a time, proximity on the worker) equals fi
     const n = 2600;
     const d = 8;
     const layersCount = 4;
-    const random = mulberry32(11);
-    const lines = ['name,latitude,longitude'];
-    const targets = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      targets[2 * i] = Math.round((120 * random() - 60) * 1e4) / 1e4;
-      targets[2 * i + 1] = Math.round((340 * random() - 170) * 1e4) / 1e4;
-      lines.push(`place ${i},${targets[2 * i]},${targets[2 * i + 1]}`);
-    }
-    const layers = Array.from({ length: layersCount }, (_, layer) => Float32Array.from({ length: n * d }, (_, k) => {
-      const row = Math.floor(k / d);
-      const signal = layer === 0 ? 0 : (k % 2 === 0 ? targets[2 * row] / 60 : targets[2 * row + 1] / 170) * layer;
-      return signal + (random() - 0.5);
-    }));
-    layers.forEach((x, layer) => writeNpy(path.join(dir, layerFileName(layer)), x, [n, d]));
-    writeActivationManifest(dir, {
-      format: ACTIVATIONS_FORMAT, model: 'test', prompt: '{entity}', dataset: 'places.csv', numEntities: n, hiddenSize: d,
-      rows: Array.from({ length: n }, (_, i) => i + 2), layers: layers.map((_, index) => ({ index, file: layerFileName(index) })),
-    });
-    const parsed = parseDatasetText(`${lines.join('\n')}\n`, 'places.csv');
-    assert.ok(parsed.ok && parsed.dataset);
-    const results = await probeActivations(dir, parsed.dataset);
+    const { targets, layers, dataset } = writePlantedPlaces(dir, { n, d, layers: layersCount, seed: 11 });
+    const results = await probeActivations(dir, dataset);
     const split = splitTrainTest(n, undefined, results.split.seed);
     for (const [layer, x] of layers.entries()) {
       const alone = await fitLayerProbe({ x, nSamples: n, nFeatures: d, targets, nTargets: 2, trainIdx: split.train, testIdx: split.test, distance: greatCircleKm });

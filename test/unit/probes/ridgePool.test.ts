@@ -5,7 +5,7 @@
  * a crashed worker's fit redone here, an abort that stops the worker at once, and probeActivations' results
  * unchanged by it.
  */
-import { test, describe, after } from 'node:test';
+import { test, describe, after, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,9 +18,7 @@ import { HalfMatrix } from '../../../src/core/probes/halfMatrix';
 import { mulberry32 } from '../../../src/core/probes/split';
 import { float32ToFloat16Bits } from '../../../src/core/util/float16';
 import { probeActivations } from '../../../src/core/experiments/probeActivations';
-import { ACTIVATIONS_FORMAT, layerFileName, writeActivationManifest } from '../../../src/core/activations/manifest';
-import { writeNpy } from '../../../src/core/activations/npy';
-import { parseDatasetText } from '../../../src/core/datasets/parse';
+import { writePlantedPlaces } from '../../helpers/plantedPlaces';
 
 const workerFile = path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes', 'ridgeWorker.js');
 
@@ -43,6 +41,15 @@ function problem(n: number, d: number, seed: number, kind: 'float32' | 'float64'
       : new HalfMatrix('float16', Uint16Array.from(values, (value) => float32ToFloat16Bits(value))),
     y: Float64Array.from(y), nSamples: n, nFeatures: d, nTargets: 2,
   });
+}
+
+/** A worker file with `source` in a temporary folder removed after the test `t`. */
+function standInWorker(t: TestContext, source: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-ridge-pool-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'worker.js');
+  fs.writeFileSync(file, `${source}\n`);
+  return file;
 }
 
 function assertSameFit(actual: RidgeCVResult, expected: RidgeCVResult): void {
@@ -110,24 +117,17 @@ describe('RidgeFitPool', () => {
     await assert.rejects(pool().fit(poisoned, { alphas: DEFAULT_ALPHAS }), (error: Error) => error instanceof RidgeInputError && error.message === here.message);
   });
 
-  test('a worker that dies has its fit redone here (rows gathered again), and the pool is not used again', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-ridge-pool-'));
-    try {
-      const crashing = path.join(dir, 'crash.js');
-      fs.writeFileSync(crashing, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
-      const broken = pool({ workerFile: crashing });
-      const make = problem(300, 20, 8);
-      let calls = 0;
-      const counted = () => { calls += 1; return make(); };
-      const expected = await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS });
-      assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }), expected);
-      assert.equal(calls, 2, 'the rows were transferred to the dead worker, so they are made again');
-      assert.equal(broken.worthIt(300, 20), false);
-      assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }), expected);
-      assert.equal(broken.fittedOnWorker, 0);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  test('a worker that dies has its fit redone here (rows gathered again), and the pool is not used again', async (t) => {
+    const broken = pool({ workerFile: standInWorker(t, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));") });
+    const make = problem(300, 20, 8);
+    let calls = 0;
+    const counted = () => { calls += 1; return make(); };
+    const expected = await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS });
+    assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }), expected);
+    assert.equal(calls, 2, 'the rows were transferred to the dead worker, so they are made again');
+    assert.equal(broken.worthIt(300, 20), false);
+    assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }), expected);
+    assert.equal(broken.fittedOnWorker, 0);
   });
 
   test('an abort stops a fit on a worker at its next product, with the signal\'s reason; the worker serves the next fit', async () => {
@@ -143,23 +143,16 @@ describe('RidgeFitPool', () => {
     assert.equal(fits.fittedOnWorker, 1);
   });
 
-  test('a worker that does not stop when asked is terminated after the grace period', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-ridge-pool-'));
-    try {
-      // A worker that never answers stands in for a hung one.
-      const stuck = path.join(dir, 'stuck.js');
-      fs.writeFileSync(stuck, "require('node:worker_threads').parentPort.on('message', () => { setInterval(() => {}, 1000); });\n");
-      const hanging = pool({ workerFile: stuck });
-      const controller = new AbortController();
-      const fit = hanging.fit(problem(100, 8, 9), { alphas: DEFAULT_ALPHAS }, controller.signal);
-      const started = Date.now();
-      controller.abort(new Error('stop requested'));
-      await assert.rejects(fit, /stop requested/);
-      const waited = Date.now() - started;
-      assert.ok(waited >= ABORT_GRACE_MS - 50, `rejected after ${waited} ms`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  test('a worker that does not stop when asked is terminated after the grace period', async (t) => {
+    // A worker that never answers stands in for a hung one.
+    const hanging = pool({ workerFile: standInWorker(t, "require('node:worker_threads').parentPort.on('message', () => { setInterval(() => {}, 1000); });") });
+    const controller = new AbortController();
+    const fit = hanging.fit(problem(100, 8, 9), { alphas: DEFAULT_ALPHAS }, controller.signal);
+    const started = Date.now();
+    controller.abort(new Error('stop requested'));
+    await assert.rejects(fit, /stop requested/);
+    const waited = Date.now() - started;
+    assert.ok(waited >= ABORT_GRACE_MS - 50, `rejected after ${waited} ms`);
   });
 
   test('dispose() with fits in flight: they finish on this thread with the same doubles', async () => {
@@ -196,31 +189,10 @@ test('probeActivations gives the same results.json with its fits on the pool as 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-pooled-'));
   const fits = new RidgeFitPool({ size: 2, cores: 2, minWork: 0, workerFile });
   try {
-    const n = 900;
-    const d = 24;
-    const random = mulberry32(12);
-    const lines = ['name,latitude,longitude'];
-    const targets: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const latitude = Math.round((120 * random() - 60) * 1e4) / 1e4;
-      const longitude = Math.round((340 * random() - 170) * 1e4) / 1e4;
-      targets.push(latitude, longitude);
-      lines.push(`place ${i},${latitude},${longitude}`);
-    }
-    const layers = Array.from({ length: 3 }, (_, layer) => Float32Array.from({ length: n * d }, (_, k) => {
-      const row = Math.floor(k / d);
-      return (k % 2 === 0 ? targets[2 * row] / 60 : targets[2 * row + 1] / 170) * layer + (random() - 0.5);
-    }));
-    layers.forEach((x, layer) => writeNpy(path.join(dir, layerFileName(layer)), x, [n, d]));
-    writeActivationManifest(dir, {
-      format: ACTIVATIONS_FORMAT, model: 'test', prompt: '{entity}', dataset: 'places.csv', numEntities: n, hiddenSize: d,
-      rows: Array.from({ length: n }, (_, i) => i + 2), layers: layers.map((_, index) => ({ index, file: layerFileName(index) })),
-    });
-    const parsed = parseDatasetText(`${lines.join('\n')}\n`, 'places.csv');
-    assert.ok(parsed.ok && parsed.dataset);
-    const pooled = await probeActivations(dir, parsed.dataset, { ridgePool: fits });
+    const { dataset } = writePlantedPlaces(dir, { n: 900, d: 24, layers: 3, seed: 12 });
+    const pooled = await probeActivations(dir, dataset, { ridgePool: fits });
     assert.equal(fits.fittedOnWorker, 3);
-    const inline = await probeActivations(dir, parsed.dataset, { ridgePool: new RidgeFitPool({ size: 1 }) });
+    const inline = await probeActivations(dir, dataset, { ridgePool: new RidgeFitPool({ size: 1 }) });
     assert.deepEqual({ ...pooled, createdAt: undefined }, { ...inline, createdAt: undefined });
   } finally {
     await fits.dispose();
