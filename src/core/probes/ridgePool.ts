@@ -14,8 +14,8 @@
  * and the fit runs on this thread. Small fits stay here: a worker's start (~0.1 s) would cost more than it saves.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { allCores } from '../util/cores';
 import { RequestWorker, WorkerFailedError } from '../util/requestWorker';
 import { fitRidgeCV, RidgeInputError, type RidgeCVOptions, type RidgeCVResult, type RidgeInput } from './ridge';
 import { HalfMatrix } from './halfMatrix';
@@ -61,7 +61,7 @@ export class RidgeFitPool {
   constructor(options: RidgeFitPoolOptions = {}) {
     this.size = options.size ?? defaultPoolSize();
     this.workerFile = options.workerFile ?? path.join(__dirname, 'ridgeWorker.js');
-    this.threadsPerWorker = Math.max(1, Math.floor((options.cores ?? availableCores()) / Math.max(1, this.size)));
+    this.threadsPerWorker = Math.max(1, Math.floor((options.cores ?? allCores()) / Math.max(1, this.size)));
     this.minWork = options.minWork ?? POOLED_FIT_MIN_WORK;
     this.workers = Array.from({ length: this.size }, () => new RequestWorker<Omit<RidgeRequest, 'id'>, RidgeReply>(this.workerFile, 'ridge fit'));
     this.inFlight = Array.from({ length: this.size }, () => 0);
@@ -143,11 +143,7 @@ export class RidgeFitPool {
 function defaultPoolSize(): number {
   const fromEnv = process.env.SPACETIME_PROBE_FIT_WORKERS;
   if (fromEnv !== undefined && /^\d+$/.test(fromEnv)) return Math.min(Number(fromEnv), 2);
-  return Math.min(2, availableCores());
-}
-
-function availableCores(): number {
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  return Math.min(2, allCores());
 }
 
 let shared: RidgeFitPool | undefined;

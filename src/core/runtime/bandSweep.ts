@@ -13,10 +13,11 @@
  *   h  += Σ_w U_k²                       (h: A × R)
  * with U_{−1} = 0 (P_0 is ignored as it multiplies zeros). Blocks narrower than W are padded with zeros.
  */
-import * as os from 'node:os';
 import { onnx } from 'onnx-proto';
 import { ort } from './ort';
 import { ScratchBuffers } from '../util/scratch';
+import { SmallSessionCache } from './smallSessions';
+import { allCores } from '../util/cores';
 
 export type SweepDtype = 'float32' | 'float64';
 type SweepArray<D extends SweepDtype> = D extends 'float32' ? Float32Array : Float64Array;
@@ -78,25 +79,16 @@ export function buildBandSweepModel(dtype: SweepDtype): Uint8Array {
 
 /** Cached sweep sessions, one per element type, on the CPU provider. */
 export class OrtBandSweep {
-  private readonly sessions = new Map<SweepDtype, Promise<ort.InferenceSession>>();
+  private readonly sessions: SmallSessionCache;
   /** The initial state's zeros: only ever fed to onnxruntime, which does not write its inputs, so they stay zero. */
   private readonly zeros = new ScratchBuffers();
 
-  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)) {}
+  constructor(threads = allCores()) {
+    this.sessions = new SmallSessionCache(threads);
+  }
 
   private session(dtype: SweepDtype): Promise<ort.InferenceSession> {
-    let session = this.sessions.get(dtype);
-    if (session === undefined) {
-      session = ort.InferenceSession.create(buildBandSweepModel(dtype), {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        // As linalg.ts: no spin-waiting, the engine alternates these runs with JavaScript work.
-        extra: { session: { intra_op: { allow_spinning: process.env.SPACETIME_GEMM_SPIN === '1' ? '1' : '0' } } },
-      });
-      this.sessions.set(dtype, session);
-    }
-    return session;
+    return this.sessions.get(dtype, () => buildBandSweepModel(dtype));
   }
 
   /** The leverages ‖L⁻¹ y_r‖² of every row for every alpha, alphas × rows, written to `out` when given. */
@@ -124,10 +116,8 @@ export class OrtBandSweep {
     return (await session.run(feeds)).leverage.data as SweepArray<D>;
   }
 
-  async dispose(): Promise<void> {
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const session of sessions) await (await session).release();
+  dispose(): Promise<void> {
+    return this.sessions.dispose();
   }
 }
 

@@ -9,9 +9,10 @@
  *
  * All matrices are dense, row-major typed arrays. `Y = alpha · op(A) · op(B) + beta · C` (ONNX Gemm semantics).
  */
-import * as os from 'node:os';
 import { onnx } from 'onnx-proto';
 import { ort } from './ort';
+import { SmallSessionCache } from './smallSessions';
+import { allCores } from '../util/cores';
 
 export type GemmDtype = 'float32' | 'float64';
 export type GemmArray<D extends GemmDtype> = D extends 'float32' ? Float32Array : Float64Array;
@@ -86,7 +87,7 @@ export function buildGemmModel(dtype: GemmDtype, transA: boolean, transB: boolea
  * the process lifetime (each holds only a tiny graph); `dispose` releases them.
  */
 export class OrtGemm {
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly sessions: SmallSessionCache;
 
   /**
    * `maxFlopsPerRun`: see MAX_FLOPS_PER_RUN (smaller in tests, to exercise the split).
@@ -95,27 +96,12 @@ export class OrtGemm {
    * for float32 products only (probes/products.ts acceleratedProducts routes float64 to the CPU); give it a large
    * maxFlopsPerRun, as each piece would upload its operands to the device again.
    */
-  constructor(private readonly threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length), private readonly maxFlopsPerRun = MAX_FLOPS_PER_RUN,
-    readonly device: 'cpu' | 'webgpu' | 'cuda' = 'cpu') {}
+  constructor(threads = allCores(), private readonly maxFlopsPerRun = MAX_FLOPS_PER_RUN, readonly device: 'cpu' | 'webgpu' | 'cuda' = 'cpu') {
+    this.sessions = new SmallSessionCache(threads, device, 'disabled');
+  }
 
   private session(dtype: GemmDtype, transA: boolean, transB: boolean, withC: boolean, alpha: number, beta: number): Promise<ort.InferenceSession> {
-    const key = `${dtype}|${transA}|${transB}|${withC}|${alpha}|${beta}`;
-    let session = this.sessions.get(key);
-    if (session === undefined) {
-      session = ort.InferenceSession.create(buildGemmModel(dtype, transA, transB, withC, alpha, beta), {
-        executionProviders: [this.device],
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'disabled',
-        // No spin-waiting between runs: the probe engine alternates short Gemms with JavaScript work (and a
-        // proximity-error worker thread), and on 2 cores threads spinning for the next Gemm took that CPU away —
-        // d = 768 ridge fit 1.3 → 1.05 s per layer, a gpt2-tiny re-run's probes 0.93 → 0.78 s (docs/probes.md).
-        // SPACETIME_GEMM_SPIN=1 restores onnxruntime's default, for comparison.
-        extra: { session: { intra_op: { allow_spinning: process.env.SPACETIME_GEMM_SPIN === '1' ? '1' : '0' } } },
-      });
-      this.sessions.set(key, session);
-    }
-    return session;
+    return this.sessions.get(`${dtype}|${transA}|${transB}|${withC}|${alpha}|${beta}`, () => buildGemmModel(dtype, transA, transB, withC, alpha, beta));
   }
 
   /** Y = alpha·op(A)·op(B) + beta·C, returned as a new row-major array of the same dtype. */
@@ -213,10 +199,8 @@ export class OrtGemm {
     return out;
   }
 
-  async dispose(): Promise<void> {
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const session of sessions) await (await session).release();
+  dispose(): Promise<void> {
+    return this.sessions.dispose();
   }
 }
 

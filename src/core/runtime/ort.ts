@@ -8,8 +8,8 @@
  * (what is missing and how to get it) instead of silently running elsewhere.
  */
 import * as ort from 'onnxruntime-node';
-import * as os from 'node:os';
 import type { DeviceInfo, DeviceName, DeviceRequest } from '../model/types';
+import { allCores } from '../util/cores';
 import { AUTO_DEVICE_ORDER, DeviceUnavailableError, conciseOrtError, fullOrtError, probeProvider } from './devices';
 
 export { ort };
@@ -77,7 +77,7 @@ export async function createSession(model: string | Uint8Array, options: Session
       ...(options.optimizedModelFilePath ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
       // onnxruntime-node refuses enableProfiling without a file prefix; the file lands in the working folder.
       ...(options.enableProfiling ? { enableProfiling: true, profileFilePrefix: 'onnxruntime_profile' } : {}),
-      intraOpNumThreads: options.intraOpNumThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+      intraOpNumThreads: options.intraOpNumThreads ?? allCores(),
       interOpNumThreads: 1,
       ...(options.externalDataFolder ? { extra: { session: { model_external_initializers_file_folder_path: options.externalDataFolder } } } : {}),
     };
