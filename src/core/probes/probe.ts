@@ -35,7 +35,7 @@ export interface LayerProbeInput {
   readonly backgroundProximity?: BackgroundProximity;
   /** Fit the ridge probe on one of these worker threads when it is large enough to pay (same doubles as inline). */
   readonly ridgePool?: RidgeFitPool;
-  /** Stops a fit running on a worker at once (an inline fit stops between layers, as before). */
+  /** Stops a fit running on a worker at its next matrix product (an inline fit stops between layers, as before). */
   readonly signal?: AbortSignal;
 }
 
