@@ -30,10 +30,10 @@ export interface LooTiming {
 }
 
 /**
- * Scores `rows` centred rows (rows × d, float64) for every alpha in the given precision: writes their squared
+ * Scores `rows` centred rows (rows × d: float64, or float32 for a float32 pass when LooPassInput.centre32 is given) for every alpha in the given precision: writes their squared
  * leave-one-out errors, summed over targets, to out[a·rows + r]. `ycRows` are the rows' centred targets (rows × t).
  */
-export type ChunkScorer = (dtype: ProductDtype, chunk: Float64Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming) => Promise<void>;
+export type ChunkScorer = (dtype: ProductDtype, chunk: Float64Array | Float32Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming) => Promise<void>;
 
 export interface LooPass {
   /** Σ over rows and targets of the squared leave-one-out errors, per alpha. */
@@ -56,19 +56,25 @@ export interface LooPassInput {
   readonly chunkRows: number;
   /** Writes rows start…end of x, centred, into out (float64, (end − start) × d). */
   readonly centre: (start: number, end: number, out: Float64Array) => Float64Array;
+  /**
+   * The same rows centred straight into float32 (each value the float64 difference, rounded once: the float64
+   * chunk rounded to float32 would be the same numbers). Optional: a float32 pass without it gets float64 chunks.
+   */
+  readonly centre32?: (start: number, end: number, out: Float32Array) => Float32Array;
 }
 
 /** One pass over all rows in `dtype`: per-alpha sums of the squared leave-one-out errors. */
 async function looPass(input: LooPassInput, scorer: ChunkScorer, dtype: ProductDtype, timing: LooTiming): Promise<Float64Array> {
   const { n, d, t, nAlphas, chunkRows } = input;
   const maxRows = Math.min(n, chunkRows);
-  const chunkBuffer = new Float64Array(maxRows * d);
+  const centre32 = dtype === 'float32' ? input.centre32 : undefined;
+  const chunkBuffer = centre32 !== undefined ? new Float32Array(maxRows * d) : new Float64Array(maxRows * d);
   const perRow = new Float64Array(nAlphas * maxRows);
   const sums = new Float64Array(nAlphas);
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     const rows = end - start;
-    const chunk = input.centre(start, end, chunkBuffer);
+    const chunk = centre32 !== undefined ? centre32(start, end, chunkBuffer as Float32Array) : input.centre(start, end, chunkBuffer as Float64Array);
     const out = perRow.subarray(0, nAlphas * rows);
     await scorer(dtype, chunk, input.yc.subarray(start * t, end * t), rows, out, timing);
     for (let a = 0; a < nAlphas; a++) {

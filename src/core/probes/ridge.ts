@@ -123,7 +123,13 @@ function resolveProducts(products: RidgeCVOptions['products']): DenseProducts {
   return products;
 }
 
-function validate(input: RidgeInput, alphas: readonly number[]): void {
+/**
+ * Check the input (shapes, finite values, alphas) and return x's column means: the finiteness of x is read off
+ * the column sums, which a single pass makes anyway (a non-finite value makes its column's sum non-finite; only
+ * then is x scanned for the first one, to name it). One pass over x instead of two; the means are the same
+ * doubles as summing each column row by row and dividing by the row count.
+ */
+function validate(input: RidgeInput, alphas: readonly number[]): Float64Array {
   const { x, y, nSamples, nFeatures, nTargets } = input;
   for (const [name, value] of [['nSamples', nSamples], ['nFeatures', nFeatures], ['nTargets', nTargets]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new RidgeInputError(`fitRidgeCV: ${name} must be a positive integer, got ${value}`);
@@ -135,43 +141,64 @@ function validate(input: RidgeInput, alphas: readonly number[]): void {
   alphas.forEach((alpha, index) => {
     if (!(Number.isFinite(alpha) && alpha > 0)) throw new RidgeInputError(`fitRidgeCV: alphas[${index}] = ${alpha} must be finite and > 0`);
   });
-  if (x instanceof HalfMatrix) {
-    const index = x.firstNonFinite();
+  const sums = columnSums(x, nSamples, nFeatures);
+  if (!sums.every(Number.isFinite)) {
+    const index = x instanceof HalfMatrix ? x.firstNonFinite() : (x as Float32Array | Float64Array).findIndex((value) => !Number.isFinite(value));
     if (index >= 0) {
-      throw new RidgeInputError(`fitRidgeCV: x[${Math.floor(index / nFeatures)}, ${index % nFeatures}] is ${x.table[x.bits[index]]} (features must be finite)`);
+      const value = x instanceof HalfMatrix ? x.table[x.bits[index]] : x[index];
+      throw new RidgeInputError(`fitRidgeCV: x[${Math.floor(index / nFeatures)}, ${index % nFeatures}] is ${value} (features must be finite)`);
     }
-  } else {
-    for (let index = 0; index < x.length; index++) {
-      if (!Number.isFinite(x[index])) {
-        throw new RidgeInputError(`fitRidgeCV: x[${Math.floor(index / nFeatures)}, ${index % nFeatures}] is ${x[index]} (features must be finite)`);
-      }
-    }
+    const column = sums.findIndex((sum) => !Number.isFinite(sum));
+    throw new RidgeInputError(`fitRidgeCV: the values of x's column ${column} are too large to add up in float64 (their sum is ${sums[column]})`);
   }
   for (let index = 0; index < y.length; index++) {
     if (!Number.isFinite(y[index])) {
       throw new RidgeInputError(`fitRidgeCV: y[${Math.floor(index / nTargets)}, ${index % nTargets}] is ${y[index]} (targets must be finite)`);
     }
   }
+  for (let col = 0; col < nFeatures; col++) sums[col] /= nSamples;
+  return sums;
 }
 
-function columnMeans(data: ArrayLike<number> | HalfMatrix, rows: number, cols: number): Float64Array {
-  if (data instanceof HalfMatrix) return halfColumnMeans(data, rows, cols);
+/** Column sums of x, row by row (one loop per element type, so that each stays monomorphic). */
+function columnSums(x: LayerValues, rows: number, cols: number): Float64Array {
+  if (x instanceof HalfMatrix) {
+    const sums = new Float64Array(cols);
+    const table = x.table;
+    const bits = x.bits;
+    for (let row = 0; row < rows; row++) {
+      const offset = row * cols;
+      for (let col = 0; col < cols; col++) sums[col] += table[bits[offset + col]];
+    }
+    return sums;
+  }
+  return x instanceof Float32Array ? columnSumsFloat32(x, rows, cols) : columnSumsFloat64(x, rows, cols);
+}
+
+function columnSumsFloat32(x: Float32Array, rows: number, cols: number): Float64Array {
+  const sums = new Float64Array(cols);
+  for (let row = 0; row < rows; row++) {
+    const offset = row * cols;
+    for (let col = 0; col < cols; col++) sums[col] += x[offset + col];
+  }
+  return sums;
+}
+
+function columnSumsFloat64(x: Float64Array, rows: number, cols: number): Float64Array {
+  const sums = new Float64Array(cols);
+  for (let row = 0; row < rows; row++) {
+    const offset = row * cols;
+    for (let col = 0; col < cols; col++) sums[col] += x[offset + col];
+  }
+  return sums;
+}
+
+/** Column means of the targets (x's come from validate). */
+function columnMeans(data: Float64Array | Float32Array, rows: number, cols: number): Float64Array {
   const means = new Float64Array(cols);
   for (let row = 0; row < rows; row++) {
     const offset = row * cols;
     for (let col = 0; col < cols; col++) means[col] += data[offset + col];
-  }
-  for (let col = 0; col < cols; col++) means[col] /= rows;
-  return means;
-}
-
-function halfColumnMeans(x: HalfMatrix, rows: number, cols: number): Float64Array {
-  const means = new Float64Array(cols);
-  const table = x.table;
-  const bits = x.bits;
-  for (let row = 0; row < rows; row++) {
-    const offset = row * cols;
-    for (let col = 0; col < cols; col++) means[col] += table[bits[offset + col]];
   }
   for (let col = 0; col < cols; col++) means[col] /= rows;
   return means;
@@ -209,6 +236,43 @@ function centredRowsHalf(x: HalfMatrix, means: Float64Array, start: number, end:
 }
 
 function centredRowsFloat64(x: Float64Array, means: Float64Array, start: number, end: number, cols: number, out: Float64Array): Float64Array {
+  for (let row = start; row < end; row++) {
+    const source = row * cols;
+    const target = (row - start) * cols;
+    for (let col = 0; col < cols; col++) out[target + col] = x[source + col] - means[col];
+  }
+  return out;
+}
+
+/**
+ * Rows start…end of x, centred, rounded to float32 (the float64 differences of centredRows, each rounded once), for
+ * a float32 leave-one-out pass. One loop per element type, for the same reason as centredRows.
+ */
+function centredRowsInto32(x: LayerValues, means: Float64Array, start: number, end: number, cols: number, buffer: Float32Array): Float32Array {
+  const out = buffer.subarray(0, (end - start) * cols);
+  if (x instanceof HalfMatrix) {
+    const table = x.table;
+    const bits = x.bits;
+    for (let row = start; row < end; row++) {
+      const source = row * cols;
+      const target = (row - start) * cols;
+      for (let col = 0; col < cols; col++) out[target + col] = table[bits[source + col]] - means[col];
+    }
+    return out;
+  }
+  return x instanceof Float32Array ? centredFloat32Into32(x, means, start, end, cols, out) : centredFloat64Into32(x, means, start, end, cols, out);
+}
+
+function centredFloat32Into32(x: Float32Array, means: Float64Array, start: number, end: number, cols: number, out: Float32Array): Float32Array {
+  for (let row = start; row < end; row++) {
+    const source = row * cols;
+    const target = (row - start) * cols;
+    for (let col = 0; col < cols; col++) out[target + col] = x[source + col] - means[col];
+  }
+  return out;
+}
+
+function centredFloat64Into32(x: Float64Array, means: Float64Array, start: number, end: number, cols: number, out: Float32Array): Float32Array {
   for (let row = start; row < end; row++) {
     const source = row * cols;
     const target = (row - start) * cols;
@@ -346,15 +410,15 @@ function covarianceChunkRows(nFeatures: number, nSamples: number): number {
  */
 export async function fitRidgeCV(input: RidgeInput, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const alphas = [...options.alphas];
-  validate(input, alphas);
+  const xMeans = validate(input, alphas);
   const products = resolveProducts(options.products);
   const { nSamples, nFeatures } = input;
   const requested = options.mode ?? 'auto';
   const mode: RidgeMode = requested === 'auto' ? (nSamples > nFeatures ? 'primal' : 'dual') : requested;
-  if (mode === 'dual') return fitDual(input, alphas, products, options);
+  if (mode === 'dual') return fitDual(input, xMeans, alphas, products, options);
   const reduction = options.reduction ?? 'auto';
   const band = reduction === 'band' || (reduction === 'auto' && nFeatures >= BAND_REDUCTION_MIN_FEATURES);
-  return band ? fitPrimalBand(input, alphas, products, options) : fitPrimal(input, alphas, products, options);
+  return band ? fitPrimalBand(input, xMeans, alphas, products, options) : fitPrimal(input, xMeans, alphas, products, options);
 }
 
 function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best: number, coef: Float64Array, xMeans: Float64Array, yMeans: Float64Array,
@@ -433,33 +497,46 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
       for (let j = 0; j <= i; j++) {
         const panelJ = { data: panels[j].subarray(0, rows * widths[j]), rows: widths[j], cols: rows };
         const block = await products.gemm('float64', panelI, panelJ, { transB: true, out: product.subarray(0, widths[i] * widths[j]) });
-        const sum = sums.get(`${i},${j}`) as Float64Array;
-        for (let index = 0; index < sum.length; index++) sum[index] += block[index];
+        addInto(sums.get(`${i},${j}`) as Float64Array, block, 0);
       }
       const part = await products.gemm('float64', panelI, { data: yc.subarray(start * t, end * t), rows, cols: t });
-      for (let index = 0; index < part.length; index++) xty[bounds[i] * t + index] += part[index];
+      addInto(xty, part, bounds[i] * t);
     }
   }
   const covariance = new Float64Array(d * d);
   for (let i = 0; i < blocks; i++) {
-    for (let j = 0; j <= i; j++) {
-      const sum = sums.get(`${i},${j}`) as Float64Array;
-      for (let a = 0; a < widths[i]; a++) {
-        for (let b = 0; b < widths[j]; b++) {
-          const value = sum[a * widths[j] + b];
-          covariance[(bounds[i] + a) * d + bounds[j] + b] = value;
-          covariance[(bounds[j] + b) * d + bounds[i] + a] = value;
-        }
-      }
+    for (let j = 0; j <= i; j++) placeBlockAndMirror(covariance, d, sums.get(`${i},${j}`) as Float64Array, bounds[i], widths[i], bounds[j], widths[j]);
+  }
+  symmetrise(covariance, d);
+  return { covariance, xty };
+}
+
+// The covariance's element loops, as synchronous functions: inside the async covarianceAndCrossProducts they ran
+// partly unoptimised (each double boxed on the heap).
+
+/** target[offset + i] += values[i]. */
+function addInto(target: Float64Array, values: Float64Array, offset: number): void {
+  for (let index = 0; index < values.length; index++) target[offset + index] += values[index];
+}
+
+/** Block (rows first…, columns second…) of the covariance and its mirror image. */
+function placeBlockAndMirror(covariance: Float64Array, d: number, sum: Float64Array, first: number, firstWidth: number, second: number, secondWidth: number): void {
+  for (let a = 0; a < firstWidth; a++) {
+    for (let b = 0; b < secondWidth; b++) {
+      const value = sum[a * secondWidth + b];
+      covariance[(first + a) * d + second + b] = value;
+      covariance[(second + b) * d + first + a] = value;
     }
   }
-  // Diagonal blocks come from MLAS, which may differ from their transpose in the last bit: symmetrise them.
+}
+
+/** Diagonal blocks come from MLAS, which may differ from their transpose in the last bit: the mean of the two. */
+function symmetrise(covariance: Float64Array, d: number): void {
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
     const mean = 0.5 * (covariance[i * d + j] + covariance[j * d + i]);
     covariance[i * d + j] = mean;
     covariance[j * d + i] = mean;
   }
-  return { covariance, xty };
 }
 
 /** Whether 'auto' runs the leave-one-out pass in (checked) float32: where the projection is big enough to matter. */
@@ -485,7 +562,7 @@ function lazyFloat32(source: Float64Array): () => Float32Array {
   return () => (copy ??= Float32Array.from(source));
 }
 
-async function fitPrimal(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
+async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
   const phase = (name: RidgePhase): void => {
@@ -493,7 +570,6 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
     options.onPhase?.(name, (now - clock) / 1000);
     clock = now;
   };
-  const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
   const chunkRows = options.chunkRows ?? defaultChunkRows(d, n);
@@ -523,13 +599,18 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
     let projected: Float64Array | Float32Array;
     let fitted: Float64Array | Float32Array;
     if (dtype === 'float32') {
-      const chunk32 = scratch.get('float32', 'chunk', rows * d);
-      chunk32.set(chunk);
+      let chunk32: Float32Array;
+      if (chunk instanceof Float32Array) chunk32 = chunk;
+      else {
+        chunk32 = scratch.get('float32', 'chunk', rows * d);
+        chunk32.set(chunk);
+      }
       projected = await products.gemm('float32', { data: chunk32, rows, cols: d }, { data: q32(), rows: d, cols: d },
         { out: scratch.get('float32', 'projected', rows * d) });
       fitted = await products.gemm('float32', { data: projected, rows, cols: d }, { data: s32(), rows: d, cols: nAlphas * t },
         { out: scratch.get('float32', 'fitted', rows * nAlphas * t) });
     } else {
+      if (!(chunk instanceof Float64Array)) throw new Error('fitPrimal: a float64 pass needs float64 rows');
       projected = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: tri.q, rows: d, cols: d },
         { out: scratch.get('float64', 'projected', rows * d) });
       fitted = await products.gemm('float64', { data: projected, rows, cols: d }, { data: sAll, rows: d, cols: nAlphas * t },
@@ -542,8 +623,8 @@ async function fitPrimal(input: RidgeInput, alphas: number[], products: DensePro
     timing.sweeps += (performance.now() - sweepStart) / 1000;
   };
   const timing: LooTiming = { projection: 0, sweeps: 0, check: 0 };
-  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out) },
-    scorer, resolveProjectionPrecision(options, n, d), timing);
+  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out),
+    centre32: (start, end, out) => centredRowsInto32(x, xMeans, start, end, d, out) }, scorer, resolveProjectionPrecision(options, n, d), timing);
   reportLooPhases(options, timing, pass);
   return finishPrimal(input, alphas, pass, (s) => products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: s, rows: d, cols: t }), sAll, xMeans, yMeans);
 }
@@ -606,7 +687,7 @@ async function reduceCovarianceToBand(x: LayerValues, xMeans: Float64Array, yc: 
  * block by block: U_kᵀ = G_k⁻¹ (Y_kᵀ − E_k U_{k−1}ᵀ) — in one onnxruntime graph per chunk when the products offer
  * it (runtime/bandSweep.ts), else as Gemms block by block.
  */
-async function fitPrimalBand(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
+async function fitPrimalBand(input: RidgeInput, xMeans: Float64Array, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
   const phase = (name: RidgePhase): void => {
@@ -614,7 +695,6 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     options.onPhase?.(name, (now - clock) / 1000);
     clock = now;
   };
-  const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
   const { band, q, xty } = await reduceCovarianceToBand(x, xMeans, yc, n, d, t, products, options, phase);
@@ -698,7 +778,9 @@ async function fitPrimalBand(input: RidgeInput, alphas: number[], products: Dens
     return made as { mTransposed: ArrayOf<D>; recurrence: ArrayOf<D> };
   };
 
-  async function scoreChunk<D extends ProductDtype>(dtype: D, chunk: Float64Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming): Promise<void> {
+  async function scoreChunk<D extends ProductDtype>(dtype: D, chunk: Float64Array | Float32Array, ycRows: Float64Array, rows: number, out: Float64Array, timing: LooTiming): Promise<void> {
+    // This pass gives no centre32, so its chunks are float64 in both precisions (projectRows transposes them).
+    if (!(chunk instanceof Float64Array)) throw new Error('fitPrimalBand: expected float64 rows');
     const started = performance.now();
     const sD = (dtype === 'float32' ? s32() : sAll) as ArrayOf<D>;
     // Yᵀ = Qᵀ X_cᵀ (d × rows), through Q's block reflectors in this pass's precision: block k of Y's columns is
@@ -775,7 +857,7 @@ async function finishPrimal(input: RidgeInput, alphas: number[], pass: LooPass, 
   return finish(input, alphas, looMse, best, coef, xMeans, yMeans, 'primal', pass.precision);
 }
 
-async function fitDual(input: RidgeInput, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
+async function fitDual(input: RidgeInput, xMeans: Float64Array, alphas: number[], products: DenseProducts, options: RidgeCVOptions): Promise<RidgeCVResult> {
   const { x, nSamples: n, nFeatures: d, nTargets: t } = input;
   let clock = performance.now();
   const phase = (name: RidgePhase): void => {
@@ -783,7 +865,6 @@ async function fitDual(input: RidgeInput, alphas: number[], products: DenseProdu
     options.onPhase?.(name, (now - clock) / 1000);
     clock = now;
   };
-  const xMeans = columnMeans(x, n, d);
   const yMeans = columnMeans(input.y, n, t);
   const yc = centredRows(input.y, yMeans, 0, n, t);
   const xc = centredRows(x, xMeans, 0, n, d);

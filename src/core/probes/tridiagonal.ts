@@ -57,6 +57,15 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   const leftBuffer = new Float64Array(2 * panelCapacity);
   const rightBuffer = new Float64Array(2 * panelCapacity);
   const vFullBuffer = new Float64Array(size);
+  // Per-column vectors, reused: thousands of small fresh typed arrays per reduction (each its own ArrayBuffer) cost
+  // more in garbage collection than their arithmetic (d = 768: GC 85 ms in a first fit, 23 ms once warm).
+  const columnBuffer = new Float64Array(size);
+  const yBuffer = new Float64Array(size);
+  // The Householder vectors, packed one after another (reflector k has size − k − 1 entries).
+  const reflectorStore = new Float64Array((size * Math.max(0, size - 1)) / 2);
+  let reflectorEnd = 0;
+  const wtvBuffer = new Float64Array(blockSize);
+  const vtvBuffer = new Float64Array(blockSize);
 
   let current = a;
   let spare = workspace;
@@ -71,30 +80,14 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
     for (let j = 0; j < width; j++) {
       const length = s - j;
       // Column j of the trailing matrix (rows j … s−1) with this panel's earlier updates applied.
-      const column = new Float64Array(length);
-      for (let r = 0; r < length; r++) {
-        const row = j + r;
-        let value = current[row * s + j];
-        for (let p = 0; p < j; p++) value -= vPanel[row * width + p] * wPanel[j * width + p] + wPanel[row * width + p] * vPanel[j * width + p];
-        column[r] = value;
-      }
+      const column = updatedColumn(current, s, j, vPanel, wPanel, width, columnBuffer.subarray(0, length));
       diagonal[offset + j] = column[0];
       if (length === 1) break;
       // Householder vector annihilating column[2 …], i.e. (I − τvvᵀ)·column[1 …] = β e₁ (LAPACK dlarfg).
       const k = offset + j;
-      const alpha = column[1];
-      let tailNormSq = 0;
-      for (let r = 2; r < length; r++) tailNormSq += column[r] * column[r];
-      const v = new Float64Array(length - 1);
-      v[0] = 1;
-      let tau = 0;
-      let beta = alpha;
-      if (tailNormSq > 0) {
-        beta = -Math.sign(alpha || 1) * Math.hypot(alpha, Math.sqrt(tailNormSq));
-        tau = (beta - alpha) / beta;
-        const scale = 1 / (alpha - beta);
-        for (let r = 2; r < length; r++) v[r - 1] = column[r] * scale;
-      }
+      const v = reflectorStore.subarray(reflectorEnd, reflectorEnd + length - 1);
+      reflectorEnd += length - 1;
+      const { beta, tau } = householder(column, v);
       offDiagonal[k] = beta;
       taus[k] = tau;
       reflectors[k] = v;
@@ -104,32 +97,9 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
       vFull.fill(0, 0, j + 1);
       vFull.set(v, j + 1);
       const rows = length - 1;
-      const y = await matVec(current, (j + 1) * s, rows, s, vFull, j + 1, products, gemvThreshold);
-      if (j > 0) {
-        const wtv = new Float64Array(j);
-        const vtv = new Float64Array(j);
-        for (let r = 0; r < rows; r++) {
-          const vr = v[r];
-          const base = (j + 1 + r) * width;
-          for (let p = 0; p < j; p++) {
-            wtv[p] += wPanel[base + p] * vr;
-            vtv[p] += vPanel[base + p] * vr;
-          }
-        }
-        for (let r = 0; r < rows; r++) {
-          const base = (j + 1 + r) * width;
-          let correction = 0;
-          for (let p = 0; p < j; p++) correction += vPanel[base + p] * wtv[p] + wPanel[base + p] * vtv[p];
-          y[r] -= correction;
-        }
-      }
-      let wDotV = 0;
-      for (let r = 0; r < rows; r++) {
-        y[r] *= tau;
-        wDotV += y[r] * v[r];
-      }
-      const shift = -0.5 * tau * wDotV;
-      for (let r = 0; r < rows; r++) wPanel[(j + 1 + r) * width + j] = y[r] + shift * v[r];
+      const y = await matVec(current, (j + 1) * s, rows, s, vFull, j + 1, products, gemvThreshold, yBuffer.subarray(0, rows));
+      if (j > 0) subtractPanelTerms(y, v, vPanel, wPanel, width, j, wtvBuffer.subarray(0, j), vtvBuffer.subarray(0, j));
+      finishUpdateVector(y, v, tau, wPanel, width, j);
     }
     if (width === s) break;
     // Trailing update A' = A[w:, w:] − V Wᵀ − W Vᵀ as one Gemm with [V W]·[W V]ᵀ. The trailing block is first
@@ -139,16 +109,7 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
     const trailing = current.subarray(0, next * next);
     const left = leftBuffer.subarray(0, next * 2 * width);
     const right = rightBuffer.subarray(0, next * 2 * width);
-    for (let r = 0; r < next; r++) {
-      const source = (width + r) * width;
-      const target = r * 2 * width;
-      for (let p = 0; p < width; p++) {
-        left[target + p] = vPanel[source + p];
-        left[target + width + p] = wPanel[source + p];
-        right[target + p] = wPanel[source + p];
-        right[target + width + p] = vPanel[source + p];
-      }
-    }
+    stackPanels(vPanel, wPanel, width, next, left, right);
     const updated = await products.gemm('float64',
       { data: left, rows: next, cols: 2 * width },
       { data: right, rows: next, cols: 2 * width },
@@ -165,13 +126,97 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   return Object.freeze({ size, diagonal, offDiagonal, q });
 }
 
-/** y = M[rowStart…] · x over `rows` rows of length `cols`, skipping the leading zeros of x (first `skip` entries). */
-async function matVec(matrix: Float64Array, start: number, rows: number, cols: number, x: Float64Array, skip: number,
-  products: DenseProducts, threshold: number): Promise<Float64Array> {
-  if (products.name !== 'javascript' && rows * cols >= threshold) {
-    return products.gemm('float64', { data: matrix.subarray(start, start + rows * cols), rows, cols }, { data: x, rows: cols, cols: 1 });
+// The panel's loops, as synchronous functions of their own: inside the async tridiagonalize (resumed after every
+// matrix–vector product) they ran partly unoptimised, boxing each double — 80 MB of short-lived heap numbers per
+// d = 768 reduction, and the garbage collection that goes with it.
+
+/** Column j of the trailing matrix (rows j … s−1) with the panel's earlier updates applied, into `column`. */
+function updatedColumn(current: Float64Array, s: number, j: number, vPanel: Float64Array, wPanel: Float64Array, width: number, column: Float64Array): Float64Array {
+  const length = s - j;
+  for (let r = 0; r < length; r++) {
+    const row = j + r;
+    let value = current[row * s + j];
+    for (let p = 0; p < j; p++) value -= vPanel[row * width + p] * wPanel[j * width + p] + wPanel[row * width + p] * vPanel[j * width + p];
+    column[r] = value;
   }
-  const y = new Float64Array(rows);
+  return column;
+}
+
+/**
+ * The Householder vector v (v[0] = 1) with (I − τvvᵀ)·column[1 …] = β e₁, annihilating column[2 …] (LAPACK dlarfg).
+ * `v` must hold zeros past v[0] (it is written only when the tail is not already zero).
+ */
+function householder(column: Float64Array, v: Float64Array): { beta: number; tau: number } {
+  const length = column.length;
+  const alpha = column[1];
+  let tailNormSq = 0;
+  for (let r = 2; r < length; r++) tailNormSq += column[r] * column[r];
+  v[0] = 1;
+  if (!(tailNormSq > 0)) return { beta: alpha, tau: 0 };
+  const beta = -Math.sign(alpha || 1) * Math.hypot(alpha, Math.sqrt(tailNormSq));
+  const scale = 1 / (alpha - beta);
+  for (let r = 2; r < length; r++) v[r - 1] = column[r] * scale;
+  return { beta, tau: (beta - alpha) / beta };
+}
+
+/** y −= V (Wᵀv) + W (Vᵀv) over the panel's first j columns, rows j+1 … (wtv, vtv: j-value scratch). */
+function subtractPanelTerms(y: Float64Array, v: Float64Array, vPanel: Float64Array, wPanel: Float64Array, width: number, j: number,
+  wtv: Float64Array, vtv: Float64Array): void {
+  const rows = v.length;
+  wtv.fill(0);
+  vtv.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const vr = v[r];
+    const base = (j + 1 + r) * width;
+    for (let p = 0; p < j; p++) {
+      wtv[p] += wPanel[base + p] * vr;
+      vtv[p] += vPanel[base + p] * vr;
+    }
+  }
+  for (let r = 0; r < rows; r++) {
+    const base = (j + 1 + r) * width;
+    let correction = 0;
+    for (let p = 0; p < j; p++) correction += vPanel[base + p] * wtv[p] + wPanel[base + p] * vtv[p];
+    y[r] -= correction;
+  }
+}
+
+/** w = τ·y, then w −= (τ/2)(wᵀv) v, stored as the panel's column j of W (rows j+1 …). */
+function finishUpdateVector(y: Float64Array, v: Float64Array, tau: number, wPanel: Float64Array, width: number, j: number): void {
+  const rows = v.length;
+  let wDotV = 0;
+  for (let r = 0; r < rows; r++) {
+    y[r] *= tau;
+    wDotV += y[r] * v[r];
+  }
+  const shift = -0.5 * tau * wDotV;
+  for (let r = 0; r < rows; r++) wPanel[(j + 1 + r) * width + j] = y[r] + shift * v[r];
+}
+
+/** left = [V W], right = [W V] over the trailing rows (the panel's rows width …), for the rank-2·width update. */
+function stackPanels(vPanel: Float64Array, wPanel: Float64Array, width: number, next: number, left: Float64Array, right: Float64Array): void {
+  for (let r = 0; r < next; r++) {
+    const source = (width + r) * width;
+    const target = r * 2 * width;
+    for (let p = 0; p < width; p++) {
+      left[target + p] = vPanel[source + p];
+      left[target + width + p] = wPanel[source + p];
+      right[target + p] = wPanel[source + p];
+      right[target + width + p] = vPanel[source + p];
+    }
+  }
+}
+
+/** y = M[rowStart…] · x over `rows` rows of length `cols` into `y`, skipping the leading zeros of x (first `skip` entries). */
+async function matVec(matrix: Float64Array, start: number, rows: number, cols: number, x: Float64Array, skip: number,
+  products: DenseProducts, threshold: number, y: Float64Array): Promise<Float64Array> {
+  if (products.name !== 'javascript' && rows * cols >= threshold) {
+    return products.gemm('float64', { data: matrix.subarray(start, start + rows * cols), rows, cols }, { data: x, rows: cols, cols: 1 }, { out: y });
+  }
+  return matVecHere(matrix, start, rows, cols, x, skip, y);
+}
+
+function matVecHere(matrix: Float64Array, start: number, rows: number, cols: number, x: Float64Array, skip: number, y: Float64Array): Float64Array {
   for (let r = 0; r < rows; r++) {
     const base = start + r * cols;
     let sum = 0;

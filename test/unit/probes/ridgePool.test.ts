@@ -171,7 +171,7 @@ test('a process that aborts fits mid-product on the workers and then exits ends 
   const script = `
     const { RidgeFitPool } = require(${JSON.stringify(path.join(compiled, 'ridgePool.js'))});
     const { DEFAULT_ALPHAS } = require(${JSON.stringify(path.join(compiled, 'probe.js'))});
-    const n = 6000, d = 384;
+    const n = 8000, d = 1024; // a fit of ~1 s or more, so that both are mid-fit at 300 ms
     const make = () => ({ x: Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011)), y: Float64Array.from({ length: 2 * n }, (_, i) => Math.sin(i)),
       nSamples: n, nFeatures: d, nTargets: 2 });
     const pool = new RidgeFitPool({ size: 2, cores: 2, minWork: 0, workerFile: ${JSON.stringify(workerFile)} });
