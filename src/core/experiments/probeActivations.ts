@@ -213,10 +213,21 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   const inFlight = pooled || layerBytes <= PIPELINED_LAYER_BYTES ? 2 : 1;
   const background = sharedBackgroundProximity();
   const started: Promise<LayerProbeResult>[] = [];
+  // Each ridge fit that comes back starts the next layer at once, whatever the order and before its own predictions
+  // and scores: a worker that is free need not wait for an earlier layer (with two workers, one idled ~0.4 s per
+  // layer while the main thread was still scoring the layer before). Results are still taken in layer order below.
+  // After a failure or a cancel nothing new starts.
+  let stopped = false;
   const startNext = (): void => {
     const position = started.length;
-    if (position >= total) return;
+    if (stopped || position >= total) return;
     const entry = manifest.layers[position];
+    let next = false;
+    const startOnce = (): void => {
+      if (next) return;
+      next = true;
+      startNext();
+    };
     const fit = (async () => {
       options.signal?.throwIfAborted();
       options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${position + 1}/${total})` });
@@ -228,16 +239,23 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
         x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
         trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
         ...(pooled ? { ridgePool, signal: options.signal } : {}),
+        onFitted: startOnce,
       });
     })();
-    fit.catch(() => undefined); // awaited below in order; this only keeps an early failure from being "unhandled"
     started.push(fit);
+    // Awaited below in order; the handlers only chain the next start and keep an early failure from being "unhandled".
+    fit.then(startOnce, () => { stopped = true; });
   };
   for (let count = 0; count < inFlight; count++) startNext();
   for (const [position, entry] of manifest.layers.entries()) {
-    const fit = await started[position];
-    options.signal?.throwIfAborted(); // a cancel that arrived while this layer was fitted
-    startNext();
+    let fit: LayerProbeResult;
+    try {
+      fit = await started[position];
+      options.signal?.throwIfAborted(); // a cancel that arrived while this layer was fitted
+    } catch (error) {
+      stopped = true;
+      throw error;
+    }
     layers.push({
       index: entry.index,
       alpha: fit.alpha,

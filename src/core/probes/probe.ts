@@ -37,6 +37,8 @@ export interface LayerProbeInput {
   readonly ridgePool?: RidgeFitPool;
   /** Stops a fit running on a worker at its next matrix product (an inline fit stops between layers, as before). */
   readonly signal?: AbortSignal;
+  /** Called once the ridge fit is back, before the predictions and scores (a caller may start the next layer's fit). */
+  readonly onFitted?: () => void;
 }
 
 export interface SplitMetrics {
@@ -154,6 +156,7 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
   const trainingRows = () => ({ x: gatherRows(x, d, trainIdx), y: standardised, nSamples: trainIdx.length, nFeatures: d, nTargets: t });
   const ridgeOptions = { ...input.ridge, alphas: input.alphas ?? DEFAULT_ALPHAS };
   const fit = input.ridgePool !== undefined ? await input.ridgePool.fit(trainingRows, ridgeOptions, input.signal) : await fitRidgeCV(trainingRows(), ridgeOptions);
+  input.onFitted?.();
   const coef = new Float64Array(d * t);
   for (let f = 0; f < d; f++) for (let c = 0; c < t; c++) coef[f * t + c] = fit.coef[f * t + c] * targetStd[c];
   const intercept = Float64Array.from(fit.intercept, (value, c) => value * targetStd[c] + targetMean[c]);
