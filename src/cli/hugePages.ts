@@ -13,6 +13,14 @@ export { currentHugePageHost, type HugePageHost };
 /** Commands whose work is dominated by large onnxruntime results. */
 export const HUGE_PAGE_COMMANDS: ReadonlySet<string> = new Set(['run', 'extract', 'probe', 'experiment']);
 
+/**
+ * V8 flags for the child: TurboFan compiles on the thread that runs the code instead of on background threads.
+ * A probe process compiles the same fitting code once in each of its fit workers (probes/ridgePool.ts); compiled in
+ * the background, that cost ~0.9 CPU-s on threads of its own against ~0.15 s when compiled in place, and the whole
+ * `probe` of 10,000 × 768 × 4 layers took 2.42–2.47 s against 2.53–2.63 s (2-core VM, 2026-12-02, BENCHMARKS.md).
+ */
+export const CHILD_V8_FLAGS: readonly string[] = ['--no-concurrent-recompilation'];
+
 /** Set in the child so that it never relaunches again. */
 export const MARKER = 'SPACETIME_PROBE_RELAUNCHED';
 
@@ -27,8 +35,16 @@ export function hugePageRelaunchEnv(command: string | undefined, env: NodeJS.Pro
   return withHugePages === undefined ? undefined : { ...withHugePages, [MARKER]: '1' };
 }
 
+/** The child's command line: this process's Node options, CHILD_V8_FLAGS not given either way, then the script and its arguments. */
+export function childArguments(execArgv: readonly string[], argv: readonly string[]): string[] {
+  const name = (flag: string): string => flag.split('=')[0].replace(/^--no-/, '--').replace(/_/g, '-');
+  const flags = CHILD_V8_FLAGS.filter((flag) => !execArgv.some((given) => name(given) === name(flag)));
+  return [...execArgv, ...flags, ...argv.slice(1)];
+}
+
 /**
- * Run this same CLI invocation in a child process with `env` and resolve to the exit code it should end with.
+ * Run this same CLI invocation in a child process with `env` (and CHILD_V8_FLAGS, unless this process was given
+ * them or their opposites) and resolve to the exit code it should end with.
  * Standard streams are shared; fd 3 is a pipe the child watches to die with this process (supervise.ts).
  * SIGTERM and SIGHUP are passed on; so is SIGINT unless a terminal sends it to the whole process group anyway
  * (a second SIGINT would skip the child's clean stop). A child that has not stopped STOP_GRACE_MS after a stop
@@ -36,7 +52,7 @@ export function hugePageRelaunchEnv(command: string | undefined, env: NodeJS.Pro
  */
 export function relaunch(env: NodeJS.ProcessEnv): Promise<number> {
   const argv = process.argv.slice(2);
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, childArguments(process.execArgv, process.argv), {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { ...env, [PARENT_PIPE_ENV]: '3' },
   });
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
-import { currentHugePageHost, hugePageRelaunchEnv, type HugePageHost } from '../../../src/cli/hugePages';
+import { CHILD_V8_FLAGS, childArguments, currentHugePageHost, hugePageRelaunchEnv, type HugePageHost } from '../../../src/cli/hugePages';
 
 const linux: HugePageHost = { platform: 'linux', glibcVersion: '2.36', transparentHugePages: 'madvise' };
 
@@ -47,6 +47,27 @@ describe('hugePageRelaunchEnv', () => {
     const host = currentHugePageHost();
     assert.equal(host.platform, process.platform);
     if (process.platform !== 'linux') assert.equal(host.glibcVersion, undefined);
+  });
+});
+
+describe('childArguments', () => {
+  test('adds the child V8 flags after this process\'s Node options, before the script and its arguments', () => {
+    assert.deepEqual(childArguments(['--enable-source-maps'], ['/usr/bin/node', 'out/cli.js', 'probe', '--out', 'x']),
+      ['--enable-source-maps', ...CHILD_V8_FLAGS, 'out/cli.js', 'probe', '--out', 'x']);
+    assert.ok(CHILD_V8_FLAGS.includes('--no-concurrent-recompilation'));
+  });
+
+  test('leaves out a flag this process was given either way (its own choice wins)', () => {
+    for (const given of ['--concurrent-recompilation', '--no-concurrent-recompilation', '--concurrent_recompilation']) {
+      assert.deepEqual(childArguments([given], ['node', 'cli.js', 'run']), [given, 'cli.js', 'run'], given);
+    }
+  });
+
+  test('a node given the flags runs (they are real V8 flags of this Node)', () => {
+    const result = spawnSync(process.execPath, [...CHILD_V8_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'ok');
+    assert.equal(result.stderr, '');
   });
 });
 
