@@ -285,6 +285,12 @@ test('bad input is rejected with the position and the reason', async () => {
   const y = new Float64Array(3).fill(1);
   const base = { x, y, nSamples: 3, nFeatures: 2, nTargets: 1 };
   await assert.rejects(fitRidgeCV({ ...base, x: Float64Array.from([1, 2, 3, NaN, 5, 6]) }, { alphas: [1] }), (error: unknown) => error instanceof RidgeInputError && /x\[1, 1\] is NaN/.test(error.message));
+  // The first non-finite value in row-major order is named, whichever column's sum shows it first.
+  await assert.rejects(fitRidgeCV({ ...base, x: Float64Array.from([1, 2, -Infinity, 4, NaN, 6]) }, { alphas: [1] }), /x\[1, 0\] is -Infinity/);
+  await assert.rejects(fitRidgeCV({ ...base, x: Float32Array.from([1, 2, 3, 4, 5, Infinity]) }, { alphas: [1] }), /x\[2, 1\] is Infinity/);
+  // Finite values whose sum overflows float64 cannot be centred: refused, not fitted to NaN.
+  await assert.rejects(fitRidgeCV({ ...base, x: Float64Array.from([1, 1e308, 2, 1e308, 3, 1e308]) }, { alphas: [1] }),
+    (error: unknown) => error instanceof RidgeInputError && /column 1 are too large to add up/.test(error.message));
   await assert.rejects(fitRidgeCV({ ...base, y: Float64Array.from([1, Infinity, 2]) }, { alphas: [1] }), /y\[1, 0\] is Infinity/);
   await assert.rejects(fitRidgeCV(base, { alphas: [1, 0] }), /alphas\[1\] = 0 must be finite and > 0/);
   await assert.rejects(fitRidgeCV(base, { alphas: [] }), /alphas is empty/);
