@@ -12,6 +12,7 @@ import type { Dataset, Entity } from '../datasets/types';
 import { manifestToken, promptsIdentity, readActivationLayerValues, readActivationManifest, type ActivationManifest } from '../activations/manifest';
 import { HalfMatrix } from '../probes/halfMatrix';
 import { fitLayerProbe, DEFAULT_ALPHAS, type LayerProbeResult } from '../probes/probe';
+import { RidgeInputError } from '../probes/ridge';
 import { sharedBackgroundProximity } from '../probes/backgroundProximity';
 import { sharedRidgePool, type RidgeFitPool } from '../probes/ridgePool';
 import { splitTrainTest, DEFAULT_SPLIT_SEED, type TrainTestSplit } from '../probes/split';
@@ -233,14 +234,25 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${position + 1}/${total})` });
       // float16/bfloat16 folders stay 16-bit in memory; the probe widens row chunks as it goes.
       const x = readActivationLayerValues(activationsDir, manifest, entry.index);
-      checkFinite(x, manifest, entry.index, activationsDir, entities);
-      return fitLayerProbe({
-        targetNames: dataset.targets,
-        x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
-        trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
-        ...(pooled ? { ridgePool, signal: options.signal } : {}),
-        onFitted: startOnce,
-      });
+      // Non-finite activations are found without a pass of their own (checkFinite runs only to name the value): the
+      // fit refuses a non-finite training row, and a non-finite value anywhere in a row makes that row's predictions
+      // non-finite (NaN or ±∞ times any coefficient, 0 included, is not finite) — n·t numbers to look at, not n·d.
+      const refuse = (): void => checkFinite(x, manifest, entry.index, activationsDir, entities);
+      let probe: LayerProbeResult;
+      try {
+        probe = await fitLayerProbe({
+          targetNames: dataset.targets,
+          x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
+          trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
+          ...(pooled ? { ridgePool, signal: options.signal } : {}),
+          onFitted: startOnce,
+        });
+      } catch (error) {
+        if (error instanceof RidgeInputError) refuse();
+        throw error;
+      }
+      if (!probe.predictions.every(Number.isFinite)) refuse();
+      return probe;
     })();
     started.push(fit);
     // Awaited below in order; the handlers only chain the next start and keep an early failure from being "unhandled".

@@ -72,14 +72,15 @@ function sharedTotals(truth: ArrayLike<number>, nTargets: number, indices: Int32
     && cached.truth.every((value, k) => Object.is(value, truth[k]))) return cached.totals;
   const totals = new Float64Array(resamples * nTargets);
   for (let b = 0; b < resamples; b++) {
-    const rows = indices.subarray(b * n, (b + 1) * n);
+    const first = b * n;
+    const last = first + n;
     for (let c = 0; c < nTargets; c++) {
       let average = 0;
-      for (const row of rows) average += truth[row * nTargets + c];
+      for (let k = first; k < last; k++) average += truth[indices[k] * nTargets + c];
       average /= n;
       let total = 0;
-      for (const row of rows) {
-        const deviation = truth[row * nTargets + c] - average;
+      for (let k = first; k < last; k++) {
+        const deviation = truth[indices[k] * nTargets + c] - average;
         total += deviation * deviation;
       }
       totals[b * nTargets + c] = total;
@@ -87,6 +88,36 @@ function sharedTotals(truth: ArrayLike<number>, nTargets: number, indices: Int32
   }
   lastTotals = { indices, truth: Float64Array.from(truth), nTargets, totals };
   return totals;
+}
+
+/**
+ * One draw's sums in draw order: per target the squared errors (into `residuals`), and the proximity errors
+ * (returned; 0 without them). Latitude/longitude (two targets) in local variables: the general loop read and wrote
+ * `residuals` for every entity of 1,000 draws per layer.
+ */
+function drawSums(squaredErrors: Float64Array, proximity: Float64Array | undefined, indices: Int32Array, first: number, last: number,
+  nTargets: number, residuals: Float64Array): number {
+  let proximityTotal = 0;
+  if (nTargets === 2) {
+    let first0 = 0;
+    let second0 = 0;
+    for (let k = first; k < last; k++) {
+      const row = indices[k];
+      first0 += squaredErrors[2 * row];
+      second0 += squaredErrors[2 * row + 1];
+      if (proximity !== undefined) proximityTotal += proximity[row];
+    }
+    residuals[0] = first0;
+    residuals[1] = second0;
+    return proximityTotal;
+  }
+  residuals.fill(0);
+  for (let k = first; k < last; k++) {
+    const row = indices[k];
+    for (let c = 0; c < nTargets; c++) residuals[c] += squaredErrors[row * nTargets + c];
+    if (proximity !== undefined) proximityTotal += proximity[row];
+  }
+  return proximityTotal;
 }
 
 /** The resampled indices: `resamples` rows of n indices in [0, n), row-major (see the file comment). */
@@ -127,16 +158,11 @@ export function bootstrapTestIntervals(truth: ArrayLike<number>, predicted: Arra
   const mean = new Float64Array(resamples);
   const proximity = perEntityProximity ? new Float64Array(resamples) : undefined;
   const residuals = new Float64Array(nTargets);
+  const proximityPerEntity = perEntityProximity === undefined ? undefined : Float64Array.from(perEntityProximity);
   for (let b = 0; b < resamples; b++) {
     const start = b * n;
-    residuals.fill(0);
-    let proximityTotal = 0;
     // One pass over the draw for every target and the proximity error; each sum still adds in draw order.
-    for (let k = start; k < start + n; k++) {
-      const row = indices[k];
-      for (let c = 0; c < nTargets; c++) residuals[c] += squaredErrors[row * nTargets + c];
-      if (perEntityProximity) proximityTotal += perEntityProximity[row];
-    }
+    const proximityTotal = drawSums(squaredErrors, proximityPerEntity, indices, start, start + n, nTargets, residuals);
     let sum = 0;
     for (let c = 0; c < nTargets; c++) {
       const residual = residuals[c];

@@ -1,33 +1,36 @@
 /**
  * probeActivations' layer pipeline (src/core/experiments/probeActivations.ts): the next layer starts as soon as a
- * fit comes back, in any order — and never after a layer has failed.
+ * fit comes back, in any order — and never after a layer has failed; non-finite activations are named precisely.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { probeActivations } from '../../../src/core/experiments/probeActivations';
+import { probeActivations, splitFor } from '../../../src/core/experiments/probeActivations';
 import { layerFileName } from '../../../src/core/activations/manifest';
 import { writeNpy } from '../../../src/core/activations/npy';
 import { writePlantedPlaces } from '../../helpers/plantedPlaces';
 
-test('after a layer fails, no later layer is started (the other layer in flight finishes, nothing more)', async (t) => {
+test('after a layer fails, no further layer is started (those already in flight finish, nothing more)', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-pipeline-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const n = 400;
   const d = 16;
-  const { layers, dataset } = writePlantedPlaces(dir, { n, d, layers: 6, seed: 5 });
-  // Layer 1 holds a NaN: its start fails at the finiteness check while layer 0 is being fitted.
+  const { layers, dataset } = writePlantedPlaces(dir, { n, d, layers: 8, seed: 5 });
+  // Layer 1 holds a NaN: its probe fails (the fit refuses it, or its predictions show it).
   const broken = Float32Array.from(layers[1]);
   broken[3 * d + 7] = Number.NaN;
   writeNpy(path.join(dir, layerFileName(1)), broken, [n, d]);
   const started: string[] = [];
-  await assert.rejects(probeActivations(dir, dataset, { onProgress: (progress) => { if (progress.message?.startsWith('fitting')) started.push(progress.message); } }),
-    /layer 1|non-finite|NaN/);
-  // Give a layer that would (wrongly) start after layer 0's fit the time to do so.
+  let startedAtFailure = -1;
+  await assert.rejects(probeActivations(dir, dataset, { onProgress: (progress) => { if (progress.message?.startsWith('fitting')) started.push(progress.message); } })
+    .finally(() => { startedAtFailure = started.length; }), /layer_001\.npy: row 3 .* has NaN at feature 7/);
+  // Give a layer that would (wrongly) start after the failure the time to do so.
   await new Promise((resolve) => setTimeout(resolve, 500));
-  assert.deepEqual(started.map((message) => message.split(' (')[0]), ['fitting layer 0', 'fitting layer 1']);
+  assert.equal(started.length, startedAtFailure, started.join('; '));
+  // Two layers are in flight at a time: at most layers 0–3 ever started, never all eight.
+  assert.ok(started.length <= 4, started.join('; '));
 });
 
 test('every layer is reported once, in layer order, whatever order the fits end in', async (t) => {
@@ -40,4 +43,23 @@ test('every layer is reported once, in layer order, whatever order the fits end 
   assert.deepEqual([...started].sort(), Array.from({ length: 7 }, (_, k) => `fitting layer ${k} (${k + 1}/7)`).sort());
   // Layer 6 probes best (the planted signal grows with depth).
   assert.equal(results.bestLayer, 6);
+});
+
+test('a non-finite activation is named with its file, row and feature, in a training row and in a test row alike', async (t) => {
+  const n = 300;
+  const d = 12;
+  for (const [where, value] of [['train', Number.POSITIVE_INFINITY], ['test', Number.NaN], ['test', Number.NEGATIVE_INFINITY]] as const) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-finite-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const { layers, dataset } = writePlantedPlaces(dir, { n, d, layers: 2, seed: 7 });
+    const split = splitFor(dataset.entities, undefined);
+    const row = (where === 'train' ? split.train : split.test)[5];
+    const x = Float32Array.from(layers[1]);
+    x[row * d + 4] = value;
+    writeNpy(path.join(dir, layerFileName(1)), x, [n, d]);
+    await assert.rejects(probeActivations(dir, dataset), (error: Error) => {
+      assert.match(error.message, new RegExp(`layer_001\\.npy: row ${row} \\(dataset line ${row + 2}, "place ${row}"\\) has ${String(value).replace('+', '')} at feature 4`));
+      return true;
+    }, `${where} row ${row}: ${value}`);
+  }
 });
