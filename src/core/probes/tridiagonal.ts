@@ -9,7 +9,7 @@
  * Blocking (LAPACK dsytrd/dlatrd style, lower triangle): panels of `blockSize` columns are reduced with
  * matrix–vector products against the not-yet-updated trailing matrix plus low-rank corrections; the trailing
  * matrix then receives one rank-2·blockSize update A ← A − V Wᵀ − W Vᵀ as a Gemm. Q is accumulated backwards in
- * compact-WY blocks (I − V Tᵥ Vᵀ), also as Gemms. About half of the 4/3·m³ reduction flops remain in
+ * compact-WY blocks (I − V Tᵥ Vᵀ) of qBlockSize reflectors, also as Gemms. About half of the 4/3·m³ reduction flops remain in
  * matrix–vector products (memory-bound); those run through the same product backend when large.
  */
 import type { DenseProducts } from './products';
@@ -27,8 +27,13 @@ export interface Tridiagonal {
 }
 
 export interface TridiagonalOptions {
-  /** Panel width of the blocked reduction and of the Q accumulation. Default 32. */
+  /** Panel width of the blocked reduction. Default 32. */
   readonly blockSize?: number;
+  /**
+   * How many Householder vectors go into one block reflector when Q is formed. Default 128: at d = 768 forming Q
+   * took 46–48 ms in 32-wide blocks and 30–31 ms in 128-wide ones (fewer, fatter products; 256 was no better).
+   */
+  readonly qBlockSize?: number;
   /** Matrix–vector products with at least this many elements go to the product backend. Default 65,536. */
   readonly backendGemvThreshold?: number;
   /** A second size × size buffer to work in (allocated when not given). */
@@ -118,11 +123,11 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
     current = updated;
     offset += width;
   }
-  // Q = H₀ H₁ ⋯ H_{m−2}, accumulated backwards in compact-WY blocks of `blockSize` reflectors, as the band
+  // Q = H₀ H₁ ⋯ H_{m−2}, accumulated backwards in compact-WY blocks of `qBlockSize` reflectors, as the band
   // reduction accumulates its block reflectors (each Householder vector is a block of width 1 with T = [τ]).
   const blocks: BlockReflector[] = [];
   reflectors.forEach((v, k) => blocks.push({ base: k + 1, v, rows: v.length, width: 1, t: Float64Array.of(taus[k]) }));
-  const q = await accumulateBlockReflectors(size, blocks, products, a, workspace, blockSize);
+  const q = await accumulateBlockReflectors(size, blocks, products, a, workspace, Math.max(1, options.qBlockSize ?? 128));
   return Object.freeze({ size, diagonal, offDiagonal, q });
 }
 

@@ -300,12 +300,12 @@ test('bad input is rejected with the position and the reason', async () => {
 
 for (const products of [javascriptProducts, onnxProducts()]) {
   test(`tridiagonalize: A = Q T Qᵀ with orthogonal Q (${products.name}, blocked and unblocked)`, async () => {
-    for (const [size, blockSize] of [[1, 4], [2, 4], [7, 3], [50, 8], [130, 32]] as const) {
+    for (const [size, blockSize, qBlockSize] of [[1, 4, 4], [2, 4, 1], [7, 3, 2], [50, 8, undefined], [130, 32, undefined], [130, 32, 5], [130, 16, 200]] as const) {
       const random = mulberry32(size);
       const a = new Float64Array(size * size);
       for (let i = 0; i < size; i++) for (let j = 0; j <= i; j++) a[i * size + j] = a[j * size + i] = gaussian(random) * (i === j ? 10 : 1);
       const original = Float64Array.from(a);
-      const t = await tridiagonalize(a, size, products, { blockSize, backendGemvThreshold: 64 });
+      const t = await tridiagonalize(a, size, products, { blockSize, qBlockSize, backendGemvThreshold: 64 });
       const q = t.q;
       let reconstruction = 0;
       let orthogonality = 0;
@@ -324,8 +324,8 @@ for (const products of [javascriptProducts, onnxProducts()]) {
           reconstruction = Math.max(reconstruction, Math.abs(value - original[i * size + j]));
         }
       }
-      assert.ok(reconstruction < 1e-12 * Math.max(10, size), `size ${size}: ‖QTQᵀ − A‖ = ${reconstruction}`);
-      assert.ok(orthogonality < 1e-13 * Math.max(10, size), `size ${size}: ‖QᵀQ − I‖ = ${orthogonality}`);
+      assert.ok(reconstruction < 1e-12 * Math.max(10, size), `size ${size} (Q blocks ${qBlockSize}): ‖QTQᵀ − A‖ = ${reconstruction}`);
+      assert.ok(orthogonality < 1e-13 * Math.max(10, size), `size ${size} (Q blocks ${qBlockSize}): ‖QᵀQ − I‖ = ${orthogonality}`);
     }
   });
 }
