@@ -157,6 +157,9 @@ const PIPELINED_LAYER_BYTES = 256 * 1024 * 1024;
  */
 const POOLED_LAYER_BYTES = 512 * 1024 * 1024;
 
+/** Up to this size a layer starts the next one's fit before its own predictions (see probeActivations). */
+const EARLY_START_LAYER_BYTES = 64 * 1024 * 1024;
+
 /**
  * Fit a probe per layer of `activationsDir` and return results.json's content (predictions at the best layer =
  * the layer with the highest mean test R²). Writes nothing unless `outDir` is given to writeProbeResults.
@@ -214,10 +217,12 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   const inFlight = pooled || layerBytes <= PIPELINED_LAYER_BYTES ? 2 : 1;
   const background = sharedBackgroundProximity();
   const started: Promise<LayerProbeResult>[] = [];
-  // Each ridge fit that comes back starts the next layer at once, whatever the order and before its own predictions
-  // and scores: a worker that is free need not wait for an earlier layer (with two workers, one idled ~0.4 s per
-  // layer while the main thread was still scoring the layer before). Results are still taken in layer order below.
-  // After a failure or a cancel nothing new starts.
+  // Each layer that is done starts the next one at once, whatever the order: a worker that is free need not wait for
+  // an earlier layer (with two workers, one idled ~0.4 s per layer while the main thread was still scoring the layer
+  // before). Small layers start the next one as soon as their ridge fit is back, before their own predictions and
+  // scores — three layers are then in memory for a moment, which only small ones may be. Results are still taken
+  // in layer order below. After a failure or a cancel nothing new starts.
+  const earlyStart = layerBytes <= EARLY_START_LAYER_BYTES;
   let stopped = false;
   const startNext = (): void => {
     const position = started.length;
@@ -245,7 +250,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
           x, nSamples: entities.length, nFeatures: manifest.hiddenSize, targets, nTargets,
           trainIdx: split.train, testIdx: split.test, alphas, distance, backgroundProximity: background,
           ...(pooled ? { ridgePool, signal: options.signal } : {}),
-          onFitted: startOnce,
+          ...(earlyStart ? { onFitted: startOnce } : {}),
         });
       } catch (error) {
         if (error instanceof RidgeInputError) refuse();
