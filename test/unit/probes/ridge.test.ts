@@ -268,15 +268,18 @@ test('predict applies coef and intercept', () => {
   assert.deepEqual([...predict(model, Float32Array.from([1, 1, 0, 2]), 2)], [14, 26, 16, 28]);
 });
 
-test('predict with two targets gives the same doubles as each target on its own', () => {
+test('predict with two targets gives the same doubles as each target on its own (float32 and float64 rows, odd and even counts)', () => {
   const random = mulberry32(17);
-  const [n, d] = [7, 301];
-  const x = Float32Array.from({ length: n * d }, () => gaussian(random));
-  const coef = Float64Array.from({ length: d * 2 }, () => gaussian(random) / 7);
-  const both = predict({ coef, intercept: Float64Array.from([0.3, -2]), nFeatures: d, nTargets: 2 }, x, n);
-  for (const c of [0, 1]) {
-    const alone = predict({ coef: coef.filter((_, index) => index % 2 === c), intercept: Float64Array.of(c === 0 ? 0.3 : -2), nFeatures: d, nTargets: 1 }, x, n);
-    assert.deepEqual([...alone], [...both].filter((_, index) => index % 2 === c));
+  for (const [n, d] of [[7, 301], [8, 5], [1, 3]]) {
+    const values = Array.from({ length: n * d }, () => gaussian(random));
+    const coef = Float64Array.from({ length: d * 2 }, () => gaussian(random) / 7);
+    for (const x of [Float32Array.from(values), Float64Array.from(values)]) {
+      const both = predict({ coef, intercept: Float64Array.from([0.3, -2]), nFeatures: d, nTargets: 2 }, x, n);
+      for (const c of [0, 1]) {
+        const alone = predict({ coef: coef.filter((_, index) => index % 2 === c), intercept: Float64Array.of(c === 0 ? 0.3 : -2), nFeatures: d, nTargets: 1 }, x, n);
+        assert.deepEqual([...alone], [...both].filter((_, index) => index % 2 === c), `${x.constructor.name}, ${n} × ${d}`);
+      }
+    }
   }
 });
 
