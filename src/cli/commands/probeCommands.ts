@@ -16,7 +16,7 @@ import { loadModel } from '../../core/model/loadModel';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
 import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
 import { openCacheNamespace } from '../../core/activations/cache';
-import { probeActivations, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
+import { prestartProbeWorkers, probeActivations, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
 import { RESULTS_FORMAT } from '../../core/experiments/results';
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
 import type { ProbeResults } from '../../core/experiments/results';
@@ -335,6 +335,8 @@ ${PROBE_HELP}
     const outDir = required('out', values.out);
     const alphas = parseAlphas(values.alphas);
     const seed = intOption('seed', values.seed, 0, 0);
+    // The fit workers start while the dataset is read (they would otherwise start with the first fit).
+    prestartProbeWorkers(activations);
     const dataset = loadDataset(datasetSpec, { skipInvalid: values['skip-invalid'], ...yearRangeOption(values['year-range']) });
     refuseForeignResults(outDir);
     const { progress, onProgress } = progressReporter(io);

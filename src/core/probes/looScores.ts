@@ -14,6 +14,7 @@
  */
 import type { LayerValues } from './halfMatrix';
 import type { ProductDtype } from './products';
+import type { ScratchBuffers } from '../util/scratch';
 
 /** Rows of the two-precision check of a float32 pass. */
 export const PRECISION_CHECK_ROWS = 512;
@@ -61,6 +62,8 @@ export interface LooPassInput {
    * chunk rounded to float32 would be the same numbers). Optional: a float32 pass without it gets float64 chunks.
    */
   readonly centre32?: (start: number, end: number, out: Float32Array) => Float32Array;
+  /** Where the chunk buffer comes from (RidgeCVOptions.scratch); a fresh one when not given. */
+  readonly scratch?: ScratchBuffers;
 }
 
 /** One pass over all rows in `dtype`: per-alpha sums of the squared leave-one-out errors. */
@@ -68,7 +71,9 @@ async function looPass(input: LooPassInput, scorer: ChunkScorer, dtype: ProductD
   const { n, d, t, nAlphas, chunkRows } = input;
   const maxRows = Math.min(n, chunkRows);
   const centre32 = dtype === 'float32' ? input.centre32 : undefined;
-  const chunkBuffer = centre32 !== undefined ? new Float32Array(maxRows * d) : new Float64Array(maxRows * d);
+  // Each chunk's rows are written before they are scored.
+  const chunkBuffer = centre32 !== undefined ? (input.scratch?.get('float32', 'leave-one-out rows', maxRows * d) ?? new Float32Array(maxRows * d))
+    : (input.scratch?.get('float64', 'leave-one-out rows', maxRows * d) ?? new Float64Array(maxRows * d));
   const perRow = new Float64Array(nAlphas * maxRows);
   const sums = new Float64Array(nAlphas);
   for (let start = 0; start < n; start += chunkRows) {

@@ -66,6 +66,13 @@ export interface RidgeCVOptions {
   readonly bandwidth?: number;
   /** Receives the seconds spent in each phase (for benchmarks and docs). */
   readonly onPhase?: (phase: RidgePhase, seconds: number) => void;
+  /**
+   * Where the fit takes its large working buffers (the covariance's panels, the d × d matrices, the leave-one-out
+   * chunks): a fit worker passes the same ScratchBuffers to consecutive fits, whose buffers are then already mapped
+   * (a fresh one costs page faults: ~100 MB, 0.05–0.1 s of system time per 10,000 × 768 fit). Only one fit may use it
+   * at a time. Default: fresh buffers for this fit. The result never points into it.
+   */
+  readonly scratch?: ScratchBuffers;
 }
 
 /** Where 'auto' switches the primal form from the tridiagonal to the band reduction (see docs/probes.md). */
@@ -498,7 +505,7 @@ function centredTransposedFloat32(x: Float32Array, means: Float64Array, row: num
  * image comes free, and it is exactly symmetric.
  */
 async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number,
-  chunkRows: number, products: DenseProducts): Promise<{ covariance: Float64Array; xty: Float64Array }> {
+  chunkRows: number, products: DenseProducts, scratch: ScratchBuffers): Promise<{ covariance: Float64Array; xty: Float64Array }> {
   const blocks = d >= 2048 ? 8 : d >= 1024 ? 4 : d >= 256 ? 2 : 1;
   const bounds = Array.from({ length: blocks + 1 }, (_, j) => Math.round((j * d) / blocks));
   const widths = bounds.slice(1).map((bound, j) => bound - bounds[j]);
@@ -506,12 +513,13 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
   // Each panel is stored transposed (width × rows, the chunk's centred rows as columns), so that every product has
   // an untransposed A: products this large run as pieces of result rows (linalg.ts gemmInPieces), and a transposed
   // A would have each piece copy its column block first — the whole panel, for every panel pair of every chunk.
-  const panels = widths.map((width) => new Float64Array(maxRows * width));
+  // Every panel value a chunk uses is written first, and each sum starts from zero.
+  const panels = widths.map((width, j) => scratch.get('float64', `covariance panel ${j}`, maxRows * width));
   const rowBlock = 64;
   const centred = new Float64Array(rowBlock * d);
   const sums = new Map<string, Float64Array>();
-  for (let i = 0; i < blocks; i++) for (let j = 0; j <= i; j++) sums.set(`${i},${j}`, new Float64Array(widths[i] * widths[j]));
-  const product = new Float64Array(Math.max(...widths) ** 2);
+  for (let i = 0; i < blocks; i++) for (let j = 0; j <= i; j++) sums.set(`${i},${j}`, scratch.get('float64', `covariance sum ${i},${j}`, widths[i] * widths[j]).fill(0));
+  const product = scratch.get('float64', 'covariance product', Math.max(...widths) ** 2);
   const xty = new Float64Array(d * t);
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
@@ -536,7 +544,7 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
       addInto(xty, part, bounds[i] * t);
     }
   }
-  const covariance = new Float64Array(d * d);
+  const covariance = scratch.get('float64', 'covariance', d * d);
   for (let i = 0; i < blocks; i++) {
     for (let j = 0; j <= i; j++) placeBlockAndMirror(covariance, d, sums.get(`${i},${j}`) as Float64Array, bounds[i], widths[i], bounds[j], widths[j]);
   }
@@ -608,8 +616,9 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
   const chunkRows = options.chunkRows ?? defaultChunkRows(d, n);
 
   // C = X_cᵀX_c and X_cᵀy_c, accumulated over row chunks.
-  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products);
-  const spare = new Float64Array(d * d);
+  const scratch = options.scratch ?? new ScratchBuffers();
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products, scratch);
+  const spare = scratch.get('float64', 'reduction workspace', d * d);
   phase('covariance');
   const tri = await tridiagonalize(covariance, d, products, { workspace: spare });
   phase('tridiagonalize');
@@ -625,7 +634,6 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
 
   const q32 = lazyFloat32(tri.q);
   const s32 = lazyFloat32(sAll);
-  const scratch = new ScratchBuffers();
   // Y = X_c Q (rows × d): the chunk's samples in Q's basis; each row is then swept by the LDLᵀ recurrences.
   const scorer: ChunkScorer = async (dtype, chunk, ycRows, rows, out, timing) => {
     const started = performance.now();
@@ -656,7 +664,7 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
     timing.sweeps += (performance.now() - sweepStart) / 1000;
   };
   const timing: LooTiming = { projection: 0, sweeps: 0, check: 0 };
-  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out),
+  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, scratch, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out),
     centre32: (start, end, out) => centredRowsInto32(x, xMeans, start, end, d, out) }, scorer, resolveProjectionPrecision(options, n, d), timing);
   reportLooPhases(options, timing, pass);
   return finishPrimal(input, alphas, pass, (s) => products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: s, rows: d, cols: t }), sAll, xMeans, yMeans);
@@ -704,7 +712,8 @@ function addColumnSquares(h: Float64Array, u: Float32Array | Float64Array, w: nu
  */
 async function reduceCovarianceToBand(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number, products: DenseProducts,
   options: RidgeCVOptions, phase: (name: RidgePhase) => void): Promise<{ band: Pick<BandReduction, 'bounds' | 'diagonalBlocks' | 'subdiagonalBlocks'>; q: FactoredOrthogonal; xty: Float64Array }> {
-  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products);
+  const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products,
+    options.scratch ?? new ScratchBuffers());
   phase('covariance');
   // Q stays factored (blockReflectors.ts): forming it would cost 2·d³ more float64 products than multiplying by it.
   const band = await reduceToBand(covariance, d, products, { bandwidth: options.bandwidth, workspace: new Float64Array(d * d), formQ: false });

@@ -52,6 +52,7 @@ export class RidgeFitPool {
   private readonly workers: RequestWorker<Omit<RidgeRequest, 'id'>, RidgeReply>[];
   private readonly inFlight: number[];
   private failed = false;
+  private prestarted = false;
   private nextFit = 1;
   /** Per fit in flight on a worker: ask it to stop (and start the grace period). */
   private readonly cancels = new Map<number, () => void>();
@@ -73,16 +74,29 @@ export class RidgeFitPool {
   }
 
   /**
+   * Start the workers now when fits of `nSamples × nFeatures` would go to them: a worker's start (thread, bundle,
+   * onnxruntime) then overlaps with the caller's reading rather than delaying the first fit. Nothing when they
+   * would not be used; idle workers never keep the process alive.
+   */
+  prestart(nSamples: number, nFeatures: number): void {
+    if (this.prestarted || !this.worthIt(nSamples, nFeatures)) return;
+    this.prestarted = true;
+    for (const worker of this.workers) worker.start();
+  }
+
+  /**
    * fitRidgeCV(makeInput(), options) on the least busy worker. `makeInput` must return fresh arrays for x (they are
    * transferred to the worker); it is called again if the worker dies, to fit here instead. Options that cannot
-   * cross threads (a products backend, a phase callback) keep the fit on this thread. An abort of `signal` stops
+   * cross threads (a products backend, a phase callback, scratch buffers) keep the fit on this thread. An abort of `signal` stops
    * the fit at its next matrix product (RidgeCancel) and rejects with the signal's reason once the worker has
    * stopped; a worker that has not stopped within ABORT_GRACE_MS is terminated.
    */
   async fit(makeInput: () => RidgeInput, options: RidgeCVOptions, signal?: AbortSignal): Promise<RidgeCVResult> {
     signal?.throwIfAborted();
     const input = makeInput();
-    if (options.products !== undefined || options.onPhase !== undefined || !this.worthIt(input.nSamples, input.nFeatures)) return fitRidgeCV(input, options);
+    if (options.products !== undefined || options.onPhase !== undefined || options.scratch !== undefined || !this.worthIt(input.nSamples, input.nFeatures)) {
+      return fitRidgeCV(input, options);
+    }
     const slot = this.inFlight.indexOf(Math.min(...this.inFlight));
     const worker = this.workers[slot];
     const fit = this.nextFit++;

@@ -10,9 +10,10 @@ import { HalfMatrix, type HalfKind } from './halfMatrix';
 import { OrtGemm } from '../runtime/linalg';
 import { OrtBandSweep } from '../runtime/bandSweep';
 import type { WorkerReply } from '../util/requestWorker';
+import { ScratchBuffers } from '../util/scratch';
 
-/** RidgeCVOptions without what cannot cross threads (the products backend, the phase callback). */
-export type PooledRidgeOptions = Omit<RidgeCVOptions, 'products' | 'onPhase'>;
+/** RidgeCVOptions without what cannot cross threads (the products backend, the phase callback, the scratch buffers). */
+export type PooledRidgeOptions = Omit<RidgeCVOptions, 'products' | 'onPhase' | 'scratch'>;
 
 export interface RidgeRequest {
   readonly id: number;
@@ -73,6 +74,18 @@ function cancellable(products: DenseProducts, cancelled: () => boolean): DensePr
 
 const cancelledFits = new Set<number>();
 const runningFits = new Set<number>();
+/**
+ * Fits run one at a time, in the order they came: the pool may send a worker its next fit while one is running
+ * (probeActivations keeps two small layers per worker in flight), and two fits interleaved at every await would
+ * only both finish late, with twice the memory.
+ */
+let queue: Promise<void> = Promise.resolve();
+/**
+ * The queued fits' working buffers (RidgeCVOptions.scratch), handed from one fit to the next while more are queued
+ * and let go when the queue is empty, so that an idle worker holds no fit-sized memory.
+ */
+let scratch: ScratchBuffers | undefined;
+let queued = 0;
 
 parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
   if ('cancel' in message) {
@@ -81,12 +94,14 @@ parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
   }
   const request = message;
   runningFits.add(request.fit);
-  void (async () => {
+  queued += 1;
+  queue = queue.then(async () => {
     try {
       const x = request.x instanceof Uint16Array ? new HalfMatrix(request.halfKind ?? 'float16', request.x) : request.x;
       const products = cancellable(productsFor(request.threads), () => cancelledFits.has(request.fit));
+      scratch ??= new ScratchBuffers();
       const result = await fitRidgeCV({ x, y: request.y, nSamples: request.nSamples, nFeatures: request.nFeatures, nTargets: request.nTargets },
-        { ...request.options, products });
+        { ...request.options, products, scratch });
       const reply: RidgeReply = { id: request.id, result: { ...result } };
       // The result's arrays move back rather than being copied (a Set: two of them may share one buffer).
       parentPort?.postMessage(reply, [...new Set([result.coef.buffer, result.intercept.buffer, result.looMse.buffer])] as ArrayBuffer[]);
@@ -95,6 +110,8 @@ parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
     } finally {
       runningFits.delete(request.fit);
       cancelledFits.delete(request.fit);
+      queued -= 1;
+      if (queued === 0) scratch = undefined;
     }
-  })();
+  });
 });

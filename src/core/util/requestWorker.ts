@@ -57,6 +57,15 @@ export class RequestWorker<Request extends object, Reply extends WorkerReply> {
     this.worker?.postMessage(message);
   }
 
+  /**
+   * Start the worker now, ahead of its first request, so that its start-up (thread, bundle, native modules)
+   * overlaps with the caller's own work. Until a request is in flight it does not keep the process alive.
+   */
+  start(): void {
+    const worker = this.ensureWorker();
+    if (![...this.pending.values()].some((pending) => pending.worker === worker)) worker.unref();
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.file);

@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { probeActivations, splitFor } from '../../../src/core/experiments/probeActivations';
+import { prestartProbeWorkers, probeActivations, splitFor } from '../../../src/core/experiments/probeActivations';
+import type { RidgeFitPool } from '../../../src/core/probes/ridgePool';
 import { layerFileName } from '../../../src/core/activations/manifest';
 import { writeNpy } from '../../../src/core/activations/npy';
 import { writePlantedPlaces } from '../../helpers/plantedPlaces';
@@ -62,4 +63,21 @@ test('a non-finite activation is named with its file, row and feature, in a trai
       return true;
     }, `${where} row ${row}: ${value}`);
   }
+});
+
+test('prestartProbeWorkers asks the pool for the folder\'s estimated training rows and width, and ignores a folder it cannot read', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-prestart-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const asked: [number, number][] = [];
+  const pool = { prestart: (rows: number, features: number) => { asked.push([rows, features]); } } as unknown as RidgeFitPool;
+  prestartProbeWorkers(path.join(dir, 'missing'), pool);
+  assert.deepEqual(asked, []);
+  writePlantedPlaces(dir, { n: 500, d: 12, layers: 2, seed: 8 });
+  prestartProbeWorkers(dir, pool);
+  assert.deepEqual(asked, [[400, 12]], '80% of the 500 entities (the default split), 12 features');
+  const single = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-prestart-one-'));
+  t.after(() => fs.rmSync(single, { recursive: true, force: true }));
+  writePlantedPlaces(single, { n: 500, d: 12, layers: 1, seed: 8 });
+  prestartProbeWorkers(single, pool);
+  assert.equal(asked.length, 1, 'one layer is fitted on this thread: no workers');
 });

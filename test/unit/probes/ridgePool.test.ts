@@ -76,7 +76,10 @@ describe('RidgeFitPool', () => {
     assert.equal(new RidgeFitPool({ size: 2, minWork: 0 }).worthIt(10, 10), true);
   });
 
-  test('fits on the workers equal fitRidgeCV here exactly: float32, float64 and float16 rows, tridiagonal and band, two at a time', async () => {
+  // Five fits on two workers: each worker runs its queue one fit after another, handing its working buffers
+  // (RidgeCVOptions.scratch) from one fit to the next — fits of other sizes and element types, so stale values or
+  // a buffer not zeroed would show in the doubles.
+  test('fits on the workers equal fitRidgeCV here exactly: float32, float64 and float16 rows, tridiagonal and band, queued on two workers', async () => {
     const fits = pool();
     const cases = [
       { make: problem(600, 48, 1, 'float32'), options: { alphas: DEFAULT_ALPHAS } },
@@ -143,6 +146,37 @@ describe('RidgeFitPool', () => {
     assert.equal(fits.fittedOnWorker, 1);
   });
 
+  test('a fit queued behind another on the same worker is aborted before it starts; the fits around it are exact', async () => {
+    const fits = pool();
+    const makes = [problem(1500, 96, 15), problem(1400, 90, 16), problem(1300, 80, 17)];
+    const controller = new AbortController();
+    // The least busy worker takes each fit: the first two one each, the third waits behind the first.
+    const first = fits.fit(makes[0], { alphas: DEFAULT_ALPHAS });
+    const second = fits.fit(makes[1], { alphas: DEFAULT_ALPHAS });
+    const queued = fits.fit(makes[2], { alphas: DEFAULT_ALPHAS }, controller.signal);
+    controller.abort(new Error('not wanted any more'));
+    await assert.rejects(queued, /not wanted any more/);
+    assertSameFit(await first, await fitRidgeCV(makes[0](), { alphas: DEFAULT_ALPHAS }));
+    assertSameFit(await second, await fitRidgeCV(makes[1](), { alphas: DEFAULT_ALPHAS }));
+    assertSameFit(await fits.fit(makes[2], { alphas: DEFAULT_ALPHAS }), await fitRidgeCV(makes[2](), { alphas: DEFAULT_ALPHAS }));
+  });
+
+  test('prestart() starts the workers only for fits that would go to them', async (t) => {
+    // A stand-in worker that says it was started, and answers nothing.
+    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-prestart-')), 'started');
+    t.after(() => fs.rmSync(path.dirname(marker), { recursive: true, force: true }));
+    const source = `require('node:fs').appendFileSync(${JSON.stringify(marker)}, 'x');`;
+    const unworthy = pool({ minWork: 1e12, workerFile: standInWorker(t, source) });
+    unworthy.prestart(1000, 100);
+    const worthy = pool({ workerFile: standInWorker(t, source) });
+    worthy.prestart(1000, 100);
+    worthy.prestart(1000, 100);
+    const deadline = Date.now() + 10_000;
+    while (!(fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length >= 2) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(fs.readFileSync(marker, 'utf8'), 'xx', 'two workers, started once, by the worthy pool only');
+  });
+
   test('a worker that does not stop when asked is terminated after the grace period', async (t) => {
     // A worker that never answers stands in for a hung one.
     const hanging = pool({ workerFile: standInWorker(t, "require('node:worker_threads').parentPort.on('message', () => { setInterval(() => {}, 1000); });") });
@@ -183,6 +217,18 @@ test('a process that aborts fits mid-product on the workers and then exits ends 
   assert.equal(result.signal, null, `killed by ${result.signal}: ${result.stderr}`);
   assert.equal(result.status, 7, result.stderr);
   assert.equal(result.stdout.trim(), 'rejected:stop rejected:stop');
+});
+
+test('a process whose pool was prestarted (workers warming up) but never used exits by itself', () => {
+  const compiled = path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes');
+  const script = `
+    const { RidgeFitPool } = require(${JSON.stringify(path.join(compiled, 'ridgePool.js'))});
+    new RidgeFitPool({ size: 2, cores: 2, minWork: 0, workerFile: ${JSON.stringify(workerFile)} }).prestart(1000, 100);
+    process.on('exit', (code) => console.log('exit ' + code));`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(result.signal, null, `killed by ${result.signal} (still running after 30 s?): ${result.stderr}`);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), 'exit 0');
 });
 
 test('probeActivations gives the same results.json with its fits on the pool as without it', async () => {
