@@ -33,6 +33,7 @@ import { tridiagonalize, type Tridiagonal } from './tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand, type BandReduction } from './band';
 import { HalfMatrix, type LayerValues } from './halfMatrix';
 import { FactoredOrthogonal } from './blockReflectors';
+import { sweepRows } from './leverageSweeps';
 import { ScratchBuffers } from '../util/scratch';
 
 export type RidgeMode = 'primal' | 'dual';
@@ -325,8 +326,8 @@ export function solveShiftedTridiagonal(factor: ShiftedFactor, b: Float64Array, 
 /**
  * For each alpha and each row i of P (count × size, row-major), the quadratic form
  * p_iᵀ (T + αI)⁻¹ p_i = Σ_k u_k² / D_k with u = L⁻¹ p_i (forward substitution through the LDLᵀ factor).
- * Each row is swept once per group of four alphas with the recurrences kept in local variables: four independent
- * dependency chains per sweep keep the FPU busy, and nothing but the row is read from memory.
+ * Each row is swept once per group of four alphas (leverageSweeps.ts: a WebAssembly SIMD kernel, the four alphas'
+ * recurrences side by side), reading nothing but the row and the group's coefficients.
  */
 function quadraticForms(p: Float64Array | Float32Array, count: number, size: number, factors: readonly ShiftedFactor[]): Float64Array[] {
   const nAlphas = factors.length;
@@ -341,89 +342,10 @@ function quadraticForms(p: Float64Array | Float32Array, count: number, size: num
         coefficients[k * 8 + 4 + j] = factor.inverseD[k];
       }
     }
-    const target0 = sums[group];
-    const target1 = sums[Math.min(nAlphas - 1, group + 1)];
-    const target2 = sums[Math.min(nAlphas - 1, group + 2)];
-    const target3 = sums[Math.min(nAlphas - 1, group + 3)];
-    if (p instanceof Float64Array) sweepRowsFloat64(p, count, size, coefficients, target0, target1, target2, target3);
-    else sweepRowsFloat32(p, count, size, coefficients, target0, target1, target2, target3);
+    const targets = [0, 1, 2, 3].map((j) => sums[Math.min(nAlphas - 1, group + j)]) as [Float64Array, Float64Array, Float64Array, Float64Array];
+    sweepRows(p, count, size, coefficients, targets);
   }
   return sums;
-}
-
-// Two rows per pass share each step's coefficient loads (rows are independent, so each row's sums are the same
-// doubles as one row at a time): a 4-alpha sweep of 5,461 rows × 768 took 23 ms one row at a time, 16 ms two at a
-// time (/tmp microbenchmark, 2026-12-03). Four alphas × two rows is 16 accumulators, about what the registers hold.
-// The float32 and float64 versions differ only in the element type, kept apart so each stays monomorphic.
-
-function sweepRowsFloat64(p: Float64Array, count: number, size: number, c: Float64Array,
-  t0: Float64Array, t1: Float64Array, t2: Float64Array, t3: Float64Array): void {
-  let i = 0;
-  for (; i + 2 <= count; i += 2) {
-    const row = i * size;
-    const next = row + size;
-    let u0 = 0, u1 = 0, u2 = 0, u3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let v0 = 0, v1 = 0, v2 = 0, v3 = 0, r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-    for (let k = 0; k < size; k++) {
-      const a = p[row + k];
-      const b = p[next + k];
-      const base = k * 8;
-      const l0 = c[base], l1 = c[base + 1], l2 = c[base + 2], l3 = c[base + 3];
-      u0 = a - l0 * u0; v0 = b - l0 * v0; u1 = a - l1 * u1; v1 = b - l1 * v1;
-      u2 = a - l2 * u2; v2 = b - l2 * v2; u3 = a - l3 * u3; v3 = b - l3 * v3;
-      const d0 = c[base + 4], d1 = c[base + 5], d2 = c[base + 6], d3 = c[base + 7];
-      s0 += u0 * u0 * d0; r0 += v0 * v0 * d0; s1 += u1 * u1 * d1; r1 += v1 * v1 * d1;
-      s2 += u2 * u2 * d2; r2 += v2 * v2 * d2; s3 += u3 * u3 * d3; r3 += v3 * v3 * d3;
-    }
-    t0[i] = s0; t1[i] = s1; t2[i] = s2; t3[i] = s3;
-    t0[i + 1] = r0; t1[i + 1] = r1; t2[i + 1] = r2; t3[i + 1] = r3;
-  }
-  if (i < count) sweepLastRow(p, i, size, c, t0, t1, t2, t3);
-}
-
-function sweepRowsFloat32(p: Float32Array, count: number, size: number, c: Float64Array,
-  t0: Float64Array, t1: Float64Array, t2: Float64Array, t3: Float64Array): void {
-  let i = 0;
-  for (; i + 2 <= count; i += 2) {
-    const row = i * size;
-    const next = row + size;
-    let u0 = 0, u1 = 0, u2 = 0, u3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let v0 = 0, v1 = 0, v2 = 0, v3 = 0, r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-    for (let k = 0; k < size; k++) {
-      const a = p[row + k];
-      const b = p[next + k];
-      const base = k * 8;
-      const l0 = c[base], l1 = c[base + 1], l2 = c[base + 2], l3 = c[base + 3];
-      u0 = a - l0 * u0; v0 = b - l0 * v0; u1 = a - l1 * u1; v1 = b - l1 * v1;
-      u2 = a - l2 * u2; v2 = b - l2 * v2; u3 = a - l3 * u3; v3 = b - l3 * v3;
-      const d0 = c[base + 4], d1 = c[base + 5], d2 = c[base + 6], d3 = c[base + 7];
-      s0 += u0 * u0 * d0; r0 += v0 * v0 * d0; s1 += u1 * u1 * d1; r1 += v1 * v1 * d1;
-      s2 += u2 * u2 * d2; r2 += v2 * v2 * d2; s3 += u3 * u3 * d3; r3 += v3 * v3 * d3;
-    }
-    t0[i] = s0; t1[i] = s1; t2[i] = s2; t3[i] = s3;
-    t0[i + 1] = r0; t1[i + 1] = r1; t2[i + 1] = r2; t3[i + 1] = r3;
-  }
-  if (i < count) sweepLastRow(p, i, size, c, t0, t1, t2, t3);
-}
-
-/** Row i alone (an odd count's last row), the same recurrences. */
-function sweepLastRow(p: Float32Array | Float64Array, i: number, size: number, c: Float64Array,
-  t0: Float64Array, t1: Float64Array, t2: Float64Array, t3: Float64Array): void {
-  const row = i * size;
-  let u0 = 0, u1 = 0, u2 = 0, u3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (let k = 0; k < size; k++) {
-    const value = p[row + k];
-    const base = k * 8;
-    u0 = value - c[base] * u0;
-    u1 = value - c[base + 1] * u1;
-    u2 = value - c[base + 2] * u2;
-    u3 = value - c[base + 3] * u3;
-    s0 += u0 * u0 * c[base + 4];
-    s1 += u1 * u1 * c[base + 5];
-    s2 += u2 * u2 * c[base + 6];
-    s3 += u3 * u3 * c[base + 7];
-  }
-  t0[i] = s0; t1[i] = s1; t2[i] = s2; t3[i] = s3;
 }
 
 /**
