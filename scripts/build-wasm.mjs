@@ -4,7 +4,7 @@
 //   node scripts/build-wasm.mjs          rewrite the generated modules
 //   node scripts/build-wasm.mjs --check  exit 1 when a generated module is not what its source assembles to
 //
-// The generated modules are committed; test/unit/probes/leverageSweeps.test.ts assembles the source again and
+// The generated modules are committed; test/unit/probes/wasmKernels.test.ts assembles the sources again and
 // compares. Needs the `wabt` dev dependency (the WebAssembly Binary Toolkit's assembler, compiled to JavaScript).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 /** Each kernel: its .wat source, the generated .ts module, and the name of the exported base64 constant. */
 export const KERNELS = [
   { source: 'src/core/probes/leverageSweeps.wat', module: 'src/core/probes/leverageSweepsWasm.ts', constant: 'LEVERAGE_SWEEPS_WASM_BASE64' },
+  { source: 'src/core/probes/twoTargetPredictions.wat', module: 'src/core/probes/twoTargetPredictionsWasm.ts', constant: 'TWO_TARGET_PREDICTIONS_WASM_BASE64' },
 ];
 
 /** The module text for the assembled bytes of `kernel`. */

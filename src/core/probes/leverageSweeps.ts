@@ -13,9 +13,9 @@
  * it is swept and the memory stays small whatever the chunk. One instance per thread (each worker has its own).
  */
 import { LEVERAGE_SWEEPS_WASM_BASE64 } from './leverageSweepsWasm';
+import { aligned, instantiateKernel, kernelMemory, type KernelExports } from './wasmKernels';
 
-interface SweepKernel {
-  readonly memory: WebAssembly.Memory;
+interface SweepKernel extends KernelExports {
   readonly sweepFloat32: (rows: number, count: number, size: number, coefficients: number, out: number) => void;
   readonly sweepFloat64: (rows: number, count: number, size: number, coefficients: number, out: number) => void;
 }
@@ -24,19 +24,6 @@ interface SweepKernel {
 export const BLOCK_BYTES = 1 << 19;
 
 let kernel: SweepKernel | undefined;
-
-function sweepKernel(): SweepKernel {
-  kernel ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LEVERAGE_SWEEPS_WASM_BASE64, 'base64'))).exports as unknown as SweepKernel;
-  return kernel;
-}
-
-/** Grow the kernel's memory to at least `bytes`; returns its (possibly new) buffer. */
-function memoryOf(sweeps: SweepKernel, bytes: number): ArrayBuffer {
-  const page = 65_536;
-  const have = sweeps.memory.buffer.byteLength;
-  if (have < bytes) sweeps.memory.grow(Math.ceil((bytes - have) / page));
-  return sweeps.memory.buffer;
-}
 
 /**
  * For rows i < count of p (count × size, row-major) and the four alphas whose coefficients are interleaved in
@@ -51,12 +38,13 @@ export function sweepRows(p: Float32Array | Float64Array, count: number, size: n
   }
   if (coefficients.length < size * 8) throw new Error(`sweepRows: ${coefficients.length} coefficients for ${size} steps`);
   if (p.length < count * size) throw new Error(`sweepRows: ${p.length} values for ${count} × ${size}`);
-  const sweeps = sweepKernel();
+  kernel ??= instantiateKernel<SweepKernel>(LEVERAGE_SWEEPS_WASM_BASE64);
+  const sweeps = kernel;
   const width = p.BYTES_PER_ELEMENT;
   const block = Math.max(1, Math.min(count, Math.floor(blockBytes / (size * width))));
   const rowsAt = size * 64;
-  const outAt = Math.ceil((rowsAt + block * size * width) / 16) * 16;
-  const heap = memoryOf(sweeps, outAt + 4 * block * 8);
+  const outAt = aligned(rowsAt + block * size * width);
+  const heap = kernelMemory(sweeps.memory, outAt + 4 * block * 8);
   new Float64Array(heap, 0, size * 8).set(coefficients.subarray(0, size * 8));
   const rows = p instanceof Float32Array ? new Float32Array(heap, rowsAt, block * size) : new Float64Array(heap, rowsAt, block * size);
   const out = new Float64Array(heap, outAt, 4 * block);

@@ -1,16 +1,12 @@
 /**
  * The WebAssembly leave-one-out sweeps (src/core/probes/leverageSweeps.ts): the same doubles as the scalar
  * recurrences they replace, for float32 and float64 rows, odd and even row counts, rows split over several kernel
- * calls; and the committed kernel is what its source (leverageSweeps.wat) assembles to.
+ * calls (wasmKernels.test.ts checks the committed kernel against its source).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { sweepRows } from '../../../src/core/probes/leverageSweeps';
 import { mulberry32 } from '../../../src/core/probes/split';
-
-const root = path.join(__dirname, '..', '..', '..', '..');
 
 /** The recurrences one row and one alpha at a time, as written in ridge.ts's comment: u_k = p_k − l_k·u_{k−1}, s += u_k·u_k·(1/D_k). */
 function scalarSweeps(p: ArrayLike<number>, count: number, size: number, coefficients: Float64Array): Float64Array[] {
@@ -63,12 +59,4 @@ test('targets may repeat (fewer than four alphas): every target gets its alpha\'
   const expected = scalarSweeps(p, count, size, coefficients);
   assert.deepEqual(Array.from(first), Array.from(expected[0]));
   assert.deepEqual(Array.from(last), Array.from(expected[1]));
-});
-
-test('the committed kernel (leverageSweepsWasm.ts) is what leverageSweeps.wat assembles to: node scripts/build-wasm.mjs --check', async () => {
-  const script = path.join(root, 'scripts', 'build-wasm.mjs');
-  const { KERNELS, generatedModule } = await import(script) as { KERNELS: { source: string; module: string }[]; generatedModule: (kernel: unknown) => Promise<string> };
-  for (const kernel of KERNELS) {
-    assert.equal(fs.readFileSync(path.join(root, kernel.module), 'utf8'), await generatedModule(kernel), `${kernel.module} is stale: run node scripts/build-wasm.mjs`);
-  }
 });
