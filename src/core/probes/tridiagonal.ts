@@ -10,10 +10,13 @@
  * matrix–vector products against the not-yet-updated trailing matrix plus low-rank corrections; the trailing
  * matrix then receives one rank-2·blockSize update A ← A − V Wᵀ − W Vᵀ as a Gemm. Q is accumulated backwards in
  * compact-WY blocks (I − V Tᵥ Vᵀ) of qBlockSize reflectors, also as Gemms. About half of the 4/3·m³ reduction flops remain in
- * matrix–vector products (memory-bound); those run through the same product backend when large.
+ * matrix–vector products (memory-bound); by default they run on a WebAssembly kernel that reads only the lower
+ * triangle of the trailing block (symmetricMatVec.ts: d = 768, 170 → 130 ms per warm reduction on one thread), else
+ * through the product backend when large.
  */
 import type { DenseProducts } from './products';
 import { accumulateBlockReflectors, type BlockReflector } from './blockReflectors';
+import { releaseReductionMemory, SYMMETRIC_KERNEL_MAX_SIZE, takeReductionMemory, type SymmetricReductionMemory } from './symmetricMatVec';
 
 export interface Tridiagonal {
   /** Size of the matrix. */
@@ -34,7 +37,13 @@ export interface TridiagonalOptions {
    * took 46–48 ms in 32-wide blocks and 30–31 ms in 128-wide ones (fewer, fatter products; 256 was no better).
    */
   readonly qBlockSize?: number;
-  /** Matrix–vector products with at least this many elements go to the product backend. Default 65,536. */
+  /**
+   * Where the per-column matrix–vector products run: 'symmetric' (default up to SYMMETRIC_KERNEL_MAX_SIZE) keeps
+   * the trailing block in WebAssembly memory and reads half of it per product (symmetricMatVec.ts); 'backend' sends
+   * products of at least `backendGemvThreshold` elements to the product backend (and smaller ones to a loop here).
+   */
+  readonly matVec?: 'symmetric' | 'backend';
+  /** With matVec 'backend': matrix–vector products with at least this many elements go to the product backend. Default 65,536. */
   readonly backendGemvThreshold?: number;
   /** A second size × size buffer to work in (allocated when not given). */
   readonly workspace?: Float64Array;
@@ -47,6 +56,19 @@ export interface TridiagonalOptions {
  */
 export async function tridiagonalize(a: Float64Array, size: number, products: DenseProducts, options: TridiagonalOptions = {}): Promise<Tridiagonal> {
   if (a.length !== size * size) throw new Error(`tridiagonalize: expected ${size * size} values, got ${a.length}`);
+  const workspace = options.workspace ?? new Float64Array(size * size);
+  if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('tridiagonalize: workspace must be a separate buffer of size² values');
+  const symmetric = (options.matVec ?? (size <= SYMMETRIC_KERNEL_MAX_SIZE ? 'symmetric' : 'backend')) === 'symmetric'
+    ? takeReductionMemory(size) : undefined;
+  try {
+    return await reduce(a, size, products, options, workspace, symmetric);
+  } finally {
+    if (symmetric !== undefined) releaseReductionMemory(symmetric);
+  }
+}
+
+async function reduce(a: Float64Array, size: number, products: DenseProducts, options: TridiagonalOptions, workspace: Float64Array,
+  symmetric: SymmetricReductionMemory | undefined): Promise<Tridiagonal> {
   const blockSize = Math.max(1, options.blockSize ?? 32);
   const gemvThreshold = options.backendGemvThreshold ?? 65_536;
   const diagonal = new Float64Array(size);
@@ -54,14 +76,12 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   // Reflector k acts on indices k+1 … size−1: H_k = I − τ_k v_k v_kᵀ with v_k[0] = 1.
   const taus = new Float64Array(Math.max(0, size - 1));
   const reflectors: Float64Array[] = [];
-  const workspace = options.workspace ?? new Float64Array(size * size);
-  if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('tridiagonalize: workspace must be a separate buffer of size² values');
   const panelCapacity = size * blockSize;
   const vBuffer = new Float64Array(panelCapacity);
   const wBuffer = new Float64Array(panelCapacity);
   const leftBuffer = new Float64Array(2 * panelCapacity);
   const rightBuffer = new Float64Array(2 * panelCapacity);
-  const vFullBuffer = new Float64Array(size);
+  const vFullBuffer = symmetric?.v ?? new Float64Array(size);
   // Per-column vectors, reused: thousands of small fresh typed arrays per reduction (each its own ArrayBuffer) cost
   // more in garbage collection than their arithmetic (d = 768: GC 85 ms in a first fit, 23 ms once warm).
   const columnBuffer = new Float64Array(size);
@@ -72,8 +92,14 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   const wtvBuffer = new Float64Array(blockSize);
   const vtvBuffer = new Float64Array(blockSize);
 
+  // With the symmetric kernel the reduction works in its memory (`a` is copied in; Q is still formed in `a` and
+  // `workspace`).
   let current = a;
   let spare = workspace;
+  if (symmetric !== undefined) {
+    symmetric.matrices[0].set(a);
+    [current, spare] = symmetric.matrices;
+  }
   let offset = 0;
   while (offset < size) {
     const s = size - offset;
@@ -100,7 +126,8 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
       placeReflector(v, vPanel, width, j, vFull);
       // w = τ (A₂₂ v − V (Wᵀv) − W (Vᵀv)), then w −= (τ/2)(wᵀv) v, over rows j+1 … s−1.
       const rows = length - 1;
-      const y = await matVec(current, (j + 1) * s, rows, s, vFull, j + 1, products, gemvThreshold, yBuffer.subarray(0, rows));
+      const y = symmetric !== undefined ? symmetric.lowerSymmetricProduct(current, s, j + 1)
+        : await matVec(current, (j + 1) * s, rows, s, vFull, j + 1, products, gemvThreshold, yBuffer.subarray(0, rows));
       if (j > 0) subtractPanelTerms(y, v, vPanel, wPanel, width, j, wtvBuffer.subarray(0, j), vtvBuffer.subarray(0, j));
       finishUpdateVector(y, v, tau, wPanel, width, j);
     }

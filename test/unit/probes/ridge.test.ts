@@ -302,13 +302,14 @@ test('bad input is rejected with the position and the reason', async () => {
 });
 
 for (const products of [javascriptProducts, onnxProducts()]) {
-  test(`tridiagonalize: A = Q T Qᵀ with orthogonal Q (${products.name}, blocked and unblocked)`, async () => {
-    for (const [size, blockSize, qBlockSize] of [[1, 4, 4], [2, 4, 1], [7, 3, 2], [50, 8, undefined], [130, 32, undefined], [130, 32, 5], [130, 16, 200]] as const) {
+  test(`tridiagonalize: A = Q T Qᵀ with orthogonal Q (${products.name}, blocked and unblocked, matrix–vector products symmetric and on the backend)`, async () => {
+    for (const [size, blockSize, qBlockSize, matVec] of [[1, 4, 4, 'symmetric'], [2, 4, 1, 'symmetric'], [7, 3, 2, 'symmetric'], [50, 8, undefined, 'symmetric'],
+      [130, 32, undefined, 'symmetric'], [130, 32, 5, 'symmetric'], [130, 16, 200, 'symmetric'], [7, 3, 2, 'backend'], [130, 32, undefined, 'backend'], [130, 16, 200, 'backend']] as const) {
       const random = mulberry32(size);
       const a = new Float64Array(size * size);
       for (let i = 0; i < size; i++) for (let j = 0; j <= i; j++) a[i * size + j] = a[j * size + i] = gaussian(random) * (i === j ? 10 : 1);
       const original = Float64Array.from(a);
-      const t = await tridiagonalize(a, size, products, { blockSize, qBlockSize, backendGemvThreshold: 64 });
+      const t = await tridiagonalize(a, size, products, { blockSize, qBlockSize, matVec, backendGemvThreshold: 64 });
       const q = t.q;
       let reconstruction = 0;
       let orthogonality = 0;
@@ -327,8 +328,8 @@ for (const products of [javascriptProducts, onnxProducts()]) {
           reconstruction = Math.max(reconstruction, Math.abs(value - original[i * size + j]));
         }
       }
-      assert.ok(reconstruction < 1e-12 * Math.max(10, size), `size ${size} (Q blocks ${qBlockSize}): ‖QTQᵀ − A‖ = ${reconstruction}`);
-      assert.ok(orthogonality < 1e-13 * Math.max(10, size), `size ${size} (Q blocks ${qBlockSize}): ‖QᵀQ − I‖ = ${orthogonality}`);
+      assert.ok(reconstruction < 1e-12 * Math.max(10, size), `size ${size} (Q blocks ${qBlockSize}, ${matVec}): ‖QTQᵀ − A‖ = ${reconstruction}`);
+      assert.ok(orthogonality < 1e-13 * Math.max(10, size), `size ${size} (Q blocks ${qBlockSize}, ${matVec}): ‖QᵀQ − I‖ = ${orthogonality}`);
     }
   });
 }
