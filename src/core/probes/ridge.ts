@@ -34,6 +34,7 @@ import { factorShiftedBand, reduceToBand, solveShiftedBand, type BandReduction }
 import { HalfMatrix, type LayerValues } from './halfMatrix';
 import { FactoredOrthogonal } from './blockReflectors';
 import { sweepRows } from './leverageSweeps';
+import { centredFloat32Into32, columnSumsFloat32, CovariancePanels } from './centring';
 import { predictTwoTargets } from './twoTargetPredictions';
 import { ScratchBuffers } from '../util/scratch';
 
@@ -184,14 +185,6 @@ function columnSums(x: LayerValues, rows: number, cols: number): Float64Array {
   return x instanceof Float32Array ? columnSumsFloat32(x, rows, cols) : columnSumsFloat64(x, rows, cols);
 }
 
-function columnSumsFloat32(x: Float32Array, rows: number, cols: number): Float64Array {
-  const sums = new Float64Array(cols);
-  for (let row = 0; row < rows; row++) {
-    const offset = row * cols;
-    for (let col = 0; col < cols; col++) sums[col] += x[offset + col];
-  }
-  return sums;
-}
 
 function columnSumsFloat64(x: Float64Array, rows: number, cols: number): Float64Array {
   const sums = new Float64Array(cols);
@@ -272,14 +265,6 @@ function centredRowsInto32(x: LayerValues, means: Float64Array, start: number, e
   return x instanceof Float32Array ? centredFloat32Into32(x, means, start, end, cols, out) : centredFloat64Into32(x, means, start, end, cols, out);
 }
 
-function centredFloat32Into32(x: Float32Array, means: Float64Array, start: number, end: number, cols: number, out: Float32Array): Float32Array {
-  for (let row = start; row < end; row++) {
-    const source = row * cols;
-    const target = (row - start) * cols;
-    for (let col = 0; col < cols; col++) out[target + col] = x[source + col] - means[col];
-  }
-  return out;
-}
 
 function centredFloat64Into32(x: Float64Array, means: Float64Array, start: number, end: number, cols: number, out: Float32Array): Float32Array {
   for (let row = start; row < end; row++) {
@@ -407,19 +392,6 @@ function scatterTransposed(block: Float64Array, count: number, d: number, first:
   }
 }
 
-/**
- * scatterTransposed of centredRows in one step, for a float32 layer: panel[(c − first)·stride + offset + r] =
- * x[(row + r)·d + c] − means[c], the same double as the two steps give, without writing and rereading the block.
- */
-function centredTransposedFloat32(x: Float32Array, means: Float64Array, row: number, count: number, d: number, first: number, width: number,
-  panel: Float64Array, stride: number, offset: number): void {
-  for (let c = 0; c < width; c++) {
-    const target = c * stride + offset;
-    const source = row * d + first + c;
-    const mean = means[first + c];
-    for (let r = 0; r < count; r++) panel[target + r] = x[source + r * d] - mean;
-  }
-}
 
 /**
  * C = X_cᵀX_c (d × d, both triangles) and X_cᵀy_c (d × t), accumulated over row chunks. Only the lower block
@@ -437,7 +409,9 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
   // an untransposed A: products this large run as pieces of result rows (linalg.ts gemmInPieces), and a transposed
   // A would have each piece copy its column block first — the whole panel, for every panel pair of every chunk.
   // Every panel value a chunk uses is written first, and each sum starts from zero.
-  const panels = widths.map((width, j) => scratch.get('float64', `covariance panel ${j}`, maxRows * width));
+  // Float32 rows are centred and transposed into panels in a kernel's memory (centring.ts), others here.
+  const kernelPanels = x instanceof Float32Array ? CovariancePanels.take(d, maxRows, widths, xMeans) : undefined;
+  const panels = kernelPanels?.panels ?? widths.map((width, j) => scratch.get('float64', `covariance panel ${j}`, maxRows * width));
   const rowBlock = 64;
   const centred = new Float64Array(rowBlock * d);
   const sums = new Map<string, Float64Array>();
@@ -447,14 +421,13 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     const rows = end - start;
-    for (let r0 = 0; r0 < rows; r0 += rowBlock) {
-      const r1 = Math.min(rows, r0 + rowBlock);
-      if (x instanceof Float32Array) {
-        for (let j = 0; j < blocks; j++) centredTransposedFloat32(x, xMeans, start + r0, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
-        continue;
+    if (kernelPanels !== undefined) kernelPanels.fill(x as Float32Array, start, rows, bounds);
+    else {
+      for (let r0 = 0; r0 < rows; r0 += rowBlock) {
+        const r1 = Math.min(rows, r0 + rowBlock);
+        centredRows(x, xMeans, start + r0, start + r1, d, centred);
+        for (let j = 0; j < blocks; j++) scatterTransposed(centred, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
       }
-      centredRows(x, xMeans, start + r0, start + r1, d, centred);
-      for (let j = 0; j < blocks; j++) scatterTransposed(centred, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
     }
     for (let i = 0; i < blocks; i++) {
       const panelI = { data: panels[i].subarray(0, rows * widths[i]), rows: widths[i], cols: rows };
@@ -467,6 +440,8 @@ async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, 
       addInto(xty, part, bounds[i] * t);
     }
   }
+  // Not in a finally: panels of a fit that failed half-way are simply not kept.
+  if (kernelPanels !== undefined) CovariancePanels.release(kernelPanels);
   const covariance = scratch.get('float64', 'covariance', d * d);
   for (let i = 0; i < blocks; i++) {
     for (let j = 0; j <= i; j++) placeBlockAndMirror(covariance, d, sums.get(`${i},${j}`) as Float64Array, bounds[i], widths[i], bounds[j], widths[j]);
