@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 export const KERNELS = [
   { source: 'src/core/probes/centring.wat', module: 'src/core/probes/centringWasm.ts', constant: 'CENTRING_WASM_BASE64' },
   { source: 'src/core/probes/leverageSweeps.wat', module: 'src/core/probes/leverageSweepsWasm.ts', constant: 'LEVERAGE_SWEEPS_WASM_BASE64' },
-  { source: 'src/core/probes/symmetricMatVec.wat', module: 'src/core/probes/symmetricMatVecWasm.ts', constant: 'SYMMETRIC_MAT_VEC_WASM_BASE64' },
+  { source: 'src/core/probes/reductionKernels.wat', module: 'src/core/probes/reductionKernelsWasm.ts', constant: 'REDUCTION_KERNELS_WASM_BASE64' },
   { source: 'src/core/probes/twoTargetPredictions.wat', module: 'src/core/probes/twoTargetPredictionsWasm.ts', constant: 'TWO_TARGET_PREDICTIONS_WASM_BASE64' },
 ];
 

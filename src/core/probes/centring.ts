@@ -136,7 +136,7 @@ export class CovariancePanels {
     }
   }
 
-  /** Whether release() keeps these panels for the next fit on this thread. */
+  /** Whether CovariancePanels.release keeps these panels for the next fit on this thread. */
   get kept(): boolean {
     return this.bytes <= KEPT_PANEL_BYTES;
   }

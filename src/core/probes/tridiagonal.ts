@@ -11,12 +11,12 @@
  * matrix then receives one rank-2·blockSize update A ← A − V Wᵀ − W Vᵀ as a Gemm. Q is accumulated backwards in
  * compact-WY blocks (I − V Tᵥ Vᵀ) of qBlockSize reflectors, also as Gemms. About half of the 4/3·m³ reduction flops remain in
  * matrix–vector products (memory-bound); by default they run on a WebAssembly kernel that reads only the lower
- * triangle of the trailing block (symmetricMatVec.ts: d = 768, 170 → 130 ms per warm reduction on one thread), else
+ * triangle of the trailing block (reductionKernels.ts: d = 768, 170 → 130 ms per warm reduction on one thread), else
  * through the product backend when large.
  */
 import type { DenseProducts } from './products';
 import { accumulateBlockReflectors, type BlockReflector } from './blockReflectors';
-import { releaseReductionMemory, SYMMETRIC_KERNEL_MAX_SIZE, takeReductionMemory, type SymmetricReductionMemory } from './symmetricMatVec';
+import { releaseReductionMemory, SYMMETRIC_KERNEL_MAX_SIZE, takeReductionMemory, type ReductionMemory } from './reductionKernels';
 
 export interface Tridiagonal {
   /** Size of the matrix. */
@@ -39,7 +39,7 @@ export interface TridiagonalOptions {
   readonly qBlockSize?: number;
   /**
    * Where the per-column matrix–vector products run: 'symmetric' (default up to SYMMETRIC_KERNEL_MAX_SIZE) keeps
-   * the trailing block in WebAssembly memory and reads half of it per product (symmetricMatVec.ts); 'backend' sends
+   * the trailing block in WebAssembly memory and reads half of it per product (reductionKernels.ts); 'backend' sends
    * products of at least `backendGemvThreshold` elements to the product backend (and smaller ones to a loop here).
    */
   readonly matVec?: 'symmetric' | 'backend';
@@ -59,7 +59,7 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   const workspace = options.workspace ?? new Float64Array(size * size);
   if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('tridiagonalize: workspace must be a separate buffer of size² values');
   const symmetric = (options.matVec ?? (size <= SYMMETRIC_KERNEL_MAX_SIZE ? 'symmetric' : 'backend')) === 'symmetric'
-    ? takeReductionMemory(size) : undefined;
+    ? takeReductionMemory(size, Math.max(1, options.blockSize ?? 32)) : undefined;
   try {
     return await reduce(a, size, products, options, workspace, symmetric);
   } finally {
@@ -68,7 +68,7 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
 }
 
 async function reduce(a: Float64Array, size: number, products: DenseProducts, options: TridiagonalOptions, workspace: Float64Array,
-  symmetric: SymmetricReductionMemory | undefined): Promise<Tridiagonal> {
+  symmetric: ReductionMemory | undefined): Promise<Tridiagonal> {
   const blockSize = Math.max(1, options.blockSize ?? 32);
   const gemvThreshold = options.backendGemvThreshold ?? 65_536;
   const diagonal = new Float64Array(size);
@@ -77,8 +77,8 @@ async function reduce(a: Float64Array, size: number, products: DenseProducts, op
   const taus = new Float64Array(Math.max(0, size - 1));
   const reflectors: Float64Array[] = [];
   const panelCapacity = size * blockSize;
-  const vBuffer = new Float64Array(panelCapacity);
-  const wBuffer = new Float64Array(panelCapacity);
+  const vBuffer = symmetric?.vPanel ?? new Float64Array(panelCapacity);
+  const wBuffer = symmetric?.wPanel ?? new Float64Array(panelCapacity);
   const leftBuffer = new Float64Array(2 * panelCapacity);
   const rightBuffer = new Float64Array(2 * panelCapacity);
   const vFullBuffer = symmetric?.v ?? new Float64Array(size);
@@ -111,7 +111,8 @@ async function reduce(a: Float64Array, size: number, products: DenseProducts, op
     for (let j = 0; j < width; j++) {
       const length = s - j;
       // Column j of the trailing matrix (rows j … s−1) with this panel's earlier updates applied.
-      const column = updatedColumn(current, s, j, vPanel, wPanel, width, columnBuffer.subarray(0, length));
+      const column = symmetric !== undefined ? symmetric.updatedColumn(current, s, j, vPanel, wPanel, width)
+        : updatedColumn(current, s, j, vPanel, wPanel, width, columnBuffer.subarray(0, length));
       diagonal[offset + j] = column[0];
       if (length === 1) break;
       // Householder vector annihilating column[2 …], i.e. (I − τvvᵀ)·column[1 …] = β e₁ (LAPACK dlarfg).
@@ -128,7 +129,8 @@ async function reduce(a: Float64Array, size: number, products: DenseProducts, op
       const rows = length - 1;
       const y = symmetric !== undefined ? symmetric.lowerSymmetricProduct(current, s, j + 1)
         : await matVec(current, (j + 1) * s, rows, s, vFull, j + 1, products, gemvThreshold, yBuffer.subarray(0, rows));
-      if (j > 0) subtractPanelTerms(y, v, vPanel, wPanel, width, j, wtvBuffer.subarray(0, j), vtvBuffer.subarray(0, j));
+      if (j > 0 && symmetric !== undefined) symmetric.subtractPanelTerms(y, vPanel, wPanel, width, j);
+      else if (j > 0) subtractPanelTerms(y, v, vPanel, wPanel, width, j, wtvBuffer.subarray(0, j), vtvBuffer.subarray(0, j));
       finishUpdateVector(y, v, tau, wPanel, width, j);
     }
     if (width === s) break;

@@ -1,12 +1,12 @@
 /**
- * The tridiagonal reduction's symmetric matrix–vector kernel (src/core/probes/symmetricMatVec.ts): it reads only
+ * The tridiagonal reduction's symmetric matrix–vector kernel (src/core/probes/reductionKernels.ts): it reads only
  * the lower triangle (the upper one is NaN here) and agrees with a plain product to rounding; and the memory kept
  * from one reduction to the next carries nothing over — reductions after others of other sizes, and two at once on
  * one thread, give exactly the doubles of a reduction in fresh memory.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { SymmetricReductionMemory, takeReductionMemory, releaseReductionMemory } from '../../../src/core/probes/symmetricMatVec';
+import { ReductionMemory, takeReductionMemory, releaseReductionMemory } from '../../../src/core/probes/reductionKernels';
 import { tridiagonalize } from '../../../src/core/probes/tridiagonal';
 import { onnxProducts } from '../../../src/core/probes/products';
 import { mulberry32 } from '../../../src/core/probes/split';
@@ -19,7 +19,7 @@ function symmetricMatrix(size: number, seed: number): Float64Array {
 }
 
 test('y = A[f:, f:]·v[f:] from the lower triangle alone, to rounding of the plain product', () => {
-  const memory = new SymmetricReductionMemory(40);
+  const memory = new ReductionMemory(40, 8);
   for (const [s, f] of [[1, 0], [2, 0], [2, 1], [9, 0], [9, 4], [40, 0], [40, 13], [40, 39], [40, 40], [23, 6]] as const) {
     memory.prepare(40);
     const a = symmetricMatrix(s, s * 100 + f);
@@ -41,7 +41,7 @@ test('y = A[f:, f:]·v[f:] from the lower triangle alone, to rounding of the pla
       assert.ok(Math.abs(y[r - f] - expected) <= 1e-14 * Math.max(1, scale), `s ${s} f ${f} row ${r}: ${y[r - f]} against ${expected}`);
     }
   }
-  assert.throws(() => memory.lowerSymmetricProduct(new Float64Array(4), 2, 0), /not one of this reduction's matrices/);
+  assert.throws(() => memory.lowerSymmetricProduct(new Float64Array(4), 2, 0), /not one of this reduction's buffers/);
 });
 
 test('the kept memory carries nothing from one reduction to the next, nor between two reductions at once', async () => {
@@ -51,8 +51,8 @@ test('the kept memory carries nothing from one reduction to the next, nor betwee
   const fresh = new Map<number, { diagonal: number[]; offDiagonal: number[]; q: number[] }>();
   for (const size of sizes) {
     // Holding the kept memory makes the reduction take a new one.
-    const kept = takeReductionMemory(size);
-    assert.notEqual(takeReductionMemory(size), kept, 'memory in use is not handed out again');
+    const kept = takeReductionMemory(size, 32);
+    assert.notEqual(takeReductionMemory(size, 32), kept, 'memory in use is not handed out again');
     const t = await tridiagonalize(symmetricMatrix(size, size), size, products, { matVec: 'symmetric' });
     releaseReductionMemory(kept);
     fresh.set(size, { diagonal: Array.from(t.diagonal), offDiagonal: Array.from(t.offDiagonal), q: Array.from(t.q) });
