@@ -148,9 +148,10 @@ export function readActivationLayer(dir: string, manifest: ActivationManifest, i
 
 /**
  * Read one layer as stored: float32 values, or for float16/bfloat16 folders a HalfMatrix of the raw bits (half the
- * memory; the probe widens row chunks as it goes).
+ * memory; the probe widens row chunks as it goes). `shared` asks for float32 .npy values over a SharedArrayBuffer
+ * (the probe's fit workers then gather their rows from it themselves); other layers come as usual.
  */
-export function readActivationLayerValues(dir: string, manifest: ActivationManifest, index: number): Float32Array | HalfMatrix {
+export function readActivationLayerValues(dir: string, manifest: ActivationManifest, index: number, options: { readonly shared?: boolean } = {}): Float32Array | HalfMatrix {
   const entry = manifest.layers[index];
   if (!entry) throw new ManifestError(path.join(dir, MANIFEST_FILE), 'layers', `no layer ${index}`);
   const file = path.join(dir, entry.file);
@@ -182,7 +183,7 @@ export function readActivationLayerValues(dir: string, manifest: ActivationManif
   // through readNpy for the error message the checks below give.
   let direct: { readonly shape: readonly number[]; readonly data: Float32Array } | undefined;
   try {
-    direct = readNpyFloat32(file);
+    direct = readNpyFloat32(file, options.shared === true);
   } catch (error) {
     if (!(error instanceof NpyFormatError)) throw error;
   }

@@ -136,7 +136,7 @@ export type NpyDescr = '<f4' | '<f8' | '<i4' | '|u1' | '<u2' | '<f2';
  * read straight from the file into a fresh aligned buffer: no whole-file Buffer and no second copy (for a
  * 328 MB layer, one fewer 328 MB allocation — page faults — and copy).
  */
-function readNpyDirect(file: string, accepted: readonly string[], expected: string, bytes: number): { readonly descr: string; readonly shape: readonly number[]; readonly data: ArrayBuffer; readonly count: number } {
+function readNpyDirect(file: string, accepted: readonly string[], expected: string, bytes: number, shared = false): { readonly descr: string; readonly shape: readonly number[]; readonly data: ArrayBuffer | SharedArrayBuffer; readonly count: number } {
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new NpyFormatError(file, 'it is not a regular file (a device, FIFO, socket or folder)');
   const fd = fs.openSync(file, 'r');
@@ -151,7 +151,7 @@ function readNpyDirect(file: string, accepted: readonly string[], expected: stri
     if (stat.size - header.dataOffset < count * bytes) {
       throw new NpyFormatError(file, `shape (${header.shape.join(', ')}) needs ${count * bytes} data bytes, file has ${stat.size - header.dataOffset}`);
     }
-    const data = new ArrayBuffer(count * bytes);
+    const data = shared ? new SharedArrayBuffer(count * bytes) : new ArrayBuffer(count * bytes);
     const target = new Uint8Array(data);
     for (let done = 0; done < target.length;) {
       const read = fs.readSync(fd, target, done, Math.min(target.length - done, 1 << 30), header.dataOffset + done);
@@ -173,9 +173,12 @@ export function readNpyBits16(file: string): { readonly descr: '<f2' | '<u2'; re
   return { descr: array.descr as '<f2' | '<u2', shape: array.shape, bits: new Uint16Array(array.data, 0, array.count) };
 }
 
-/** A float32 ('<f4') `.npy` file, read straight into its Float32Array (readNpy reads the file whole, then copies). */
-export function readNpyFloat32(file: string): { readonly shape: readonly number[]; readonly data: Float32Array } {
-  const array = readNpyDirect(file, ['<f4'], "float32 '<f4'", 4);
+/**
+ * A float32 ('<f4') `.npy` file, read straight into its Float32Array (readNpy reads the file whole, then copies);
+ * with `shared`, over a SharedArrayBuffer (worker threads can then read it without a copy).
+ */
+export function readNpyFloat32(file: string, shared = false): { readonly shape: readonly number[]; readonly data: Float32Array } {
+  const array = readNpyDirect(file, ['<f4'], "float32 '<f4'", 4, shared);
   return { shape: array.shape, data: new Float32Array(array.data, 0, array.count) };
 }
 

@@ -265,7 +265,8 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       options.signal?.throwIfAborted();
       options.onProgress?.({ stage: 'fit', done: layers.length, total, message: `fitting layer ${entry.index} (${position + 1}/${total})` });
       // float16/bfloat16 folders stay 16-bit in memory; the probe widens row chunks as it goes.
-      const x = readActivationLayerValues(activationsDir, manifest, entry.index);
+      // On the fit workers, float32 layers are shared with them: each worker copies its training rows itself.
+      const x = readActivationLayerValues(activationsDir, manifest, entry.index, { shared: pooled });
       // Non-finite activations are found without a pass of their own (checkFinite runs only to name the value): the
       // fit refuses a non-finite training row, and a non-finite value anywhere in a row makes that row's predictions
       // non-finite (NaN or ±∞ times any coefficient, 0 included, is not finite) — n·t numbers to look at, not n·d.

@@ -155,7 +155,9 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
 
   const trainingRows = () => ({ x: gatherRows(x, d, trainIdx), y: standardised, nSamples: trainIdx.length, nFeatures: d, nTargets: t });
   const ridgeOptions = { ...input.ridge, alphas: input.alphas ?? DEFAULT_ALPHAS };
-  const fit = input.ridgePool !== undefined ? await input.ridgePool.fit(trainingRows, ridgeOptions, input.signal) : await fitRidgeCV(trainingRows(), ridgeOptions);
+  // A layer in shared memory goes to a fit worker as it is, with the training rows' indices (ridgePool.ts).
+  const shared = x instanceof Float32Array && x.buffer instanceof SharedArrayBuffer ? { x, rows: trainIdx, y: standardised, nFeatures: d, nTargets: t } : undefined;
+  const fit = input.ridgePool !== undefined ? await input.ridgePool.fit(trainingRows, ridgeOptions, input.signal, shared) : await fitRidgeCV(trainingRows(), ridgeOptions);
   input.onFitted?.();
   const coef = new Float64Array(d * t);
   for (let f = 0; f < d; f++) for (let c = 0; c < t; c++) coef[f * t + c] = fit.coef[f * t + c] * targetStd[c];

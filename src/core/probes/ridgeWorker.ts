@@ -19,8 +19,12 @@ export interface RidgeRequest {
   readonly id: number;
   /** The pool's name for this fit, which a RidgeCancel refers to. */
   readonly fit: number;
-  /** The rows (float32/float64 values, or the 16-bit bits of a HalfMatrix of `halfKind`). */
+  /**
+   * The rows (float32/float64 values, or the 16-bit bits of a HalfMatrix of `halfKind`); with `rows`, a whole layer
+   * in shared memory, of which rows[i] is training row i (the worker copies them, ridgePool.ts SharedTrainingRows).
+   */
   readonly x: Float32Array | Float64Array | Uint16Array;
+  readonly rows?: Int32Array;
   readonly halfKind?: HalfKind;
   readonly y: Float64Array | Float32Array;
   readonly nSamples: number;
@@ -72,6 +76,17 @@ function cancellable(products: DenseProducts, cancelled: () => boolean): DensePr
   } as DenseProducts;
 }
 
+/** Rows `rows` of the shared layer x (d features each), copied into the queue's scratch buffers. */
+function gatherInto(buffers: ScratchBuffers, x: Float32Array, rows: Int32Array, d: number): Float32Array {
+  const out = buffers.get('float32', 'training rows', rows.length * d);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (!(row >= 0 && (row + 1) * d <= x.length)) throw new RangeError(`training row ${row} is outside the layer's ${x.length / d} rows`);
+    out.set(x.subarray(row * d, (row + 1) * d), r * d);
+  }
+  return out;
+}
+
 const cancelledFits = new Set<number>();
 const runningFits = new Set<number>();
 /**
@@ -97,9 +112,10 @@ parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
   queued += 1;
   queue = queue.then(async () => {
     try {
-      const x = request.x instanceof Uint16Array ? new HalfMatrix(request.halfKind ?? 'float16', request.x) : request.x;
       const products = cancellable(productsFor(request.threads), () => cancelledFits.has(request.fit));
       scratch ??= new ScratchBuffers();
+      const x = request.rows !== undefined ? gatherInto(scratch, request.x as Float32Array, request.rows, request.nFeatures)
+        : request.x instanceof Uint16Array ? new HalfMatrix(request.halfKind ?? 'float16', request.x) : request.x;
       const result = await fitRidgeCV({ x, y: request.y, nSamples: request.nSamples, nFeatures: request.nFeatures, nTargets: request.nTargets },
         { ...request.options, products, scratch });
       const reply: RidgeReply = { id: request.id, result: { ...result } };

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeNpy, parseNpy, readNpy, writeNpy, NpyFormatError } from '../../../src/core/activations/npy';
+import { encodeNpy, parseNpy, readNpy, readNpyFloat32, writeNpy, NpyFormatError } from '../../../src/core/activations/npy';
 
 // Bytes written by NumPy 1.24.2 (`np.save`) for: np.arange(6, dtype='<f4').reshape(2, 3) / 4,
 // np.array([1.5, -2.25, np.inf], dtype='<f2') and np.array([True, False, True]).
@@ -51,4 +51,19 @@ test('rejects fortran order, unknown dtypes and truncated data with the file nam
   assert.throws(() => parseNpy(bigEndian, 'b.npy'), /b\.npy.*dtype >f4/);
   assert.throws(() => parseNpy(good.subarray(0, good.length - 1), 'c.npy'), /c\.npy.*needs 24 data bytes/);
   assert.throws(() => parseNpy(Buffer.from('hello world'), 'd.npy'), /d\.npy.*magic/);
+});
+
+test('readNpyFloat32 reads the same values into an ArrayBuffer, or with `shared` into a SharedArrayBuffer', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-npy-shared-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'layer.npy');
+  const values = Float32Array.from({ length: 3 * 5 }, (_, k) => Math.sin(k) * 1e3);
+  writeNpy(file, values, [3, 5]);
+  const plain = readNpyFloat32(file);
+  const shared = readNpyFloat32(file, true);
+  assert.ok(plain.data.buffer instanceof ArrayBuffer);
+  assert.ok(shared.data.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(Array.from(shared.data), Array.from(values));
+  assert.deepEqual(Array.from(plain.data), Array.from(values));
+  assert.deepEqual(shared.shape, [3, 5]);
 });

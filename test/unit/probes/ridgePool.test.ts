@@ -93,6 +93,37 @@ describe('RidgeFitPool', () => {
     assert.equal(fits.fittedOnWorker, cases.length);
   });
 
+  test('training rows of a layer in shared memory are gathered by the worker: the same doubles, no copy here unless the worker dies', async (t) => {
+    const n = 700;
+    const d = 40;
+    const random = mulberry32(21);
+    const layer = new Float32Array(new SharedArrayBuffer(n * d * 4));
+    for (let k = 0; k < layer.length; k++) layer[k] = random() - 0.5;
+    const rows = Int32Array.from({ length: n }, (_, i) => i).filter((i) => i % 5 !== 2);
+    const y = Float64Array.from({ length: rows.length * 2 }, (_, k) => layer[rows[k >> 1] * d + (k & 1)] * 3 + Math.sin(k));
+    const gather = (): RidgeInput => {
+      const x = new Float32Array(rows.length * d);
+      rows.forEach((row, r) => x.set(layer.subarray(row * d, (row + 1) * d), r * d));
+      return { x, y: Float64Array.from(y), nSamples: rows.length, nFeatures: d, nTargets: 2 };
+    };
+    const expected = await fitRidgeCV(gather(), { alphas: DEFAULT_ALPHAS });
+    let gathered = 0;
+    const counted = (): RidgeInput => { gathered += 1; return gather(); };
+    const shared = { x: layer, rows, y, nFeatures: d, nTargets: 2 };
+    const fits = pool();
+    // Twice on each worker: the second fit on a worker gathers into the buffers the first left.
+    const results = await Promise.all([0, 1, 2, 3].map(() => fits.fit(counted, { alphas: DEFAULT_ALPHAS }, undefined, shared)));
+    for (const result of results) assertSameFit(result, expected);
+    assert.equal(gathered, 0);
+    assert.equal(fits.fittedOnWorker, 4);
+    const unshared = { ...shared, x: Float32Array.from(layer) };
+    assertSameFit(await fits.fit(counted, { alphas: DEFAULT_ALPHAS }, undefined, unshared), expected);
+    assert.equal(gathered, 1, 'a layer not in shared memory is gathered here and transferred');
+    const broken = pool({ workerFile: standInWorker(t, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));") });
+    assertSameFit(await broken.fit(counted, { alphas: DEFAULT_ALPHAS }, undefined, shared), expected);
+    assert.equal(gathered, 2, 'the fit is redone here from rows gathered here');
+  });
+
   test('small fits, a single worker, a products backend or a phase callback stay on this thread', async () => {
     const make = problem(200, 12, 6);
     const expected = await fitRidgeCV(make(), { alphas: DEFAULT_ALPHAS });
