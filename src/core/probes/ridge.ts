@@ -610,8 +610,9 @@ function addColumnSquares(h: Float64Array, u: Float32Array | Float64Array, w: nu
  */
 async function reduceCovarianceToBand(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number, products: DenseProducts,
   options: RidgeCVOptions, phase: (name: RidgePhase) => void): Promise<{ band: Pick<BandReduction, 'bounds' | 'diagonalBlocks' | 'subdiagonalBlocks'>; q: FactoredOrthogonal; xty: Float64Array }> {
+  // Buffers of their own, not options.scratch: the covariance and its panels must be garbage once this returns.
   const { covariance, xty } = await covarianceAndCrossProducts(x, xMeans, yc, n, d, t, options.chunkRows ?? covarianceChunkRows(d, n), products,
-    options.scratch ?? new ScratchBuffers());
+    new ScratchBuffers());
   phase('covariance');
   // Q stays factored (blockReflectors.ts): forming it would cost 2·d³ more float64 products than multiplying by it.
   const band = await reduceToBand(covariance, d, products, { bandwidth: options.bandwidth, workspace: new Float64Array(d * d), formQ: false });
