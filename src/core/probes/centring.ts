@@ -83,6 +83,11 @@ export function centredFloat32Into32(x: Float32Array, means: Float64Array, start
 /** The kept panels, when no fit on this thread is using them (two fits on one thread may interleave at awaits). */
 let idlePanels: CovariancePanels | undefined;
 
+/** Let the kept panels go (a fit worker whose queue is empty holds no fit-sized memory). */
+export function forgetKeptPanels(): void {
+  idlePanels = undefined;
+}
+
 /**
  * The covariance's panels for float32 rows: panel j holds columns bounds[j] … bounds[j] + widths[j] − 1 of a chunk's
  * centred rows, transposed (widths[j] × rows, row-major). Take one with CovariancePanels.take, give it back with

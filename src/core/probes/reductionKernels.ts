@@ -47,6 +47,11 @@ export function takeReductionMemory(size: number, panelWidth: number): Reduction
   return new ReductionMemory(size, panelWidth);
 }
 
+/** Let the kept memory go (a fit worker whose queue is empty holds no fit-sized memory). */
+export function forgetKeptReductionMemory(): void {
+  idle = undefined;
+}
+
 /** Give back memory from takeReductionMemory once its reduction is done (kept when small enough). */
 export function releaseReductionMemory(memory: ReductionMemory): void {
   if (memory.capacity <= KEPT_MEMORY_MAX_SIZE && (idle === undefined || idle.capacity < memory.capacity)) idle = memory;

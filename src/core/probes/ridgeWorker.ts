@@ -11,6 +11,8 @@ import { OrtGemm } from '../runtime/linalg';
 import { OrtBandSweep } from '../runtime/bandSweep';
 import type { WorkerReply } from '../util/requestWorker';
 import { ScratchBuffers } from '../util/scratch';
+import { forgetKeptPanels } from './centring';
+import { forgetKeptReductionMemory } from './reductionKernels';
 
 /** RidgeCVOptions without what cannot cross threads (the products backend, the phase callback, the scratch buffers). */
 export type PooledRidgeOptions = Omit<RidgeCVOptions, 'products' | 'onPhase' | 'scratch'>;
@@ -97,7 +99,8 @@ const runningFits = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 /**
  * The queued fits' working buffers (RidgeCVOptions.scratch), handed from one fit to the next while more are queued
- * and let go when the queue is empty, so that an idle worker holds no fit-sized memory.
+ * and let go when the queue is empty, with the kernels' kept memories (centring.ts, reductionKernels.ts), so that an
+ * idle worker holds no fit-sized memory.
  */
 let scratch: ScratchBuffers | undefined;
 let queued = 0;
@@ -127,7 +130,11 @@ parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
       runningFits.delete(request.fit);
       cancelledFits.delete(request.fit);
       queued -= 1;
-      if (queued === 0) scratch = undefined;
+      if (queued === 0) {
+        scratch = undefined;
+        forgetKeptPanels();
+        forgetKeptReductionMemory();
+      }
     }
   });
 });
