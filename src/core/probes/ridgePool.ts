@@ -19,7 +19,7 @@ import { allCores } from '../util/cores';
 import { RequestWorker, WorkerFailedError } from '../util/requestWorker';
 import { fitRidgeCV, RidgeInputError, type RidgeCVOptions, type RidgeCVResult, type RidgeInput } from './ridge';
 import { HalfMatrix } from './halfMatrix';
-import type { PooledRidgeOptions, RidgeCancel, RidgeReply, RidgeRequest } from './ridgeWorker';
+import type { PooledRidgeOptions, RidgeCancel, RidgeReply, RidgeRequest, RidgeWarmUp } from './ridgeWorker';
 
 /**
  * How long a cancelled fit may take to stop before its worker is terminated. A worker sees the cancellation at its
@@ -94,7 +94,10 @@ export class RidgeFitPool {
   prestart(nSamples: number, nFeatures: number): void {
     if (this.prestarted || !this.worthIt(nSamples, nFeatures)) return;
     this.prestarted = true;
-    for (const worker of this.workers) worker.start();
+    for (const worker of this.workers) {
+      worker.start();
+      worker.notify({ warmUp: this.threadsPerWorker } satisfies RidgeWarmUp);
+    }
   }
 
   /**

@@ -105,7 +105,29 @@ let queue: Promise<void> = Promise.resolve();
 let scratch: ScratchBuffers | undefined;
 let queued = 0;
 
-parentPort?.on('message', (message: RidgeRequest | RidgeCancel) => {
+/** Sent by RidgeFitPool.prestart: make this worker's products and onnxruntime's environment before the first fit. */
+export interface RidgeWarmUp {
+  readonly warmUp: number;
+}
+
+/**
+ * onnxruntime's environment and first session cost 20–40 ms in a fresh worker (at the first product of its first
+ * fit); made here, while a prestarted worker waits for its first rows, they no longer delay that fit (whole probe
+ * of 10,000 × 768 × 4 layers, 7 alternating pairs: median 1.67 → 1.65 s, at the edge of this VM's noise).
+ */
+async function warmUp(threads: number): Promise<void> {
+  try {
+    await productsFor(threads).gemm('float64', { data: new Float64Array(4), rows: 2, cols: 2 }, { data: new Float64Array(4), rows: 2, cols: 2 });
+  } catch {
+    // Only a head start: the first fit reports any error itself.
+  }
+}
+
+parentPort?.on('message', (message: RidgeRequest | RidgeCancel | RidgeWarmUp) => {
+  if ('warmUp' in message) {
+    queue = queue.then(() => warmUp(message.warmUp));
+    return;
+  }
   if ('cancel' in message) {
     if (runningFits.has(message.cancel)) cancelledFits.add(message.cancel);
     return;
