@@ -13,7 +13,7 @@
  * column instead, the transposing kernel was slower than the JavaScript loop.
  */
 import { CENTRING_WASM_BASE64 } from './centringWasm';
-import { aligned, kernelMemory, type KernelExports } from './wasmKernels';
+import { aligned, blockRows, instantiateKernel, KeptKernelMemory, kernelMemory, type KernelExports } from './wasmKernels';
 
 interface CentringKernel extends KernelExports {
   readonly columnSums: (rows: number, count: number, size: number, sums: number) => void;
@@ -27,16 +27,10 @@ export const BLOCK_BYTES = 1 << 20;
 /** Covariance panels up to this many bytes are kept for the next fit on the same thread (d = 768: 34 MB). */
 export const KEPT_PANEL_BYTES = 64 * 1024 * 1024;
 
-let compiled: WebAssembly.Module | undefined;
 let rowKernel: CentringKernel | undefined;
 
 function newKernel(): CentringKernel {
-  compiled ??= new WebAssembly.Module(Buffer.from(CENTRING_WASM_BASE64, 'base64'));
-  return new WebAssembly.Instance(compiled).exports as unknown as CentringKernel;
-}
-
-function blockRows(total: number, cols: number, blockBytes: number): number {
-  return Math.max(1, Math.min(total, Math.floor(blockBytes / Math.max(1, cols * 4))));
+  return instantiateKernel<CentringKernel>(CENTRING_WASM_BASE64);
 }
 
 /** Column sums of the rows × cols float32 rows (float64, each column's rows added in order). */
@@ -44,7 +38,7 @@ export function columnSumsFloat32(x: Float32Array, rows: number, cols: number, b
   const sums = new Float64Array(cols);
   if (rows === 0 || cols === 0) return sums;
   const kernel = (rowKernel ??= newKernel());
-  const block = blockRows(rows, cols, blockBytes);
+  const block = blockRows(rows, cols * 4, blockBytes);
   const rowsAt = aligned(cols * 8);
   const heap = kernelMemory(kernel.memory, rowsAt + block * cols * 4);
   const kernelSums = new Float64Array(heap, 0, cols).fill(0);
@@ -64,7 +58,7 @@ export function centredFloat32Into32(x: Float32Array, means: Float64Array, start
   const total = end - start;
   if (total <= 0 || cols === 0) return out;
   const kernel = (rowKernel ??= newKernel());
-  const block = blockRows(total, cols, blockBytes);
+  const block = blockRows(total, cols * 4, blockBytes);
   const rowsAt = aligned(cols * 8);
   const outAt = aligned(rowsAt + block * cols * 4);
   const heap = kernelMemory(kernel.memory, outAt + block * cols * 4);
@@ -80,13 +74,8 @@ export function centredFloat32Into32(x: Float32Array, means: Float64Array, start
   return out;
 }
 
-/** The kept panels, when no fit on this thread is using them (two fits on one thread may interleave at awaits). */
-let idlePanels: CovariancePanels | undefined;
-
-/** Let the kept panels go (a fit worker whose queue is empty holds no fit-sized memory). */
-export function forgetKeptPanels(): void {
-  idlePanels = undefined;
-}
+/** The panels kept for the next fit on this thread (up to KEPT_PANEL_BYTES). */
+const keptPanels = new KeptKernelMemory<CovariancePanels>();
 
 /**
  * The covariance's panels for float32 rows: panel j holds columns bounds[j] … bounds[j] + widths[j] − 1 of a chunk's
@@ -105,7 +94,7 @@ export class CovariancePanels {
   private constructor(kernel: CentringKernel, readonly d: number, readonly maxRows: number, readonly widths: readonly number[], blockBytes: number) {
     this.kernel = kernel;
     this.rowsAt = aligned(d * 8);
-    this.block = blockRows(maxRows, d, blockBytes);
+    this.block = blockRows(maxRows, d * 4, blockBytes);
     this.panelAt = [];
     let at = aligned(this.rowsAt + this.block * d * 4);
     for (const width of widths) {
@@ -119,11 +108,9 @@ export class CovariancePanels {
 
   /** Panels for chunks of up to maxRows rows of d features split into `widths`, with the column means `means`. */
   static take(d: number, maxRows: number, widths: readonly number[], means: Float64Array, blockBytes = BLOCK_BYTES): CovariancePanels {
-    const kept = idlePanels;
-    const fits = kept !== undefined && kept.d === d && kept.maxRows >= maxRows && kept.widths.length === widths.length
-      && kept.widths.every((width, j) => width === widths[j]) && kept.block === blockRows(maxRows, d, blockBytes);
-    const panels = fits ? kept : new CovariancePanels(newKernel(), d, maxRows, widths, blockBytes);
-    if (fits) idlePanels = undefined;
+    const panels = keptPanels.take((kept) => kept.d === d && kept.maxRows >= maxRows && kept.widths.length === widths.length
+      && kept.widths.every((width, j) => width === widths[j]) && kept.block === blockRows(maxRows, d * 4, blockBytes))
+      ?? new CovariancePanels(newKernel(), d, maxRows, widths, blockBytes);
     new Float64Array(panels.kernel.memory.buffer, 0, d).set(means.subarray(0, d));
     return panels;
   }
@@ -148,6 +135,6 @@ export class CovariancePanels {
 
   /** Done with `panels`: kept for the next fit on this thread when small enough. */
   static release(panels: CovariancePanels): void {
-    if (panels.kept) idlePanels = panels;
+    if (panels.kept) keptPanels.keep(panels);
   }
 }

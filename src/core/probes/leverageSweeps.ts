@@ -13,7 +13,7 @@
  * it is swept and the memory stays small whatever the chunk. One instance per thread (each worker has its own).
  */
 import { LEVERAGE_SWEEPS_WASM_BASE64 } from './leverageSweepsWasm';
-import { aligned, instantiateKernel, kernelMemory, type KernelExports } from './wasmKernels';
+import { aligned, blockRows, instantiateKernel, kernelMemory, type KernelExports } from './wasmKernels';
 
 interface SweepKernel extends KernelExports {
   readonly sweepFloat32: (rows: number, count: number, size: number, coefficients: number, out: number) => void;
@@ -41,7 +41,7 @@ export function sweepRows(p: Float32Array | Float64Array, count: number, size: n
   kernel ??= instantiateKernel<SweepKernel>(LEVERAGE_SWEEPS_WASM_BASE64);
   const sweeps = kernel;
   const width = p.BYTES_PER_ELEMENT;
-  const block = Math.max(1, Math.min(count, Math.floor(blockBytes / (size * width))));
+  const block = blockRows(count, size * width, blockBytes);
   const rowsAt = size * 64;
   const outAt = aligned(rowsAt + block * size * width);
   const heap = kernelMemory(sweeps.memory, outAt + 4 * block * 8);

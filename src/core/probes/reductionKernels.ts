@@ -13,7 +13,7 @@
  * KEPT_MEMORY_MAX_SIZE).
  */
 import { REDUCTION_KERNELS_WASM_BASE64 } from './reductionKernelsWasm';
-import { aligned, kernelMemory, type KernelExports } from './wasmKernels';
+import { aligned, instantiateKernel, KeptKernelMemory, kernelMemory, type KernelExports } from './wasmKernels';
 
 interface ReductionKernel extends KernelExports {
   readonly lowerSymmetricProduct: (matrix: number, s: number, first: number, v: number, y: number) => void;
@@ -32,29 +32,21 @@ export const SYMMETRIC_KERNEL_MAX_SIZE = 8192;
  */
 export const KEPT_MEMORY_MAX_SIZE = 1024;
 
-let compiled: WebAssembly.Module | undefined;
-/** The kept memory, when no reduction on this thread is using it (two fits on one thread may interleave at awaits). */
-let idle: ReductionMemory | undefined;
+/** The memory kept for the next reduction on this thread (up to KEPT_MEMORY_MAX_SIZE). */
+const keptMemory = new KeptKernelMemory<ReductionMemory>();
 
 /** Memory for a reduction of `size` in panels of `panelWidth`: the kept one when it is free and large enough, else a new one. */
 export function takeReductionMemory(size: number, panelWidth: number): ReductionMemory {
-  const kept = idle;
-  if (kept !== undefined && kept.capacity >= size && kept.panelWidth >= panelWidth) {
-    idle = undefined;
-    kept.prepare(size);
-    return kept;
-  }
-  return new ReductionMemory(size, panelWidth);
+  const kept = keptMemory.take((memory) => memory.capacity >= size && memory.panelWidth >= panelWidth);
+  if (kept === undefined) return new ReductionMemory(size, panelWidth);
+  kept.prepare(size);
+  return kept;
 }
 
-/** Let the kept memory go (a fit worker whose queue is empty holds no fit-sized memory). */
-export function forgetKeptReductionMemory(): void {
-  idle = undefined;
-}
-
-/** Give back memory from takeReductionMemory once its reduction is done (kept when small enough). */
+/** Give back memory from takeReductionMemory once its reduction is done (kept when small enough, and no larger one is). */
 export function releaseReductionMemory(memory: ReductionMemory): void {
-  if (memory.capacity <= KEPT_MEMORY_MAX_SIZE && (idle === undefined || idle.capacity < memory.capacity)) idle = memory;
+  const current = keptMemory.current;
+  if (memory.capacity <= KEPT_MEMORY_MAX_SIZE && (current === undefined || current.capacity < memory.capacity)) keptMemory.keep(memory);
 }
 
 export class ReductionMemory {
@@ -73,8 +65,7 @@ export class ReductionMemory {
   size = 0;
 
   constructor(readonly capacity: number, readonly panelWidth: number) {
-    compiled ??= new WebAssembly.Module(Buffer.from(REDUCTION_KERNELS_WASM_BASE64, 'base64'));
-    this.kernel = new WebAssembly.Instance(compiled).exports as unknown as ReductionKernel;
+    this.kernel = instantiateKernel<ReductionKernel>(REDUCTION_KERNELS_WASM_BASE64);
     kernelMemory(this.kernel.memory, ReductionMemory.bytes(capacity, panelWidth));
     this.prepare(capacity);
   }

@@ -185,7 +185,6 @@ function columnSums(x: LayerValues, rows: number, cols: number): Float64Array {
   return x instanceof Float32Array ? columnSumsFloat32(x, rows, cols) : columnSumsFloat64(x, rows, cols);
 }
 
-
 function columnSumsFloat64(x: Float64Array, rows: number, cols: number): Float64Array {
   const sums = new Float64Array(cols);
   for (let row = 0; row < rows; row++) {
@@ -264,7 +263,6 @@ function centredRowsInto32(x: LayerValues, means: Float64Array, start: number, e
   }
   return x instanceof Float32Array ? centredFloat32Into32(x, means, start, end, cols, out) : centredFloat64Into32(x, means, start, end, cols, out);
 }
-
 
 function centredFloat64Into32(x: Float64Array, means: Float64Array, start: number, end: number, cols: number, out: Float32Array): Float32Array {
   for (let row = start; row < end; row++) {

@@ -11,8 +11,7 @@ import { OrtGemm } from '../runtime/linalg';
 import { OrtBandSweep } from '../runtime/bandSweep';
 import type { WorkerReply } from '../util/requestWorker';
 import { ScratchBuffers } from '../util/scratch';
-import { forgetKeptPanels } from './centring';
-import { forgetKeptReductionMemory } from './reductionKernels';
+import { forgetKeptKernelMemory } from './wasmKernels';
 
 /** RidgeCVOptions without what cannot cross threads (the products backend, the phase callback, the scratch buffers). */
 export type PooledRidgeOptions = Omit<RidgeCVOptions, 'products' | 'onPhase' | 'scratch'>;
@@ -154,8 +153,7 @@ parentPort?.on('message', (message: RidgeRequest | RidgeCancel | RidgeWarmUp) =>
       queued -= 1;
       if (queued === 0) {
         scratch = undefined;
-        forgetKeptPanels();
-        forgetKeptReductionMemory();
+        forgetKeptKernelMemory();
       }
     }
   });

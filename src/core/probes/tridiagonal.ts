@@ -58,18 +58,18 @@ export async function tridiagonalize(a: Float64Array, size: number, products: De
   if (a.length !== size * size) throw new Error(`tridiagonalize: expected ${size * size} values, got ${a.length}`);
   const workspace = options.workspace ?? new Float64Array(size * size);
   if (workspace.length < size * size || workspace.buffer === a.buffer) throw new Error('tridiagonalize: workspace must be a separate buffer of size² values');
+  const blockSize = Math.max(1, options.blockSize ?? 32);
   const symmetric = (options.matVec ?? (size <= SYMMETRIC_KERNEL_MAX_SIZE ? 'symmetric' : 'backend')) === 'symmetric'
-    ? takeReductionMemory(size, Math.max(1, options.blockSize ?? 32)) : undefined;
+    ? takeReductionMemory(size, blockSize) : undefined;
   try {
-    return await reduce(a, size, products, options, workspace, symmetric);
+    return await reduce(a, size, blockSize, products, options, workspace, symmetric);
   } finally {
     if (symmetric !== undefined) releaseReductionMemory(symmetric);
   }
 }
 
-async function reduce(a: Float64Array, size: number, products: DenseProducts, options: TridiagonalOptions, workspace: Float64Array,
+async function reduce(a: Float64Array, size: number, blockSize: number, products: DenseProducts, options: TridiagonalOptions, workspace: Float64Array,
   symmetric: ReductionMemory | undefined): Promise<Tridiagonal> {
-  const blockSize = Math.max(1, options.blockSize ?? 32);
   const gemvThreshold = options.backendGemvThreshold ?? 65_536;
   const diagonal = new Float64Array(size);
   const offDiagonal = new Float64Array(Math.max(0, size - 1));

@@ -9,7 +9,7 @@
  * twoTargetPredictions.test.ts checks them against that loop. Rows are copied in a block (BLOCK_BYTES) at a time.
  */
 import { TWO_TARGET_PREDICTIONS_WASM_BASE64 } from './twoTargetPredictionsWasm';
-import { aligned, instantiateKernel, kernelMemory, type KernelExports } from './wasmKernels';
+import { aligned, blockRows, instantiateKernel, kernelMemory, type KernelExports } from './wasmKernels';
 
 interface PredictionKernel extends KernelExports {
   readonly predictFloat32: (rows: number, count: number, size: number, coefficients: number, intercept: number, out: number) => void;
@@ -32,7 +32,7 @@ export function predictTwoTargets(coef: Float64Array, intercept: Float64Array, x
   kernel ??= instantiateKernel<PredictionKernel>(TWO_TARGET_PREDICTIONS_WASM_BASE64);
   const predictions = kernel;
   const width = x.BYTES_PER_ELEMENT;
-  const block = Math.max(1, Math.min(nSamples, Math.floor(blockBytes / Math.max(1, d * width))));
+  const block = blockRows(nSamples, d * width, blockBytes);
   const interceptAt = d * 16;
   const rowsAt = interceptAt + 16;
   const outAt = aligned(rowsAt + block * d * width);
