@@ -3,7 +3,7 @@
  * (hugePages.ts), otherwise registers the commands and runs main(). The commands are imported lazily so that a
  * relaunching parent does not load the whole bundle only to wait for its child.
  */
-import { currentHugePageHost, HUGE_PAGE_COMMANDS, hugePageRelaunchEnv, MARKER, relaunch } from './hugePages';
+import { childEnv, currentHugePageHost, HUGE_PAGE_COMMANDS, hugePageRelaunchEnv, MARKER, relaunch } from './hugePages';
 import { keptMessage, STOP_GRACE_MS, watchParent } from './supervise';
 import { escapeControlChars } from '../core/util/controlChars';
 
@@ -28,7 +28,7 @@ async function start(): Promise<number> {
   }
   if (command !== undefined && HUGE_PAGE_COMMANDS.has(command) && process.env[MARKER] === undefined && process.env.SPACETIME_PROBE_SUPERVISE !== '0') {
     // Heavy commands always run in a supervised child (supervise.ts), with huge pages where they help.
-    return relaunch(hugePageRelaunchEnv(command, process.env, currentHugePageHost()) ?? { ...process.env, [MARKER]: '1' });
+    return relaunch(childEnv(command, hugePageRelaunchEnv(command, process.env, currentHugePageHost) ?? { ...process.env, [MARKER]: '1' }));
   }
   if (command !== undefined && HUGE_PAGE_COMMANDS.has(command)) installStopHandlers();
   const [{ main, registerCommand }, { allCommands }] = await Promise.all([import('./main.js'), import('./commands/index.js')]);

@@ -30,10 +30,12 @@ export interface HugePageHost {
 /**
  * `env` plus the huge-page tunable when asked for (`SPACETIME_PROBE_HUGE_PAGES=1`), or undefined when not asked for,
  * when it cannot help (not Linux/glibc, glibc older than 2.35 — no hugetlb tunable —, huge pages disabled) or when the
- * user set the tunable already.
+ * user set the tunable already. `host` may be a function: it is then read only when huge pages are asked for (a
+ * process report costs a few milliseconds at every start of the CLI otherwise).
  */
-export function hugePageEnv(env: NodeJS.ProcessEnv, host: HugePageHost): NodeJS.ProcessEnv | undefined {
+export function hugePageEnv(env: NodeJS.ProcessEnv, hostOrRead: HugePageHost | (() => HugePageHost)): NodeJS.ProcessEnv | undefined {
   if (env.SPACETIME_PROBE_HUGE_PAGES !== '1') return undefined;
+  const host = typeof hostOrRead === 'function' ? hostOrRead() : hostOrRead;
   if (host.platform !== 'linux' || host.glibcVersion === undefined) return undefined;
   const [major, minor] = host.glibcVersion.split('.').map(Number);
   if (!(major > 2 || (major === 2 && minor >= 35))) return undefined;

@@ -65,7 +65,7 @@ function startThread(workerFile: string): WorkerHandle {
 
 /** Fork `workerFile` as the probe worker process (exported for the test that reads the environment it really gets). */
 export function startProcess(workerFile: string): WorkerHandle {
-  const env = hugePageEnv(process.env, currentHugePageHost()) ?? { ...process.env };
+  const env = hugePageEnv(process.env, currentHugePageHost) ?? { ...process.env };
   // ELECTRON_RUN_AS_NODE: under VS Code's Electron, process.execPath is Electron, which must act as Node here.
   // No execArgv: the extension host's (e.g. --inspect when debugging) must not be inherited.
   const child = fork(workerFile, [], {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, onnxModelDir } from '../../helpers/modelFixtures';
-import { CHILD_V8_FLAGS, childArguments, currentHugePageHost, hugePageRelaunchEnv, type HugePageHost } from '../../../src/cli/hugePages';
+import { CHILD_V8_FLAGS, childArguments, childEnv, currentHugePageHost, hugePageRelaunchEnv, OFFLINE_COMMANDS, type HugePageHost } from '../../../src/cli/hugePages';
 
 const linux: HugePageHost = { platform: 'linux', glibcVersion: '2.36', transparentHugePages: 'madvise' };
 
@@ -43,10 +43,35 @@ describe('hugePageRelaunchEnv', () => {
     for (const [command, env, host] of cases) assert.equal(hugePageRelaunchEnv(command, env, host), undefined, JSON.stringify([command, env, host]));
   });
 
+  test('reads the host only when huge pages are asked for', () => {
+    let reads = 0;
+    const read = (): HugePageHost => { reads += 1; return linux; };
+    assert.equal(hugePageRelaunchEnv('probe', {}, read), undefined);
+    assert.equal(reads, 0);
+    assert.equal(hugePageRelaunchEnv('probe', on, read)?.GLIBC_TUNABLES, 'glibc.malloc.hugetlb=1');
+    assert.equal(reads, 1);
+  });
+
   test('reads this machine without throwing', () => {
     const host = currentHugePageHost();
     assert.equal(host.platform, process.platform);
     if (process.platform !== 'linux') assert.equal(host.glibcVersion, undefined);
+  });
+});
+
+describe('childEnv', () => {
+  const env = { PATH: '/bin', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', SPACETIME_PROBE_RELAUNCHED: '1' };
+  test('starts an offline command without the extra CA certificates, and keeps the rest', () => {
+    assert.ok(OFFLINE_COMMANDS.has('probe'));
+    assert.deepEqual(childEnv('probe', env), { PATH: '/bin', SPACETIME_PROBE_RELAUNCHED: '1' });
+    assert.equal(env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt', 'the given environment is not changed');
+  });
+
+  test('keeps them for commands that may download (a model from the Hub)', () => {
+    for (const command of ['run', 'extract', 'experiment']) {
+      assert.ok(!OFFLINE_COMMANDS.has(command), command);
+      assert.deepEqual(childEnv(command, env), env);
+    }
   });
 });
 
