@@ -16,8 +16,7 @@ import { loadModel } from '../../core/model/loadModel';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
 import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
 import { openCacheNamespace } from '../../core/activations/cache';
-import { prestartProbeWorkers, probeActivations, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
-import { RESULTS_FORMAT } from '../../core/experiments/results';
+import { isOurResultsFile, prestartProbeWorkers, probeActivations, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
 import type { ProbeResults } from '../../core/experiments/results';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
@@ -109,13 +108,7 @@ export function promptOption(values: { prompt?: string; 'prompt-file'?: string }
 function refuseForeignResults(outDir: string): void {
   const file = path.join(outDir, RESULTS_FILE);
   if (!fs.existsSync(file)) return;
-  let format: unknown;
-  try {
-    format = (JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown }).format;
-  } catch {
-    format = undefined;
-  }
-  if (format !== RESULTS_FORMAT) {
+  if (!isOurResultsFile(file)) {
     throw new InputError(`${file} is in the way and is not a Spacetime Probe results file; refusing to replace it.`, ['Nothing was changed. Choose another --out.']);
   }
 }
@@ -343,7 +336,7 @@ ${PROBE_HELP}
     const { signal, dispose } = interruptSignal();
     try {
       const results = await probeActivations(activations, dataset, {
-        alphas, seed, signal, onProgress, provenance: { dataset: datasetSpec }, force: values.force,
+        alphas, seed, signal, onProgress, provenance: { dataset: datasetSpec }, force: values.force, releaseWorkers: true,
         ...(values.bootstrap !== undefined ? { bootstrap: { resamples: intOption('bootstrap', values.bootstrap, 1000, 0) } } : {}),
       });
       progress.finish();

@@ -53,6 +53,12 @@ export interface ProbeActivationsOptions {
   readonly bootstrap?: BootstrapOptions | false;
   /** Where large fits run side by side (default: the process-wide sharedRidgePool()). */
   readonly ridgePool?: RidgeFitPool;
+  /**
+   * Stop the fit and proximity workers as soon as every layer is fitted, for a process that probes once and exits:
+   * each worker's teardown (~20 ms, one after another when the process exits) then overlaps the scoring and writing
+   * that remain. They start again if used again. Default false: an editor's re-runs keep them warm.
+   */
+  readonly releaseWorkers?: boolean;
   /** Provenance copied into results.json. */
   readonly provenance?: Pick<ProbeResults, 'model' | 'dataset' | 'prompt' | 'device' | 'modelDetails' | 'skipped'>;
 }
@@ -297,6 +303,8 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
     try {
       fit = await started[position];
       options.signal?.throwIfAborted(); // a cancel that arrived while this layer was fitted
+      // The last layer is back, so every fit and proximity score is: nothing more will use the workers.
+      if (options.releaseWorkers && position === total - 1) void Promise.all([ridgePool.dispose(), background.dispose()]);
     } catch (error) {
       stopped = true;
       throw error;
@@ -311,7 +319,7 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
       pearson: byTarget(dataset.targets, fit.test.pearson),
       spearman: byTarget(dataset.targets, fit.test.spearman),
       proximityError: fit.test.proximityError ?? Number.NaN,
-      ...(bootstrap ? layerIntervals(fit.predictions, targets, nTargets, split.test, distance, dataset.targets, bootstrap) : {}),
+      ...(bootstrap ? layerIntervals(fit.predictions, targets, nTargets, split.test, distance, dataset.targets, bootstrap, fit.testProximityPerEntity) : {}),
       ...(groupChoice.columns.length > 0 ? { groups: scoreGroups(groupChoice.columns, targets, fit.predictions, dataset.targets, distance) } : {}),
     });
     layerPredictionsSink?.(entry.index, fit.predictions);
@@ -359,7 +367,7 @@ function metadataOf(entity: Entity): { metadata?: Record<string, string> } {
 
 /** A layer's bootstrap intervals over the test entities (probes/bootstrap.ts), in LayerResult's fields. */
 function layerIntervals(predictions: Float64Array, targets: Float64Array, nTargets: number, test: Int32Array, distance: DistanceMeasure,
-  names: readonly string[], options: Required<BootstrapOptions>): Pick<LayerResult, 'testR2Interval' | 'testR2PerTargetInterval' | 'proximityErrorInterval'> {
+  names: readonly string[], options: Required<BootstrapOptions>, proximityPerEntity?: Float64Array): Pick<LayerResult, 'testR2Interval' | 'testR2PerTargetInterval' | 'proximityErrorInterval'> {
   const n = test.length;
   if (n < 2) return {};
   const truth = new Float64Array(n * nTargets);
@@ -370,7 +378,9 @@ function layerIntervals(predictions: Float64Array, targets: Float64Array, nTarge
       predicted[k * nTargets + c] = predictions[row * nTargets + c];
     }
   });
-  const intervals = bootstrapTestIntervals(truth, predicted, nTargets, proximityErrorPerEntity(truth, predicted, distance), options);
+  // The fit's own per-entity errors (scored on the proximity worker) when it has them for these entities.
+  const perEntity = proximityPerEntity?.length === n ? proximityPerEntity : proximityErrorPerEntity(truth, predicted, distance);
+  const intervals = bootstrapTestIntervals(truth, predicted, nTargets, perEntity, options);
   return {
     testR2Interval: intervals.r2,
     testR2PerTargetInterval: Object.fromEntries(names.map((name, c) => [name, intervals.r2PerTarget[c]])),
@@ -383,6 +393,35 @@ export function writeProbeResults(outDir: string, results: ProbeResults): string
   const file = path.join(outDir, RESULTS_FILE);
   writeFileAtomicSync(file, `${JSON.stringify(results, null, 1)}\n`);
   return file;
+}
+
+/** What a results.json written by writeProbeResults begins with, up to the format's value. */
+const RESULTS_HEAD = `{\n "format": ${JSON.stringify(RESULTS_FORMAT)},`;
+
+/**
+ * Whether `file` (which exists) is a Spacetime Probe results file, so that a run may replace it. A file that begins
+ * as writeProbeResults writes one is taken as ours from its first bytes (parsing all of it took 20–30 ms of every
+ * re-run's start at 10,000 entities); any other file is parsed whole and must carry RESULTS_FORMAT.
+ */
+export function isOurResultsFile(file: string): boolean {
+  let head = '';
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const bytes = Buffer.alloc(RESULTS_HEAD.length);
+      head = bytes.subarray(0, fs.readSync(fd, bytes, 0, bytes.length, 0)).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  if (head === RESULTS_HEAD) return true;
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown } | null)?.format === RESULTS_FORMAT;
+  } catch {
+    return false;
+  }
 }
 
 /** Read and check a results.json. */

@@ -16,7 +16,7 @@ import { loadModel } from '../model/loadModel';
 import { extractActivations, ExtractionError, renderEntityPrompt, renderPrompt, type ExtractionResult } from '../activations/extract';
 import { openCacheNamespace } from '../activations/cache';
 import { notOurActivationFolder, notOurLayerPredictions, partialName, removeStalePartials, replaceFolder, FolderRaceError, trackPartial } from '../activations/outputFolders';
-import { LAYER_PREDICTIONS_DIR, probeActivations, RESULTS_FILE, writeProbeResults } from './probeActivations';
+import { isOurResultsFile, LAYER_PREDICTIONS_DIR, probeActivations, RESULTS_FILE, writeProbeResults } from './probeActivations';
 import { RESULTS_FORMAT } from './results';
 import { randomBytes } from 'node:crypto';
 import { writeFileAtomicSync } from '../util/atomicWrite';
@@ -205,13 +205,7 @@ function prepareRunOutputs(outDir: string, activationsDir: string, layerPredicti
     if (why !== undefined) refuse(activationsDir, why);
   }
   if (fs.existsSync(resultsFile)) {
-    let format: unknown;
-    try {
-      format = (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as { format?: unknown }).format;
-    } catch {
-      format = undefined;
-    }
-    if (format !== RESULTS_FORMAT) refuse(resultsFile, `it is not a Spacetime Probe results file (format ${RESULTS_FORMAT})`);
+    if (!isOurResultsFile(resultsFile)) refuse(resultsFile, `it is not a Spacetime Probe results file (format ${RESULTS_FORMAT})`);
   }
   const predictionsExisted = layerPredictions && fs.existsSync(predictionsDir);
   if (predictionsExisted) {

@@ -6,14 +6,15 @@
  * machines we target have at least two cores. probeActivations keeps two layers in flight, so one layer's
  * proximity error runs in this worker while the main thread fits the next layer.
  *
- * The worker runs the same proximityError as the main thread, so the numbers are identical. Falls back to the
+ * The worker runs the same proximityErrorPerEntity as the main thread and sends back every entity's error (the
+ * bootstrap intervals resample them), so the numbers are identical. Falls back to the
  * main thread (same function, same result) for small splits, custom distance measures, and when the worker file
  * is missing or the worker fails.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RequestWorker, WorkerFailedError } from '../util/requestWorker';
-import { absoluteYears, greatCircleKm, proximityError, type DistanceMeasure } from './metrics';
+import { absoluteYears, greatCircleKm, meanProximityError, proximityErrorPerEntity, type DistanceMeasure } from './metrics';
 import type { ProximityReply, ProximityRequest } from './proximityWorker';
 
 /** Below this many entities posting to the worker costs more than scoring here (~1 ms either way). */
@@ -37,13 +38,18 @@ export class BackgroundProximity {
 
   /** proximityError(truth, predicted, measure), computed on the worker when that pays. */
   async score(truth: Float64Array, predicted: Float64Array, measure: DistanceMeasure): Promise<number> {
+    return meanProximityError(await this.perEntity(truth, predicted, measure));
+  }
+
+  /** proximityErrorPerEntity(truth, predicted, measure), computed on the worker when that pays. */
+  async perEntity(truth: Float64Array, predicted: Float64Array, measure: DistanceMeasure): Promise<Float64Array> {
     const builtIn = measure === greatCircleKm || measure === absoluteYears;
-    const fallback = () => proximityError(truth, predicted, measure);
+    const fallback = () => proximityErrorPerEntity(truth, predicted, measure);
     if (!builtIn || truth.length / measure.dimensions < BACKGROUND_PROXIMITY_MIN_ENTITIES || !this.available) return fallback();
     try {
       const reply = await this.worker.request({ measure: measure.name, truth, predicted });
       this.scoredOnWorker += 1;
-      return reply.value;
+      return reply.errors;
     } catch (error) {
       if (!(error instanceof WorkerFailedError)) throw error;
       // A broken (or disposed) worker must not lose results: score here instead; a broken one is not used again.

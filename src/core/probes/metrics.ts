@@ -553,8 +553,12 @@ export function greatCircleProximityPerEntity(trueValues: ArrayLike<number>, pre
 
 /** Mean proximity error over entities (see proximityErrorPerEntity). */
 export function proximityError(trueValues: ArrayLike<number>, predicted: ArrayLike<number>, measure: DistanceMeasure): number {
-  const errors = proximityErrorPerEntity(trueValues, predicted, measure);
+  return meanProximityError(proximityErrorPerEntity(trueValues, predicted, measure));
+}
+
+/** The mean of proximityErrorPerEntity's errors, in entity order (proximityError is exactly this). */
+export function meanProximityError(errors: ArrayLike<number>): number {
   let sum = 0;
-  for (const value of errors) sum += value;
+  for (let i = 0; i < errors.length; i++) sum += errors[i];
   return sum / errors.length;
 }

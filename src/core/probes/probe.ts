@@ -4,7 +4,7 @@
  * coefficients back to the targets' own units, predict every row, and score train and test.
  */
 import { fitRidgeCV, predict, RidgeInputError, type RidgeCVOptions, type RidgeMode } from './ridge';
-import { averageRanks, pearson, proximityError, r2PerTarget, spearmanWithRanks, type DistanceMeasure } from './metrics';
+import { averageRanks, meanProximityError, pearson, proximityError, proximityErrorPerEntity, r2PerTarget, spearmanWithRanks, type DistanceMeasure } from './metrics';
 import type { LayerResult } from '../experiments/results';
 import type { BackgroundProximity } from './backgroundProximity';
 import type { RidgeFitPool } from './ridgePool';
@@ -65,6 +65,8 @@ export interface LayerProbeResult {
   readonly predictions: Float64Array;
   readonly train: SplitMetrics;
   readonly test: SplitMetrics;
+  /** Each test entity's proximity error, in testIdx order (test.proximityError is their mean; the bootstrap resamples them). */
+  readonly testProximityPerEntity: Float64Array;
 }
 
 function gatherRows<T extends LayerValues>(source: T, cols: number, rows: Int32Array): T {
@@ -169,10 +171,11 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
   const testPredicted = gatherRows(predictions, t, testIdx);
   const trainPredicted = gatherRows(predictions, t, trainIdx);
   // Started first so that a worker scores it while this thread does the rest.
-  const testProximity = input.backgroundProximity?.score(testTruth, testPredicted, input.distance) ?? proximityError(testTruth, testPredicted, input.distance);
+  const testProximity = input.backgroundProximity?.perEntity(testTruth, testPredicted, input.distance) ?? proximityErrorPerEntity(testTruth, testPredicted, input.distance);
   const trainProximity = input.trainProximity ? proximityError(trainTargets, trainPredicted, input.distance) : undefined;
   const train = splitMetrics('train', trainTargets, trainPredicted, trainIdx.length, t, trainProximity);
-  const test = splitMetrics('test', testTruth, testPredicted, testIdx.length, t, await testProximity);
+  const testProximityPerEntity = await testProximity;
+  const test = splitMetrics('test', testTruth, testPredicted, testIdx.length, t, meanProximityError(testProximityPerEntity));
   return Object.freeze({
     alpha: fit.alpha,
     alphaIndex: fit.alphaIndex,
@@ -185,6 +188,7 @@ export async function fitLayerProbe(input: LayerProbeInput): Promise<LayerProbeR
     predictions,
     train,
     test,
+    testProximityPerEntity,
   });
 }
 

@@ -3,7 +3,7 @@
  * out/proximityWorker.js; under tsc it is the compiled file next to backgroundProximity.js).
  */
 import { parentPort } from 'node:worker_threads';
-import { absoluteYears, greatCircleKm, proximityError, type DistanceMeasure } from './metrics';
+import { absoluteYears, greatCircleKm, proximityErrorPerEntity, type DistanceMeasure } from './metrics';
 import type { WorkerReply } from '../util/requestWorker';
 
 export interface ProximityRequest {
@@ -13,16 +13,17 @@ export interface ProximityRequest {
   readonly predicted: Float64Array;
 }
 
-/** A score, or the error that stopped it (RequestWorker rejects the request with it). */
+/** Each entity's proximity error (proximityErrorPerEntity), or the error that stopped it (RequestWorker rejects the request with it). */
 export interface ProximityReply extends WorkerReply {
-  readonly value: number;
+  readonly errors: Float64Array;
 }
 
 const MEASURES: Record<DistanceMeasure['name'], DistanceMeasure> = { greatCircleKm, absoluteYears };
 
 parentPort?.on('message', (request: ProximityRequest) => {
   try {
-    parentPort?.postMessage({ id: request.id, value: proximityError(request.truth, request.predicted, MEASURES[request.measure]) } satisfies ProximityReply);
+    const errors = proximityErrorPerEntity(request.truth, request.predicted, MEASURES[request.measure]);
+    parentPort?.postMessage({ id: request.id, errors } satisfies ProximityReply, [errors.buffer as ArrayBuffer]);
   } catch (error) {
     parentPort?.postMessage({ id: request.id, error: (error as Error).message } satisfies WorkerReply);
   }

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { prestartProbeWorkers, probeActivations, splitFor } from '../../../src/core/experiments/probeActivations';
+import { isOurResultsFile, prestartProbeWorkers, probeActivations, splitFor, writeProbeResults } from '../../../src/core/experiments/probeActivations';
 import type { RidgeFitPool } from '../../../src/core/probes/ridgePool';
 import { layerFileName } from '../../../src/core/activations/manifest';
 import { writeNpy } from '../../../src/core/activations/npy';
@@ -80,4 +80,42 @@ test('prestartProbeWorkers asks the pool for the folder\'s estimated training ro
   writePlantedPlaces(single, { n: 500, d: 12, layers: 1, seed: 8 });
   prestartProbeWorkers(single, pool);
   assert.equal(asked.length, 1, 'one layer is fitted on this thread: no workers');
+});
+
+test('isOurResultsFile: a results.json as written is ours from its first bytes; any other file only when it parses with our format', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-results-file-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { dataset } = writePlantedPlaces(dir, { n: 200, d: 8, layers: 2, seed: 8 });
+  const written = writeProbeResults(path.join(dir, 'out'), await probeActivations(dir, dataset));
+  assert.equal(isOurResultsFile(written), true);
+  const file = (name: string, text: string): string => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const results = JSON.parse(fs.readFileSync(written, 'utf8')) as { format: string };
+  // Re-indented, or with its keys in another order: parsed whole, and still ours.
+  assert.equal(isOurResultsFile(file('compact.json', JSON.stringify(results))), true);
+  assert.equal(isOurResultsFile(file('reordered.json', JSON.stringify({ kind: 'space', format: results.format }))), true);
+  // Not ours: another format, no format, not JSON, not an object, empty, a folder.
+  assert.equal(isOurResultsFile(file('other.json', JSON.stringify({ ...results, format: 'something-else/1' }))), false);
+  assert.equal(isOurResultsFile(file('none.json', '{"layers": []}')), false);
+  assert.equal(isOurResultsFile(file('text.json', 'format: spacetime-probe-results/1')), false);
+  assert.equal(isOurResultsFile(file('null.json', 'null')), false);
+  assert.equal(isOurResultsFile(file('empty.json', '')), false);
+  assert.equal(isOurResultsFile(dir), false);
+});
+
+test('releaseWorkers stops the pool once, after the last layer is fitted, and changes no result', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-release-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const { dataset } = writePlantedPlaces(dir, { n: 300, d: 8, layers: 3, seed: 9 });
+  const fitted: string[] = [];
+  const disposedAfter: number[] = [];
+  const pool = { size: 2, worthIt: () => false, prestart: () => {}, dispose: async () => { disposedAfter.push(fitted.length); } } as unknown as RidgeFitPool;
+  const onProgress = (progress: { message?: string }) => { if (progress.message?.startsWith('fitting')) fitted.push(progress.message); };
+  const released = await probeActivations(dir, dataset, { ridgePool: pool, releaseWorkers: true, onProgress });
+  assert.deepEqual(disposedAfter, [3]);
+  const kept = await probeActivations(dir, dataset, { ridgePool: pool });
+  assert.deepEqual(disposedAfter, [3], 'without the option the pool is left running');
+  assert.deepEqual(released.layers, kept.layers);
 });

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BackgroundProximity, BACKGROUND_PROXIMITY_MIN_ENTITIES } from '../../../src/core/probes/backgroundProximity';
-import { absoluteYears, greatCircleKm, proximityError } from '../../../src/core/probes/metrics';
+import { absoluteYears, greatCircleKm, proximityError, proximityErrorPerEntity } from '../../../src/core/probes/metrics';
+import { bootstrapTestIntervals } from '../../../src/core/probes/bootstrap';
 import { mulberry32, splitTrainTest } from '../../../src/core/probes/split';
 import { fitLayerProbe } from '../../../src/core/probes/probe';
 import { probeActivations } from '../../../src/core/experiments/probeActivations';
@@ -59,6 +60,9 @@ describe('BackgroundProximity', () => {
       proximityError(years.truth, years.predicted, absoluteYears),
     ]);
     assert.equal(background.scoredOnWorker, 4);
+    // Every entity's error comes back too, the same doubles as on this thread.
+    assert.deepEqual(await background.perEntity(cases[0].truth, cases[0].predicted, greatCircleKm), proximityErrorPerEntity(cases[0].truth, cases[0].predicted, greatCircleKm));
+    assert.equal(background.scoredOnWorker, 5);
   });
 
   test('small splits and custom measures are scored on this thread', async () => {
@@ -117,6 +121,11 @@ test('probeActivations (layers two at a time, proximity on the worker) equals fi
       assert.equal(entry.trainR2, alone.train.r2);
       assert.equal(entry.proximityError, alone.test.proximityError);
       assert.deepEqual(Object.values(entry.spearman), alone.test.spearman);
+      // The bootstrap resampled the worker's per-entity errors: the same interval as from this thread's own.
+      const truth = Float64Array.from(Array.from(split.test).flatMap((row) => [targets[2 * row], targets[2 * row + 1]]));
+      const predicted = Float64Array.from(Array.from(split.test).flatMap((row) => [alone.predictions[2 * row], alone.predictions[2 * row + 1]]));
+      assert.deepEqual(entry.proximityErrorInterval, bootstrapTestIntervals(truth, predicted, 2, proximityErrorPerEntity(truth, predicted, greatCircleKm)).proximityError);
+      assert.deepEqual(alone.testProximityPerEntity, proximityErrorPerEntity(truth, predicted, greatCircleKm));
     }
     assert.equal(results.bestLayer, layersCount - 1);
   } finally {
