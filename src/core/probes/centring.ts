@@ -78,53 +78,44 @@ export function centredFloat32Into32(x: Float32Array, means: Float64Array, start
 const keptPanels = new KeptKernelMemory<CovariancePanels>();
 
 /**
- * The covariance's panels for float32 rows: panel j holds columns bounds[j] … bounds[j] + widths[j] − 1 of a chunk's
- * centred rows, transposed (widths[j] × rows, row-major). Take one with CovariancePanels.take, give it back with
- * CovariancePanels.release when the covariance is done.
+ * The covariance's operand for float32 rows: a chunk's centred rows transposed (d × rows, row-major, in the kernel's
+ * memory), so that any run of features is one contiguous panel. Take one with CovariancePanels.take, give it back
+ * with CovariancePanels.release when the covariance is done.
  */
 export class CovariancePanels {
   private readonly kernel: CentringKernel;
   private readonly bytes: number;
   private readonly rowsAt: number;
   private readonly block: number;
-  private readonly panelAt: number[];
-  /** Panel j's buffer (maxRows × widths[j] values, a view of the kernel's memory). */
-  readonly panels: Float64Array[];
+  private readonly transposedAt: number;
+  /** maxRows × d values (a view of the kernel's memory); a chunk of `rows` rows fills the first d × rows. */
+  readonly transposed: Float64Array;
 
-  private constructor(kernel: CentringKernel, readonly d: number, readonly maxRows: number, readonly widths: readonly number[], blockBytes: number) {
+  private constructor(kernel: CentringKernel, readonly d: number, readonly maxRows: number, blockBytes: number) {
     this.kernel = kernel;
     this.rowsAt = aligned(d * 8);
     this.block = blockRows(maxRows, d * 4, blockBytes);
-    this.panelAt = [];
-    let at = aligned(this.rowsAt + this.block * d * 4);
-    for (const width of widths) {
-      this.panelAt.push(at);
-      at = aligned(at + maxRows * width * 8);
-    }
-    this.bytes = at;
-    const heap = kernelMemory(kernel.memory, at);
-    this.panels = widths.map((width, j) => new Float64Array(heap, this.panelAt[j], maxRows * width));
+    this.transposedAt = aligned(this.rowsAt + this.block * d * 4);
+    this.bytes = aligned(this.transposedAt + maxRows * d * 8);
+    this.transposed = new Float64Array(kernelMemory(kernel.memory, this.bytes), this.transposedAt, maxRows * d);
   }
 
-  /** Panels for chunks of up to maxRows rows of d features split into `widths`, with the column means `means`. */
-  static take(d: number, maxRows: number, widths: readonly number[], means: Float64Array, blockBytes = BLOCK_BYTES): CovariancePanels {
-    const panels = keptPanels.take((kept) => kept.d === d && kept.maxRows >= maxRows && kept.widths.length === widths.length
-      && kept.widths.every((width, j) => width === widths[j]) && kept.block === blockRows(maxRows, d * 4, blockBytes))
-      ?? new CovariancePanels(newKernel(), d, maxRows, widths, blockBytes);
+  /** Panels for chunks of up to maxRows rows of d features, with the column means `means`. */
+  static take(d: number, maxRows: number, means: Float64Array, blockBytes = BLOCK_BYTES): CovariancePanels {
+    const panels = keptPanels.take((kept) => kept.d === d && kept.maxRows >= maxRows && kept.block === blockRows(maxRows, d * 4, blockBytes))
+      ?? new CovariancePanels(newKernel(), d, maxRows, blockBytes);
     new Float64Array(panels.kernel.memory.buffer, 0, d).set(means.subarray(0, d));
     return panels;
   }
 
-  /** Fill the panels with rows start … start + rows − 1 of x (rows ≤ maxRows), centred, at stride `rows`. */
-  fill(x: Float32Array, start: number, rows: number, bounds: readonly number[]): void {
+  /** Fill `transposed` with rows start … start + rows − 1 of x (rows ≤ maxRows), centred: feature f's values at f·rows. */
+  fill(x: Float32Array, start: number, rows: number): void {
     const { d, kernel, block } = this;
     const kernelRows = new Float32Array(kernel.memory.buffer, this.rowsAt, block * d);
     for (let first = 0; first < rows; first += block) {
       const count = Math.min(block, rows - first);
       kernelRows.set(x.subarray((start + first) * d, (start + first + count) * d));
-      for (let j = 0; j < this.widths.length; j++) {
-        kernel.centredTransposed(this.rowsAt, count, d, bounds[j], this.widths[j], 0, this.panelAt[j] + first * 8, rows);
-      }
+      kernel.centredTransposed(this.rowsAt, count, d, 0, d, 0, this.transposedAt + first * 8, rows);
     }
   }
 

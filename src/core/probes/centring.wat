@@ -79,13 +79,84 @@
         (br $eachRow))))
 
   ;; out[c·stride + r] = rows[r][first + c] − means[first + c] as f64, for c < width, r < count (stride in values).
-  ;; Reads each row's columns in order, four at a time, and writes them into four columns of out.
+  ;; Four rows at a time: each 4 × 4 tile is read as four rows of four float32 and written as four columns of four
+  ;; float64 (32 contiguous bytes each), so that each column's cache line and page are touched once per four rows
+  ;; rather than once per row (the columns are `stride` values apart). Leftover rows go one at a time.
   (func (export "centredTransposed") (param $rows i32) (param $count i32) (param $size i32) (param $first i32) (param $width i32)
     (param $means i32) (param $out i32) (param $stride i32)
-    (local $r i32) (local $p i32) (local $m i32) (local $o i32) (local $c i32) (local $quad i32) (local $plane i32)
+    (local $r i32) (local $p i32) (local $m i32) (local $o i32) (local $c i32) (local $quad i32) (local $plane i32) (local $rowBytes i32)
     (local $v v128) (local $low v128) (local $high v128)
+    (local $mLow v128) (local $mHigh v128)
+    (local $low0 v128) (local $high0 v128) (local $low1 v128) (local $high1 v128)
+    (local $low2 v128) (local $high2 v128) (local $low3 v128) (local $high3 v128)
     (local.set $quad (i32.and (local.get $width) (i32.const -4)))
     (local.set $plane (i32.shl (local.get $stride) (i32.const 3)))
+    (local.set $rowBytes (i32.shl (local.get $size) (i32.const 2)))
+    ;; Tiles of four rows.
+    (block $tilesDone
+      (loop $eachFour
+        (br_if $tilesDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $count)))
+        (local.set $p (i32.add (local.get $rows) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $size)) (local.get $first)) (i32.const 2))))
+        (local.set $m (i32.add (local.get $means) (i32.shl (local.get $first) (i32.const 3))))
+        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 3))))
+        (local.set $c (i32.const 0))
+        (block $quadsDone
+          (loop $quads
+            (br_if $quadsDone (i32.ge_u (local.get $c) (local.get $quad)))
+            (local.set $mLow (v128.load (local.get $m)))
+            (local.set $mHigh (v128.load offset=16 (local.get $m)))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $low0 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mLow)))
+            (local.set $high0 (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mHigh)))
+            (local.set $v (v128.load (i32.add (local.get $p) (local.get $rowBytes))))
+            (local.set $low1 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mLow)))
+            (local.set $high1 (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mHigh)))
+            (local.set $v (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+            (local.set $low2 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mLow)))
+            (local.set $high2 (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mHigh)))
+            (local.set $v (v128.load (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+            (local.set $low3 (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mLow)))
+            (local.set $high3 (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mHigh)))
+            ;; Column c: lane 0 of the four rows' low halves; c + 1: lane 1; c + 2, c + 3: the high halves.
+            (v128.store (local.get $o)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low0) (local.get $low1)))
+            (v128.store offset=16 (local.get $o)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low2) (local.get $low3)))
+            (v128.store (i32.add (local.get $o) (local.get $plane))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $low0) (local.get $low1)))
+            (v128.store offset=16 (i32.add (local.get $o) (local.get $plane))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $low2) (local.get $low3)))
+            (v128.store (i32.add (local.get $o) (i32.shl (local.get $plane) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $high0) (local.get $high1)))
+            (v128.store offset=16 (i32.add (local.get $o) (i32.shl (local.get $plane) (i32.const 1)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $high2) (local.get $high3)))
+            (v128.store (i32.add (local.get $o) (i32.mul (local.get $plane) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $high0) (local.get $high1)))
+            (v128.store offset=16 (i32.add (local.get $o) (i32.mul (local.get $plane) (i32.const 3)))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $high2) (local.get $high3)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $m (i32.add (local.get $m) (i32.const 32)))
+            (local.set $o (i32.add (local.get $o) (i32.shl (local.get $plane) (i32.const 2))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $quads)))
+        ;; The tile rows' last (width mod 4) columns, value by value.
+        (block $restDone
+          (loop $rest
+            (br_if $restDone (i32.ge_u (local.get $c) (local.get $width)))
+            (f64.store (local.get $o) (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (f64.load (local.get $m))))
+            (f64.store offset=8 (local.get $o) (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rowBytes)))) (f64.load (local.get $m))))
+            (f64.store offset=16 (local.get $o)
+              (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1))))) (f64.load (local.get $m))))
+            (f64.store offset=24 (local.get $o)
+              (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3))))) (f64.load (local.get $m))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $m (i32.add (local.get $m) (i32.const 8)))
+            (local.set $o (i32.add (local.get $o) (local.get $plane)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $rest)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $eachFour)))
+    ;; The last (count mod 4) rows, one at a time.
     (block $done
       (loop $eachRow
         (br_if $done (i32.ge_u (local.get $r) (local.get $count)))

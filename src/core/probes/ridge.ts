@@ -382,69 +382,72 @@ function finish(input: RidgeInput, alphas: number[], looMse: Float64Array, best:
   });
 }
 
-/** panel[(c − first)·stride + offset + r] = block[r·d + c] for the block's `count` rows and columns first…first+width−1. */
-function scatterTransposed(block: Float64Array, count: number, d: number, first: number, width: number, panel: Float64Array, stride: number, offset: number): void {
-  for (let c = 0; c < width; c++) {
+/** transposed[c·stride + offset + r] = block[r·d + c] for the block's `count` rows and all d columns. */
+function scatterTransposed(block: Float64Array, count: number, d: number, transposed: Float64Array, stride: number, offset: number): void {
+  for (let c = 0; c < d; c++) {
     const target = c * stride + offset;
-    for (let r = 0; r < count; r++) panel[target + r] = block[r * d + first + c];
+    for (let r = 0; r < count; r++) transposed[target + r] = block[r * d + c];
   }
 }
 
+/**
+ * Features per strip of the covariance: about 96, and d/16 for wide layers. Each strip of rows of C is one Gemm
+ * against all the features before it, so the products cover (strips + 1)/(2·strips) of the full d², and narrower
+ * strips save more but run slower. One thread, 2-core VM (2026-12-03): d = 768 over 5,461 rows took 108 ms as 2
+ * strips, 84 ms as 8 (96 wide) and 91 ms as 12; d = 4,096 over 4,096 rows 2.95 s as 2, 2.26 s as 8 and 1.82 s as
+ * 16 (256 wide), 1.80 s as 32.
+ */
+export function covarianceStripWidth(d: number): number {
+  return Math.max(96, Math.ceil(d / 16));
+}
 
 /**
- * C = X_cᵀX_c (d × d, both triangles) and X_cᵀy_c (d × t), accumulated over row chunks. Only the lower block
- * triangle is computed: the columns are split into `blocks` panels stored contiguously per chunk, and each panel
- * pair (i ≥ j) is one Gemm, which saves (blocks − 1)/(2·blocks) of the flops (37.5% with 4 panels) — the mirror
- * image comes free, and it is exactly symmetric.
+ * C = X_cᵀX_c (d × d, both triangles) and X_cᵀy_c (d × t), accumulated over row chunks. Each chunk's centred rows
+ * are stored transposed (d × rows), so that any run of features is one contiguous panel; the features are split
+ * into strips, and strip i's rows of C are one Gemm of the strip's panel against the panel of all features up to
+ * the strip's end — the lower triangle only (with the strip's diagonal block), about half the flops of XᵀX
+ * (56% at d = 768). The upper triangle is the mirror image of the lower, so C is exactly symmetric.
  */
 async function covarianceAndCrossProducts(x: LayerValues, xMeans: Float64Array, yc: Float64Array, n: number, d: number, t: number,
   chunkRows: number, products: DenseProducts, scratch: ScratchBuffers): Promise<{ covariance: Float64Array; xty: Float64Array }> {
-  const blocks = d >= 2048 ? 8 : d >= 1024 ? 4 : d >= 256 ? 2 : 1;
-  const bounds = Array.from({ length: blocks + 1 }, (_, j) => Math.round((j * d) / blocks));
-  const widths = bounds.slice(1).map((bound, j) => bound - bounds[j]);
+  const strips = Math.max(1, Math.round(d / covarianceStripWidth(d)));
+  const bounds = Array.from({ length: strips + 1 }, (_, j) => Math.round((j * d) / strips));
   const maxRows = Math.min(n, chunkRows);
-  // Each panel is stored transposed (width × rows, the chunk's centred rows as columns), so that every product has
-  // an untransposed A: products this large run as pieces of result rows (linalg.ts gemmInPieces), and a transposed
-  // A would have each piece copy its column block first — the whole panel, for every panel pair of every chunk.
-  // Every panel value a chunk uses is written first, and each sum starts from zero.
-  // Float32 rows are centred and transposed into panels in a kernel's memory (centring.ts), others here.
-  const kernelPanels = x instanceof Float32Array ? CovariancePanels.take(d, maxRows, widths, xMeans) : undefined;
-  const panels = kernelPanels?.panels ?? widths.map((width, j) => scratch.get('float64', `covariance panel ${j}`, maxRows * width));
+  // Every product has an untransposed A: products this large run as pieces of result rows (linalg.ts gemmInPieces),
+  // and a transposed A would have each piece copy its column block first. Every value a chunk uses is written
+  // first, and each sum starts from zero. Float32 rows are centred and transposed in a kernel's memory
+  // (centring.ts), others here.
+  const kernelPanels = x instanceof Float32Array ? CovariancePanels.take(d, maxRows, xMeans) : undefined;
+  const transposed = kernelPanels?.transposed ?? scratch.get('float64', 'covariance transposed rows', maxRows * d);
   const rowBlock = 64;
-  const centred = new Float64Array(rowBlock * d);
-  const sums = new Map<string, Float64Array>();
-  for (let i = 0; i < blocks; i++) for (let j = 0; j <= i; j++) sums.set(`${i},${j}`, scratch.get('float64', `covariance sum ${i},${j}`, widths[i] * widths[j]).fill(0));
-  const product = scratch.get('float64', 'covariance product', Math.max(...widths) ** 2);
+  const centred = kernelPanels === undefined ? new Float64Array(rowBlock * d) : undefined;
+  const sums = bounds.slice(1).map((end, i) => scratch.get('float64', `covariance strip ${i}`, (end - bounds[i]) * end).fill(0));
+  const product = scratch.get('float64', 'covariance product', (bounds[strips] - bounds[strips - 1]) * d);
   const xty = new Float64Array(d * t);
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     const rows = end - start;
-    if (kernelPanels !== undefined) kernelPanels.fill(x as Float32Array, start, rows, bounds);
+    if (kernelPanels !== undefined) kernelPanels.fill(x as Float32Array, start, rows);
     else {
       for (let r0 = 0; r0 < rows; r0 += rowBlock) {
         const r1 = Math.min(rows, r0 + rowBlock);
         centredRows(x, xMeans, start + r0, start + r1, d, centred);
-        for (let j = 0; j < blocks; j++) scatterTransposed(centred, r1 - r0, d, bounds[j], widths[j], panels[j], rows, r0);
+        scatterTransposed(centred as Float64Array, r1 - r0, d, transposed, rows, r0);
       }
     }
-    for (let i = 0; i < blocks; i++) {
-      const panelI = { data: panels[i].subarray(0, rows * widths[i]), rows: widths[i], cols: rows };
-      for (let j = 0; j <= i; j++) {
-        const panelJ = { data: panels[j].subarray(0, rows * widths[j]), rows: widths[j], cols: rows };
-        const block = await products.gemm('float64', panelI, panelJ, { transB: true, out: product.subarray(0, widths[i] * widths[j]) });
-        addInto(sums.get(`${i},${j}`) as Float64Array, block, 0);
-      }
-      const part = await products.gemm('float64', panelI, { data: yc.subarray(start * t, end * t), rows, cols: t });
-      addInto(xty, part, bounds[i] * t);
+    for (let i = 0; i < strips; i++) {
+      const width = bounds[i + 1] - bounds[i];
+      const strip = { data: transposed.subarray(bounds[i] * rows, bounds[i + 1] * rows), rows: width, cols: rows };
+      const before = { data: transposed.subarray(0, bounds[i + 1] * rows), rows: bounds[i + 1], cols: rows };
+      addInto(sums[i], await products.gemm('float64', strip, before, { transB: true, out: product.subarray(0, width * bounds[i + 1]) }), 0);
     }
+    const all = { data: transposed.subarray(0, d * rows), rows: d, cols: rows };
+    addInto(xty, await products.gemm('float64', all, { data: yc.subarray(start * t, end * t), rows, cols: t }), 0);
   }
   // Not in a finally: panels of a fit that failed half-way are simply not kept.
   if (kernelPanels !== undefined) CovariancePanels.release(kernelPanels);
   const covariance = scratch.get('float64', 'covariance', d * d);
-  for (let i = 0; i < blocks; i++) {
-    for (let j = 0; j <= i; j++) placeBlockAndMirror(covariance, d, sums.get(`${i},${j}`) as Float64Array, bounds[i], widths[i], bounds[j], widths[j]);
-  }
-  symmetrise(covariance, d);
+  for (let i = 0; i < strips; i++) placeStripAndMirror(covariance, d, sums[i], bounds[i], bounds[i + 1]);
   return { covariance, xty };
 }
 
@@ -456,23 +459,18 @@ function addInto(target: Float64Array, values: Float64Array, offset: number): vo
   for (let index = 0; index < values.length; index++) target[offset + index] += values[index];
 }
 
-/** Block (rows first…, columns second…) of the covariance and its mirror image. */
-function placeBlockAndMirror(covariance: Float64Array, d: number, sum: Float64Array, first: number, firstWidth: number, second: number, secondWidth: number): void {
-  for (let a = 0; a < firstWidth; a++) {
-    for (let b = 0; b < secondWidth; b++) {
-      const value = sum[a * secondWidth + b];
-      covariance[(first + a) * d + second + b] = value;
-      covariance[(second + b) * d + first + a] = value;
+/**
+ * Strip rows first … end − 1 of the covariance (`sum`: (end − first) × end, columns 0 … end − 1) into its lower
+ * triangle and, mirrored, its upper: the strip's diagonal block gives only its lower half, so C is exactly symmetric.
+ */
+function placeStripAndMirror(covariance: Float64Array, d: number, sum: Float64Array, first: number, end: number): void {
+  for (let a = 0; a < end - first; a++) {
+    const row = first + a;
+    for (let c = 0; c <= row; c++) {
+      const value = sum[a * end + c];
+      covariance[row * d + c] = value;
+      covariance[c * d + row] = value;
     }
-  }
-}
-
-/** Diagonal blocks come from MLAS, which may differ from their transpose in the last bit: the mean of the two. */
-function symmetrise(covariance: Float64Array, d: number): void {
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) {
-    const mean = 0.5 * (covariance[i * d + j] + covariance[j * d + i]);
-    covariance[i * d + j] = mean;
-    covariance[j * d + i] = mean;
   }
 }
 

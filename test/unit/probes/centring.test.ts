@@ -40,22 +40,17 @@ test('rows centred into float32 are each float64 difference rounded once; only t
   }
 });
 
-test('covariance panels hold each chunk\'s centred columns transposed (width × rows), chunk after chunk, kept panels too', () => {
+test('covariance panels hold each chunk\'s centred rows transposed (d × rows), chunk after chunk, kept panels too', () => {
   for (const [rows, cols, blockBytes] of shapes) {
     const { x, means } = rowsOf(rows, cols, 53);
-    const split = Math.floor(cols / 2);
-    const bounds = [0, split, cols];
-    const widths = [split, cols - split];
     const maxRows = Math.max(1, Math.ceil(rows / 2));
     for (let use = 0; use < 2; use++) {
-      const panels = CovariancePanels.take(cols, maxRows, widths, means, blockBytes);
+      const panels = CovariancePanels.take(cols, maxRows, means, blockBytes);
       for (let start = 0; start < rows; start += maxRows) {
         const chunk = Math.min(maxRows, rows - start);
-        panels.fill(x, start, chunk, bounds);
-        for (const [j, width] of widths.entries()) {
-          const expected = Array.from({ length: width * chunk }, (_, k) => x[(start + (k % chunk)) * cols + bounds[j] + Math.floor(k / chunk)] - means[bounds[j] + Math.floor(k / chunk)]);
-          assert.deepEqual(Array.from(panels.panels[j].subarray(0, width * chunk)), expected, `${rows} × ${cols}, use ${use}, rows ${start}…, panel ${j}`);
-        }
+        panels.fill(x, start, chunk);
+        const expected = Array.from({ length: cols * chunk }, (_, k) => x[(start + (k % chunk)) * cols + Math.floor(k / chunk)] - means[Math.floor(k / chunk)]);
+        assert.deepEqual(Array.from(panels.transposed.subarray(0, cols * chunk)), expected, `${rows} × ${cols}, use ${use}, rows ${start}…`);
       }
       CovariancePanels.release(panels);
     }

@@ -124,7 +124,7 @@ function assertSameFit(fast: RidgeCVResult, slow: RidgeCVResult, tolerance: numb
   assert.ok(maxAbsolute(fast.intercept, slow.intercept) < tolerance * Math.max(1, ...slow.intercept.map(Math.abs)), 'intercept');
 }
 
-for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples > nFeatures, two covariance panels', 700, 300], ['nSamples < nFeatures', 80, 300]] as const) {
+for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples > nFeatures, three covariance strips', 700, 300], ['nSamples < nFeatures', 80, 300]] as const) {
   test(`onnxruntime products agree with the plain TypeScript path (${label}, blocked reduction)`, async () => {
     const { x, y } = dataset(n, d, 2, 99 + d);
     const x32 = Float32Array.from(x);
@@ -143,6 +143,10 @@ for (const [label, n, d] of [['nSamples > nFeatures', 400, 90], ['nSamples > nFe
     // The other form gives the same answer too.
     const other = await fitRidgeCV({ x: x32, y, nSamples: n, nFeatures: d, nTargets: 2 }, { ...options, mode: n > d ? 'dual' : 'primal' });
     assertSameFit(other, slow, 1e-7);
+    // So do float64 rows (centred and transposed here, not in the kernel), in both forms.
+    const primal64 = await fitRidgeCV({ x, y, nSamples: n, nFeatures: d, nTargets: 2 }, { ...options, mode: 'primal' });
+    const dual64 = await fitRidgeCV({ x, y, nSamples: n, nFeatures: d, nTargets: 2 }, { ...options, mode: 'dual' });
+    assertSameFit(primal64, dual64, 1e-7);
   });
 }
 
