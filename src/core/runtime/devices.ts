@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
+import './onnxruntimeTelemetry';
 import * as ort from 'onnxruntime-node';
 import type { DeviceName } from '../model/types';
 

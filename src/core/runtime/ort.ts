@@ -7,6 +7,7 @@
  * records why each skipped provider was not used. A device the user forced fails with DeviceUnavailableError
  * (what is missing and how to get it) instead of silently running elsewhere.
  */
+import './onnxruntimeTelemetry';
 import * as ort from 'onnxruntime-node';
 import type { DeviceInfo, DeviceName, DeviceRequest } from '../model/types';
 import { allCores } from '../util/cores';
