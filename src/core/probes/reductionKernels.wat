@@ -14,11 +14,18 @@
 (module
   (memory (export "memory") 1)
 
+  ;; Rows two at a time (an even one and the next): their dot products are two independent chains (one chain ran at
+  ;; the add's latency), and y[c] takes both rows' terms in one load and store, the even row's first. Every sum adds
+  ;; in the order of the one-row loop (row by row for y, column pairs then the lane sum for a dot), so the doubles are
+  ;; those of that loop, which still serves the last row when the count is odd.
   (func (export "lowerSymmetricProduct") (param $matrix i32) (param $s i32) (param $f i32) (param $v i32) (param $y i32)
     (local $n i32) (local $i i32) (local $c i32) (local $pairs i32) (local $row i32) (local $vf i32)
     (local $vi f64) (local $splat v128) (local $acc v128) (local $a v128) (local $dot f64) (local $yc i32) (local $value f64)
+    (local $row1 i32) (local $vi1 f64) (local $splat1 v128) (local $acc1 v128) (local $a1 v128) (local $vc v128) (local $dot1 f64)
+    (local $rowBytes i32)
     (local.set $n (i32.sub (local.get $s) (local.get $f)))
     (local.set $vf (i32.add (local.get $v) (i32.shl (local.get $f) (i32.const 3))))
+    (local.set $rowBytes (i32.shl (local.get $s) (i32.const 3)))
     ;; y = 0
     (local.set $i (i32.const 0))
     (block $zeroed
@@ -28,6 +35,51 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $zero)))
     (local.set $i (i32.const 0))
+    ;; Rows i (even) and i + 1.
+    (block $twoDone
+      (loop $two
+        (br_if $twoDone (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $n)))
+        (local.set $row (i32.add (local.get $matrix)
+          (i32.shl (i32.add (i32.mul (i32.add (local.get $f) (local.get $i)) (local.get $s)) (local.get $f)) (i32.const 3))))
+        (local.set $row1 (i32.add (local.get $row) (local.get $rowBytes)))
+        (local.set $vi (f64.load (i32.add (local.get $vf) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $vi1 (f64.load offset=8 (i32.add (local.get $vf) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $splat (f64x2.splat (local.get $vi)))
+        (local.set $splat1 (f64x2.splat (local.get $vi1)))
+        (local.set $acc (v128.const f64x2 0 0))
+        (local.set $acc1 (v128.const f64x2 0 0))
+        (local.set $c (i32.const 0))
+        ;; Columns c < i (i is even: both rows' pairs end there).
+        (block $pairsDone
+          (loop $pairLoop
+            (br_if $pairsDone (i32.ge_u (local.get $c) (local.get $i)))
+            (local.set $a (v128.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 3)))))
+            (local.set $a1 (v128.load (i32.add (local.get $row1) (i32.shl (local.get $c) (i32.const 3)))))
+            (local.set $vc (v128.load (i32.add (local.get $vf) (i32.shl (local.get $c) (i32.const 3)))))
+            (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $a) (local.get $vc))))
+            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (local.get $a1) (local.get $vc))))
+            (local.set $yc (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 3))))
+            (v128.store (local.get $yc) (f64x2.add (f64x2.add (v128.load (local.get $yc)) (f64x2.mul (local.get $a) (local.get $splat)))
+              (f64x2.mul (local.get $a1) (local.get $splat1))))
+            (local.set $c (i32.add (local.get $c) (i32.const 2)))
+            (br $pairLoop)))
+        ;; Row i: no odd column; its diagonal.
+        (local.set $dot (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+        (local.set $dot (f64.add (local.get $dot)
+          (f64.mul (f64.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 3)))) (local.get $vi))))
+        (local.set $yc (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))
+        (f64.store (local.get $yc) (f64.add (f64.load (local.get $yc)) (local.get $dot)))
+        ;; Row i + 1: its odd last column below the diagonal (column i), then its diagonal.
+        (local.set $dot1 (f64.add (f64x2.extract_lane 0 (local.get $acc1)) (f64x2.extract_lane 1 (local.get $acc1))))
+        (local.set $value (f64.load (i32.add (local.get $row1) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $dot1 (f64.add (local.get $dot1) (f64.mul (local.get $value) (local.get $vi))))
+        (f64.store (local.get $yc) (f64.add (f64.load (local.get $yc)) (f64.mul (local.get $value) (local.get $vi1))))
+        (local.set $dot1 (f64.add (local.get $dot1)
+          (f64.mul (f64.load offset=8 (i32.add (local.get $row1) (i32.shl (local.get $i) (i32.const 3)))) (local.get $vi1))))
+        (f64.store offset=8 (local.get $yc) (f64.add (f64.load offset=8 (local.get $yc)) (local.get $dot1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $two)))
+    ;; The last row when the count is odd, as the one-row loop.
     (block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $n)))
