@@ -11,7 +11,7 @@
  * Every resample draws its n indices as floor(random() · n) from one mulberry32(seed) stream, in order, resample
  * after resample — the same entities for every layer, so intervals of different layers are comparable.
  */
-import { mulberry32 } from './split';
+import { mulberry32Indices } from './split';
 
 export const DEFAULT_BOOTSTRAP_RESAMPLES = 1000;
 export const DEFAULT_BOOTSTRAP_SEED = 0;
@@ -71,23 +71,54 @@ function sharedTotals(truth: ArrayLike<number>, nTargets: number, indices: Int32
   if (cached?.indices === indices && cached.nTargets === nTargets && cached.truth.length === truth.length
     && cached.truth.every((value, k) => Object.is(value, truth[k]))) return cached.totals;
   const totals = new Float64Array(resamples * nTargets);
+  const values = Float64Array.from(truth);
   for (let b = 0; b < resamples; b++) {
     const first = b * n;
     const last = first + n;
-    for (let c = 0; c < nTargets; c++) {
-      let average = 0;
-      for (let k = first; k < last; k++) average += truth[indices[k] * nTargets + c];
-      average /= n;
-      let total = 0;
-      for (let k = first; k < last; k++) {
-        const deviation = truth[indices[k] * nTargets + c] - average;
-        total += deviation * deviation;
+    if (nTargets === 2) drawTotalsTwoTargets(values, indices, first, last, n, totals, 2 * b);
+    else {
+      for (let c = 0; c < nTargets; c++) {
+        let average = 0;
+        for (let k = first; k < last; k++) average += values[indices[k] * nTargets + c];
+        average /= n;
+        let total = 0;
+        for (let k = first; k < last; k++) {
+          const deviation = values[indices[k] * nTargets + c] - average;
+          total += deviation * deviation;
+        }
+        totals[b * nTargets + c] = total;
       }
-      totals[b * nTargets + c] = total;
     }
   }
-  lastTotals = { indices, truth: Float64Array.from(truth), nTargets, totals };
+  lastTotals = { indices, truth: values, nTargets, totals };
   return totals;
+}
+
+/**
+ * sharedTotals' sums for one draw of latitude/longitude, both targets in each pass over the draw (half the index
+ * reads); each target's sums still add in draw order.
+ */
+function drawTotalsTwoTargets(values: Float64Array, indices: Int32Array, first: number, last: number, n: number, totals: Float64Array, at: number): void {
+  let first0 = 0;
+  let second0 = 0;
+  for (let k = first; k < last; k++) {
+    const row = 2 * indices[k];
+    first0 += values[row];
+    second0 += values[row + 1];
+  }
+  const firstMean = first0 / n;
+  const secondMean = second0 / n;
+  let firstTotal = 0;
+  let secondTotal = 0;
+  for (let k = first; k < last; k++) {
+    const row = 2 * indices[k];
+    const a = values[row] - firstMean;
+    const b = values[row + 1] - secondMean;
+    firstTotal += a * a;
+    secondTotal += b * b;
+  }
+  totals[at] = firstTotal;
+  totals[at + 1] = secondTotal;
 }
 
 /**
@@ -122,10 +153,7 @@ function drawSums(squaredErrors: Float64Array, proximity: Float64Array | undefin
 
 /** The resampled indices: `resamples` rows of n indices in [0, n), row-major (see the file comment). */
 export function bootstrapIndices(n: number, resamples: number, seed: number): Int32Array {
-  const random = mulberry32(seed);
-  const indices = new Int32Array(n * resamples);
-  for (let k = 0; k < indices.length; k++) indices[k] = Math.floor(random() * n);
-  return indices;
+  return mulberry32Indices(seed, n, new Int32Array(n * resamples));
 }
 
 function interval(values: Float64Array, level: number): Interval {

