@@ -175,9 +175,9 @@ function storedLayerBytes(rows: number, manifest: ActivationManifest): number {
  * Start the ridge-fit workers for a probe of `activationsDir` now, when its fits will go to them, so that their
  * start (~0.1 s: thread, bundle, onnxruntime) overlaps with reading the dataset rather than delaying
  * the first fit. The training rows are estimated from the default split; an unreadable folder is left for
- * probeActivations to report.
+ * probeActivations to report. `count`: start only that many of the pool's workers (a later call starts the rest).
  */
-export function prestartProbeWorkers(activationsDir: string, ridgePool: RidgeFitPool = sharedRidgePool()): void {
+export function prestartProbeWorkers(activationsDir: string, ridgePool: RidgeFitPool = sharedRidgePool(), count?: number): void {
   let manifest: ActivationManifest;
   try {
     manifest = readActivationManifest(activationsDir);
@@ -185,7 +185,7 @@ export function prestartProbeWorkers(activationsDir: string, ridgePool: RidgeFit
     return;
   }
   if (manifest.layers.length > 1 && storedLayerBytes(manifest.numEntities, manifest) <= POOLED_LAYER_BYTES) {
-    ridgePool.prestart(Math.round(manifest.numEntities * (1 - DEFAULT_TEST_FRACTION)), manifest.hiddenSize);
+    ridgePool.prestart(Math.round(manifest.numEntities * (1 - DEFAULT_TEST_FRACTION)), manifest.hiddenSize, count);
   }
 }
 

@@ -65,7 +65,8 @@ export class RidgeFitPool {
   private readonly workers: RequestWorker<Omit<RidgeRequest, 'id'>, RidgeReply>[];
   private readonly inFlight: number[];
   private failed = false;
-  private prestarted = false;
+  /** How many workers prestart started (the first ones). */
+  private prestarted = 0;
   private nextFit = 1;
   /** Per fit in flight on a worker: ask it to stop (and start the grace period). */
   private readonly cancels = new Map<number, () => void>();
@@ -88,13 +89,14 @@ export class RidgeFitPool {
 
   /**
    * Start the workers now when fits of `nSamples × nFeatures` would go to them: a worker's start (thread, bundle,
-   * onnxruntime) then overlaps with the caller's reading rather than delaying the first fit. Nothing when they
-   * would not be used; idle workers never keep the process alive.
+   * onnxruntime) then overlaps with the caller's reading rather than delaying the first fit. `count` starts only the
+   * first ones (a later call starts the rest). Nothing when they would not be used; idle workers never keep the
+   * process alive.
    */
-  prestart(nSamples: number, nFeatures: number): void {
-    if (this.prestarted || !this.worthIt(nSamples, nFeatures)) return;
-    this.prestarted = true;
-    for (const worker of this.workers) {
+  prestart(nSamples: number, nFeatures: number, count = this.size): void {
+    if (!this.worthIt(nSamples, nFeatures)) return;
+    for (; this.prestarted < Math.min(count, this.size); this.prestarted++) {
+      const worker = this.workers[this.prestarted];
       worker.start();
       worker.notify({ warmUp: this.threadsPerWorker } satisfies RidgeWarmUp);
     }

@@ -208,6 +208,25 @@ describe('RidgeFitPool', () => {
     assert.equal(fs.readFileSync(marker, 'utf8'), 'xx', 'two workers, started once, by the worthy pool only');
   });
 
+  test('prestart(…, count) starts the first `count` workers, and a later prestart the rest', async (t) => {
+    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'spacetime-prestart-some-')), 'started');
+    t.after(() => fs.rmSync(path.dirname(marker), { recursive: true, force: true }));
+    const fits = pool({ workerFile: standInWorker(t, `require('node:fs').appendFileSync(${JSON.stringify(marker)}, 'x');`) });
+    const startedCount = async (expected: number): Promise<number> => {
+      const deadline = Date.now() + 10_000;
+      while (!(fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length >= expected) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').length : 0;
+    };
+    fits.prestart(1000, 100, 1);
+    fits.prestart(1000, 100, 1);
+    assert.equal(await startedCount(1), 1, 'one worker');
+    fits.prestart(1000, 100);
+    assert.equal(await startedCount(2), 2, 'then the other one, once');
+    fits.prestart(1000, 100);
+    assert.equal(await startedCount(3), 2);
+  });
+
   test('a worker that does not stop when asked is terminated after the grace period', async (t) => {
     // A worker that never answers stands in for a hung one.
     const hanging = pool({ workerFile: standInWorker(t, "require('node:worker_threads').parentPort.on('message', () => { setInterval(() => {}, 1000); });") });
