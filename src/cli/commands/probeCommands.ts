@@ -16,7 +16,7 @@ import { loadModel } from '../../core/model/loadModel';
 import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../../core/model/types';
 import { extractActivations, renderEntityPrompt, renderPrompt } from '../../core/activations/extract';
 import { openCacheNamespace } from '../../core/activations/cache';
-import { isOurResultsFile, prestartProbeWorkers, probeActivations, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
+import { isOurResultsFile, prestartProbeWorkers, probeActivations, probeResultsText, RESULTS_FILE, writeProbeResults } from '../../core/experiments/probeActivations';
 import { DEFAULT_PROMPT, runProbe, type RunProgress } from '../../core/experiments/run';
 import type { ProbeResults } from '../../core/experiments/results';
 import { DEFAULT_ALPHAS } from '../../core/probes/probe';
@@ -346,8 +346,10 @@ ${PROBE_HELP}
       for (const line of results.forced ?? []) io.stderr.write(`warning (--force): ${line}\n`);
       signal.throwIfAborted();
       assertParentAlive();
-      const file = writeProbeResults(outDir, results);
-      if (values.json) io.stdout.write(`${JSON.stringify(results)}\n`);
+      // --json prints the file's own text (one JSON.stringify of the whole results, not two).
+      const text = probeResultsText(results);
+      const file = writeProbeResults(outDir, results, text);
+      if (values.json) io.stdout.write(text);
       else io.stdout.write(formatLayerTable(results) + (values['split-by'] ? formatGroupTable(results, values['split-by']) : ''));
       io.stderr.write(`results: ${file}\n`);
       return 0;

@@ -120,7 +120,10 @@ export class EntityStore {
   }
 
   targetOf(row: number): readonly number[] {
-    return Object.freeze(Array.from(this.targets.subarray(row * this.targetWidth, (row + 1) * this.targetWidth)));
+    // A plain loop: Array.from over a subarray (a view and an iterator per row) made a probe's 10,000 reads 23 ms.
+    const target: number[] = [];
+    for (let index = row * this.targetWidth, end = index + this.targetWidth; index < end; index++) target.push(this.targets[index]);
+    return Object.freeze(target);
   }
 
   isTestAt(row: number): boolean | undefined {

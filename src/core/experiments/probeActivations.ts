@@ -388,10 +388,15 @@ function layerIntervals(predictions: Float64Array, targets: Float64Array, nTarge
   };
 }
 
-/** Write results.json into outDir (atomically). */
-export function writeProbeResults(outDir: string, results: ProbeResults): string {
+/** results.json's text for `results`, as writeProbeResults writes it. */
+export function probeResultsText(results: ProbeResults): string {
+  return `${JSON.stringify(results, null, 1)}\n`;
+}
+
+/** Write results.json into outDir (atomically); `text` is probeResultsText(results), when the caller made it already. */
+export function writeProbeResults(outDir: string, results: ProbeResults, text = probeResultsText(results)): string {
   const file = path.join(outDir, RESULTS_FILE);
-  writeFileAtomicSync(file, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileAtomicSync(file, text);
   return file;
 }
 

@@ -84,6 +84,11 @@ describe('spacetime-probe CLI', { skip: !fs.existsSync(cli) && 'out/cli.js not b
     assert.equal(fromRun.device.used, 'cpu');
     // The second run found every entity in the activation cache.
     assert.match(run.stderr, /40 from cache, 0 through the model/);
+    // --json prints results.json as written, and replaces the table.
+    const json = runCli(['probe', '--activations', path.join(dir, 'acts'), '--dataset', dataset, '--out', probeOut, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.stdout, fs.readFileSync(path.join(probeOut, 'results.json'), 'utf8'));
+    assert.deepEqual(JSON.parse(json.stdout).layers.map((layer: { testR2: number }) => layer.testR2), fromProbe.layers.map((layer: { testR2: number }) => layer.testR2));
   });
 
   test('--split-by prints test R² per group at every layer, as results.json holds it; an unknown column says why', () => {
