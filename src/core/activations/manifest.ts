@@ -81,9 +81,17 @@ export interface ActivationManifest {
 export function promptsIdentity(prompts: readonly { readonly row: number; readonly text: string }[]): string {
   const hash = crypto.createHash('sha256');
   hash.update('spacetime-probe-prompts/1\0');
-  for (const prompt of prompts) hash.update(`${prompt.row}\0${prompt.text}\0`);
+  // The rows go in a thousand at a time (the digest of the bytes is the same however they are split): one update
+  // per row cost ~1 µs each, 10 ms of every probe's start at 10,000 rows.
+  for (let first = 0; first < prompts.length; first += PROMPTS_PER_UPDATE) {
+    let text = '';
+    for (const prompt of prompts.slice(first, first + PROMPTS_PER_UPDATE)) text += `${prompt.row}\0${prompt.text}\0`;
+    hash.update(text);
+  }
   return hash.digest('hex');
 }
+
+const PROMPTS_PER_UPDATE = 1000;
 
 /** `layer_000.npy`, `layer_001.npy`, … (wider numbers beyond 999 layers). */
 export function layerFileName(index: number): string {

@@ -105,7 +105,8 @@ export function datasetMismatch(dataset: Dataset, manifest: ActivationManifest, 
       'the dataset changed since extraction, or is another one.';
   }
   if (manifest.promptsSha256 !== undefined) {
-    const prompts = manifest.rows.map((line) => ({ row: line, text: manifest.prompt.split('{entity}').join(byLine.get(line)!.name) }));
+    const pieces = manifest.prompt.split('{entity}');
+    const prompts = manifest.rows.map((line) => ({ row: line, text: pieces.join(byLine.get(line)!.name) }));
     if (promptsIdentity(prompts) !== manifest.promptsSha256) {
       return `the entity names of ${dataset.source} are not those ${activationsDir} was extracted from (same rows, different names): ` +
         'the dataset changed since extraction, or is another one of the same length.';

@@ -4,9 +4,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import {
   ACTIVATIONS_FORMAT, ManifestError, layerFileName, readActivationLayer, readActivationManifest, writeActivationManifest,
-  type ActivationManifest,
+  promptsIdentity, type ActivationManifest,
 } from '../../../src/core/activations/manifest';
 import { writeNpy } from '../../../src/core/activations/npy';
 
@@ -57,4 +58,14 @@ test('layer file names', () => {
   assert.equal(layerFileName(0), 'layer_000.npy');
   assert.equal(layerFileName(80), 'layer_080.npy');
   assert.equal(layerFileName(1234), 'layer_1234.npy');
+});
+
+test('promptsIdentity is the SHA-256 of every (line, prompt) in order, however many rows', () => {
+  for (const count of [0, 1, 999, 1000, 1001, 2500]) {
+    const prompts = Array.from({ length: count }, (_, k) => ({ row: 2 + 3 * k, text: `Where is place ${k}${k % 7 === 0 ? ' (ü, 東京)' : ''}?` }));
+    const reference = createHash('sha256').update('spacetime-probe-prompts/1\0');
+    for (const prompt of prompts) reference.update(`${prompt.row}\0${prompt.text}\0`);
+    assert.equal(promptsIdentity(prompts), reference.digest('hex'), `${count} rows`);
+  }
+  assert.notEqual(promptsIdentity([{ row: 2, text: 'a' }, { row: 3, text: 'b' }]), promptsIdentity([{ row: 3, text: 'b' }, { row: 2, text: 'a' }]));
 });
