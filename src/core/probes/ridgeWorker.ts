@@ -34,6 +34,12 @@ export interface RidgeRequest {
   readonly options: PooledRidgeOptions;
   /** onnxruntime intra-op threads for this worker's products. */
   readonly threads: number;
+  /**
+   * The pool's "alone" flag (shared memory, RidgeFitPool): while [0] is 1 this is the only fit left in flight, and
+   * its larger products take `aloneThreads` threads — the cores the other workers have left idle.
+   */
+  readonly alone?: Int32Array;
+  readonly aloneThreads?: number;
 }
 
 /**
@@ -60,6 +66,31 @@ function productsFor(threads: number): DenseProducts {
     productsByThreads.set(threads, products);
   }
   return products;
+}
+
+/**
+ * Products at least this large (2·m·n·k) take the idle cores while the fit is alone (smaller ones gain nothing
+ * from a second thread; d = 768: the covariance strips, projection, Q and the reduction's updates qualify).
+ */
+const ALONE_MIN_FLOPS = 2e7;
+
+/**
+ * `products` whose Gemms of at least ALONE_MIN_FLOPS run on `aloneThreads` threads while `alone[0]` is 1. MLAS
+ * splits a product's rows and columns among its threads, never its inner sums, so the doubles are those of one
+ * thread (ridgePool.test.ts checks whole fits both ways); only the time changes.
+ */
+function whenAlone(products: DenseProducts, aloneThreads: number, alone: Int32Array | undefined): DenseProducts {
+  if (alone === undefined || aloneThreads <= 1) return products;
+  const wide = productsFor(aloneThreads);
+  return {
+    ...products,
+    gemm: (dtype, a, b, options) => {
+      const m = options?.transA ? a.cols : a.rows;
+      const k = options?.transA ? a.rows : a.cols;
+      const n = options?.transB ? b.rows : b.cols;
+      return (Atomics.load(alone, 0) === 1 && 2 * m * n * k >= ALONE_MIN_FLOPS ? wide : products).gemm(dtype, a, b, options);
+    },
+  } as DenseProducts;
 }
 
 /** `products` that throw an AbortError before any product once `cancelled()` says so. */
@@ -136,7 +167,7 @@ parentPort?.on('message', (message: RidgeRequest | RidgeCancel | RidgeWarmUp) =>
   queued += 1;
   queue = queue.then(async () => {
     try {
-      const products = cancellable(productsFor(request.threads), () => cancelledFits.has(request.fit));
+      const products = cancellable(whenAlone(productsFor(request.threads), request.aloneThreads ?? 1, request.alone), () => cancelledFits.has(request.fit));
       scratch ??= new ScratchBuffers();
       const x = request.rows !== undefined ? gatherInto(scratch, request.x as Float32Array, request.rows, request.nFeatures)
         : request.x instanceof Uint16Array ? new HalfMatrix(request.halfKind ?? 'float16', request.x) : request.x;

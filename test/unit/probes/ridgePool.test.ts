@@ -13,6 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ABORT_GRACE_MS, RidgeFitPool } from '../../../src/core/probes/ridgePool';
 import { fitRidgeCV, RidgeInputError, type RidgeCVResult, type RidgeInput } from '../../../src/core/probes/ridge';
+import { onnxProducts } from '../../../src/core/probes/products';
+import { OrtGemm } from '../../../src/core/runtime/linalg';
 import { DEFAULT_ALPHAS } from '../../../src/core/probes/probe';
 import { HalfMatrix } from '../../../src/core/probes/halfMatrix';
 import { mulberry32 } from '../../../src/core/probes/split';
@@ -206,6 +208,27 @@ describe('RidgeFitPool', () => {
     while (!(fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length >= 2) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(fs.readFileSync(marker, 'utf8'), 'xx', 'two workers, started once, by the worthy pool only');
+  });
+
+  test('a fit is told it is alone (the idle cores are its) only when it is the last one in flight of a run', async (t) => {
+    // A stand-in worker that waits nSamples ms, then answers with the flag as it reads it then.
+    const source = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', (m) => { if (m.alone) setTimeout(() => parentPort.postMessage({ id: m.id, error: 'alone=' + Atomics.load(m.alone, 0) + ' threads=' + m.aloneThreads }), m.nSamples); });`;
+    const fits = pool({ workerFile: standInWorker(t, source) });
+    const seen = (promise: Promise<unknown>): Promise<string> => promise.then(() => 'resolved', (error: Error) => error.message);
+    // The first fit of a run is not alone (the others are still being sent), though nothing else is in flight.
+    assert.equal(await seen(fits.fit(problem(60, 4, 1), { alphas: DEFAULT_ALPHAS })), 'alone=0 threads=2');
+    // Two at once: the short one sees the long one in flight; the long one, answering after it, is then alone.
+    const [short, long] = await Promise.all([seen(fits.fit(problem(50, 4, 2), { alphas: DEFAULT_ALPHAS })), seen(fits.fit(problem(600, 4, 3), { alphas: DEFAULT_ALPHAS }))]);
+    assert.equal(short, 'alone=0 threads=2');
+    assert.equal(long, 'alone=1 threads=2');
+  });
+
+  test('a fit on one thread and the same fit on two give the same doubles (the alone fit\'s wider products)', async () => {
+    const input = problem(3000, 300, 21)();
+    const one = await fitRidgeCV(input, { alphas: DEFAULT_ALPHAS, products: onnxProducts(new OrtGemm(1)) });
+    const two = await fitRidgeCV(input, { alphas: DEFAULT_ALPHAS, products: onnxProducts(new OrtGemm(2)) });
+    assertSameFit(two, one);
   });
 
   test('prestart(…, count) starts the first `count` workers, and a later prestart the rest', async (t) => {
