@@ -108,6 +108,14 @@ export class CovariancePanels {
     return panels;
   }
 
+  /**
+   * Kept panels for d features and at least `rows` rows, when this thread has some (never new ones): between
+   * covariances their memory may serve as other scratch. Give them back with release.
+   */
+  static takeKept(d: number, rows: number): CovariancePanels | undefined {
+    return keptPanels.take((kept) => kept.d === d && kept.maxRows >= rows);
+  }
+
   /** Fill `transposed` with rows start … start + rows − 1 of x (rows ≤ maxRows), centred: feature f's values at f·rows. */
   fill(x: Float32Array, start: number, rows: number): void {
     const { d, kernel, block } = this;

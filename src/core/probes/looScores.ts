@@ -66,14 +66,17 @@ export interface LooPassInput {
   readonly scratch?: ScratchBuffers;
 }
 
+/** The scratch buffer (RidgeCVOptions.scratch) a pass's chunk rows are centred into. */
+export const LOO_ROWS_SCRATCH = 'leave-one-out rows';
+
 /** One pass over all rows in `dtype`: per-alpha sums of the squared leave-one-out errors. */
 async function looPass(input: LooPassInput, scorer: ChunkScorer, dtype: ProductDtype, timing: LooTiming): Promise<Float64Array> {
   const { n, d, t, nAlphas, chunkRows } = input;
   const maxRows = Math.min(n, chunkRows);
   const centre32 = dtype === 'float32' ? input.centre32 : undefined;
   // Each chunk's rows are written before they are scored.
-  const chunkBuffer = centre32 !== undefined ? (input.scratch?.get('float32', 'leave-one-out rows', maxRows * d) ?? new Float32Array(maxRows * d))
-    : (input.scratch?.get('float64', 'leave-one-out rows', maxRows * d) ?? new Float64Array(maxRows * d));
+  const chunkBuffer = centre32 !== undefined ? (input.scratch?.get('float32', LOO_ROWS_SCRATCH, maxRows * d) ?? new Float32Array(maxRows * d))
+    : (input.scratch?.get('float64', LOO_ROWS_SCRATCH, maxRows * d) ?? new Float64Array(maxRows * d));
   const perRow = new Float64Array(nAlphas * maxRows);
   const sums = new Float64Array(nAlphas);
   for (let start = 0; start < n; start += chunkRows) {

@@ -28,7 +28,7 @@
  * chunk buffers: the full centred float64 copy of X is never formed in primal mode.
  */
 import { javascriptProducts, onnxProducts, type ArrayOf, type DenseProducts, type ProductDtype } from './products';
-import { checkedLooSums, looErrorsPerRow, pickAlpha, type ChunkScorer, type LooPass, type LooTiming } from './looScores';
+import { checkedLooSums, LOO_ROWS_SCRATCH, looErrorsPerRow, pickAlpha, type ChunkScorer, type LooPass, type LooTiming } from './looScores';
 import { tridiagonalize, type Tridiagonal } from './tridiagonal';
 import { factorShiftedBand, reduceToBand, solveShiftedBand, type BandReduction } from './band';
 import { HalfMatrix, type LayerValues } from './halfMatrix';
@@ -558,8 +558,27 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
     timing.sweeps += (performance.now() - sweepStart) / 1000;
   };
   const timing: LooTiming = { projection: 0, sweeps: 0, check: 0 };
-  const pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, scratch, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out),
-    centre32: (start, end, out) => centredRowsInto32(x, xMeans, start, end, d, out) }, scorer, resolveProjectionPrecision(options, n, d), timing);
+  const precision = resolveProjectionPrecision(options, n, d);
+  // A float32 pass's two chunk-sized buffers (its centred rows and their projection) live in the covariance's kept
+  // panels, idle until the next fit's covariance: exactly their size (maxRows × d float64 = 2 × maxRows × d
+  // float32), so a worker touches 34 MB less fresh memory per fit at d = 768 (8,000 fewer page faults).
+  const lent = x instanceof Float32Array && precision === 'float32' ? CovariancePanels.takeKept(d, Math.min(n, chunkRows)) : undefined;
+  if (lent !== undefined) {
+    const half = lent.transposed.length;
+    scratch.lend('float32', LOO_ROWS_SCRATCH, new Float32Array(lent.transposed.buffer, lent.transposed.byteOffset, half));
+    scratch.lend('float32', 'projected', new Float32Array(lent.transposed.buffer, lent.transposed.byteOffset + half * 4, half));
+  }
+  let pass: LooPass;
+  try {
+    pass = await checkedLooSums({ x, xMeans, yc, n, d, t, nAlphas, chunkRows, scratch, centre: (start, end, out) => centredRows(x, xMeans, start, end, d, out),
+      centre32: (start, end, out) => centredRowsInto32(x, xMeans, start, end, d, out) }, scorer, precision, timing);
+  } finally {
+    if (lent !== undefined) {
+      scratch.forget('float32', LOO_ROWS_SCRATCH);
+      scratch.forget('float32', 'projected');
+      CovariancePanels.release(lent);
+    }
+  }
   reportLooPhases(options, timing, pass);
   return finishPrimal(input, alphas, pass, (s) => products.gemm('float64', { data: tri.q, rows: d, cols: d }, { data: s, rows: d, cols: t }), sAll, xMeans, yMeans);
 }

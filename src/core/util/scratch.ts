@@ -12,6 +12,19 @@ export type ScratchArray<D extends ScratchDtype> = D extends 'float32' ? Float32
 export class ScratchBuffers {
   private readonly buffers = new Map<string, Float32Array | Float64Array>();
 
+  /**
+   * Serve `name` from `buffer` (memory someone else owns, such as a kernel's) until `forget`: `get` returns views
+   * of it while it is long enough.
+   */
+  lend<D extends ScratchDtype>(dtype: D, name: string, buffer: ScratchArray<D>): void {
+    this.buffers.set(`${dtype}:${name}`, buffer);
+  }
+
+  /** Stop serving `name` from the buffer it had (a lent one goes back to its owner); the next `get` makes a fresh one. */
+  forget(dtype: ScratchDtype, name: string): void {
+    this.buffers.delete(`${dtype}:${name}`);
+  }
+
   /** A view of `length` values of the buffer named `name` for `dtype`. */
   get<D extends ScratchDtype>(dtype: D, name: string, length: number): ScratchArray<D> {
     const key = `${dtype}:${name}`;

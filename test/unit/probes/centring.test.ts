@@ -7,6 +7,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { centredFloat32Into32, columnSumsFloat32, CovariancePanels } from '../../../src/core/probes/centring';
+import { fitRidgeCV } from '../../../src/core/probes/ridge';
+import { DEFAULT_ALPHAS } from '../../../src/core/probes/probe';
 import { mulberry32 } from '../../../src/core/probes/split';
 
 const shapes = [[1, 1, undefined], [3, 5, undefined], [17, 8, undefined], [40, 11, 11 * 4 * 3], [9, 768, undefined], [12, 6, 1]] as const;
@@ -55,4 +57,22 @@ test('covariance panels hold each chunk\'s centred rows transposed (d × rows), 
       CovariancePanels.release(panels);
     }
   }
+});
+
+test('a float32 leave-one-out pass in the covariance\'s kept panels (lent as its scratch) gives the fit of one in fresh buffers', async () => {
+  const n = 1500;
+  const d = 130;
+  const random = mulberry32(61);
+  const x = Float32Array.from({ length: n * d }, () => 3 + random());
+  const y = Float64Array.from({ length: 2 * n }, (_, k) => x[Math.floor(k / 2) * d + (k % 2)] * 2 + random());
+  const options = { alphas: DEFAULT_ALPHAS, projectionPrecision: 'float32' as const, chunkRows: 400 };
+  // Float32 rows: centred into kernel panels, which the pass then borrows. Float64 rows with the same values: no
+  // kernel panels, so fresh buffers; every number on the way is the same.
+  const lent = await fitRidgeCV({ x, y, nSamples: n, nFeatures: d, nTargets: 2 }, options);
+  const fresh = await fitRidgeCV({ x: Float64Array.from(x), y, nSamples: n, nFeatures: d, nTargets: 2 }, options);
+  assert.equal(lent.looPrecision, 'float32');
+  assert.deepEqual(Array.from(lent.looMse), Array.from(fresh.looMse));
+  assert.deepEqual(Array.from(lent.coef), Array.from(fresh.coef));
+  // The scratch that was lent is given back: a second fit on this thread borrows the panels again, same result.
+  assert.deepEqual(Array.from((await fitRidgeCV({ x, y, nSamples: n, nFeatures: d, nTargets: 2 }, options)).looMse), Array.from(lent.looMse));
 });
