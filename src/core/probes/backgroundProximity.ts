@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RequestWorker, WorkerFailedError } from '../util/requestWorker';
-import { absoluteYears, greatCircleKm, meanProximityError, proximityErrorPerEntity, type DistanceMeasure } from './metrics';
+import { absoluteYears, greatCircleKm, proximityErrorPerEntity, type DistanceMeasure } from './metrics';
 import type { ProximityReply, ProximityRequest } from './proximityWorker';
 
 /** Below this many entities posting to the worker costs more than scoring here (~1 ms either way). */
@@ -34,11 +34,6 @@ export class BackgroundProximity {
   /** Whether scores go to the worker (false once it failed, or when its file is absent). */
   get available(): boolean {
     return !this.failed && fs.existsSync(this.workerFile);
-  }
-
-  /** proximityError(truth, predicted, measure), computed on the worker when that pays. */
-  async score(truth: Float64Array, predicted: Float64Array, measure: DistanceMeasure): Promise<number> {
-    return meanProximityError(await this.perEntity(truth, predicted, measure));
   }
 
   /** proximityErrorPerEntity(truth, predicted, measure), computed on the worker when that pays. */

@@ -484,6 +484,9 @@ function resolveProjectionPrecision(options: RidgeCVOptions, n: number, d: numbe
   return requested === 'auto' ? autoProjectionPrecision(n, d) : requested;
 }
 
+/** The scratch buffer (RidgeCVOptions.scratch) a chunk's projection onto Q goes into. */
+const PROJECTED_SCRATCH = 'projected';
+
 /** Report the leave-one-out pass's phases (and the precision check, when one ran). */
 function reportLooPhases(options: RidgeCVOptions, timing: LooTiming, pass: LooPass): void {
   options.onPhase?.('projection', timing.projection);
@@ -541,13 +544,13 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
         chunk32.set(chunk);
       }
       projected = await products.gemm('float32', { data: chunk32, rows, cols: d }, { data: q32(), rows: d, cols: d },
-        { out: scratch.get('float32', 'projected', rows * d) });
+        { out: scratch.get('float32', PROJECTED_SCRATCH, rows * d) });
       fitted = await products.gemm('float32', { data: projected, rows, cols: d }, { data: s32(), rows: d, cols: nAlphas * t },
         { out: scratch.get('float32', 'fitted', rows * nAlphas * t) });
     } else {
       if (!(chunk instanceof Float64Array)) throw new Error('fitPrimal: a float64 pass needs float64 rows');
       projected = await products.gemm('float64', { data: chunk, rows, cols: d }, { data: tri.q, rows: d, cols: d },
-        { out: scratch.get('float64', 'projected', rows * d) });
+        { out: scratch.get('float64', PROJECTED_SCRATCH, rows * d) });
       fitted = await products.gemm('float64', { data: projected, rows, cols: d }, { data: sAll, rows: d, cols: nAlphas * t },
         { out: scratch.get('float64', 'fitted', rows * nAlphas * t) });
     }
@@ -566,7 +569,7 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
   if (lent !== undefined) {
     const half = lent.transposed.length;
     scratch.lend('float32', LOO_ROWS_SCRATCH, new Float32Array(lent.transposed.buffer, lent.transposed.byteOffset, half));
-    scratch.lend('float32', 'projected', new Float32Array(lent.transposed.buffer, lent.transposed.byteOffset + half * 4, half));
+    scratch.lend('float32', PROJECTED_SCRATCH, new Float32Array(lent.transposed.buffer, lent.transposed.byteOffset + half * 4, half));
   }
   let pass: LooPass;
   try {
@@ -575,7 +578,7 @@ async function fitPrimal(input: RidgeInput, xMeans: Float64Array, alphas: number
   } finally {
     if (lent !== undefined) {
       scratch.forget('float32', LOO_ROWS_SCRATCH);
-      scratch.forget('float32', 'projected');
+      scratch.forget('float32', PROJECTED_SCRATCH);
       CovariancePanels.release(lent);
     }
   }
@@ -741,7 +744,7 @@ async function fitPrimalBand(input: RidgeInput, xMeans: Float64Array, alphas: nu
     const sD = (dtype === 'float32' ? s32() : sAll) as ArrayOf<D>;
     // Yᵀ = Qᵀ X_cᵀ (d × rows), through Q's block reflectors in this pass's precision: block k of Y's columns is
     // then the contiguous row range of Yᵀ.
-    const padded = scratch.get(dtype, 'projected', paddedSize * rows);
+    const padded = scratch.get(dtype, PROJECTED_SCRATCH, paddedSize * rows);
     const yt = await q.projectRows(dtype, chunk, rows, padded.subarray(0, d * rows) as ArrayOf<D>);
     const fitted = await products.gemm(dtype, { data: yt, rows: d, cols: rows }, { data: sD, rows: d, cols: nAlphas * t },
       { transA: true, out: scratch.get(dtype, 'fitted', rows * nAlphas * t) });

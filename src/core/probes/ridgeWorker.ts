@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { fitRidgeCV, type RidgeCVOptions, type RidgeCVResult } from './ridge';
 import { onnxProducts, type DenseProducts } from './products';
 import { HalfMatrix, type HalfKind } from './halfMatrix';
-import { OrtGemm } from '../runtime/linalg';
+import { gemmShape, OrtGemm } from '../runtime/linalg';
 import { OrtBandSweep } from '../runtime/bandSweep';
 import type { WorkerReply } from '../util/requestWorker';
 import { ScratchBuffers } from '../util/scratch';
@@ -85,9 +85,7 @@ function whenAlone(products: DenseProducts, aloneThreads: number, alone: Int32Ar
   return {
     ...products,
     gemm: (dtype, a, b, options) => {
-      const m = options?.transA ? a.cols : a.rows;
-      const k = options?.transA ? a.rows : a.cols;
-      const n = options?.transB ? b.rows : b.cols;
+      const { m, k, n } = gemmShape(a, b, options);
       return (Atomics.load(alone, 0) === 1 && 2 * m * n * k >= ALONE_MIN_FLOPS ? wide : products).gemm(dtype, a, b, options);
     },
   } as DenseProducts;

@@ -52,6 +52,17 @@ export const MAX_FLOPS_PER_RUN = 8e9;
 
 const ONNX_TYPE: Record<GemmDtype, number> = { float32: onnx.TensorProto.DataType.FLOAT, float64: onnx.TensorProto.DataType.DOUBLE };
 
+/** The product's m × k · k × n shape (k from A; B's inner dimension is `kB`) for Gemm's operands and transposes. */
+export function gemmShape(a: { readonly rows: number; readonly cols: number }, b: { readonly rows: number; readonly cols: number },
+  options: { readonly transA?: boolean; readonly transB?: boolean } = {}): { m: number; k: number; kB: number; n: number } {
+  return {
+    m: options.transA ? a.cols : a.rows,
+    k: options.transA ? a.rows : a.cols,
+    kB: options.transB ? b.cols : b.rows,
+    n: options.transB ? b.rows : b.cols,
+  };
+}
+
 /** Serialise a one-node ModelProto: Y = Gemm(A, B[, C]) with symbolic dimensions (one session serves all shapes). */
 export function buildGemmModel(dtype: GemmDtype, transA: boolean, transB: boolean, withC: boolean, alpha: number, beta: number): Uint8Array {
   const tensorType = (dims: string[]): onnx.ITypeProto => ({
@@ -108,10 +119,7 @@ export class OrtGemm {
   async gemm<D extends GemmDtype>(dtype: D, a: MatrixArg<D>, b: MatrixArg<D>, options: GemmOptions<D> = {}): Promise<GemmArray<D>> {
     const transA = options.transA ?? false;
     const transB = options.transB ?? false;
-    const m = transA ? a.cols : a.rows;
-    const k = transA ? a.rows : a.cols;
-    const kB = transB ? b.cols : b.rows;
-    const n = transB ? b.rows : b.cols;
+    const { m, k, kB, n } = gemmShape(a, b, options);
     if (k !== kB) throw new Error(`gemm: inner dimensions differ (${k} vs ${kB})`);
     for (const [name, matrix] of [['A', a], ['B', b]] as const) {
       if (matrix.data.length !== matrix.rows * matrix.cols) throw new Error(`gemm: ${name} has ${matrix.data.length} values for ${matrix.rows}×${matrix.cols}`);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BackgroundProximity, BACKGROUND_PROXIMITY_MIN_ENTITIES } from '../../../src/core/probes/backgroundProximity';
-import { absoluteYears, greatCircleKm, proximityError, proximityErrorPerEntity } from '../../../src/core/probes/metrics';
+import { absoluteYears, greatCircleKm, meanProximityError, proximityError, proximityErrorPerEntity } from '../../../src/core/probes/metrics';
 import { bootstrapTestIntervals } from '../../../src/core/probes/bootstrap';
 import { mulberry32, splitTrainTest } from '../../../src/core/probes/split';
 import { fitLayerProbe } from '../../../src/core/probes/probe';
@@ -52,8 +52,8 @@ describe('BackgroundProximity', () => {
     const cases = [1, 2, 3].map((seed) => places(n, seed));
     const years = { truth: Float64Array.from({ length: n }, (_, i) => 1500 + (i * 37) % 500), predicted: Float64Array.from({ length: n }, (_, i) => 1500 + (i * 53) % 500) };
     const scored = await Promise.all([
-      ...cases.map(({ truth, predicted }) => background.score(truth, predicted, greatCircleKm)),
-      background.score(years.truth, years.predicted, absoluteYears),
+      ...cases.map(({ truth, predicted }) => background.perEntity(truth, predicted, greatCircleKm).then(meanProximityError)),
+      background.perEntity(years.truth, years.predicted, absoluteYears).then(meanProximityError),
     ]);
     assert.deepEqual(scored, [
       ...cases.map(({ truth, predicted }) => proximityError(truth, predicted, greatCircleKm)),
@@ -68,7 +68,7 @@ describe('BackgroundProximity', () => {
   test('small splits and custom measures are scored on this thread', async () => {
     const background = pool();
     const small = places(50, 4);
-    assert.equal(await background.score(small.truth, small.predicted, greatCircleKm), proximityError(small.truth, small.predicted, greatCircleKm));
+    assert.equal(meanProximityError(await background.perEntity(small.truth, small.predicted, greatCircleKm)), proximityError(small.truth, small.predicted, greatCircleKm));
     assert.equal(background.scoredOnWorker, 0);
   });
 
@@ -79,13 +79,13 @@ describe('BackgroundProximity', () => {
       const expected = proximityError(truth, predicted, greatCircleKm);
       const missing = pool(path.join(dir, 'absent.js'));
       assert.equal(missing.available, false);
-      assert.equal(await missing.score(truth, predicted, greatCircleKm), expected);
+      assert.equal(meanProximityError(await missing.perEntity(truth, predicted, greatCircleKm)), expected);
       const crashing = path.join(dir, 'crash.js');
       fs.writeFileSync(crashing, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
       const broken = pool(crashing);
-      assert.equal(await broken.score(truth, predicted, greatCircleKm), expected);
+      assert.equal(meanProximityError(await broken.perEntity(truth, predicted, greatCircleKm)), expected);
       assert.equal(broken.available, false, 'a failed worker is not used again');
-      assert.equal(await broken.score(truth, predicted, greatCircleKm), expected);
+      assert.equal(meanProximityError(await broken.perEntity(truth, predicted, greatCircleKm)), expected);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -94,9 +94,9 @@ describe('BackgroundProximity', () => {
   test('an idle worker does not keep the process alive', () => {
     const script = `
       const { BackgroundProximity } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes', 'backgroundProximity.js'))});
-      const { greatCircleKm } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes', 'metrics.js'))});
+      const { greatCircleKm, meanProximityError } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'core', 'probes', 'metrics.js'))});
       const n = 2000, truth = new Float64Array(2 * n).map((_, i) => (i % 2 ? 170 : 80) * Math.sin(i)), predicted = truth.map((v) => v * 0.9);
-      new BackgroundProximity().score(truth, predicted, greatCircleKm).then((value) => console.log(value));`;
+      new BackgroundProximity().perEntity(truth, predicted, greatCircleKm).then((errors) => console.log(meanProximityError(errors)));`;
     const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(result.status, 0, result.stderr);
     assert.ok(Number.isFinite(Number(result.stdout.trim())), result.stdout);
