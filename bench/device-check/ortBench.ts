@@ -132,9 +132,10 @@ async function main(): Promise<void> {
     let model: Pick<TransformerModel, 'runBatch' | 'dispose' | 'device'> | undefined;
     try {
       const loadStarted = performance.now();
-      // 'safetensors': the checkpoint next to the exports, through our own graph (float32 on every device today).
-      const loaded = variant === 'safetensors'
-        ? await loadCheckpointModel(modelDir, { device })
+      // 'safetensors': the checkpoint next to the exports, through our own graph in the device's default compute dtype
+      // (float16 on a GPU); 'safetensors-fp32': the same graph in float32 throughout.
+      const loaded = variant === 'safetensors' || variant === 'safetensors-fp32'
+        ? await loadCheckpointModel(modelDir, { device, ...(variant === 'safetensors-fp32' ? { computeDtype: 'float32' as const } : {}) })
         : await loadTransformerModel(modelDir, { device, variant, ...(validation ? { webgpuValidation: validation } : {}) });
       model = loaded;
       entry.loadSeconds = (performance.now() - loadStarted) / 1000;

@@ -8,6 +8,7 @@
 #   app/cli.js               the bundled CLI (node scripts/build.mjs), everything but onnxruntime-node inlined
 #   app/ortBench.js          bench/device-check/ortBench.ts, bundled the same way
 #   app/probeProducts.js     bench/device-check/probeProducts.ts (the probe's float32 products on the device), the same way
+#   app/checkpointFamilies.js bench/device-check/checkpointFamilies.ts (every family's checkpoint fixture on the device)
 #   app/node_modules/        onnxruntime-node (linux-x64 binding only; libonnxruntime.so.1 as .xz) + onnxruntime-common
 #   debs/*.deb               Vulkan/GL loader packages (libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2),
 #                            unpacked into / there (the recipe that ran WebGPU on H100/H200 machines)
@@ -45,6 +46,8 @@ npx esbuild bench/device-check/ortBench.ts --bundle --platform=node --format=cjs
   --external:onnxruntime-node --log-level=warning --outfile="$APP/ortBench.js"
 npx esbuild bench/device-check/probeProducts.ts --bundle --platform=node --format=cjs --target=node20 \
   --external:onnxruntime-node --log-level=warning --outfile="$APP/probeProducts.js"
+npx esbuild bench/device-check/checkpointFamilies.ts --bundle --platform=node --format=cjs --target=node20 \
+  --external:onnxruntime-node --log-level=warning --outfile="$APP/checkpointFamilies.js"
 cp out/cli.js "$APP/cli.js"
 
 # onnxruntime-node: JS + the linux-x64 binding only (the package holds all five platforms: 288 MB).

@@ -10,7 +10,8 @@
  * 2. fitRidgeCV on one synthetic layer (n × d, low-rank signal + outlier dimensions), three ways: CPU float64 (the
  *    reference), CPU checked float32 (the default), accelerated (float32 products on the device, float64 on the
  *    CPU; the same check). Alpha, LOO precision, max relative LOO difference, max |Δcoef| and phase seconds each.
- * Prints one JSON object; exit 1 when an alpha differs from the float64 reference, 2 when the device is unusable.
+ * --ways f64,f32,acc (default all three) picks the fits, the first being the reference; --gemm 0 skips step 1.
+ * Prints one JSON object; exit 1 when an alpha differs from the reference, 2 when the device is unusable.
  */
 import * as os from 'node:os';
 import { fitRidgeCV, type RidgeCVResult, type RidgePhase } from '../../src/core/probes/ridge';
@@ -48,19 +49,21 @@ async function main(): Promise<void> {
   const gaussian = gaussianStream(random);
 
   // 1. One float32 Gemm.
-  const a = Float32Array.from({ length: gemmSize * gemmSize }, gaussian);
-  const b = Float32Array.from({ length: gemmSize * gemmSize }, gaussian);
-  const reference = await cpu.gemm('float64', { data: Float64Array.from(a), rows: gemmSize, cols: gemmSize }, { data: Float64Array.from(b), rows: gemmSize, cols: gemmSize });
   const gemm: Record<string, unknown> = {};
-  for (const [name, gemmer] of [['cpu', cpu], [`accelerator (${device})`, accelerator]] as const) {
-    await gemmer.gemm('float32', { data: a, rows: gemmSize, cols: gemmSize }, { data: b, rows: gemmSize, cols: gemmSize }); // session creation, warm-up
-    const started = performance.now();
-    const product = await gemmer.gemm('float32', { data: a, rows: gemmSize, cols: gemmSize }, { data: b, rows: gemmSize, cols: gemmSize });
-    const seconds = (performance.now() - started) / 1000;
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < reference.length; i++) { worst = Math.max(worst, Math.abs(product[i] - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); }
-    gemm[name] = { seconds, gflops: (2 * gemmSize ** 3) / seconds / 1e9, maxAbsErrorOverMaxAbs: worst / scale };
+  if (gemmSize > 0) {
+    const a = Float32Array.from({ length: gemmSize * gemmSize }, gaussian);
+    const b = Float32Array.from({ length: gemmSize * gemmSize }, gaussian);
+    const reference = await cpu.gemm('float64', { data: Float64Array.from(a), rows: gemmSize, cols: gemmSize }, { data: Float64Array.from(b), rows: gemmSize, cols: gemmSize });
+    for (const [name, gemmer] of [['cpu', cpu], [`accelerator (${device})`, accelerator]] as const) {
+      await gemmer.gemm('float32', { data: a, rows: gemmSize, cols: gemmSize }, { data: b, rows: gemmSize, cols: gemmSize }); // session creation, warm-up
+      const started = performance.now();
+      const product = await gemmer.gemm('float32', { data: a, rows: gemmSize, cols: gemmSize }, { data: b, rows: gemmSize, cols: gemmSize });
+      const seconds = (performance.now() - started) / 1000;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < reference.length; i++) { worst = Math.max(worst, Math.abs(product[i] - reference[i])); scale = Math.max(scale, Math.abs(reference[i])); }
+      gemm[name] = { seconds, gflops: (2 * gemmSize ** 3) / seconds / 1e9, maxAbsErrorOverMaxAbs: worst / scale };
+    }
   }
 
   // 2. One ridge fit, three ways.
@@ -84,8 +87,20 @@ async function main(): Promise<void> {
     const result = await fitRidgeCV(input, { alphas: DEFAULT_ALPHAS, products, projectionPrecision, onPhase: (phase, seconds) => { phases[phase] = (phases[phase] ?? 0) + seconds; } });
     return { result, seconds: (performance.now() - started) / 1000, phases };
   };
-  const exact = await fit(onnxProducts(cpu), 'float64');
-  const runs = { 'cpu float64': exact, 'cpu float32 (checked)': await fit(onnxProducts(cpu), 'float32'), [`accelerator (${device}) float32 (checked)`]: await fit(acceleratedProducts(accelerator, cpu), 'float32') };
+  // --ways picks the fits (the first is the reference the others are compared with): f64 = CPU float64,
+  // f32 = CPU checked float32 (the default), acc = the accelerator's float32 products.
+  const ways = {
+    f64: ['cpu float64', () => fit(onnxProducts(cpu), 'float64')],
+    f32: ['cpu float32 (checked)', () => fit(onnxProducts(cpu), 'float32')],
+    acc: [`accelerator (${device}) float32 (checked)`, () => fit(acceleratedProducts(accelerator, cpu), 'float32')],
+  } as const;
+  const runs: Record<string, Awaited<ReturnType<typeof fit>>> = {};
+  for (const way of option('ways', 'f64,f32,acc').split(',') as (keyof typeof ways)[]) {
+    const [name, run] = ways[way];
+    runs[name] = await run();
+    console.error(`${name}: ${runs[name].seconds.toFixed(2)} s, alpha index ${runs[name].result.alphaIndex}`);
+  }
+  const exact = Object.values(runs)[0];
   const summary: Record<string, unknown> = {};
   let sameAlpha = true;
   for (const [name, run] of Object.entries(runs)) {
@@ -97,7 +112,10 @@ async function main(): Promise<void> {
       maxAbsCoefDifference: Math.max(...result.coef.map((value, index) => Math.abs(value - exact.result.coef[index]))),
     };
   }
-  console.log(JSON.stringify({ device, usable: true, cpus: os.cpus().length, n, d, gemmSize, gemm, fits: summary, sameAlpha }, null, 1));
+  console.log(JSON.stringify({
+    device, usable: true, cpus: os.cpus().length, n, d, gemmSize, gemm, reference: Object.keys(runs)[0], fits: summary, sameAlpha,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  }, null, 1));
   await cpu.dispose();
   await accelerator.dispose();
   if (!sameAlpha) process.exitCode = 1;

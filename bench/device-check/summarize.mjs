@@ -35,7 +35,11 @@ const gpu = readText(path.join(status, 'gpu.txt')).trim();
 const torch = readJson(path.join(work, 'torch.json'));
 const ort = readJson(path.join(status, 'ort.json'));
 const probeProducts = readJson(path.join(status, 'probe-products.json'));
-const compares = Object.fromEntries(['fp32', 'fp16'].map((name) => [name, lastJsonLine(path.join(status, `compare-${name}.json`))]).filter(([, value]) => value));
+const probe70b = readJson(path.join(status, 'probe-70b-layer.json'));
+const families = readJson(path.join(status, 'families.json'));
+const torchLlama = readJson(path.join(work, 'llama', 'torch.json'));
+const ortLlama = readJson(path.join(status, 'ort-llama.json'));
+const compares = Object.fromEntries(['fp32', 'fp16', 'safetensors', 'llama'].map((name) => [name, lastJsonLine(path.join(status, `compare-${name}.json`))]).filter(([, value]) => value));
 
 /** What the CLI said: device line, summary line, batches line, or its error. */
 function extractRun(name) {
@@ -53,7 +57,7 @@ function extractRun(name) {
     batches: batches ? Number(batches[1]) : undefined, batching: batches?.[2], error: error?.[1],
   };
 }
-const extracts = ['fp32', 'fp16', 'cuda', 'auto'].map(extractRun).filter(Boolean);
+const extracts = ['fp32', 'fp16', 'cuda', 'auto', 'safetensors', 'llama'].map(extractRun).filter(Boolean);
 
 const intendedDevice = run.device ?? 'webgpu';
 const fp32 = compares.fp32;
@@ -91,7 +95,8 @@ for (const batch of batchSizes) {
 }
 
 const summary = {
-  run, verdict, gpu: gpu || torch?.gpu, steps, devices, torch, compares, extracts, ort, probeProducts, throughput: { batchSizes, rows, ratios },
+  run, verdict, gpu: gpu || torch?.gpu, steps, devices, torch, compares, extracts, ort, probeProducts, probe70b, families, torchLlama, ortLlama,
+  throughput: { batchSizes, rows, ratios },
   bestOursFp32: best('ours', 'fp32'), bestOursFp16: best('ours', 'fp16'),
 };
 fs.mkdirSync(out, { recursive: true });
@@ -155,16 +160,41 @@ if (ort?.tokenization) {
   md.push('', `Tokenization (@huggingface/tokenizers, one thread): ${t.prompts} prompts, ${fmt(t.tokensPerSecond)} tokens/s` +
     (oursBest > 0 ? `; at the best measured model speed (${fmt(oursBest)} tokens/s) tokenizing up front adds ${fmt((100 * oursBest) / t.tokensPerSecond, 0)}% to the model time.` : '.'));
 }
-if (probeProducts?.usable) {
-  const p = probeProducts;
-  md.push('', `Probe products (n ${p.n} × d ${p.d}; same alpha as the CPU's float64 fit in every run: ${p.sameAlpha ? 'yes' : 'NO'}):`, '',
+if (families?.results) {
+  const variants = ['float32 plain', 'float32 fused', 'default'];
+  md.push('', `Every family's checkpoint fixture (test/fixtures/checkpoints, float32 PyTorch references) on ${families.device}; float32 within ${sci(families.tolerance)}: ` +
+    `${families.allFloat32WithinTolerance ? 'all' : 'NOT all'}. Cells: max |Δ| (compute dtype, fused attention blocks).`, '',
+  `| fixture | architecture | stored | ${variants.join(' | ')} |`, `|---|---|---|${variants.map(() => '---').join('|')}|`);
+  for (const [name, row] of Object.entries(families.results)) {
+    const cells = variants.map((variant) => {
+      const r = row[variant];
+      return r?.error !== undefined ? `error: ${String(r.error).slice(0, 100).replace(/\|/g, '\\|')}` : `${sci(r?.maxAbsDiff)} (${r?.computeDtype}, ${r?.fusedAttentionBlocks})`;
+    });
+    md.push(`| ${name} | ${row.architecture} | ${row.checkpointDtype} | ${cells.join(' | ')} |`);
+  }
+}
+if (torchLlama) {
+  const s = torchLlama.shape;
+  md.push('', `Llama-shaped checkpoint: ${s.layers} layers, d=${s.hidden}, ${s.heads} heads / ${s.kv_heads} key-value heads, MLP ${s.intermediate}, vocab ${s.vocab}, saved ${s.saved}; ` +
+    `${torchLlama.dataset.prompts} prompts. PyTorch ${torchLlama.device}: ${(torchLlama.timings ?? []).filter((t) => t.with_lm_head).map((t) => `${t.dtype} B=${t.batch} ${fmt(t.with_lm_head.tokens_per_second)} tokens/s (no head ${fmt(t.no_lm_head.tokens_per_second)})`).join('; ')}.`);
+  for (const variant of ortLlama?.variants ?? []) {
+    md.push(`Ours, ${variant.variant} on ${variant.deviceInfo?.used ?? '?'} (load ${fmt(variant.loadSeconds, 1)} s): ` +
+      (variant.error ? `error: ${variant.error}` : (variant.timings ?? []).map((t) => `B=${t.batch} ${t.error ? `error ${t.error}` : `${fmt(t.tokensPerSecond)} tokens/s`}`).join('; ')) + '.');
+  }
+}
+const probeTable = (p, title) => {
+  md.push('', `${title} (n ${p.n} × d ${p.d}; same alpha as ${p.reference ?? 'cpu float64'} in every run: ${p.sameAlpha ? 'yes' : 'NO'}; peak RSS ${fmt(p.peakRssMB)} MB):`, '',
     '| run | fit s | alpha index | LOO precision | max rel. Δ LOO | max abs Δ coef |', '|---|---|---|---|---|---|');
   for (const [name, fit] of Object.entries(p.fits)) {
     md.push(`| ${name} | ${fmt(fit.seconds, 2)} | ${fit.alphaIndex} | ${fit.looPrecision} | ${fit.maxRelativeLoo.toExponential(1)} | ${fit.maxAbsCoefDifference.toExponential(1)} |`);
   }
-  md.push('', `float32 Gemm ${p.gemmSize}³: ${Object.entries(p.gemm).map(([name, g]) => `${name} ${fmt(g.gflops, 0)} GFLOP/s (max error ${g.maxAbsErrorOverMaxAbs.toExponential(1)} of max |value|)`).join(', ')}.`);
-} else if (probeProducts) {
-  md.push('', `Probe products: ${probeProducts.device} not usable: ${probeProducts.detail}`);
+  if (Object.keys(p.gemm ?? {}).length > 0) {
+    md.push('', `float32 Gemm ${p.gemmSize}³: ${Object.entries(p.gemm).map(([name, g]) => `${name} ${fmt(g.gflops, 0)} GFLOP/s (max error ${g.maxAbsErrorOverMaxAbs.toExponential(1)} of max |value|)`).join(', ')}.`);
+  }
+};
+for (const [p, title] of [[probeProducts, 'Probe products'], [probe70b, 'One 70B-sized layer']]) {
+  if (p?.usable) probeTable(p, title);
+  else if (p) md.push('', `${title}: ${p.device} not usable: ${p.detail}`);
 }
 md.push('', `Steps: ${steps.map((s) => `${s.step} ${s.rc === 0 ? 'ok' : `rc ${s.rc}`} ${fmt(Number(s.seconds), 1)} s`).join(', ')}.`);
 fs.writeFileSync(path.join(out, 'device-check.md'), `${md.join('\n')}\n`);

@@ -6,6 +6,9 @@
                                        [--time-batches 64,512 --time-seq 16 --dtypes fp32,fp16] [--export fp32,fp16]
     python3 torch_side.py compare ACTIVATIONS_DIR WORK/reference [--tolerance 1e-3]
 
+`prepare --impl llama` builds a Llama-shaped model instead (LlamaForCausalLM, --kv-heads, --intermediate, saved in
+--save-dtype; the safetensors path only: use --export none).
+
 `prepare` builds a GPT-2-small-shaped model (seed 0): Hugging Face `GPT2LMHeadModel` when transformers is
 installed (`--impl hf`, the GPU machine), else the plain-torch GPT-2 of bench/extraction/torch_gpt2.py
 (`--impl plain`, the CPU dry run here). In this order (an ONNX export can disturb the in-memory model, so
@@ -114,6 +117,46 @@ class HfGpt2:
         self.model.save_pretrained(folder)
 
 
+class HfLlama(HfGpt2):
+    """transformers LlamaForCausalLM (grouped-query attention, RoPE, RMSNorm, SwiGLU), saved in --save-dtype (bf16:
+    Llama-2's checkpoints). The float32 copies used for the reference and timings hold the saved (rounded) weights, so
+    the reference is what the saved checkpoint computes in float32."""
+
+    name = "llama"
+
+    def __init__(self, args):
+        from transformers import LlamaConfig, LlamaForCausalLM
+        import transformers
+        self.version = f"transformers {transformers.__version__} (LlamaForCausalLM)"
+        self.config = LlamaConfig(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.intermediate,
+                                  num_hidden_layers=args.layers, num_attention_heads=args.heads,
+                                  num_key_value_heads=args.kv_heads or args.heads, max_position_embeddings=4096,
+                                  rms_norm_eps=1e-5, tie_word_embeddings=False, use_cache=False)
+        torch.manual_seed(0)
+        self.save_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[args.save_dtype]
+        self.model = LlamaForCausalLM(self.config).to(self.save_dtype).to(torch.float32).eval()
+        self.layers = args.layers
+
+    def taps(self, ids, mask):
+        captured = {}
+
+        def hook(_module, _inputs, output):
+            captured["last"] = output[0] if isinstance(output, (tuple, list)) else output
+
+        handle = self.model.model.layers[-1].register_forward_hook(hook)
+        try:
+            out = self.model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False)
+        finally:
+            handle.remove()
+        return list(out.hidden_states[: self.layers]) + [captured["last"]]
+
+    def hidden_states_no_head(self, ids, mask):
+        return self.model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
+
+    def save_config(self, folder):
+        copy.deepcopy(self.model).to(self.save_dtype).save_pretrained(folder)
+
+
 class PlainGpt2:
     """bench/extraction/torch_gpt2.py's plain-torch GPT-2 (no transformers needed)."""
 
@@ -155,6 +198,8 @@ class PlainGpt2:
 
 
 def build_model(args):
+    if args.impl == "llama":
+        return HfLlama(args)
     if args.impl in ("auto", "hf"):
         try:
             return HfGpt2(args)
@@ -287,7 +332,8 @@ def prepare(args):
     info = {
         "impl": base.name, "impl_version": base.version, "torch": torch.__version__, "python": platform.python_version(),
         "device": device, "gpu": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
-        "shape": {"layers": args.layers, "hidden": args.hidden, "heads": args.heads, "vocab": args.vocab},
+        "shape": {"layers": args.layers, "hidden": args.hidden, "heads": args.heads, "vocab": args.vocab,
+                  **({"kv_heads": args.kv_heads or args.heads, "intermediate": args.intermediate, "saved": args.save_dtype} if args.impl == "llama" else {})},
         "dataset": {"prompts": len(rows), "tokens": sum(len(r) for r in rows), "min_len": args.min_len, "max_len": args.max_len},
     }
     fp32 = base.to(device, torch.float32)
@@ -302,10 +348,10 @@ def prepare(args):
         json.dump({"seq": args.time_seq, "ids": timing_ids.tolist()}, f)
     timings = []
     for dtype_name in parse_list(args.dtypes):
-        if dtype_name == "fp16" and not device.startswith("cuda"):
-            timings.append({"dtype": "fp16", "skipped": "fp16 timing needs CUDA"})
+        if dtype_name in ("fp16", "bf16") and not device.startswith("cuda"):
+            timings.append({"dtype": dtype_name, "skipped": f"{dtype_name} timing needs CUDA"})
             continue
-        model = fp32 if dtype_name == "fp32" else base.to(device, torch.float16)
+        model = fp32 if dtype_name == "fp32" else base.to(device, torch.bfloat16 if dtype_name == "bf16" else torch.float16)
         for batch in time_batches:
             try:
                 result = time_extraction(model, timing_ids[:batch], device, args.runs, args.repeats)
@@ -323,7 +369,7 @@ def prepare(args):
     # Exports last, each from its own copy.
     exports = {}
     example_rows = [[1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14, 15, 16]]
-    for variant in parse_list(args.export):
+    for variant in [v for v in parse_list(args.export) if v != "none"]:
         if variant == "fp16" and not device.startswith("cuda"):
             exports[variant] = {"skipped": "fp16 export needs CUDA (half-precision CPU kernels are incomplete)"}
             continue
@@ -371,7 +417,10 @@ def main():
     p = sub.add_parser("prepare")
     p.add_argument("work")
     p.add_argument("--device", default="cuda")
-    p.add_argument("--impl", choices=["auto", "hf", "plain"], default="auto")
+    p.add_argument("--impl", choices=["auto", "hf", "plain", "llama"], default="auto")
+    p.add_argument("--kv-heads", type=int, default=0, help="llama: key/value heads (default: --heads)")
+    p.add_argument("--intermediate", type=int, default=0, help="llama: MLP width (default: 8/3 · hidden, rounded to 256)")
+    p.add_argument("--save-dtype", choices=["bf16", "fp16", "fp32"], default="bf16", help="llama: the checkpoint's dtype")
     p.add_argument("--layers", type=int, default=12)
     p.add_argument("--hidden", type=int, default=768)
     p.add_argument("--heads", type=int, default=12)
@@ -391,6 +440,8 @@ def main():
     c.add_argument("reference")
     c.add_argument("--tolerance", type=float, default=1e-3)
     args = parser.parse_args()
+    if getattr(args, "impl", None) == "llama" and not args.intermediate:
+        args.intermediate = (8 * args.hidden // 3 + 255) // 256 * 256
     if args.command == "prepare":
         prepare(args)
     else:
