@@ -146,8 +146,10 @@ export class Graph {
   /**
    * computeType: ElemType.FLOAT (CPU) or ElemType.FLOAT16 (GPU providers). fusedAttention: attention as
    * com.microsoft GroupQueryAttention (the providers' fused kernel, rotary inside) where the head size allows.
+   * fusedSoftcapAndScale: the kernel is trusted with softcapping and a non-default scale (the CPU's, checked against
+   * PyTorch); otherwise layers that need them keep the plain attention.
    */
-  constructor(computeType: number = ElemType.FLOAT, readonly fusedAttention = false) {
+  constructor(computeType: number = ElemType.FLOAT, readonly fusedAttention = false, readonly fusedSoftcapAndScale = true) {
     this.g = new GraphBuilder(computeType);
     const g = this.g;
     const ids = g.input('input_ids', ElemType.INT64, ['batch', 'tokens']);
@@ -330,6 +332,12 @@ export interface AttentionOptions {
   readonly kHeadNorm?: (x: string) => string;
 }
 
+/** Scores are q·kᵀ/√hd, nothing more: no softcap, the default scale (within float32's rounding). */
+function plainScores(options: AttentionOptions): boolean {
+  const standard = 1 / Math.sqrt(options.headDim);
+  return options.softcap === undefined && (options.scale === undefined || Math.abs(options.scale - standard) <= 1e-7 * standard);
+}
+
 /**
  * Causal self-attention over projected q [N, H·hd], k and v [N, KV·hd]; returns the heads' output [N, H·hd]
  * (before the output projection).
@@ -340,7 +348,7 @@ export function attention(graph: Graph, q: string, k: string, v: string, options
   if (H % KV !== 0) throw new ModelLoadError(`num_attention_heads ${H} is not a multiple of num_key_value_heads ${KV}.`);
   const groups = H / KV;
   // onnxruntime's GroupQueryAttention kernels need head sizes that are multiples of 16 (real models: 64, 80, 128…).
-  if (graph.fusedAttention && hd % 16 === 0) return fusedAttention(graph, q, k, v, options);
+  if (graph.fusedAttention && hd % 16 === 0 && (graph.fusedSoftcapAndScale || plainScores(options))) return fusedAttention(graph, q, k, v, options);
   const view = (x: string, heads: number): string =>
     g.op('Reshape', [x, g.op('Concat', [graph.batchAndTokens, g.int64([KV, heads, hd])], { axis: 0 })]);
   // [B, T, KV, G, hd] → [B, KV, G, T, hd]
