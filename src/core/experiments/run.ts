@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Dataset } from '../datasets/types';
 import { loadDataset } from '../datasets/load';
 import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type ResidualModel, type TokenChoice } from '../model/types';
-import { loadModel } from '../model/loadModel';
+import { loadModel, type ModelPrecision } from '../model/loadModel';
 import { extractActivations, ExtractionError, renderEntityPrompt, renderPrompt, type ExtractionResult } from '../activations/extract';
 import { openCacheNamespace } from '../activations/cache';
 import { notOurActivationFolder, notOurLayerPredictions, partialName, removeStalePartials, replaceFolder, FolderRaceError, trackPartial } from '../activations/outputFolders';
@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly variant?: string;
   /** safetensors checkpoint or ONNX export where the model has both (default auto). */
   readonly format?: ModelFormat;
+  /** What a checkpoint computes in (loadModel's precision; default auto). */
+  readonly precision?: ModelPrecision;
   /** Residual tensor names to use instead of structural discovery (transformer models). */
   readonly taps?: readonly string[];
   readonly alphas?: readonly number[];
@@ -102,7 +104,7 @@ export async function runProbe(options: RunOptions, hooks: RunHooks = {}): Promi
   signal?.throwIfAborted();
 
   onProgress?.({ stage: 'model', message: `loading ${options.model}` });
-  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.format ? { format: options.format } : {}), ...(options.variant ? { variant: options.variant } : {}), ...(options.taps ? { taps: options.taps } : {}) });
+  const model = options.loadedModel ?? await loadModel(options.model, { device: options.device, signal, ...(options.format ? { format: options.format } : {}), ...(options.precision ? { precision: options.precision } : {}), ...(options.variant ? { variant: options.variant } : {}), ...(options.taps ? { taps: options.taps } : {}) });
   try {
     log?.(`model ${model.id}: ${model.architecture}, ${model.numLayers} layers × ${model.hiddenSize} on ${model.device.used}` +
       (model.device.fallbacks.length > 0 ? ` (${model.device.fallbacks.join('; ')})` : ''));

@@ -28,7 +28,17 @@ export interface LoadModelOptions extends TransformerModelOptions {
   readonly format?: ModelFormat;
   /** Checkpoints: the memory the float32 weights may take (default: what the machine has available). */
   readonly memoryLimitBytes?: number;
+  /**
+   * Checkpoints: what our graph computes in. 'auto' (default): float32 on the CPU, float16 on a GPU (norms and
+   * softmax in float32). 'float32' everywhere matches PyTorch's float32 within ~1e-5 on every device (docs/gpu.md);
+   * float16 is ~1.8× faster on WebGPU but its error was 9× PyTorch float16's on a Llama-shaped model (about its bf16's).
+   * ONNX exports take their precision from the export (--variant).
+   */
+  readonly precision?: ModelPrecision;
 }
+
+export const MODEL_PRECISIONS = ['auto', 'float32', 'float16'] as const;
+export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
 
 export type ModelSchemeLoader = (spec: string, options: LoadModelOptions) => Promise<ResidualModel>;
 
@@ -70,11 +80,18 @@ export async function loadModel(spec: string, options: LoadModelOptions = {}): P
 /** A local folder or .onnx file, as a checkpoint or an ONNX export (format, variant and folder contents decide). */
 export async function loadLocalModel(spec: string, options: LoadModelOptions): Promise<ResidualModel> {
   const format = chooseFolderFormat(spec, options.format ?? 'auto', options.variant);
+  const precision = options.precision ?? 'auto';
   if (format === 'safetensors') {
     return loadCheckpointModel(spec, {
       device: options.device, intraOpNumThreads: options.intraOpNumThreads, id: options.id,
       enableProfiling: options.enableProfiling, memoryLimitBytes: options.memoryLimitBytes,
+      ...(precision !== 'auto' ? { computeDtype: precision } : {}),
     });
+  }
+  if (precision !== 'auto') {
+    // An export's precision is baked into its graph: refuse rather than quietly run another precision.
+    throw new ModelLoadError(`--precision ${precision} applies to safetensors checkpoints; ${options.id ?? spec} is loaded as an ONNX export.`, [
+      'Choose the export by its variant instead (--variant fp32 or fp16), or load the checkpoint with --format safetensors.']);
   }
   return loadTransformerModel(spec, options);
 }

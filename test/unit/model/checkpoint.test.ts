@@ -17,7 +17,7 @@ import { loadModel } from '../../../src/core/model/loadModel';
 import { ModelLoadError } from '../../../src/core/model/errors';
 import { readCheckpointTensors } from '../../../src/core/model/checkpoint/safetensors';
 import type { TokenizedPrompt } from '../../../src/core/model/types';
-import { repoRoot } from '../../helpers/modelFixtures';
+import { onnxModelDir, repoRoot } from '../../helpers/modelFixtures';
 import { startHubServer } from '../../helpers/hubServer';
 
 const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'checkpoints');
@@ -397,6 +397,44 @@ for (const name of ['gpt2', 'gpt-neox', 'llama2', 'qwen3', 'gemma2', 'phi3', 'ol
     }
   });
 }
+
+test('precision: float16 on request computes in float16 (near PyTorch float32); an ONNX export refuses it', async () => {
+  const dir = path.join(FIXTURES, 'llama2');
+  const reference = readReference(dir);
+  const half = await loadModel(dir, { intraOpNumThreads: 1, device: 'cpu', precision: 'float16' }) as CheckpointModel;
+  try {
+    assert.equal(half.computeDtype, 'float16');
+    const worst = maxDifference(half, await half.runBatch(reference.prompts.map((prompt) => ({ ids: prompt.ids, usable: true }))), reference.prompts);
+    assert.ok(worst > 0 && worst <= 2e-2, `float16: max |diff| ${worst}`);
+  } finally {
+    await half.dispose();
+  }
+  const exact = await loadModel(dir, { intraOpNumThreads: 1, device: 'cpu', precision: 'float32' }) as CheckpointModel;
+  assert.equal(exact.computeDtype, 'float32');
+  await exact.dispose();
+  await assert.rejects(loadModel(onnxModelDir('gpt2-tiny'), { intraOpNumThreads: 1, device: 'cpu', precision: 'float16' }),
+    (error: Error) => error instanceof ModelLoadError && /--precision float16 applies to safetensors checkpoints/.test(error.message) && /--variant/.test(error.message));
+});
+
+test('a GPU graph keeps the plain attention where scores are softcapped or scaled otherwise (Gemma-2), and fuses the rest', async () => {
+  for (const [name, fusedBlocks] of [['gemma2', 0], ['llama3', 3], ['mistral', 3]] as const) {
+    const dir = path.join(FIXTURES, name);
+    const reference = readReference(dir);
+    const cpuKernel = await loadCheckpointModel(dir, { intraOpNumThreads: 1, device: 'cpu', fusedAttention: true });
+    const gpuGraph = await loadCheckpointModel(dir, { intraOpNumThreads: 1, device: 'cpu', fusedAttention: true, fusedAttentionFor: 'webgpu' });
+    try {
+      assert.equal(cpuKernel.fusedAttentionBlocks, reference.num_layers, `${name} on the CPU kernel`);
+      assert.equal(gpuGraph.fusedAttentionBlocks, fusedBlocks, `${name} for webgpu`);
+      // The activation cache tells the two graphs apart exactly when they differ.
+      assert.equal(cpuKernel.fingerprint === gpuGraph.fingerprint, fusedBlocks === reference.num_layers, `${name} fingerprints`);
+      const output = await gpuGraph.runBatch(reference.prompts.map((prompt) => ({ ids: prompt.ids, usable: true })));
+      assert.ok(maxDifference(gpuGraph, output, reference.prompts) <= TOLERANCE, name);
+    } finally {
+      await cpuKernel.dispose();
+      await gpuGraph.dispose();
+    }
+  }
+});
 
 /**
  * Attention through onnxruntime's fused GroupQueryAttention (the GPU default), run here on the CPU provider in
