@@ -50,6 +50,7 @@ const { values } = parseArgs({
     validation: { type: 'string' },
     'profile-dir': { type: 'string' },
     'profile-batch': { type: 'string', default: '512' },
+    'profile-variant': { type: 'string', default: 'fp32' },
     dataset: { type: 'string' },
   },
 });
@@ -161,22 +162,26 @@ async function main(): Promise<void> {
   }
   report.variants = variants;
 
-  // A separate, profiled session (profiling slows runs down): fp32 only, a few runs of one batch size.
+  // A separate, profiled session (profiling slows runs down): one variant (--profile-variant: fp32, or safetensors for
+  // the checkpoint through our graph), a few runs of one batch size.
   const profileDir = values['profile-dir'];
+  const profileVariant = values['profile-variant'] ?? 'fp32';
   if (profileDir) {
     const profileBatch = Math.min(Number(values['profile-batch']), timingIds.ids.length);
     fs.mkdirSync(profileDir, { recursive: true });
     const before = new Set(fs.readdirSync(profileDir));
     const cwd = process.cwd();
-    let model: TransformerModel | undefined;
+    let model: Pick<TransformerModel, 'runBatch' | 'dispose' | 'endProfiling'> | undefined;
     try {
       process.chdir(profileDir); // onnxruntime-node writes onnxruntime_profile_*.json into the working folder
-      model = await loadTransformerModel(modelDir, { device, variant: 'fp32', enableProfiling: true });
+      model = profileVariant === 'safetensors'
+        ? await loadCheckpointModel(modelDir, { device, enableProfiling: true })
+        : await loadTransformerModel(modelDir, { device, variant: profileVariant, enableProfiling: true });
       const prompts = batchOf(timingIds.ids, profileBatch);
       for (let k = 0; k < 4; k++) await model.runBatch(prompts);
       model.endProfiling();
       const written = fs.readdirSync(profileDir).filter((name) => name.endsWith('.json') && !before.has(name));
-      report.profile = written.length > 0 ? { batch: profileBatch, ...summarizeProfile(path.join(profileDir, written[0])) } : { error: 'no profile file written' };
+      report.profile = written.length > 0 ? { batch: profileBatch, variant: profileVariant, ...summarizeProfile(path.join(profileDir, written[0])) } : { error: 'no profile file written' };
     } catch (error) {
       report.profile = { error: message(error) };
     } finally {

@@ -18,7 +18,7 @@
 #   6. a Llama-shaped bf16 checkpoint (grouped-query attention): PyTorch reference and timings, our extraction and
 #      its error, ortBench tokens/s in float16 and float32 compute;
 #   7. ortBench: tokens/s of our engine on the same batches as PyTorch, onnxruntime's per-node profile, tokenization;
-#   8. probeProducts at 70B width (40,000 × 8,192 synthetic): the CPU's checked float32 fit vs the device's products;
+#   8. probeProducts at 70B width (40,000 × 8,192 synthetic): the CPU's checked float32 fit, peak RSS;
 #   9–10. the CLI with --variant fp16, --device cuda (expected to fail here: its provider libraries cannot be
 #      downloaded without network), --device auto, --format safetensors; their layers vs PyTorch;
 #   11. probeProducts: one float32 Gemm on the device vs the CPU, and a ridge fit whose float32 leave-one-out pass runs
@@ -42,9 +42,22 @@ step() { echo; echo "=== [$(( $(date +%s) - STARTED ))s] $*"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
 # record NAME RC SECONDS: one line per step for summarize.mjs
 record() { printf '{"step":"%s","rc":%s,"seconds":%s}\n' "$1" "$2" "$3" >>"$WORK/status/steps.jsonl"; }
+# DC_STEPS=5,6 runs only those steps (1, unpacking, and 12, the summary, always run; 9 covers 9–10).
+want() { [ -z "${DC_STEPS:-}" ] || [[ ",$DC_STEPS," == *",$1,"* ]]; }
 # Every step's limit is cut to what is left of DC_DEADLINE seconds (default 540: the device tool's 600 s less the
 # summary and transfers), so the summary always runs; a step with under 10 s left is skipped (rc 125).
 DEADLINE=${DC_DEADLINE:-540}
+extract() { # extract NAME LIMIT ARGS…   (EXTRACT_DATASET / EXTRACT_MODEL override the GPT-2 dataset and model)
+  local name=$1 limit; limit=$(budget "$2"); shift 2
+  if [ "$limit" -lt 10 ]; then echo "skipped extract $name: out of time"; record "extract-$name" 125 0; return; fi
+  echo "--- extract $name: $*"
+  local t0; t0=$(date +%s.%N)
+  timeout --kill-after=10 "$limit" "$NODE" "$CLI" extract --dataset "${EXTRACT_DATASET:-$WORK/dataset.csv}" --model "${EXTRACT_MODEL:-$WORK/model}" --no-cache "$@" \
+    2> >(tr '\r' '\n' | tee "$WORK/status/extract-$name.log" >&2)
+  local rc=$?
+  record "extract-$name" "$rc" "$(elapsed "$t0")"
+  sleep 0.2
+}
 budget() { # budget LIMIT → the limit cut to the time left (less 15 s for the summary)
   local left=$(( DEADLINE - ( $(date +%s) - STARTED ) - 15 ))
   [ "$1" -lt "$left" ] && echo "$1" || echo "$left"
@@ -112,91 +125,110 @@ if [ $DRY = 0 ]; then
 fi
 record unpack 0 0
 
-step "2. spacetime-probe devices"
-timed devices 60 "$NODE" "$CLI" devices --json >"$WORK/status/devices.json"
-cat "$WORK/status/devices.json"
-
-step "3. PyTorch: model, dataset, reference, timings, exports ($PYTHON)"
-export PYTHONUNBUFFERED=1
-timed torch 300 "$PYTHON" "$HERE/torch_side.py" prepare "$WORK" --device "$TORCH_DEVICE" "${SHAPE[@]}" "${PREP[@]}" \
-  >"$WORK/status/torch.stdout"
-cp "$WORK/torch.json" "$OUT/torch.json" 2>/dev/null
-ls -la "$WORK/model/onnx" 2>/dev/null
-
-extract() { # extract NAME LIMIT ARGS…   (EXTRACT_DATASET / EXTRACT_MODEL override the GPT-2 dataset and model)
-  local name=$1 limit; limit=$(budget "$2"); shift 2
-  if [ "$limit" -lt 10 ]; then echo "skipped extract $name: out of time"; record "extract-$name" 125 0; return; fi
-  echo "--- extract $name: $*"
-  local t0; t0=$(date +%s.%N)
-  timeout --kill-after=10 "$limit" "$NODE" "$CLI" extract --dataset "${EXTRACT_DATASET:-$WORK/dataset.csv}" --model "${EXTRACT_MODEL:-$WORK/model}" --no-cache "$@" \
-    2> >(tr '\r' '\n' | tee "$WORK/status/extract-$name.log" >&2)
-  local rc=$?
-  record "extract-$name" "$rc" "$(elapsed "$t0")"
-  sleep 0.2
-}
-step "4. CLI extraction (fp32 export) and every layer vs PyTorch"
-extract fp32 120 --out "$WORK/acts-fp32" --device "$DEVICE" --variant fp32
-[ -d "$WORK/acts-fp32" ] && timed compare-fp32 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp32" "$WORK/reference" --tolerance 1e-3 \
-  | tee "$WORK/status/compare-fp32.json"
-cp "$WORK/status/compare-fp32.json" "$OUT/" 2>/dev/null
-
-step "5. every architecture family's checkpoint fixture on $DEVICE (float32 plain, float32 fused, default)"
-timed families 150 "$NODE" "$WORK/app/checkpointFamilies.js" --device "$DEVICE" --fixtures "$ROOT/test/fixtures/checkpoints" \
-  >"$WORK/status/families.json"
-cp "$WORK/status/families.json" "$OUT/" 2>/dev/null
-
-step "6. a Llama-shaped bf16 checkpoint (grouped-query attention): PyTorch reference and timings, our extraction"
-if [ $DRY = 1 ]; then
-  LLAMA=(--layers 2 --hidden 256 --heads 4 --kv-heads 2 --vocab 1000 --prompts 128 --time-batches 8 --dtypes fp32 --runs 2 --repeats 1)
-  LLAMA_BATCHES=8
-else
-  LLAMA=(--layers "${DC_LLAMA_LAYERS:-8}" --hidden 2048 --heads 32 --kv-heads 8 --vocab 32000 --prompts 2048 --time-batches 64,512 --dtypes fp32,bf16)
-  LLAMA_BATCHES=64,512
-fi
-timed torch-llama 180 "$PYTHON" "$HERE/torch_side.py" prepare "$WORK/llama" --device "$TORCH_DEVICE" --impl llama --save-dtype bf16 --export none \
-  "${LLAMA[@]}" >"$WORK/status/torch-llama.stdout"
-cp "$WORK/llama/torch.json" "$OUT/torch-llama.json" 2>/dev/null
-if [ -f "$WORK/llama/model/model.safetensors" ]; then
-  EXTRACT_DATASET="$WORK/llama/dataset.csv" EXTRACT_MODEL="$WORK/llama/model" extract llama 150 --out "$WORK/acts-llama" --device "$DEVICE" --format safetensors
-  [ -d "$WORK/acts-llama" ] && timed compare-llama 60 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-llama" "$WORK/llama/reference" --tolerance 5e-2 \
-    | tee "$WORK/status/compare-llama.json"
-  timed ortbench-llama 150 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/llama/model" --device "$DEVICE" --ids "$WORK/llama/timing_ids.json" \
-    --variants safetensors,safetensors-fp32 --batches "$LLAMA_BATCHES" --runs 3 --repeats 2 >"$WORK/status/ort-llama.json"
-  cp "$WORK/status/ort-llama.json" "$OUT/" 2>/dev/null
+if [ $DRY = 0 ] && want 2; then
+  step "1b. onnxruntime's CUDA provider libraries on this machine (onnxruntime-node's are downloaded at install time)"
+  timeout 40 find /usr/local /opt /usr/lib /lib -xdev \( -name 'libonnxruntime_providers_*.so*' -o -name 'libcudart.so.1[23]*' -o -name 'libcudnn.so.9*' \) 2>/dev/null \
+    | grep -v "^$WORK" | head -20 | tee "$WORK/status/cuda-libraries.txt"
+  timeout 30 "$PYTHON" -c 'import onnxruntime as o; print("python onnxruntime", o.__version__, o.get_available_providers())' 2>&1 \
+    | tee -a "$WORK/status/cuda-libraries.txt"
+  cp "$WORK/status/cuda-libraries.txt" "$OUT/" 2>/dev/null
 fi
 
-step "7. ortBench: tokens/s, profile, tokenization"
-VARIANTS=fp32; [ -f "$WORK/model/onnx/model_fp16.onnx" ] && VARIANTS=fp32,fp16
-[ -f "$WORK/model/model.safetensors" ] && VARIANTS=$VARIANTS,safetensors
-BENCH_ARGS=("${BENCH[@]}"); BENCH_ARGS[1]=$VARIANTS
-timed ortbench 240 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/model" --device "$DEVICE" --ids "$WORK/timing_ids.json" "${BENCH_ARGS[@]}" \
-  --profile-dir "$WORK/profile" --dataset "$WORK/dataset.csv" >"$WORK/status/ort.json"
-cp "$WORK/status/ort.json" "$OUT/ort.json"
+if want 2; then
+  step "2. spacetime-probe devices"
+  timed devices 60 "$NODE" "$CLI" devices --json >"$WORK/status/devices.json"
+  cat "$WORK/status/devices.json"
+fi
 
-step "8. one 70B-sized layer: 40,000 × 8,192 synthetic, the CPU's checked float32 fit vs the accelerator's products"
-if [ $DRY = 1 ]; then BIG_ARGS=(--n 3000 --d 384); else BIG_ARGS=(--n "${DC_BIG_N:-40000}" --d "${DC_BIG_D:-8192}"); fi
-timed probe-70b-layer 200 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${BIG_ARGS[@]}" --gemm 0 --ways f32,acc \
-  >"$WORK/status/probe-70b-layer.json"
-cp "$WORK/status/probe-70b-layer.json" "$OUT/" 2>/dev/null
+if want 3; then
+  step "3. PyTorch: model, dataset, reference, timings, exports ($PYTHON)"
+  export PYTHONUNBUFFERED=1
+  timed torch 300 "$PYTHON" "$HERE/torch_side.py" prepare "$WORK" --device "$TORCH_DEVICE" "${SHAPE[@]}" "${PREP[@]}" \
+    >"$WORK/status/torch.stdout"
+  cp "$WORK/torch.json" "$OUT/torch.json" 2>/dev/null
+  ls -la "$WORK/model/onnx" 2>/dev/null
+fi
 
-step "9. more CLI extractions (fp16 export, cuda, auto, the GPT-2 checkpoint)"
-if [ -f "$WORK/model/onnx/model_fp16.onnx" ]; then extract fp16 120 --out "$WORK/acts-fp16" --device "$DEVICE" --variant fp16; fi
-[ $DRY = 0 ] && extract cuda 60 --out "$WORK/acts-cuda" --device cuda --variant fp32
-extract auto 120 --out "$WORK/acts-auto" --device auto --variant fp32 --batch-size auto
-# The safetensors checkpoint (saved by the HF implementation) through our own graph, on the same device.
-if [ -f "$WORK/model/model.safetensors" ]; then extract safetensors 120 --out "$WORK/acts-safetensors" --device "$DEVICE" --format safetensors; fi
+if want 4; then
+  step "4. CLI extraction (fp32 export) and every layer vs PyTorch"
+  extract fp32 120 --out "$WORK/acts-fp32" --device "$DEVICE" --variant fp32
+  [ -d "$WORK/acts-fp32" ] && timed compare-fp32 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp32" "$WORK/reference" --tolerance 1e-3 \
+    | tee "$WORK/status/compare-fp32.json"
+  cp "$WORK/status/compare-fp32.json" "$OUT/" 2>/dev/null
+fi
 
-step "10. their layers vs PyTorch (the checkpoint through our graph is float16 compute on a GPU)"
-[ -d "$WORK/acts-safetensors" ] && timed compare-safetensors 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-safetensors" "$WORK/reference" --tolerance 5e-2 \
-  | tee "$WORK/status/compare-safetensors.json"
-[ -d "$WORK/acts-fp16" ] && timed compare-fp16 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp16" "$WORK/reference" --tolerance 5e-2 \
-  | tee "$WORK/status/compare-fp16.json"
+if want 5; then
+  step "5. every architecture family's checkpoint fixture on $DEVICE (float32 plain, float32 fused, default)"
+  timed families 150 "$NODE" "$WORK/app/checkpointFamilies.js" --device "$DEVICE" --fixtures "$ROOT/test/fixtures/checkpoints" \
+    >"$WORK/status/families.json"
+  cp "$WORK/status/families.json" "$OUT/" 2>/dev/null
+fi
 
-step "11. probe products on the device (float32 leave-one-out pass, checked against the CPU's float64)"
-if [ $DRY = 1 ]; then PROBE_ARGS=(--n 4000 --d 512 --gemm 1024); else PROBE_ARGS=(--n "${DC_PROBE_N:-20000}" --d "${DC_PROBE_D:-2048}" --gemm 4096); fi
-timed probe-products 120 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${PROBE_ARGS[@]}" >"$WORK/status/probe-products.json"
-cp "$WORK/status/probe-products.json" "$OUT/probe-products.json" 2>/dev/null
-cat "$WORK/status/probe-products.json"
+if want 6; then
+  step "6. a Llama-shaped bf16 checkpoint (grouped-query attention): PyTorch reference and timings, our extraction"
+  if [ $DRY = 1 ]; then
+    LLAMA=(--layers 2 --hidden 256 --heads 4 --kv-heads 2 --vocab 1000 --prompts 128 --time-batches 8 --dtypes fp32 --runs 2 --repeats 1)
+    LLAMA_BATCHES=8
+  else
+    LLAMA=(--layers "${DC_LLAMA_LAYERS:-8}" --hidden 2048 --heads 32 --kv-heads 8 --vocab 32000 --prompts 2048 --time-batches 64,512 --dtypes fp32,bf16)
+    LLAMA_BATCHES=64,512
+  fi
+  timed torch-llama 180 "$PYTHON" "$HERE/torch_side.py" prepare "$WORK/llama" --device "$TORCH_DEVICE" --impl llama --save-dtype bf16 --export none \
+    "${LLAMA[@]}" >"$WORK/status/torch-llama.stdout"
+  cp "$WORK/llama/torch.json" "$OUT/torch-llama.json" 2>/dev/null
+  if [ -f "$WORK/llama/model/model.safetensors" ]; then
+    EXTRACT_DATASET="$WORK/llama/dataset.csv" EXTRACT_MODEL="$WORK/llama/model" extract llama 150 --out "$WORK/acts-llama" --device "$DEVICE" --format safetensors
+    [ -d "$WORK/acts-llama" ] && timed compare-llama 60 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-llama" "$WORK/llama/reference" --tolerance 5e-2 \
+      | tee "$WORK/status/compare-llama.json"
+    timed ortbench-llama 150 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/llama/model" --device "$DEVICE" --ids "$WORK/llama/timing_ids.json" \
+      --variants safetensors,safetensors-fp32 --batches "$LLAMA_BATCHES" --runs 3 --repeats 2 \
+      --profile-dir "$WORK/profile-llama" --profile-variant safetensors --profile-batch "${LLAMA_BATCHES##*,}" >"$WORK/status/ort-llama.json"
+    cp "$WORK/status/ort-llama.json" "$OUT/" 2>/dev/null
+  fi
+fi
+
+if want 7; then
+  step "7. ortBench: tokens/s, profile, tokenization"
+  VARIANTS=fp32; [ -f "$WORK/model/onnx/model_fp16.onnx" ] && VARIANTS=fp32,fp16
+  [ -f "$WORK/model/model.safetensors" ] && VARIANTS=$VARIANTS,safetensors
+  BENCH_ARGS=("${BENCH[@]}"); BENCH_ARGS[1]=$VARIANTS
+  timed ortbench 240 "$NODE" "$WORK/app/ortBench.js" --model "$WORK/model" --device "$DEVICE" --ids "$WORK/timing_ids.json" "${BENCH_ARGS[@]}" \
+    --profile-dir "$WORK/profile" --dataset "$WORK/dataset.csv" >"$WORK/status/ort.json"
+  cp "$WORK/status/ort.json" "$OUT/ort.json"
+fi
+
+if want 8; then
+  step "8. one 70B-sized layer: 40,000 × 8,192 synthetic, the CPU's checked float32 fit (DC_BIG_WAYS=f32,acc adds the device's products: 8x slower at d = 2,048 on 2026-12-04)"
+  if [ $DRY = 1 ]; then BIG_ARGS=(--n 3000 --d 384); else BIG_ARGS=(--n "${DC_BIG_N:-40000}" --d "${DC_BIG_D:-8192}"); fi
+  timed probe-70b-layer 200 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${BIG_ARGS[@]}" --gemm 0 --ways "${DC_BIG_WAYS:-f32}" \
+    >"$WORK/status/probe-70b-layer.json"
+  cp "$WORK/status/probe-70b-layer.json" "$OUT/" 2>/dev/null
+fi
+
+if want 9; then
+  step "9. more CLI extractions (fp16 export, cuda, auto, the GPT-2 checkpoint)"
+  if [ -f "$WORK/model/onnx/model_fp16.onnx" ]; then extract fp16 120 --out "$WORK/acts-fp16" --device "$DEVICE" --variant fp16; fi
+  [ $DRY = 0 ] && extract cuda 60 --out "$WORK/acts-cuda" --device cuda --variant fp32
+  extract auto 120 --out "$WORK/acts-auto" --device auto --variant fp32 --batch-size auto
+  # The safetensors checkpoint (saved by the HF implementation) through our own graph, on the same device.
+  if [ -f "$WORK/model/model.safetensors" ]; then extract safetensors 120 --out "$WORK/acts-safetensors" --device "$DEVICE" --format safetensors; fi
+fi
+
+if want 9; then
+  step "10. their layers vs PyTorch (the checkpoint through our graph is float16 compute on a GPU)"
+  [ -d "$WORK/acts-safetensors" ] && timed compare-safetensors 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-safetensors" "$WORK/reference" --tolerance 5e-2 \
+    | tee "$WORK/status/compare-safetensors.json"
+  [ -d "$WORK/acts-fp16" ] && timed compare-fp16 120 "$PYTHON" "$HERE/torch_side.py" compare "$WORK/acts-fp16" "$WORK/reference" --tolerance 5e-2 \
+    | tee "$WORK/status/compare-fp16.json"
+fi
+
+if want 11; then
+  step "11. probe products on the device (float32 leave-one-out pass, checked against the CPU's float64)"
+  if [ $DRY = 1 ]; then PROBE_ARGS=(--n 4000 --d 512 --gemm 1024); else PROBE_ARGS=(--n "${DC_PROBE_N:-20000}" --d "${DC_PROBE_D:-2048}" --gemm 4096); fi
+  timed probe-products 120 "$NODE" "$WORK/app/probeProducts.js" --device "$DEVICE" "${PROBE_ARGS[@]}" >"$WORK/status/probe-products.json"
+  cp "$WORK/status/probe-products.json" "$OUT/probe-products.json" 2>/dev/null
+  cat "$WORK/status/probe-products.json"
+fi
 
 step "12. summary"
 "$NODE" "$HERE/summarize.mjs" "$WORK" "$OUT"

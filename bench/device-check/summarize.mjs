@@ -144,15 +144,22 @@ for (const entry of extracts) {
   md.push(`| ${entry.name} | ${entry.rc ?? '?'} | ${entry.deviceUsed ?? '—'} | ${entry.entities ?? '—'} | ${fmt(entry.modelTokensPerSecond)} | ${fmt(entry.wallSeconds, 1)} | ${entry.batches ?? '—'}${entry.batching ? ` (${entry.batching})` : ''} |`);
 }
 for (const entry of extracts.filter((e) => e.error)) md.push('', `\`${entry.name}\` said: ${entry.error.split('\n').join(' / ')}`);
-const profile = ort?.profile;
+for (const [label, profile] of [['', ort?.profile], ['the Llama-shaped checkpoint, ', ortLlama?.profile]]) {
 if (profile && !profile.error) {
-  md.push('', `onnxruntime profile (fp32, batch ${profile.batch}, ${profile.runs} runs): ` +
+  md.push('', `onnxruntime profile (${label}${profile.variant ?? 'fp32'}, batch ${profile.batch}, ${profile.runs} runs): ` +
     Object.entries(profile.byProvider).map(([provider, s]) => `${provider} ${s.nodes} node runs, ${fmt(s.microseconds / 1000, 1)} ms`).join('; ') +
     `; copies: ${profile.copies.length ? profile.copies.map((c) => `${c.op} ×${c.count} ${fmt(c.microseconds / 1000, 1)} ms`).join(', ') : 'none'}; ` +
     `model_run ${profile.modelRunMicroseconds.map((us) => fmt(us / 1000, 1)).join(', ')} ms.`);
   md.push('', `Top ops: ${profile.topOps.slice(0, 8).map((op) => `${op.op}@${op.provider.replace('ExecutionProvider', '')} ${fmt(op.microseconds / 1000, 1)} ms`).join(', ')}.`);
 } else if (profile?.error) {
-  md.push('', `onnxruntime profile: ${profile.error}`);
+  md.push('', `onnxruntime profile (${label || 'fp32'}): ${profile.error}`);
+}
+}
+const cudaLibraries = readText(path.join(status, 'cuda-libraries.txt')).trim();
+if (cudaLibraries) md.push('', 'CUDA provider and runtime libraries found on the machine:', '', '```', cudaLibraries, '```');
+if (torch?.half_error || torchLlama?.half_error) {
+  md.push('', `PyTorch's own half-precision error against its float32 reference (max |Δ| / max |ref|): ${[['GPT-2', torch], ['Llama-shaped', torchLlama]]
+    .filter(([, t]) => t?.half_error).map(([name, t]) => `${name} ${Object.entries(t.half_error).map(([dtype, e]) => `${dtype} ${sci(e.max_abs_diff)} / ${fmt(e.max_abs_ref, 2)}`).join(', ')}`).join('; ')}.`);
 }
 if (ort?.tokenization) {
   const t = ort.tokenization;

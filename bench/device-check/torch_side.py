@@ -267,6 +267,29 @@ def write_reference(model, rows, args, work, device):
     return float(max(np.abs(v).max() for v in layers))
 
 
+def half_error(base, rows, args, work, device):
+    pad_id = args.vocab - 1
+    out = {}
+    for name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+        model = base.to(device, dtype)
+        worst, scale = 0.0, 0.0
+        with torch.inference_mode():
+            for start in range(0, len(rows), 256):
+                chunk = rows[start: start + 256]
+                ids, mask = pad(chunk, pad_id, device)
+                states = model.taps(ids, mask)
+                last = torch.tensor([len(r) - 1 for r in chunk], device=device)
+                picks = torch.arange(len(chunk), device=device)
+                for layer, state in enumerate(states):
+                    ref = np.load(os.path.join(work, "reference", f"layer_{layer:03d}.npy"))[start: start + len(chunk)]
+                    ours = state[picks, last].float().cpu().numpy()
+                    worst = max(worst, float(np.abs(ours - ref).max()))
+                    scale = max(scale, float(np.abs(ref).max()))
+        out[name] = {"max_abs_diff": worst, "max_abs_ref": scale}
+        del model
+    return out
+
+
 def time_extraction(model, ids_cpu, device, runs, repeats):
     """Best seconds per batch for: with LM head (output_hidden_states as in transformers), and without."""
     mask_cpu = torch.ones_like(ids_cpu)
@@ -362,6 +385,11 @@ def prepare(args):
         if model is not fp32:
             del model
     info["timings"] = timings
+    # PyTorch's own half-precision error against its float32 reference (the same prompts, every layer): what a
+    # half-precision extraction of ours should be compared with.
+    if device.startswith("cuda"):
+        info["half_error"] = half_error(base, rows, args, work, device)
+        print(json.dumps({"half_error": info["half_error"]}), file=sys.stderr, flush=True)
     del fp32
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
