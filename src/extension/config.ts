@@ -1,6 +1,6 @@
 /** Typed access to the `spacetimeProbe.*` settings (declared in package.json `contributes.configuration`). */
 import * as vscode from 'vscode';
-import { DEFAULT_TOKEN_CHOICE, TOKEN_CHOICES, type DeviceRequest, type TokenChoice } from '../core/model/types';
+import { DEFAULT_TOKEN_CHOICE, MODEL_PRECISIONS, TOKEN_CHOICES, type DeviceRequest, type ModelPrecision, type TokenChoice } from '../core/model/types';
 
 import { MODEL_FORMATS, type ModelFormat } from '../core/model/modelFolder';
 
@@ -12,6 +12,7 @@ export interface ProbeSettings {
   readonly device: DeviceRequest;
   /** How to read a model that has both a safetensors checkpoint and an ONNX export. */
   readonly modelFormat: ModelFormat;
+  readonly precision: ModelPrecision;
   /** Prompts per model batch; undefined = auto (chosen for the device by the core). */
   readonly batchSize: number | undefined;
   readonly cacheDirectory: string | undefined;
@@ -48,9 +49,11 @@ export function readSettings(scope?: vscode.ConfigurationScope): ProbeSettings {
   const cacheDirectory = config.get<string>('cache.directory', '').trim();
   const token = config.get<string>('token', DEFAULT_TOKEN_CHOICE);
   const modelFormat = config.get<string>('modelFormat', 'auto');
+  const precision = config.get<string>('precision', 'auto');
   return {
     device: (DEVICE_REQUESTS as readonly string[]).includes(device) ? (device as DeviceRequest) : 'auto',
     modelFormat: (MODEL_FORMATS as readonly string[]).includes(modelFormat) ? (modelFormat as ModelFormat) : 'auto',
+    precision: (MODEL_PRECISIONS as readonly string[]).includes(precision) ? (precision as ModelPrecision) : 'auto',
     // 0 (the default) = auto: 32 on CPU, memory-sized batches on a GPU (src/core/runtime/batchSizing.ts).
     batchSize: Math.floor(config.get<number>('batchSize', 0)) >= 1 ? Math.floor(config.get<number>('batchSize', 0)) : undefined,
     cacheDirectory: cacheDirectory || undefined,

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Dataset, Entity } from '../datasets/types';
 import { loadDataset } from '../datasets/load';
-import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type EntitySpan, type ResidualModel, type TokenChoice } from '../model/types';
+import { DEFAULT_TOKEN_CHOICE, type DeviceRequest, type EntitySpan, type ModelPrecision, type ResidualModel, type TokenChoice } from '../model/types';
 import { loadModel } from '../model/loadModel';
 import { extractActivations, substituteWithSpan } from '../activations/extract';
 import { ActivationCache } from '../activations/cache';
@@ -46,6 +46,8 @@ export interface ExperimentInputs {
   readonly token?: TokenChoice;
   /** safetensors checkpoint or ONNX export, where the model has both (default auto). */
   readonly format?: ModelFormat;
+  /** What a checkpoint computes in (loadModel's precision; default auto). */
+  readonly precision?: ModelPrecision;
   readonly batchSize?: number;
   /** Activation cache folder (default: the user cache); `false` disables it. */
   readonly cacheDir?: string | false;
@@ -198,7 +200,7 @@ export class ExperimentSession {
     for (const problem of dataset.problems) hooks.log?.(`${problem.file}:${problem.line}: ${problem.severity}: ${problem.message}`);
     hooks.signal?.throwIfAborted();
     hooks.onProgress?.({ stage: 'model', message: `loading ${inputs.model}` });
-    const model = inputs.loadedModel ?? await loadModel(inputs.model, { device: inputs.device, signal: hooks.signal, ...(inputs.format ? { format: inputs.format } : {}) });
+    const model = inputs.loadedModel ?? await loadModel(inputs.model, { device: inputs.device, signal: hooks.signal, ...(inputs.format ? { format: inputs.format } : {}), ...(inputs.precision ? { precision: inputs.precision } : {}) });
     return new ExperimentSession(inputs, dataset, model, inputs.loadedModel === undefined, hooks);
   }
 

@@ -9,7 +9,7 @@
  *     folder with an ONNX export or an .onnx file (onnx/transformerModel.ts). A folder with both is read as
  *     `format` says; `auto` takes the checkpoint (see modelFolder.ts chooseFolderFormat).
  */
-import type { DeviceRequest, ResidualModel } from './types';
+import type { DeviceRequest, ModelPrecision, ResidualModel } from './types';
 import { ModelLoadError } from './errors';
 import { loadTransformerModel, type TransformerModelOptions } from './onnx/transformerModel';
 import { loadCheckpointModel } from './checkpoint/checkpointModel';
@@ -37,8 +37,6 @@ export interface LoadModelOptions extends TransformerModelOptions {
   readonly precision?: ModelPrecision;
 }
 
-export const MODEL_PRECISIONS = ['auto', 'float32', 'float16'] as const;
-export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
 
 export type ModelSchemeLoader = (spec: string, options: LoadModelOptions) => Promise<ResidualModel>;
 

@@ -5,7 +5,7 @@
  */
 import type { ModelFormat } from '../../core/model/modelFolder';
 import type { ProbeResults } from '../../core/experiments/results';
-import type { DeviceRequest, ResidualModel, TokenChoice } from '../../core/model/types';
+import type { DeviceRequest, ModelPrecision, ResidualModel, TokenChoice } from '../../core/model/types';
 import type { TraceMark } from './editorLoopTrace';
 
 export type ProbeStage = 'dataset' | 'model' | 'tokenize' | 'extract' | 'fit' | 'write';
@@ -30,6 +30,8 @@ export interface ProbeRunOptions {
   readonly batchSize?: number;
   /** safetensors checkpoint or ONNX export, where the model has both (setting spacetimeProbe.modelFormat). */
   readonly format?: ModelFormat;
+  /** What a checkpoint computes in (setting spacetimeProbe.precision; loadModel's precision). */
+  readonly precision?: ModelPrecision;
   readonly alphas?: number[];
   readonly seed?: number;
   /** Bootstrap resamples for the per-layer intervals (0: none). */

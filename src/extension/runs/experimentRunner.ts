@@ -122,6 +122,7 @@ export class ExperimentRunner extends Disposable {
       token: record.token ?? 'prompt-last',
       batchSize: settings.batchSize,
       format: settings.modelFormat,
+      precision: settings.precision,
       ...(settings.cacheDirectory ? { cacheDir: settings.cacheDirectory } : {}),
       cacheMaxBytes: settings.cacheMaxBytes,
     };

@@ -144,7 +144,7 @@ export class ProbeRunner extends Disposable {
           let loadedModel: ResidualModel | undefined;
           if (this.models) {
             progress.report({ message: `Loading model ${model}` });
-            loadedModel = await this.models.get(model, settings.device, run.controller.signal, settings.modelFormat);
+            loadedModel = await this.models.get(model, settings.device, run.controller.signal, { format: settings.modelFormat, precision: settings.precision });
           }
           this.trace?.mark('run: engine request');
           return probeEngine()(
@@ -157,6 +157,7 @@ export class ProbeRunner extends Disposable {
               device: settings.device,
               batchSize: settings.batchSize,
               format: settings.modelFormat,
+              precision: settings.precision,
               ...(settings.alphas ? { alphas: [...settings.alphas] } : {}),
               bootstrapResamples: settings.bootstrapResamples,
               outDir: dir,

@@ -16,7 +16,7 @@ import { runProbe } from '../../core/experiments/run';
 import { DatasetError } from '../../core/datasets/load';
 import { loadModel } from '../../core/model/loadModel';
 import type { ProbeRunOptions } from './engine';
-import { WarmModel } from './warmModel';
+import { modelChoiceOptions, WarmModel } from './warmModel';
 import { traceNow, type TraceMark } from './editorLoopTrace';
 
 export type WorkerRequest =
@@ -37,7 +37,7 @@ if (!port) throw new Error('probeWorker must run in a worker thread or a forked 
 // A child process must not outlive the extension host that started it.
 if (!parentPort) process.on('disconnect', () => process.exit(0));
 
-const models = new WarmModel((spec, device, signal, format) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...(format ? { format } : {}) }));
+const models = new WarmModel((spec, device, signal, choice) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...modelChoiceOptions(choice) }));
 const controllers = new Map<number, AbortController>();
 
 port.on('message', (request: WorkerRequest) => {
@@ -52,7 +52,7 @@ port.on('message', (request: WorkerRequest) => {
   controllers.set(id, controller);
   void (async () => {
     try {
-      const loadedModel = request.keepModelWarm ? await models.get(options.model, options.device ?? 'auto', controller.signal, options.format) : undefined;
+      const loadedModel = request.keepModelWarm ? await models.get(options.model, options.device ?? 'auto', controller.signal, { format: options.format, precision: options.precision }) : undefined;
       trace.push({ phase: 'model ready', at: traceNow() });
       const outcome = await runProbe({ ...options, ...(loadedModel ? { loadedModel } : {}) }, {
         signal: controller.signal,

@@ -6,14 +6,29 @@
 import { statSync } from 'node:fs';
 import type { DeviceRequest, ResidualModel } from '../../core/model/types';
 import type { ModelFormat } from '../../core/model/modelFolder';
+import type { ModelPrecision } from '../../core/model/types';
 import type { IDisposable } from '../util/disposable';
 
-export type ModelLoader = (spec: string, device: DeviceRequest, signal?: AbortSignal, format?: ModelFormat) => Promise<ResidualModel>;
+/** How a model is read and computed (settings spacetimeProbe.modelFormat and spacetimeProbe.precision); default auto. */
+export interface ModelChoice {
+  readonly format?: ModelFormat;
+  readonly precision?: ModelPrecision;
+}
+
+export type ModelLoader = (spec: string, device: DeviceRequest, signal?: AbortSignal, choice?: ModelChoice) => Promise<ResidualModel>;
+
+/** loadModel's options for a choice: only the fields that are set. */
+export function modelChoiceOptions(choice: ModelChoice = {}): ModelChoice {
+  return { ...(choice.format ? { format: choice.format } : {}), ...(choice.precision ? { precision: choice.precision } : {}) };
+}
 
 const DEFAULT_IDLE_MS = 5 * 60_000;
 
-/** Spec + device + format, plus the file's modification time for local paths (a re-exported model must be reloaded). */
-export function warmModelKey(spec: string, device: DeviceRequest, format: ModelFormat = 'auto'): string {
+/**
+ * Spec + device + format + precision, plus the file's modification time for local paths (a re-exported model must be
+ * reloaded; a float16 model must not answer for a float32 request).
+ */
+export function warmModelKey(spec: string, device: DeviceRequest, choice: ModelChoice = {}): string {
   let stamp = '';
   if (!/^(builtin|hf):/.test(spec)) {
     try {
@@ -22,7 +37,7 @@ export function warmModelKey(spec: string, device: DeviceRequest, format: ModelF
       stamp = 'missing';
     }
   }
-  return `${spec}\u0000${device}\u0000${format}\u0000${stamp}`;
+  return `${spec}\u0000${device}\u0000${choice.format ?? 'auto'}\u0000${choice.precision ?? 'auto'}\u0000${stamp}`;
 }
 
 export class WarmModel implements IDisposable {
@@ -32,13 +47,13 @@ export class WarmModel implements IDisposable {
 
   constructor(private readonly load: ModelLoader, private readonly idleMs = DEFAULT_IDLE_MS) {}
 
-  async get(spec: string, device: DeviceRequest, signal?: AbortSignal, format?: ModelFormat): Promise<ResidualModel> {
+  async get(spec: string, device: DeviceRequest, signal?: AbortSignal, choice: ModelChoice = {}): Promise<ResidualModel> {
     if (this.disposed) throw new Error('WarmModel is disposed');
     clearTimeout(this.timer);
-    const key = warmModelKey(spec, device, format);
+    const key = warmModelKey(spec, device, choice);
     if (this.entry?.key !== key) {
       this.release();
-      const entry = { key, model: this.load(spec, device, signal, format) };
+      const entry = { key, model: this.load(spec, device, signal, choice) };
       this.entry = entry;
       // A failed or cancelled load must not be remembered.
       entry.model.catch(() => { if (this.entry === entry) this.entry = undefined; });

@@ -43,3 +43,19 @@ test('a failed load is not remembered, and an idle model is released', async () 
   assert.equal(warm.loadedKey, undefined);
   warm.dispose();
 });
+
+test('another format or precision is another model: a float16 graph never answers a float32 request', async () => {
+  const loads: string[] = [];
+  const disposed: string[] = [];
+  const warm = new WarmModel(async (spec, device, _signal, choice) => {
+    const id = `${spec}/${device}/${choice?.format ?? 'auto'}/${choice?.precision ?? 'auto'}`;
+    loads.push(id);
+    return fakeModel(id, disposed);
+  });
+  const auto = await warm.get('hf:org/model', 'webgpu');
+  assert.equal(await warm.get('hf:org/model', 'webgpu', undefined, { precision: 'auto' }), auto, 'auto and unset are the same choice');
+  assert.equal((await warm.get('hf:org/model', 'webgpu', undefined, { precision: 'float32' })).id, 'hf:org/model/webgpu/auto/float32');
+  assert.equal((await warm.get('hf:org/model', 'webgpu', undefined, { format: 'safetensors', precision: 'float32' })).id, 'hf:org/model/webgpu/safetensors/float32');
+  assert.deepEqual(loads, ['hf:org/model/webgpu/auto/auto', 'hf:org/model/webgpu/auto/float32', 'hf:org/model/webgpu/safetensors/float32']);
+  warm.dispose();
+});
