@@ -128,7 +128,8 @@ export function splitFor(entities: readonly Entity[], seed = DEFAULT_SPLIT_SEED)
 export function targetMatrix(entities: readonly Entity[], nTargets: number): Float64Array {
   const targets = new Float64Array(entities.length * nTargets);
   entities.forEach((entity, row) => {
-    for (let column = 0; column < nTargets; column += 1) targets[row * nTargets + column] = entity.target[column];
+    const target = entity.target; // a getter that builds the row's array: read it once
+    for (let column = 0; column < nTargets; column += 1) targets[row * nTargets + column] = target[column];
   });
   return targets;
 }
@@ -224,7 +225,9 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   }
 
   // The metadata breakdown (R² per type, borough …) is chosen once from the test split and scored at every layer.
-  const groupChoice = chooseGroupColumns(entities.map((entity) => metadataOf(entity).metadata ?? {}), split.test);
+  const keptMetadata = metadataFilter();
+  const metadataByRow = entities.map((entity) => keptMetadata(entity.metadata));
+  const groupChoice = chooseGroupColumns(metadataByRow.map((metadata) => metadata ?? {}), split.test);
   const groupBreakdown: GroupBreakdown | undefined = groupChoice.columns.length === 0 && Object.keys(groupChoice.leftOut).length === 0 ? undefined : {
     minTestEntities: MIN_GROUP_TEST_ENTITIES,
     maxValues: MAX_GROUP_VALUES,
@@ -329,15 +332,24 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
   }
   options.onProgress?.({ stage: 'fit', done: total, total, message: 'probes fitted' });
 
-  const testRows = new Set(split.test);
-  const predictions: Prediction[] = entities.map((entity, row) => ({
-    row: entity.line,
-    name: entity.name,
-    split: testRows.has(row) ? 'test' : 'train',
-    true: [...entity.target],
-    predicted: Array.from(best.predictions.subarray(row * nTargets, (row + 1) * nTargets)),
-    ...metadataOf(entity),
-  }));
+  const isTestRow = new Uint8Array(entities.length);
+  for (const row of split.test) isTestRow[row] = 1;
+  // Plain loops over the target and prediction matrices: a view and an iterator per row, and the spread copies,
+  // were a tenth of a 28,000-row re-run's fit-to-results time (bench/editorLoop).
+  const bestPredictions = best.predictions;
+  const predictions: Prediction[] = entities.map((entity, row) => {
+    const truth: number[] = [];
+    const predicted: number[] = [];
+    for (let c = row * nTargets, end = c + nTargets; c < end; c++) {
+      truth.push(targets[c]);
+      predicted.push(bestPredictions[c]);
+    }
+    const metadata = metadataByRow[row];
+    return {
+      row: entity.line, name: entity.name, split: isTestRow[row] === 1 ? 'test' : 'train', true: truth, predicted,
+      ...(metadata ? { metadata } : {}),
+    };
+  });
   return {
     format: RESULTS_FORMAT,
     kind: dataset.kind,
@@ -360,10 +372,23 @@ export async function probeActivations(activationsDir: string, dataset: Dataset,
 /** Columns that say where a row comes from, not what it is: left out of the predictions' metadata. */
 const PROVENANCE_COLUMNS = new Set(['source', 'source_id']);
 
-/** The entity's non-empty metadata (for breakdowns by type, country, block … in the views and CSV). */
-function metadataOf(entity: Entity): { metadata?: Record<string, string> } {
-  const kept = Object.entries(entity.metadata).filter(([key, value]) => value !== '' && !PROVENANCE_COLUMNS.has(key.toLowerCase()));
-  return kept.length > 0 ? { metadata: Object.fromEntries(kept) } : {};
+/**
+ * An entity's non-empty metadata (for breakdowns by type, country, block … in the views and CSV), or undefined when
+ * none is left; whether a column is provenance is decided once per column name.
+ */
+function metadataFilter(): (metadata: Readonly<Record<string, string>>) => Record<string, string> | undefined {
+  const provenance = new Map<string, boolean>();
+  return (metadata) => {
+    let kept: Record<string, string> | undefined;
+    for (const key in metadata) {
+      const value = metadata[key];
+      if (value === '') continue;
+      let skip = provenance.get(key);
+      if (skip === undefined) provenance.set(key, skip = PROVENANCE_COLUMNS.has(key.toLowerCase()));
+      if (!skip) (kept ??= {})[key] = value;
+    }
+    return kept;
+  };
 }
 
 /** A layer's bootstrap intervals over the test entities (probes/bootstrap.ts), in LayerResult's fields. */
