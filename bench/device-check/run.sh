@@ -79,7 +79,7 @@ if [ $DRY = 1 ]; then
 else
   DEVICE=webgpu; TORCH_DEVICE=cuda; PYTHON=${PYTHON:-python3}
   SHAPE=(--layers 12 --hidden 768 --heads 12 --vocab 50257)
-  PREP=(--prompts "${DC_PROMPTS:-4096}" --time-batches "${DC_BATCHES:-64,512,1024}" --dtypes fp32,fp16 --export fp32,fp16 --impl auto)
+  PREP=(--prompts "${DC_PROMPTS:-4096}" --time-batches "${DC_BATCHES:-64,512,1024}" --dtypes "${DC_DTYPES:-fp32,fp16}" --export "${DC_EXPORTS:-fp32,fp16}" --impl auto)
   BENCH=(--variants fp32,fp16 --batches "${DC_BATCHES:-64,512,1024}" --runs 5 --repeats 3 --profile-batch 512)
 fi
 echo "device check: mode $([ $DRY = 1 ] && echo dry-cpu || echo gpu), device $DEVICE, torch device $TORCH_DEVICE, work $WORK, out $OUT"

@@ -11,10 +11,10 @@ import { onnx } from 'onnx-proto';
 import { Writer } from 'protobufjs/minimal';
 import { parseOnnxModel, scanFields, ModelField } from '../../../src/core/model/onnx/onnxGraph';
 import { discoverResidualTaps, findNormalizationInputs } from '../../../src/core/model/onnx/residualTaps';
-import { externalizeInitializers, rewriteForResidualTaps } from '../../../src/core/model/onnx/graphRewrite';
+import { externalizeInitializers, isNaNAsComparison, rewriteForResidualTaps } from '../../../src/core/model/onnx/graphRewrite';
 import { loadTransformerModel } from '../../../src/core/model/onnx/transformerModel';
 import { ModelLoadError } from '../../../src/core/model/errors';
-import { createSession } from '../../../src/core/runtime/ort';
+import { createSession, ort } from '../../../src/core/runtime/ort';
 import { copyModelSidecars, maxDeviation, readReference, onnxModelDir, type ONNX_MODELS } from '../../helpers/modelFixtures';
 
 const TOLERANCE = 1e-4;
@@ -226,3 +226,80 @@ function tinyGraph(options: TinyGraphOptions): Uint8Array {
     },
   }).finish();
 }
+
+describe('IsNaN as Not(Equal(x, x))', () => {
+  /** x (input of elemType) → IsNaN → y, with an optional Cast to bfloat16 elsewhere in the graph. */
+  function isNaNGraph(elemType: number | undefined, castToBfloat16 = false): Uint8Array {
+    const T = onnx.TensorProto.DataType;
+    return onnx.ModelProto.encode({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'isnan',
+        node: [
+          { opType: 'Identity', input: ['x'], output: ['h'] },
+          { opType: 'IsNaN', input: ['h'], output: ['y'] },
+          ...(castToBfloat16 ? [{ opType: 'Cast', input: ['x'], output: ['b'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: T.BFLOAT16 }] }] : []),
+        ],
+        input: [{ name: 'x', type: { tensorType: { elemType: T.FLOAT, shape: { dim: [{ dimValue: 3 }] } } } }],
+        valueInfo: elemType === undefined ? [] : [{ name: 'h', type: { tensorType: { elemType } } }],
+        output: [{ name: 'y' }],
+      },
+    }).finish();
+  }
+
+  test('float32 and float16 inputs are rewritten, bfloat16 is not, an unknown type only where no bfloat16 is in the graph', () => {
+    const T = onnx.TensorProto.DataType;
+    const decide = (bytes: Uint8Array): boolean => {
+      const model = parseOnnxModel(bytes);
+      return isNaNAsComparison(model)(model.nodes.find((node) => node.opType === 'IsNaN')!);
+    };
+    assert.equal(decide(isNaNGraph(T.FLOAT)), true);
+    assert.equal(decide(isNaNGraph(T.FLOAT16)), true);
+    assert.equal(decide(isNaNGraph(T.BFLOAT16)), false);
+    assert.equal(decide(isNaNGraph(undefined)), true);
+    assert.equal(decide(isNaNGraph(undefined, true)), false);
+    assert.equal(decide(isNaNGraph(T.FLOAT, true)), true, 'a known float32 input is rewritten whatever else the graph holds');
+  });
+
+  test('Not(Equal(x, x)) gives IsNaN\'s truth values in onnxruntime, for float32 and float16', async () => {
+    const T = onnx.TensorProto.DataType;
+    for (const [elemType, values] of [[T.FLOAT, Float32Array.from([1, Number.NaN, Infinity, -Infinity, 0, -0])], [T.FLOAT16, undefined]] as const) {
+      const graph = (ops: onnx.INodeProto[]): Uint8Array => onnx.ModelProto.encode({
+        irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+        graph: {
+          name: 'g', node: ops, input: [{ name: 'x', type: { tensorType: { elemType, shape: { dim: [{ dimValue: 6 }] } } } }],
+          output: [{ name: 'y', type: { tensorType: { elemType: T.BOOL, shape: { dim: [{ dimValue: 6 }] } } } }],
+        },
+      }).finish();
+      const isNaN = await createSession(graph([{ opType: 'IsNaN', input: ['x'], output: ['y'] }]), { device: 'cpu' });
+      const comparison = await createSession(graph([{ opType: 'Equal', input: ['x', 'x'], output: ['e'] }, { opType: 'Not', input: ['e'], output: ['y'] }]), { device: 'cpu' });
+      try {
+        // float16 as raw bits: 1, NaN, +inf, -inf, 0, -0.
+        const input = elemType === T.FLOAT ? new ort.Tensor('float32', values!, [6]) : new ort.Tensor('float16', Uint16Array.from([0x3c00, 0x7e00, 0x7c00, 0xfc00, 0, 0x8000]), [6]);
+        const expected = Array.from((await isNaN.session.run({ x: input })).y.data as Uint8Array);
+        assert.deepEqual(expected, [0, 1, 0, 0, 0, 0]);
+        assert.deepEqual(Array.from((await comparison.session.run({ x: input })).y.data as Uint8Array), expected);
+      } finally {
+        await isNaN.session.release();
+        await comparison.session.release();
+      }
+    }
+  });
+
+  for (const name of ['gpt2-tiny', 'neox-tiny', 'llama-tiny'] as const) {
+    test(`${name}: every tapped IsNaN becomes Not(Equal) and the taps still match PyTorch`, async () => {
+      const model = await loadTransformerModel(onnxModelDir(name), { device: 'cpu' });
+      try {
+        const original = parseOnnxModel(fixtureModel(name)).nodes.filter((node) => node.opType === 'IsNaN').length;
+        assert.ok(original > 0, 'the fixture has IsNaN nodes (dynamo export)');
+        assert.equal(model.rewrite.isNaNRewritten, original);
+        const reference = readReference(onnxModelDir(name));
+        const output = await model.runBatch(reference.prompts.map((prompt) => ({ ids: prompt.ids, usable: true })));
+        assert.ok(maxDeviation(output, reference) < TOLERANCE);
+      } finally {
+        await model.dispose();
+      }
+    });
+  }
+});

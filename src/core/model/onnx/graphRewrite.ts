@@ -144,6 +144,30 @@ export interface TapRewrite {
   readonly nodesAfter: number;
   readonly initializersBefore: number;
   readonly initializersAfter: number;
+  /** IsNaN nodes written as Not(Equal(x, x)) (isNaNAsComparison). */
+  readonly isNaNRewritten: number;
+}
+
+/**
+ * Whether IsNaN(x) may be written as Not(Equal(x, x)): the same truth values (NaN is the only value unequal to
+ * itself), but kernels every provider has. WebGPU has no IsNaN: onnxruntime ran it on the CPU and copied each
+ * attention's scores to the host and back — a third of a GPT-2-small dynamo export's run on an H200 (BENCHMARKS.md).
+ * Only for float32/float16 inputs (onnxruntime's CPU Equal has no bfloat16 kernel), or an input of unknown type in a
+ * graph that has no bfloat16 anywhere.
+ */
+export function isNaNAsComparison(model: OnnxModel): (node: OnnxModel['nodes'][number]) => boolean {
+  const types = new Map<string, number | undefined>();
+  for (const info of [...model.inputs, ...model.valueInfos]) types.set(info.name, info.elemType);
+  for (const initializer of model.initializers) types.set(initializer.name, initializer.dataType);
+  let bfloat16: boolean | undefined;
+  const mentionsBfloat16 = (): boolean => bfloat16 ??= [...types.values()].includes(OnnxDataType.BFLOAT16) ||
+    model.nodes.some((node) => node.attributes.some((attribute) =>
+      (attribute.name === 'to' && Number(attribute.i ?? 0) === OnnxDataType.BFLOAT16) || attribute.t?.dataType === OnnxDataType.BFLOAT16));
+  return (node) => {
+    if (node.opType !== 'IsNaN' || node.domain !== '' || node.inputs.length !== 1 || node.outputs.length !== 1) return false;
+    const type = types.get(node.inputs[0]);
+    return type === OnnxDataType.FLOAT || type === OnnxDataType.FLOAT16 || (type === undefined && !mentionsBfloat16());
+  };
 }
 
 const PREFIX = 'spacetime_probe/';
@@ -245,13 +269,23 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
   let valueInfoIndex = 0;
   const keptInputs: string[] = [];
   let keptInitializers = 0;
+  const asComparison = isNaNAsComparison(model);
+  let isNaNRewritten = 0;
   for (const field of model.graphFields) {
     if (field.wireType !== WIRE_LENGTH_DELIMITED) { copy(field); continue; }
     switch (field.field) {
       case GraphField.node:
         // All kept nodes, in topological order, where the first node was.
         if (!nodesWritten) {
-          for (const index of topologicalOrder(model)) if (keepNode[index]) copy(model.nodes[index].field);
+          for (const index of topologicalOrder(model)) {
+            if (!keepNode[index]) continue;
+            const node = model.nodes[index];
+            if (!asComparison(node)) { copy(node.field); continue; }
+            const equal = `${PREFIX}isnan_${isNaNRewritten}_equal`;
+            graphChunks.push(...wrapField(GraphField.node, [encodeNode({ opType: 'Equal', name: equal, inputs: [node.inputs[0], node.inputs[0]], outputs: [equal] })]));
+            graphChunks.push(...wrapField(GraphField.node, [encodeNode({ opType: 'Not', name: `${PREFIX}isnan_${isNaNRewritten}_not`, inputs: [equal], outputs: [node.outputs[0]] })]));
+            isNaNRewritten++;
+          }
           nodesWritten = true;
         }
         break;
@@ -292,9 +326,10 @@ export function rewriteForResidualTaps(model: OnnxModel, options: TapRewriteOpti
     outputName,
     inputs: [...keptInputs, lastIndexInput],
     nodesBefore: model.nodes.length,
-    nodesAfter: keepNode.filter(Boolean).length + newNodes.length,
+    nodesAfter: keepNode.filter(Boolean).length + newNodes.length + isNaNRewritten,
     initializersBefore: model.initializers.length,
     initializersAfter: keptInitializers,
+    isNaNRewritten,
   };
 }
 
