@@ -49,4 +49,23 @@ suite('Safetensors checkpoints', () => {
     assert.equal(outcome.results.modelDetails?.architecture, 'llama');
     assert.equal(outcome.results.modelDetails?.computeDtype, 'float32');
   });
+
+  test('the precision setting reaches the graph: float16 on request, and the warm model is reloaded for it', async () => {
+    const folder = path.join(workspaceDir(), 'models', 'llama2-tiny-precision');
+    fs.mkdirSync(folder, { recursive: true });
+    for (const file of fs.readdirSync(FIXTURE)) fs.copyFileSync(path.join(FIXTURE, file), path.join(folder, file));
+    const dataset = writeDataset('checkpoint-precision-capitals.csv', capitalsCsv([]));
+    const settings = vscode.workspace.getConfiguration('spacetimeProbe');
+    const exact = completed(await runProbe(dataset, { model: folder, showResults: false }));
+    assert.equal(exact.results.modelDetails?.computeDtype, 'float32', 'auto on the CPU');
+    await settings.update('precision', 'float16', vscode.ConfigurationTarget.Global);
+    try {
+      const half = completed(await runProbe(dataset, { model: folder, showResults: false }));
+      assert.equal(half.results.modelDetails?.computeDtype, 'float16');
+      // Not the float32 run's activations from the cache: the float16 graph has its own fingerprint.
+      assert.notDeepEqual(half.results.layers.map((layer) => layer.testR2), exact.results.layers.map((layer) => layer.testR2));
+    } finally {
+      await settings.update('precision', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
