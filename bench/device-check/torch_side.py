@@ -76,6 +76,13 @@ class HfGpt2:
         clone.model = copy.deepcopy(self.model).to(device=device, dtype=dtype).eval()
         return clone
 
+    def body(self):
+        """The model without its LM head (GPT2Model)."""
+        return self.model.transformer
+
+    def blocks(self):
+        return self.model.transformer.h
+
     def taps(self, ids, mask):
         """[B, T, D] tensors at the L+1 block boundaries (pre final norm)."""
         captured = {}
@@ -83,20 +90,19 @@ class HfGpt2:
         def hook(_module, _inputs, output):
             captured["last"] = output[0] if isinstance(output, (tuple, list)) else output
 
-        handle = self.model.transformer.h[-1].register_forward_hook(hook)
+        handle = self.blocks()[-1].register_forward_hook(hook)
         try:
-            out = self.model.transformer(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False)
+            out = self.body()(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False)
         finally:
             handle.remove()
-        states = list(out.hidden_states[: self.layers]) + [captured["last"]]
-        return states
+        return list(out.hidden_states[: self.layers]) + [captured["last"]]
 
     def hidden_states_with_head(self, ids, mask):
         out = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False)
         return out.hidden_states, out.logits
 
     def hidden_states_no_head(self, ids, mask):
-        return self.model.transformer(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
+        return self.body()(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
 
     def export_module(self):
         model = self.model
@@ -137,21 +143,12 @@ class HfLlama(HfGpt2):
         self.model = LlamaForCausalLM(self.config).to(self.save_dtype).to(torch.float32).eval()
         self.layers = args.layers
 
-    def taps(self, ids, mask):
-        captured = {}
+    def body(self):
+        """The model without its LM head (LlamaModel)."""
+        return self.model.model
 
-        def hook(_module, _inputs, output):
-            captured["last"] = output[0] if isinstance(output, (tuple, list)) else output
-
-        handle = self.model.model.layers[-1].register_forward_hook(hook)
-        try:
-            out = self.model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False)
-        finally:
-            handle.remove()
-        return list(out.hidden_states[: self.layers]) + [captured["last"]]
-
-    def hidden_states_no_head(self, ids, mask):
-        return self.model.model(input_ids=ids, attention_mask=mask, output_hidden_states=True, use_cache=False).hidden_states
+    def blocks(self):
+        return self.model.model.layers
 
     def save_config(self, folder):
         copy.deepcopy(self.model).to(self.save_dtype).save_pretrained(folder)
@@ -246,20 +243,24 @@ def pad(rows, pad_id, device):
     return ids.to(device), mask.to(device)
 
 
+def last_token_taps(model, rows, args, device):
+    """(first row, layer, float32 [rows, D]) for every tap, in right-padded chunks of 256 rows."""
+    with torch.inference_mode():
+        for start in range(0, len(rows), 256):
+            chunk = rows[start: start + 256]
+            ids, mask = pad(chunk, args.vocab - 1, device)
+            last = torch.tensor([len(r) - 1 for r in chunk], device=device)
+            picks = torch.arange(len(chunk), device=device)
+            for layer, state in enumerate(model.taps(ids, mask)):
+                yield start, layer, state[picks, last].float().cpu().numpy()
+
+
 def write_reference(model, rows, args, work, device):
     folder = os.path.join(work, "reference")
     os.makedirs(folder, exist_ok=True)
     layers = [np.zeros((len(rows), args.hidden), dtype=np.float32) for _ in range(args.layers + 1)]
-    pad_id = args.vocab - 1
-    with torch.inference_mode():
-        for start in range(0, len(rows), 256):
-            chunk = rows[start: start + 256]
-            ids, mask = pad(chunk, pad_id, device)
-            states = model.taps(ids, mask)
-            last = torch.tensor([len(r) - 1 for r in chunk], device=device)
-            picks = torch.arange(len(chunk), device=device)
-            for layer, state in enumerate(states):
-                layers[layer][start: start + len(chunk)] = state[picks, last].float().cpu().numpy()
+    for start, layer, values in last_token_taps(model, rows, args, device):
+        layers[layer][start: start + len(values)] = values
     for layer, values in enumerate(layers):
         np.save(os.path.join(folder, f"layer_{layer:03d}.npy"), values)
     with open(os.path.join(folder, "meta.json"), "w") as f:
@@ -268,23 +269,15 @@ def write_reference(model, rows, args, work, device):
 
 
 def half_error(base, rows, args, work, device):
-    pad_id = args.vocab - 1
+    references = [np.load(os.path.join(work, "reference", f"layer_{layer:03d}.npy")) for layer in range(args.layers + 1)]
     out = {}
     for name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
         model = base.to(device, dtype)
         worst, scale = 0.0, 0.0
-        with torch.inference_mode():
-            for start in range(0, len(rows), 256):
-                chunk = rows[start: start + 256]
-                ids, mask = pad(chunk, pad_id, device)
-                states = model.taps(ids, mask)
-                last = torch.tensor([len(r) - 1 for r in chunk], device=device)
-                picks = torch.arange(len(chunk), device=device)
-                for layer, state in enumerate(states):
-                    ref = np.load(os.path.join(work, "reference", f"layer_{layer:03d}.npy"))[start: start + len(chunk)]
-                    ours = state[picks, last].float().cpu().numpy()
-                    worst = max(worst, float(np.abs(ours - ref).max()))
-                    scale = max(scale, float(np.abs(ref).max()))
+        for start, layer, values in last_token_taps(model, rows, args, device):
+            ref = references[layer][start: start + len(values)]
+            worst = max(worst, float(np.abs(values - ref).max()))
+            scale = max(scale, float(np.abs(ref).max()))
         out[name] = {"max_abs_diff": worst, "max_abs_ref": scale}
         del model
     return out
