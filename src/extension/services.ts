@@ -11,8 +11,7 @@ import { ProbeRunner } from './runs/probeRunner';
 import { DeviceStatus } from './deviceStatus';
 import { ResultsPanel, type ResultsPanelDependencies, type ResultsTab } from './panels/resultsPanel';
 import { exportRun } from './commands/exportResults';
-import { modelChoiceOptions, WarmModel } from './runs/warmModel';
-import { loadModel } from '../core/model/loadModel';
+import { loadChosenModel, WarmModel } from './runs/warmModel';
 import { ExperimentRunner } from './runs/experimentRunner';
 import { EditorLoopTrace } from './runs/editorLoopTrace';
 
@@ -33,9 +32,7 @@ export class Services extends Disposable {
     // Run history lives in global storage: runs are about datasets anywhere on disk, not one workspace.
     this.store = new RunStore(path.join(context.globalStorageUri.fsPath, 'runs'));
     this.deviceStatus = this._register(new DeviceStatus(this.log));
-    const models = options.warmModelInHost
-      ? new WarmModel((spec, device, signal, choice) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...modelChoiceOptions(choice) }))
-      : undefined;
+    const models = options.warmModelInHost ? new WarmModel(loadChosenModel) : undefined;
     this.runner = this._register(new ProbeRunner(this.store, this.log, this.deviceStatus, models, this.trace));
     this.experiments = this._register(new ExperimentRunner(this.store, this.log, path.join(context.extensionPath, 'out', 'experimentWorker.js')));
     this.panelDependencies = {

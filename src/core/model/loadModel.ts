@@ -37,7 +37,6 @@ export interface LoadModelOptions extends TransformerModelOptions {
   readonly precision?: ModelPrecision;
 }
 
-
 export type ModelSchemeLoader = (spec: string, options: LoadModelOptions) => Promise<ResidualModel>;
 
 const schemeLoaders = new Map<string, ModelSchemeLoader>([

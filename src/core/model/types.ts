@@ -5,11 +5,11 @@
  */
 
 export type DeviceName = 'cpu' | 'webgpu' | 'cuda';
+export type DeviceRequest = DeviceName | 'auto';
 
 /** What a checkpoint's graph computes in (loadModel's precision): auto = float32 on the CPU, float16 on a GPU. */
 export const MODEL_PRECISIONS = ['auto', 'float32', 'float16'] as const;
 export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
-export type DeviceRequest = DeviceName | 'auto';
 
 /** Which execution provider actually runs, and why the others did not (shown in status bar, logs, results.json). */
 export interface DeviceInfo {

@@ -14,9 +14,8 @@ import { parentPort } from 'node:worker_threads';
 import { promises as fsp } from 'node:fs';
 import { runProbe } from '../../core/experiments/run';
 import { DatasetError } from '../../core/datasets/load';
-import { loadModel } from '../../core/model/loadModel';
 import type { ProbeRunOptions } from './engine';
-import { modelChoiceOptions, WarmModel } from './warmModel';
+import { loadChosenModel, WarmModel } from './warmModel';
 import { traceNow, type TraceMark } from './editorLoopTrace';
 
 export type WorkerRequest =
@@ -37,7 +36,7 @@ if (!port) throw new Error('probeWorker must run in a worker thread or a forked 
 // A child process must not outlive the extension host that started it.
 if (!parentPort) process.on('disconnect', () => process.exit(0));
 
-const models = new WarmModel((spec, device, signal, choice) => loadModel(spec, { device, ...(signal ? { signal } : {}), ...modelChoiceOptions(choice) }));
+const models = new WarmModel(loadChosenModel);
 const controllers = new Map<number, AbortController>();
 
 port.on('message', (request: WorkerRequest) => {

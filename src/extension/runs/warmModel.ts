@@ -4,9 +4,9 @@
  * activation cache). Released after an idle period, when another model or device is asked for, or on dispose.
  */
 import { statSync } from 'node:fs';
-import type { DeviceRequest, ResidualModel } from '../../core/model/types';
+import type { DeviceRequest, ModelPrecision, ResidualModel } from '../../core/model/types';
 import type { ModelFormat } from '../../core/model/modelFolder';
-import type { ModelPrecision } from '../../core/model/types';
+import { loadModel } from '../../core/model/loadModel';
 import type { IDisposable } from '../util/disposable';
 
 /** How a model is read and computed (settings spacetimeProbe.modelFormat and spacetimeProbe.precision); default auto. */
@@ -17,10 +17,10 @@ export interface ModelChoice {
 
 export type ModelLoader = (spec: string, device: DeviceRequest, signal?: AbortSignal, choice?: ModelChoice) => Promise<ResidualModel>;
 
-/** loadModel's options for a choice: only the fields that are set. */
-export function modelChoiceOptions(choice: ModelChoice = {}): ModelChoice {
-  return { ...(choice.format ? { format: choice.format } : {}), ...(choice.precision ? { precision: choice.precision } : {}) };
-}
+/** The loader the extension host and the probe worker keep warm: loadModel with only the choices that are set. */
+export const loadChosenModel: ModelLoader = (spec, device, signal, choice = {}) => loadModel(spec, {
+  device, ...(signal ? { signal } : {}), ...(choice.format ? { format: choice.format } : {}), ...(choice.precision ? { precision: choice.precision } : {}),
+});
 
 const DEFAULT_IDLE_MS = 5 * 60_000;
 
